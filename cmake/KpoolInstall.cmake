@@ -1,0 +1,22 @@
+# Installation: headers, libraries, the CMake package (find_package(kpool
+# CONFIG)) and a pkg-config file.
+include(CMakePackageConfigHelpers)
+
+install(TARGETS kpool kpool_wdk EXPORT kpool-targets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+  INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/kpool DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(EXPORT kpool-targets NAMESPACE kpool:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/kpool)
+
+configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/kpool-config.cmake.in
+  ${PROJECT_BINARY_DIR}/kpool-config.cmake
+  INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/kpool)
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/kpool-config-version.cmake
+  COMPATIBILITY SameMinorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/kpool-config.cmake ${PROJECT_BINARY_DIR}/kpool-config-version.cmake
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/kpool)
+
+configure_file(${PROJECT_SOURCE_DIR}/cmake/kpool.pc.in ${PROJECT_BINARY_DIR}/kpool.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/kpool.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -1,0 +1,33 @@
+# Warning flags and sanitizers, applied through an interface target that
+# every kpool-internal target links (never exported to users).
+include(CheckCCompilerFlag)
+add_library(kpool_build_flags INTERFACE)
+if(MSVC)
+  target_compile_options(kpool_build_flags INTERFACE /W4)
+else()
+  set(_kp_c_warnings -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes
+      -Wmissing-prototypes -Wcast-qual -Wpointer-arith -Wformat=2 -Wvla
+      -Wno-multichar)
+  set(_kp_cxx_warnings -Wall -Wextra -Wpedantic -Wshadow -Wcast-qual -Wno-multichar)
+  foreach(_f IN LISTS _kp_c_warnings)
+    target_compile_options(kpool_build_flags INTERFACE $<$<COMPILE_LANGUAGE:C>:${_f}>)
+  endforeach()
+  foreach(_f IN LISTS _kp_cxx_warnings)
+    target_compile_options(kpool_build_flags INTERFACE $<$<COMPILE_LANGUAGE:CXX>:${_f}>)
+  endforeach()
+  if(KPOOL_WERROR)
+    target_compile_options(kpool_build_flags INTERFACE -Werror)
+  endif()
+endif()
+
+if(KPOOL_ASAN AND KPOOL_TSAN)
+  message(FATAL_ERROR "KPOOL_ASAN and KPOOL_TSAN cannot be combined")
+endif()
+if(KPOOL_ASAN)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+if(KPOOL_TSAN)
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+endif()

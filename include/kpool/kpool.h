@@ -1,0 +1,21 @@
+/**
+ * @file kpool/kpool.h
+ * @brief Umbrella header of kpool's core (`kp_`) API.
+ *
+ * kpool simulates the Windows kernel pool allocator in user space. The core
+ * API never spells a WDK name; the WDK face (kpool::wdk, <wdm.h>, <ntddk.h>,
+ * <ntifs.h>) maps the real names onto it.
+ */
+#ifndef KPOOL_KPOOL_H
+#define KPOOL_KPOOL_H
+
+#include "common.h"
+#include "version.h"
+#include "system.h"
+#include "pool.h"
+#include "bugcheck.h"
+#include "raise.h"
+#include "irql.h"
+#include "stats.h"
+
+#endif /* KPOOL_KPOOL_H */

@@ -1,0 +1,184 @@
+/**
+ * @file kpool/system.h
+ * @brief The simulated machine: configuration, lifetime, the current
+ *        system used by the WDK names, the virtual clock and processors.
+ */
+#ifndef KPOOL_SYSTEM_H
+#define KPOOL_SYSTEM_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------------
+ * Driver Verifier switches, with the bit values of `verifier /flags`.
+ * ------------------------------------------------------------------------- */
+#define KP_VERIFY_SPECIAL_POOL 0x00001u      /**< special pool (issue-level feature) */
+#define KP_VERIFY_FORCE_IRQL 0x00002u        /**< force IRQL checking */
+#define KP_VERIFY_LOW_RESOURCES 0x00004u     /**< randomized low resources simulation */
+#define KP_VERIFY_POOL_TRACKING 0x00008u     /**< pool tracking: leaks at unload (0xC4/0x62) */
+#define KP_VERIFY_MISCELLANEOUS 0x00800u     /**< miscellaneous checks (lookaside in freed pool) */
+#define KP_VERIFY_SYSTEMATIC_LRS 0x40000u    /**< systematic low resources simulation */
+/**
+ * The "automatic checks" every verified driver gets. When set, misuse is
+ * reported with DRIVER_VERIFIER_DETECTED_VIOLATION (0xC4) codes; when clear,
+ * with the retail codes (BAD_POOL_CALLER 0xC2 and friends). kpool-specific
+ * bit (Windows has no flag for it: they are always on under the verifier).
+ */
+#define KP_VERIFY_AUTOMATIC 0x80000000u
+/** The default: automatic checks and pool tracking. */
+#define KP_VERIFY_DEFAULT (KP_VERIFY_AUTOMATIC | KP_VERIFY_POOL_TRACKING)
+
+/**
+ * Configuration of a simulated system. Fill with kp_config_init(), change
+ * what you need, pass to kp_system_create(). The struct is copied.
+ */
+typedef struct kp_config {
+  size_t size; /**< sizeof(kp_config_t); set by kp_config_init() */
+
+  /** Verifier switches, KP_VERIFY_* (=KP_VERIFY_DEFAULT). */
+  uint32_t verifier_flags;
+  /** Name of the simulated driver, shown in reports and 0xC4/0x62 P2 (="kpool-driver.sys"). */
+  const char *driver_name;
+
+  /** Budget of the paged pool in bytes (=256 MiB). */
+  size_t paged_pool_bytes;
+  /** Budget of the non-paged pool of each NUMA node, in bytes (=128 MiB). */
+  size_t nonpaged_pool_bytes;
+  /** Number of simulated NUMA nodes, 1..64 (=1). */
+  uint32_t numa_nodes;
+  /** Simulated processors per node, 1..64 (=2). */
+  uint32_t processors_per_node;
+
+  /** Byte written over memory returned uninitialised (=0xCD). Non-zero so
+   *  that code relying on zeroed memory fails in tests. */
+  uint8_t uninit_fill;
+  /** Byte written over freed blocks while they sit in quarantine (=0xDD). */
+  uint8_t free_fill;
+  /** Byte of the trailing canary after each block (=0xFD). */
+  uint8_t canary_fill;
+  /** Freed blocks kept poisoned before reuse (=256; 0 disables quarantine). */
+  uint32_t quarantine_blocks;
+  /** Upper bound of bytes in quarantine (=4 MiB). */
+  size_t quarantine_bytes;
+
+  /** Where reports (leaks, PoolMon, bug check text) go (=stderr). */
+  kp_output_fn out;
+  void *out_arg;
+
+  /** Lookaside depth constants (facts §3.5), configurable. */
+  uint16_t lookaside_minimum_depth;    /**< (=4) */
+  uint16_t lookaside_maximum_depth;    /**< (=256) */
+  uint32_t lookaside_alloc_threshold;  /**< allocations per second (=25) */
+  uint16_t lookaside_idle_decrement;   /**< (=10) */
+  uint16_t lookaside_lowmiss_decrement;/**< (=1) */
+  uint16_t lookaside_grow_base;        /**< (=5) */
+  uint16_t lookaside_grow_max;         /**< (=30) */
+  uint32_t lookaside_scan_period;      /**< seconds between scans of one list (=3) */
+
+  /** Reserved for later fields; keep zero. */
+  uint64_t reserved[16];
+} kp_config_t;
+
+/** Fills @p cfg with the defaults documented on each field. */
+KP_API void kp_config_init(kp_config_t *cfg);
+
+/**
+ * Creates a simulated system. @p cfg may be NULL for the defaults.
+ * Returns NULL when the configuration is invalid (out-of-range field,
+ * wrong size) or the host cannot reserve the pools' address space.
+ * Thread-safe.
+ */
+KP_API kp_system_t *kp_system_create(const kp_config_t *cfg);
+
+/**
+ * Destroys a system and releases all its memory.
+ *
+ * With KP_VERIFY_POOL_TRACKING, outstanding allocations are first reported
+ * (grouped by tag and by allocation site) and then raise bug check 0xC4 with
+ * P1 = 0x62, exactly as kp_driver_unload() does, unless kp_driver_unload()
+ * already ran. If a handler returns or longjmps from that bug check, a later
+ * kp_system_destroy() call frees everything without checking again.
+ * If @p sys is the current system, the current system becomes NULL.
+ * Not thread-safe with respect to other calls on @p sys.
+ */
+KP_API void kp_system_destroy(kp_system_t *sys);
+
+/**
+ * The system used by the WDK-named functions. Created lazily with the
+ * defaults on first use if none was set. Thread-safe.
+ */
+KP_API kp_system_t *kp_system_current(void);
+
+/**
+ * Makes @p sys the current system (NULL clears it; the next use of a WDK
+ * name then creates a fresh default system). Returns the previous one,
+ * which the caller now owns. Thread-safe, but threads still working on the
+ * previous system must be finished first.
+ */
+KP_API kp_system_t *kp_system_set_current(kp_system_t *sys);
+
+/** The configuration @p sys was created with (read-only). */
+KP_API const kp_config_t *kp_system_config(const kp_system_t *sys);
+
+/**
+ * Simulates unloading the verified driver (DriverUnload returned): runs the
+ * unload checks Driver Verifier runs. Outstanding allocations are reported
+ * through the output function, grouped by tag and by allocation site, then
+ * bug check 0xC4 DRIVER_VERIFIER_DETECTED_VIOLATION is raised with
+ * P1 = 0x62, P2 = address of the driver name, P3 = 0, P4 = number of
+ * allocations not freed. Undeleted lookaside lists raise 0xC7 (see
+ * kpool/lookaside.h). Returns STATUS_SUCCESS when nothing leaked.
+ * Needs KP_VERIFY_POOL_TRACKING for the leak check.
+ */
+KP_API kp_status_t kp_driver_unload(kp_system_t *sys);
+
+/* ---------------------------------------------------------------------------
+ * Virtual clock. Time in the simulator moves only when a test moves it, so
+ * everything that depends on time (lookaside depth) is deterministic.
+ * ------------------------------------------------------------------------- */
+
+/**
+ * Advances the virtual clock by @p milliseconds. Each whole simulated second
+ * crossed runs the balance set manager once (lookaside depth adjustment).
+ * Thread-safe.
+ */
+KP_API void kp_clock_advance(kp_system_t *sys, uint64_t milliseconds);
+
+/** Milliseconds of virtual time since the system was created. */
+KP_API uint64_t kp_clock_now(const kp_system_t *sys);
+
+/**
+ * A function run once per simulated second by the clock (after the built-in
+ * balance set work). Returns an id for kp_clock_remove_ticker, or 0 when the
+ * table (16 entries) is full.
+ */
+typedef void (*kp_ticker_fn)(kp_system_t *sys, void *arg);
+KP_API uint32_t kp_clock_add_ticker(kp_system_t *sys, kp_ticker_fn fn, void *arg);
+KP_API void kp_clock_remove_ticker(kp_system_t *sys, uint32_t id);
+
+/* ---------------------------------------------------------------------------
+ * Simulated processors. Each host thread runs on one simulated processor
+ * (processor 0 until changed); the node is processor / processors_per_node.
+ * ------------------------------------------------------------------------- */
+
+/** Moves the calling thread to simulated processor @p cpu. Returns
+ *  STATUS_INVALID_PARAMETER when @p cpu is out of range for @p sys. */
+KP_API kp_status_t kp_thread_set_processor(kp_system_t *sys, uint32_t cpu);
+/** The simulated processor of the calling thread. */
+KP_API uint32_t kp_thread_processor(void);
+/** The simulated NUMA node of the calling thread in @p sys. */
+KP_API uint32_t kp_thread_node(const kp_system_t *sys);
+/** A small number naming the calling thread in reports (1, 2, ...). */
+KP_API uint32_t kp_thread_id(void);
+
+/** Writes text through the system's output function (printf format). */
+KP_API void kp_printf(kp_system_t *sys, const char *fmt, ...) KP_PRINTF(2, 3);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KPOOL_SYSTEM_H */

@@ -1,0 +1,273 @@
+/*
+ * kp_internal.h — what the core's source files share: the system struct,
+ * per-thread state, the pool's out-of-band records, the allocation request
+ * and the kpi_ functions that cross file boundaries.
+ *
+ * Locking rule, everywhere: never call kpi_bugcheck_raise() (and so a
+ * user's handler, which may longjmp) while holding a simulator lock.
+ * Decide under the lock, copy what the report needs, unlock, then raise.
+ */
+#ifndef KPOOL_SRC_KP_INTERNAL_H
+#define KPOOL_SRC_KP_INTERNAL_H
+
+#include <stdatomic.h>
+
+#include "kpool/kpool.h"
+#include "os/kp_os.h"
+
+#define KPI_PAGE_SIZE 4096u
+#define KPI_PAGE_SHIFT 12u
+#define KPI_GRANULE 16u
+#define KPI_HEADER_SIZE 16u
+#define KPI_CACHE_ALIGN 64u
+/* Smallest canary kept after a block whose size is a multiple of 16. */
+#define KPI_MIN_CANARY 1u
+
+#define KPI_MAX_NODES 64u
+#define KPI_MAX_PROCESSORS_PER_NODE 64u
+
+/* ---------------------------------------------------------------------------
+ * Per-thread state (thread-local, shared by every system).
+ * ------------------------------------------------------------------------- */
+typedef struct kpi_thread {
+  uint32_t id;               /* kp_thread_id(), 1.. */
+  kp_irql_t irql;            /* simulated IRQL */
+  uint32_t processor;        /* simulated processor number */
+  kp_try_frame_t *try_top;   /* innermost KP_TRY frame */
+  uint32_t spin_locks_held;  /* for force-IRQL bookkeeping */
+} kpi_thread_t;
+
+/* The calling thread's state, created on first use. Never NULL. */
+kpi_thread_t *kpi_thread(void);
+
+/* ---------------------------------------------------------------------------
+ * Allocation request: every entry point fills one and calls kpi_alloc().
+ * ------------------------------------------------------------------------- */
+typedef struct kpi_request {
+  kp_alloc_api_t api;
+  kp_pool_flags_t flags;      /* effective POOL_FLAGS (legacy types mapped) */
+  uint32_t pool_type;         /* POOL_TYPE for reports and bug check params */
+  kp_pool_kind_t kind;        /* paged or non-paged */
+  size_t size;                /* bytes requested (0 already handled) */
+  kp_tag_t tag;
+  kp_priority_t priority;
+  uint32_t node;              /* preferred NUMA node, or KPI_NODE_CURRENT */
+  bool node_strict;           /* fail instead of falling back to other nodes */
+  bool zero;                  /* zero the block (else uninit_fill) */
+  bool raise;                 /* raise STATUS_INSUFFICIENT_RESOURCES on failure */
+  bool quota;                 /* charge process quota */
+  size_t align;               /* 16 or 64 (cache aligned) */
+  kp_site_t site;
+} kpi_request_t;
+
+#define KPI_NODE_CURRENT 0xFFFFFFFFu
+
+/* ---------------------------------------------------------------------------
+ * Out-of-band record of one block (live or quarantined).
+ * ------------------------------------------------------------------------- */
+enum kpi_block_state { KPI_BLOCK_LIVE = 1, KPI_BLOCK_QUARANTINED = 2 };
+
+typedef struct kpi_record {
+  kp_block_info_t info;            /* what kp_block_query reports */
+  uint8_t *block;                  /* start of the block (header, or the page) */
+  uint32_t granules;               /* small blocks: granules incl. header; 0 = big */
+  uint32_t pages;                  /* big blocks: pages; 0 = small */
+  uint8_t state;                   /* enum kpi_block_state */
+  kp_site_t free_site;             /* set when quarantined */
+  uint32_t free_thread;
+  struct kpi_record *hash_next;    /* address hash chain */
+  struct kpi_record *live_prev;    /* live list, allocation order */
+  struct kpi_record *live_next;
+  struct kpi_record *q_next;       /* quarantine FIFO / record free list */
+} kpi_record_t;
+
+/* Per tag x pool x node counters, the kernel's pool tracker table. */
+typedef struct kpi_tag_stat {
+  kp_tag_t tag;
+  uint32_t used;                   /* slot in use */
+  uint64_t allocs;
+  uint64_t frees;
+  uint64_t bytes;                  /* block bytes outstanding */
+  uint64_t peak_bytes;
+  uint64_t failures;               /* allocations of this tag that failed */
+} kpi_tag_stat_t;
+
+typedef struct kpi_free_block {
+  struct kpi_free_block *next;
+} kpi_free_block_t;
+
+/* ---------------------------------------------------------------------------
+ * A pool: one page-owning arena with its own lock, records and counters.
+ * ------------------------------------------------------------------------- */
+typedef struct kpi_pool {
+  kpi_mutex_t lock;
+  kp_pool_kind_t kind;
+  uint32_t node;
+  uint32_t index;                  /* position in sys->pools */
+  /* Address space. */
+  uint8_t *base;
+  size_t pages;                    /* pages reserved */
+  uint64_t *page_map;              /* bit set = page in use */
+  size_t page_hint;                /* where the next page search starts */
+  size_t pages_in_use;
+  /* Small blocks: exact-size free lists, by granule count, and a bump page. */
+  kpi_free_block_t *small_free[KPI_PAGE_SIZE / KPI_GRANULE + 1];
+  uint8_t *bump;
+  uint8_t *bump_end;
+  /* Accounting against the budget (bytes of blocks, headers included). */
+  size_t budget;
+  size_t used;
+  size_t peak;
+  uint64_t allocs;
+  uint64_t frees;
+  uint64_t failures;
+  /* Records: address hash, live list, quarantine FIFO, spare records. */
+  kpi_record_t **buckets;
+  size_t bucket_count;             /* power of two */
+  size_t record_count;             /* live + quarantined */
+  kpi_record_t *live_head;
+  kpi_record_t *live_tail;
+  size_t live_count;
+  kpi_record_t *q_head;
+  kpi_record_t *q_tail;
+  size_t q_count;
+  size_t q_bytes;
+  kpi_record_t *spare;
+  /* Tag table: open addressing, power-of-two size. */
+  kpi_tag_stat_t *tags;
+  size_t tag_slots;
+  size_t tag_count;
+} kpi_pool_t;
+
+/* ---------------------------------------------------------------------------
+ * Modules with per-system state register here (lookaside registry, secure
+ * pools, fault injection, ...). Each hook may be NULL.
+ * ------------------------------------------------------------------------- */
+typedef struct kpi_module_ops {
+  const char *name;
+  /* Once per simulated second, in registration order. */
+  void (*tick)(kp_system_t *sys, void *state);
+  /* kp_driver_unload: report and bug check what the module still holds.
+   * Called without locks; may raise. */
+  void (*unload_check)(kp_system_t *sys, void *state);
+  /* Extra lines for the text reports (may be NULL). */
+  void (*report)(kp_system_t *sys, void *state, kp_output_fn out, void *arg);
+  /* kp_system_destroy: release everything. */
+  void (*destroy)(kp_system_t *sys, void *state);
+} kpi_module_ops_t;
+
+#define KPI_MAX_MODULES 16u
+#define KPI_MAX_TICKERS 16u
+
+typedef struct kpi_module_slot {
+  const kpi_module_ops_t *ops;
+  void *state;
+} kpi_module_slot_t;
+
+/* ---------------------------------------------------------------------------
+ * The system.
+ * ------------------------------------------------------------------------- */
+struct kp_system {
+  kp_config_t cfg;
+  kpi_pool_t *pools;               /* [0] paged, [1 + n] non-paged node n */
+  uint32_t pool_count;
+  atomic_uint_fast64_t sequence;   /* allocation sequence numbers */
+
+  kpi_mutex_t lock;                /* handler, modules, tickers, clock */
+  kp_bugcheck_fn bugcheck_fn;
+  void *bugcheck_arg;
+  atomic_uint bugcheck_count;
+  uint32_t last_bugcheck_code;
+  uint64_t last_bugcheck_params[4];
+
+  uint64_t clock_ms;
+  kp_ticker_fn ticker_fn[KPI_MAX_TICKERS];
+  void *ticker_arg[KPI_MAX_TICKERS];
+  uint32_t ticker_id[KPI_MAX_TICKERS];
+  uint32_t next_ticker_id;
+
+  kpi_module_slot_t modules[KPI_MAX_MODULES];
+  uint32_t module_count;
+
+  bool unload_checked;             /* kp_driver_unload ran its checks */
+  bool destroy_checked;            /* destroy already reported leaks */
+  /* Counters not tied to one pool. */
+  atomic_uint_fast64_t untagged_allocs;   /* legacy tagged API with tag 0 */
+  atomic_uint_fast64_t failed_allocs;     /* NULL or raise returned */
+};
+
+/* Module registry. Returns the state registered under @ops, or NULL. */
+void *kpi_system_module(kp_system_t *sys, const kpi_module_ops_t *ops);
+/* Registers @ops with @state; returns false when the table is full. If a
+ * module with the same ops is already registered, returns false and leaves
+ * the table unchanged (callers then use kpi_system_module). */
+bool kpi_system_add_module(kp_system_t *sys, const kpi_module_ops_t *ops,
+                           void *state);
+
+/* The current system, creating it if needed (for WDK names and IRQL). */
+kp_system_t *kpi_current(void);
+
+/* True when the verifier's automatic checks choose 0xC4 codes. */
+static inline bool kpi_verifier(const kp_system_t *sys) {
+  return (sys->cfg.verifier_flags & KP_VERIFY_AUTOMATIC) != 0;
+}
+
+/* Pool selection. */
+kpi_pool_t *kpi_pool_for(kp_system_t *sys, kp_pool_kind_t kind, uint32_t node);
+/* The pool whose arena contains @p addr, or NULL. No lock needed. */
+kpi_pool_t *kpi_pool_containing(kp_system_t *sys, const void *addr);
+
+/* ---------------------------------------------------------------------------
+ * Core allocation (pool.c). kpi_alloc performs the IRQL check and the
+ * allocation; on failure it returns NULL and does NOT raise (callers decide,
+ * see kpi_alloc_failed()).
+ * ------------------------------------------------------------------------- */
+void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq);
+/* Count a failure and raise if the request asked for it. Returns NULL. */
+void *kpi_alloc_failed(kp_system_t *sys, const kpi_request_t *rq,
+                       kp_status_t status);
+/* Free with an optional tag check. @p check_tag false skips the check. */
+void kpi_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
+              kp_site_t site);
+
+/* ---------------------------------------------------------------------------
+ * Bug checks (bugcheck.c). kpi_bugcheck_raise formats the stop line and
+ * report, calls the handler, and returns only if the handler returned.
+ * ------------------------------------------------------------------------- */
+typedef struct kpi_bugcheck_ctx {
+  const kp_block_info_t *block;    /* may be NULL */
+  const kp_site_t *free_site;      /* may be NULL */
+  uint32_t free_thread;
+  kp_site_t site;                  /* where the offending call came from */
+} kpi_bugcheck_ctx_t;
+
+void kpi_bugcheck_raise(kp_system_t *sys, uint32_t code, uint64_t p1,
+                        uint64_t p2, uint64_t p3, uint64_t p4,
+                        const kpi_bugcheck_ctx_t *ctx, const char *fmt, ...)
+    KP_PRINTF(8, 9);
+
+/* Formats a site as "file:line" or "caller 0x..." or "unknown site". */
+const char *kpi_site_text(kp_site_t site, char *buf, size_t len);
+/* Writes the details of a block (tag, size, pool, site, thread). */
+size_t kpi_block_describe(const kp_block_info_t *b, char *buf, size_t len);
+/* The name of an allocation API ("ExAllocatePool2"). */
+const char *kpi_api_name(kp_alloc_api_t api);
+
+/* ---------------------------------------------------------------------------
+ * Output helpers (system.c).
+ * ------------------------------------------------------------------------- */
+void kpi_out(kp_system_t *sys, const char *text);
+void kpi_default_out(const char *text, void *arg);
+
+/* Leak report (stats.c): writes the outstanding allocations grouped by tag
+ * and by site; returns how many allocations are outstanding. */
+uint64_t kpi_report_leaks(kp_system_t *sys);
+
+/* Raise (raise.c): raise without returning to the caller when a frame
+ * exists; with no frame, bug check 0x1E on @p sys (or the current system). */
+void kpi_raise(kp_system_t *sys, kp_status_t status);
+
+/* The HAL rule for IRQL of the calling thread (irql.c). */
+static inline kp_irql_t kpi_irql(void) { return kpi_thread()->irql; }
+
+#endif /* KPOOL_SRC_KP_INTERNAL_H */

@@ -1,0 +1,66 @@
+/*
+ * kp_os.h — the platform contract. Only src/os/ includes OS headers; the
+ * rest of the simulator reaches pages, locks, threads and fault handling
+ * through these functions. os_posix.c implements them for Linux and macOS.
+ */
+#ifndef KPOOL_SRC_OS_KP_OS_H
+#define KPOOL_SRC_OS_KP_OS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kpool/common.h"
+
+/* A mutex with storage big enough for the host's (pthread_mutex_t is 40
+ * bytes on glibc x86-64, 64 on macOS); os_posix.c checks statically. */
+typedef struct kpi_mutex {
+  _Alignas(16) unsigned char opaque[64];
+} kpi_mutex_t;
+
+void kpi_mutex_init(kpi_mutex_t *m);
+void kpi_mutex_destroy(kpi_mutex_t *m);
+void kpi_mutex_lock(kpi_mutex_t *m);
+void kpi_mutex_unlock(kpi_mutex_t *m);
+/* True when the lock was taken. */
+bool kpi_mutex_trylock(kpi_mutex_t *m);
+
+/* Page protection for kpi_os_protect. */
+typedef enum kpi_prot {
+  KPI_PROT_NONE = 0,
+  KPI_PROT_READ = 1,
+  KPI_PROT_READWRITE = 3
+} kpi_prot_t;
+
+/* The host page size (4096 on Linux x86-64, 16384 on Apple silicon). */
+size_t kpi_os_page_size(void);
+/* Reserves @size bytes (a multiple of the host page size) of inaccessible
+ * address space aligned to @align (a power of two >= host page). NULL on
+ * failure. */
+void *kpi_os_reserve(size_t size, size_t align);
+/* Changes protection of [addr, addr+size); both host-page aligned.
+ * Returns STATUS_SUCCESS or STATUS_INVALID_PARAMETER. */
+kp_status_t kpi_os_protect(void *addr, size_t size, kpi_prot_t prot);
+/* Gives the pages' contents back to the host (they read as zero after,
+ * protection unchanged). Host-page aligned. */
+void kpi_os_discard(void *addr, size_t size);
+/* Releases a reservation made by kpi_os_reserve. */
+void kpi_os_release(void *addr, size_t size);
+
+/* An identifier of the calling host thread, for reports. */
+uint64_t kpi_os_thread_id(void);
+/* Lets other threads run (spin-wait back-off). */
+void kpi_os_yield(void);
+
+/* Fault handling: a callback that decides whether a fault at @addr is the
+ * simulator's. It returns true after handling it (normally it raises a
+ * simulated bug check, which does not return with the default handler);
+ * false passes the fault to the previous handler. @write is -1 when the
+ * host cannot tell. */
+typedef bool (*kpi_fault_fn)(void *addr, int write, void *arg);
+/* Installs the process-wide SIGSEGV/SIGBUS handler once; up to 8
+ * callbacks may be registered. Returns false when the table is full. */
+bool kpi_os_fault_register(kpi_fault_fn fn, void *arg);
+void kpi_os_fault_unregister(kpi_fault_fn fn, void *arg);
+
+#endif /* KPOOL_SRC_OS_KP_OS_H */
