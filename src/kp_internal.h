@@ -116,6 +116,7 @@ typedef struct kpi_pool {
   uint8_t *bump_end;
   /* Accounting against the budget (bytes of blocks, headers included). */
   size_t budget;
+  size_t available;                /* <= budget; lowered to simulate pressure */
   size_t used;
   size_t peak;
   uint64_t allocs;
@@ -150,6 +151,11 @@ typedef struct kpi_module_ops {
   /* kp_driver_unload: report and bug check what the module still holds.
    * Called without locks; may raise. */
   void (*unload_check)(kp_system_t *sys, void *state);
+  /* Before a pool block is freed (no locks held; may raise a bug check,
+   * after which the free is abandoned if the handler returns). Used for
+   * "freeing pool that contains an active lookaside list" (0xC4/0xCC). */
+  void (*before_free)(kp_system_t *sys, void *state,
+                      const kp_block_info_t *block);
   /* Extra lines for the text reports (may be NULL). */
   void (*report)(kp_system_t *sys, void *state, kp_output_fn out, void *arg);
   /* kp_system_destroy: release everything. */
@@ -194,6 +200,8 @@ struct kp_system {
   /* Counters not tied to one pool. */
   atomic_uint_fast64_t untagged_allocs;   /* legacy tagged API with tag 0 */
   atomic_uint_fast64_t failed_allocs;     /* NULL or raise returned */
+  atomic_uint_fast64_t quota_used;        /* bytes charged to process quota */
+  atomic_uint before_free_hooks;          /* modules with a before_free op */
 };
 
 /* Module registry. Returns the state registered under @ops, or NULL. */
@@ -212,6 +220,15 @@ static inline bool kpi_verifier(const kp_system_t *sys) {
   return (sys->cfg.verifier_flags & KP_VERIFY_AUTOMATIC) != 0;
 }
 
+/* Arena lifetime (pool.c). */
+bool kpi_pool_init(kpi_pool_t *pool, kp_pool_kind_t kind, uint32_t node,
+                   size_t budget);
+void kpi_pool_fini(kpi_pool_t *pool);
+
+/* Run every module's before_free / report hook (system.c); no locks held. */
+void kpi_modules_before_free(kp_system_t *sys, const kp_block_info_t *block);
+void kpi_modules_report(kp_system_t *sys, kp_output_fn out, void *arg);
+
 /* Pool selection. */
 kpi_pool_t *kpi_pool_for(kp_system_t *sys, kp_pool_kind_t kind, uint32_t node);
 /* The pool whose arena contains @p addr, or NULL. No lock needed. */
@@ -222,10 +239,18 @@ kpi_pool_t *kpi_pool_containing(kp_system_t *sys, const void *addr);
  * allocation; on failure it returns NULL and does NOT raise (callers decide,
  * see kpi_alloc_failed()).
  * ------------------------------------------------------------------------- */
-void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq);
-/* Count a failure and raise if the request asked for it. Returns NULL. */
+void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq,
+                kp_status_t *why);
+/* Counts a failed request (validation or memory) and raises @p status when
+ * the request asked for a raise. Returns NULL (if a raise was caught by a
+ * bug check handler that returned, also NULL). */
 void *kpi_alloc_failed(kp_system_t *sys, const kpi_request_t *rq,
                        kp_status_t status);
+/* The IRQL rule for allocating (@p freeing false) or freeing from @p kind:
+ * raises the documented bug check and returns false when violated. */
+bool kpi_pool_irql_ok(kp_system_t *sys, kp_pool_kind_t kind,
+                      uint32_t pool_type, bool freeing, uint64_t size_or_addr,
+                      kp_site_t site);
 /* Free with an optional tag check. @p check_tag false skips the check. */
 void kpi_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
               kp_site_t site);

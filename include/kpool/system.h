@@ -47,6 +47,15 @@ typedef struct kp_config {
   size_t paged_pool_bytes;
   /** Budget of the non-paged pool of each NUMA node, in bytes (=128 MiB). */
   size_t nonpaged_pool_bytes;
+  /** Memory pressure (facts §2.4): with less than this percentage of the
+   *  pool's available bytes left free after the allocation, LowPoolPriority
+   *  requests fail (=20). */
+  uint32_t low_priority_reserve_percent;
+  /** Likewise for NormalPoolPriority (=5). HighPoolPriority fails only when
+   *  the pool cannot hold the block at all. */
+  uint32_t normal_priority_reserve_percent;
+  /** Simulated process pool quota in bytes for quota allocations (=64 MiB). */
+  size_t quota_limit;
   /** Number of simulated NUMA nodes, 1..64 (=1). */
   uint32_t numa_nodes;
   /** Simulated processors per node, 1..64 (=2). */

@@ -1,0 +1,243 @@
+/*
+ * alloc.c — the allocation entry points' own rules: ExAllocatePool2's
+ * POOL_FLAGS rules, the legacy POOL_TYPE rules, tag rules, zero size,
+ * raising on failure. Each entry point builds a kpi_request_t and hands
+ * it to kpi_alloc() (pool.c).
+ */
+#include <string.h>
+
+#include "kp_internal.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define ALLOC_RETURN_ADDRESS() __builtin_return_address(0)
+#else
+#define ALLOC_RETURN_ADDRESS() NULL
+#endif
+
+/* Old drivers may still OR in PROTECTED_POOL (0x80000000); the current
+ * WDK defines it as 0. Accept it and strip it (facts §1.4). */
+#define ALLOC_PROTECTED_POOL 0x80000000u
+/* The tag the kernel uses for big pages it could not tag: " GIB". */
+#define ALLOC_TAG_BIG 0x20474942u
+
+void *kpi_alloc_failed(kp_system_t *sys, const kpi_request_t *rq,
+                       kp_status_t status) {
+  atomic_fetch_add(&sys->failed_allocs, 1);
+  if (rq->raise) kpi_raise(sys, status);
+  return NULL;
+}
+
+static bool tag_has_letter_or_digit(kp_tag_t tag) {
+  for (int i = 0; i < 4; i++) {
+    unsigned c = (tag >> (8 * i)) & 0xFFu;
+    if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+        (c >= 'a' && c <= 'z'))
+      return true;
+  }
+  return false;
+}
+
+/* The tag rules every API shares (BAD_POOL_CALLER 0x9C and 0x9D). Returns
+ * false after raising. Tag 0 is each API's own business. */
+static bool tag_acceptable(kp_system_t *sys, const kpi_request_t *rq) {
+  kpi_bugcheck_ctx_t ctx = {0};
+  ctx.site = rq->site;
+  char text[5];
+  uint64_t caller = (uint64_t)(uintptr_t)rq->site.caller;
+  if (rq->tag == ALLOC_TAG_BIG) {
+    kpi_bugcheck_raise(sys, KP_BUGCHECK_BAD_POOL_CALLER, 0x9C, rq->pool_type,
+                       rq->size, caller, &ctx,
+                       "The driver allocated pool with the tag 'BIG ', which "
+                       "the kernel reserves for its own big-page allocations.");
+    return false;
+  }
+  if (rq->tag != 0 && !tag_has_letter_or_digit(rq->tag)) {
+    kpi_bugcheck_raise(sys, KP_BUGCHECK_BAD_POOL_CALLER, 0x9D, rq->tag,
+                       rq->pool_type, caller, &ctx,
+                       "The driver allocated pool with the tag '%s' "
+                       "(0x%08X), which contains no letter or digit.",
+                       kp_tag_text(rq->tag, text), (unsigned)rq->tag);
+    return false;
+  }
+  return true;
+}
+
+/* Zero size: a verifier violation (0xC4/0x00); retail treats it as one
+ * byte, as ReactOS says NT does (facts §1.5). Returns false after raising. */
+static bool size_acceptable(kp_system_t *sys, kpi_request_t *rq) {
+  if (rq->size != 0) return true;
+  if (kpi_verifier(sys)) {
+    kpi_bugcheck_ctx_t ctx = {0};
+    ctx.site = rq->site;
+    kpi_bugcheck_raise(sys, KP_BUGCHECK_DRIVER_VERIFIER_DETECTED_VIOLATION,
+                       0x00, kpi_irql(), rq->pool_type, 0, &ctx,
+                       "The driver requested a zero-byte pool allocation "
+                       "from %s.",
+                       kpi_api_name(rq->api));
+    return false;
+  }
+  rq->size = 1;
+  return true;
+}
+
+static void *alloc_finish(kp_system_t *sys, kpi_request_t *rq) {
+  if (!tag_acceptable(sys, rq)) return NULL;
+  if (!size_acceptable(sys, rq)) return NULL;
+  kp_status_t why = KP_STATUS_SUCCESS;
+  void *p = kpi_alloc(sys, rq, &why);
+  if (p == NULL && why != KP_STATUS_INVALID_PARAMETER) {
+    // IRQL violations already bug checked; everything else is a failure
+    // the caller sees as NULL or a raise.
+    return kpi_alloc_failed(sys, rq, why);
+  }
+  return p;
+}
+
+/* ---------------------------------------------------------------------------
+ * ExAllocatePool2.
+ * ------------------------------------------------------------------------- */
+void *kp_alloc2(kp_system_t *sys, kp_pool_flags_t flags, size_t size,
+                kp_tag_t tag, kp_site_t site) {
+  if (sys == NULL) return NULL;
+  if (site.file == NULL && site.caller == NULL)
+    site.caller = ALLOC_RETURN_ADDRESS();
+  kpi_request_t rq;
+  memset(&rq, 0, sizeof rq);
+  rq.api = KP_API_ALLOCATE_POOL2;
+  rq.flags = flags;
+  rq.size = size;
+  rq.tag = tag & ~ALLOC_PROTECTED_POOL;
+  rq.priority = KP_PRIORITY_NORMAL;
+  rq.node = KPI_NODE_CURRENT;
+  rq.site = site;
+  rq.raise = (flags & KP_POOL_FLAG_RAISE_ON_FAILURE) != 0;
+  rq.zero = (flags & KP_POOL_FLAG_UNINITIALIZED) == 0;
+  rq.quota = (flags & KP_POOL_FLAG_USE_QUOTA) != 0;
+  rq.align = (flags & KP_POOL_FLAG_CACHE_ALIGNED) ? KPI_CACHE_ALIGN : KPI_GRANULE;
+
+  // Required bits kpool does not know (reserved, SESSION, 0xFFFFF800) fail
+  // the call; optional bits it does not know are ignored (facts §2.1).
+  kp_pool_flags_t required = flags & KP_POOL_FLAG_REQUIRED_MASK;
+  bool bad = (required & ~KP_POOL_FLAG_KNOWN_REQUIRED) != 0;
+  unsigned types = 0;
+  if (flags & KP_POOL_FLAG_NON_PAGED) {
+    types++;
+    rq.kind = KP_POOL_NONPAGED;
+    rq.pool_type = KP_POOL_TYPE_NONPAGED_NX;
+  }
+  if (flags & KP_POOL_FLAG_NON_PAGED_EXECUTE) {
+    types++;
+    rq.kind = KP_POOL_NONPAGED;
+    rq.pool_type = KP_POOL_TYPE_NONPAGED;
+  }
+  if (flags & KP_POOL_FLAG_PAGED) {
+    types++;
+    rq.kind = KP_POOL_PAGED;
+    rq.pool_type = KP_POOL_TYPE_PAGED;
+  }
+  if (types != 1) bad = true;
+  if (rq.tag == 0) bad = true;
+  if (bad) return kpi_alloc_failed(sys, &rq, KP_STATUS_INSUFFICIENT_RESOURCES);
+  return alloc_finish(sys, &rq);
+}
+
+/* ---------------------------------------------------------------------------
+ * The legacy allocators.
+ * ------------------------------------------------------------------------- */
+#define ALLOC_TYPE_MODIFIERS                                                   \
+  (KP_POOL_QUOTA_FAIL_INSTEAD_OF_RAISE | KP_POOL_RAISE_IF_ALLOCATION_FAILURE | \
+   KP_POOL_COLD_ALLOCATION | KP_POOL_NX_ALLOCATION | KP_POOL_ZERO_ALLOCATION)
+
+static bool priority_valid(kp_priority_t p) {
+  switch (p) {
+  case KP_PRIORITY_LOW:
+  case KP_PRIORITY_LOW_SPECIAL_OVERRUN:
+  case KP_PRIORITY_LOW_SPECIAL_UNDERRUN:
+  case KP_PRIORITY_NORMAL:
+  case KP_PRIORITY_NORMAL_SPECIAL_OVERRUN:
+  case KP_PRIORITY_NORMAL_SPECIAL_UNDERRUN:
+  case KP_PRIORITY_HIGH:
+  case KP_PRIORITY_HIGH_SPECIAL_OVERRUN:
+  case KP_PRIORITY_HIGH_SPECIAL_UNDERRUN:
+    return true;
+  }
+  return false;
+}
+
+void *kp_alloc_legacy(kp_system_t *sys, kp_alloc_api_t api, uint32_t pool_type,
+                      size_t size, kp_tag_t tag, kp_priority_t priority,
+                      kp_site_t site) {
+  if (sys == NULL) return NULL;
+  if (site.file == NULL && site.caller == NULL)
+    site.caller = ALLOC_RETURN_ADDRESS();
+  kpi_request_t rq;
+  memset(&rq, 0, sizeof rq);
+  rq.api = api;
+  rq.pool_type = pool_type;
+  rq.size = size;
+  rq.tag = tag & ~ALLOC_PROTECTED_POOL;
+  rq.priority = priority;
+  rq.node = KPI_NODE_CURRENT;
+  rq.site = site;
+  rq.quota = api == KP_API_ALLOCATE_POOL_QUOTA;
+  rq.zero = (pool_type & KP_POOL_ZERO_ALLOCATION) != 0;
+  if (rq.quota)
+    rq.raise = (pool_type & KP_POOL_QUOTA_FAIL_INSTEAD_OF_RAISE) == 0;
+  else
+    rq.raise = (pool_type & KP_POOL_RAISE_IF_ALLOCATION_FAILURE) != 0;
+  if (api == KP_API_ALLOCATE_POOL) {
+    rq.tag = KP_TAG_NONE;
+    atomic_fetch_add(&sys->untagged_allocs, 1);
+  }
+
+  uint32_t base = pool_type & ~ALLOC_TYPE_MODIFIERS;
+  uint32_t plain = base & ~KP_POOL_TYPE_SESSION;
+  bool valid = api < KP_API_COUNT_ && priority_valid(priority) && plain <= 6 &&
+               plain != KP_POOL_TYPE_DONT_USE;
+  if (!valid) return kpi_alloc_failed(sys, &rq, KP_STATUS_INSUFFICIENT_RESOURCES);
+
+  if (rq.tag == 0) {
+    kpi_bugcheck_ctx_t ctx = {0};
+    ctx.site = site;
+    kpi_bugcheck_raise(sys, KP_BUGCHECK_BAD_POOL_CALLER, 0x9B, pool_type, size,
+                       (uint64_t)(uintptr_t)site.caller, &ctx,
+                       "The driver called %s with a tag of 0.",
+                       kpi_api_name(api));
+    return NULL;
+  }
+  if (plain & KP_POOL_TYPE_NONPAGED_MUST_SUCCEED) {
+    kpi_bugcheck_ctx_t ctx = {0};
+    ctx.site = site;
+    kpi_bugcheck_raise(sys, KP_BUGCHECK_BAD_POOL_CALLER, 0x9A, pool_type, size,
+                       rq.tag, &ctx,
+                       "The driver requested must-succeed pool (POOL_TYPE "
+                       "%u), which is no longer supported.",
+                       (unsigned)pool_type);
+    return NULL;
+  }
+  rq.kind = (plain & KP_POOL_TYPE_PAGED) ? KP_POOL_PAGED : KP_POOL_NONPAGED;
+  rq.align = (plain & 4u) ? KPI_CACHE_ALIGN : KPI_GRANULE;
+
+  // The effective POOL_FLAGS, for reports and kp_block_query.
+  if (rq.kind == KP_POOL_PAGED)
+    rq.flags = KP_POOL_FLAG_PAGED;
+  else if (pool_type & KP_POOL_NX_ALLOCATION)
+    rq.flags = KP_POOL_FLAG_NON_PAGED;
+  else
+    rq.flags = KP_POOL_FLAG_NON_PAGED_EXECUTE;
+  if (!rq.zero) rq.flags |= KP_POOL_FLAG_UNINITIALIZED;
+  if (rq.quota) rq.flags |= KP_POOL_FLAG_USE_QUOTA;
+  if (rq.raise) rq.flags |= KP_POOL_FLAG_RAISE_ON_FAILURE;
+  if (rq.align == KPI_CACHE_ALIGN) rq.flags |= KP_POOL_FLAG_CACHE_ALIGNED;
+  return alloc_finish(sys, &rq);
+}
+
+/* ---------------------------------------------------------------------------
+ * Free.
+ * ------------------------------------------------------------------------- */
+void kp_free(kp_system_t *sys, void *p, kp_tag_t tag, kp_site_t site) {
+  if (sys == NULL) return;
+  if (site.file == NULL && site.caller == NULL)
+    site.caller = ALLOC_RETURN_ADDRESS();
+  kpi_free(sys, p, tag, true, site);
+}

@@ -1,0 +1,981 @@
+/*
+ * pool.c — page-owning arenas, blocks, headers, canaries, out-of-band
+ * records, quarantine, per-tag counters, and the free path's checks.
+ *
+ * Each pool (paged; non-paged per node) reserves its own address range
+ * through the OS layer and carves 4 KiB simulated pages from it. Small
+ * blocks (header + data <= one page) come in 16-byte granules with a
+ * 16-byte header in front and never cross a page; bigger blocks take whole
+ * page runs and are page-aligned. Validity is decided by the out-of-band
+ * record table, never by the header the driver could overwrite.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kp_internal.h"
+
+/* Header word 2 is the block address mixed with this constant, so that a
+ * header copied from elsewhere is recognised as corrupt. */
+#define POOL_HEADER_COOKIE 0x6B706F6F6C686472ull /* "kpoolhdr" */
+#define POOL_RESERVE_FACTOR 2u /* address space per budget byte */
+
+static size_t round_up(size_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
+
+/* ---------------------------------------------------------------------------
+ * Arena lifetime.
+ * ------------------------------------------------------------------------- */
+bool kpi_pool_init(kpi_pool_t *pool, kp_pool_kind_t kind, uint32_t node,
+                   size_t budget) {
+  memset(pool, 0, sizeof *pool);
+  kpi_mutex_init(&pool->lock);
+  pool->kind = kind;
+  pool->node = node;
+  pool->budget = budget;
+  pool->available = budget;
+  size_t host = kpi_os_page_size();
+  size_t align = host > 65536 ? host : 65536;
+  size_t reserve = round_up(budget * POOL_RESERVE_FACTOR, align);
+  pool->base = kpi_os_reserve(reserve, align);
+  if (pool->base == NULL) return false;
+  if (kpi_os_protect(pool->base, reserve, KPI_PROT_READWRITE) != KP_STATUS_SUCCESS) {
+    kpi_os_release(pool->base, reserve);
+    pool->base = NULL;
+    return false;
+  }
+  pool->pages = reserve / KPI_PAGE_SIZE;
+  pool->page_map = calloc((pool->pages + 63) / 64, sizeof(uint64_t));
+  pool->bucket_count = 1024;
+  pool->buckets = calloc(pool->bucket_count, sizeof *pool->buckets);
+  pool->tag_slots = 64;
+  pool->tags = calloc(pool->tag_slots, sizeof *pool->tags);
+  if (pool->page_map == NULL || pool->buckets == NULL || pool->tags == NULL) {
+    kpi_pool_fini(pool);
+    return false;
+  }
+  return true;
+}
+
+static void record_list_free(kpi_record_t *r, bool by_q) {
+  while (r != NULL) {
+    kpi_record_t *next = by_q ? r->q_next : r->live_next;
+    free(r);
+    r = next;
+  }
+}
+
+void kpi_pool_fini(kpi_pool_t *pool) {
+  if (pool->base != NULL)
+    kpi_os_release(pool->base, pool->pages * KPI_PAGE_SIZE);
+  record_list_free(pool->live_head, false);
+  record_list_free(pool->q_head, true);
+  record_list_free(pool->spare, true);
+  free(pool->page_map);
+  free(pool->buckets);
+  free(pool->tags);
+  kpi_mutex_destroy(&pool->lock);
+  memset(pool, 0, sizeof *pool);
+}
+
+kpi_pool_t *kpi_pool_for(kp_system_t *sys, kp_pool_kind_t kind, uint32_t node) {
+  if (kind == KP_POOL_PAGED) return &sys->pools[0];
+  if (node >= sys->cfg.numa_nodes) return NULL;
+  return &sys->pools[1 + node];
+}
+
+kpi_pool_t *kpi_pool_containing(kp_system_t *sys, const void *addr) {
+  uintptr_t a = (uintptr_t)addr;
+  for (uint32_t i = 0; i < sys->pool_count; i++) {
+    kpi_pool_t *p = &sys->pools[i];
+    uintptr_t base = (uintptr_t)p->base;
+    if (a >= base && a < base + p->pages * KPI_PAGE_SIZE) return p;
+  }
+  return NULL;
+}
+
+/* ---------------------------------------------------------------------------
+ * Page runs (bitmap, first fit from a moving hint).
+ * ------------------------------------------------------------------------- */
+static bool page_used(const kpi_pool_t *pool, size_t i) {
+  return (pool->page_map[i / 64] >> (i % 64)) & 1u;
+}
+
+static void page_mark(kpi_pool_t *pool, size_t first, size_t n, bool used) {
+  for (size_t i = first; i < first + n; i++) {
+    if (used)
+      pool->page_map[i / 64] |= (uint64_t)1 << (i % 64);
+    else
+      pool->page_map[i / 64] &= ~((uint64_t)1 << (i % 64));
+  }
+  if (used)
+    pool->pages_in_use += n;
+  else
+    pool->pages_in_use -= n;
+}
+
+static uint8_t *pages_take(kpi_pool_t *pool, size_t n) {
+  size_t total = pool->pages;
+  size_t start = pool->page_hint < total ? pool->page_hint : 0;
+  // Two passes: from the hint to the end, then from 0 to the hint.
+  for (int pass = 0; pass < 2; pass++) {
+    size_t lo = pass == 0 ? start : 0;
+    size_t hi = pass == 0 ? total : start + n;
+    if (hi > total) hi = total;
+    size_t run = 0;
+    for (size_t i = lo; i < hi; i++) {
+      if ((i % 64) == 0 && run == 0 && i + 64 <= hi &&
+          pool->page_map[i / 64] == ~(uint64_t)0) {
+        i += 63; // whole word used: skip it
+        continue;
+      }
+      if (page_used(pool, i)) {
+        run = 0;
+        continue;
+      }
+      if (++run == n) {
+        size_t first = i + 1 - n;
+        page_mark(pool, first, n, true);
+        pool->page_hint = i + 1;
+        return pool->base + first * KPI_PAGE_SIZE;
+      }
+    }
+  }
+  return NULL;
+}
+
+static void pages_give(kpi_pool_t *pool, uint8_t *addr, size_t n) {
+  size_t first = (size_t)(addr - pool->base) / KPI_PAGE_SIZE;
+  page_mark(pool, first, n, false);
+}
+
+/* ---------------------------------------------------------------------------
+ * Small blocks: exact-size free lists plus a bump page.
+ * ------------------------------------------------------------------------- */
+static void small_push(kpi_pool_t *pool, uint8_t *block, uint32_t granules) {
+  kpi_free_block_t *f = (kpi_free_block_t *)(void *)block;
+  f->next = pool->small_free[granules];
+  pool->small_free[granules] = f;
+}
+
+/* A block of @granules whose data (block + 16) is @align-aligned. */
+static uint8_t *small_take(kpi_pool_t *pool, uint32_t granules, size_t align) {
+  kpi_free_block_t **head = &pool->small_free[granules];
+  if (*head != NULL &&
+      (((uintptr_t)*head + KPI_HEADER_SIZE) & (align - 1)) == 0) {
+    uint8_t *b = (uint8_t *)*head;
+    *head = (*head)->next;
+    return b;
+  }
+  size_t bytes = (size_t)granules * KPI_GRANULE;
+  for (int attempt = 0; attempt < 2; attempt++) {
+    if (pool->bump != NULL) {
+      uintptr_t data = round_up((uintptr_t)pool->bump + KPI_HEADER_SIZE, align);
+      uint8_t *b = (uint8_t *)(data - KPI_HEADER_SIZE);
+      if (b + bytes <= pool->bump_end) {
+        // Alignment padding in front becomes a free block when it is big
+        // enough to hold a header and one granule.
+        size_t pad = (size_t)(b - pool->bump) / KPI_GRANULE;
+        if (pad >= 2) small_push(pool, pool->bump, (uint32_t)pad);
+        pool->bump = b + bytes;
+        return b;
+      }
+      // Retire the rest of the bump page into the free lists.
+      size_t rest = (size_t)(pool->bump_end - pool->bump) / KPI_GRANULE;
+      if (rest >= 2) small_push(pool, pool->bump, (uint32_t)rest);
+      pool->bump = pool->bump_end = NULL;
+    }
+    uint8_t *page = pages_take(pool, 1);
+    if (page == NULL) return NULL;
+    pool->bump = page;
+    pool->bump_end = page + KPI_PAGE_SIZE;
+  }
+  return NULL;
+}
+
+/* ---------------------------------------------------------------------------
+ * Record table.
+ * ------------------------------------------------------------------------- */
+static size_t hash_addr(const kpi_pool_t *pool, uintptr_t a) {
+  uint64_t h = (uint64_t)(a >> 4) * 0x9E3779B97F4A7C15ull;
+  return (size_t)(h >> 20) & (pool->bucket_count - 1);
+}
+
+static kpi_record_t *record_find(const kpi_pool_t *pool, const void *p) {
+  uintptr_t a = (uintptr_t)p;
+  for (kpi_record_t *r = pool->buckets[hash_addr(pool, a)]; r != NULL;
+       r = r->hash_next)
+    if ((uintptr_t)r->info.address == a) return r;
+  return NULL;
+}
+
+static void record_hash_insert(kpi_pool_t *pool, kpi_record_t *r) {
+  size_t b = hash_addr(pool, (uintptr_t)r->info.address);
+  r->hash_next = pool->buckets[b];
+  pool->buckets[b] = r;
+}
+
+static void record_hash_remove(kpi_pool_t *pool, kpi_record_t *r) {
+  kpi_record_t **pp = &pool->buckets[hash_addr(pool, (uintptr_t)r->info.address)];
+  while (*pp != NULL && *pp != r) pp = &(*pp)->hash_next;
+  if (*pp == r) *pp = r->hash_next;
+}
+
+static void record_hash_grow(kpi_pool_t *pool) {
+  size_t n = pool->bucket_count * 2;
+  kpi_record_t **nb = calloc(n, sizeof *nb);
+  if (nb == NULL) return; // keep the longer chains; still correct
+  kpi_record_t **old = pool->buckets;
+  size_t old_n = pool->bucket_count;
+  pool->buckets = nb;
+  pool->bucket_count = n;
+  for (size_t i = 0; i < old_n; i++) {
+    kpi_record_t *r = old[i];
+    while (r != NULL) {
+      kpi_record_t *next = r->hash_next;
+      record_hash_insert(pool, r);
+      r = next;
+    }
+  }
+  free(old);
+}
+
+static kpi_record_t *record_new(kpi_pool_t *pool) {
+  kpi_record_t *r = pool->spare;
+  if (r != NULL)
+    pool->spare = r->q_next;
+  else
+    r = malloc(sizeof *r);
+  if (r != NULL) memset(r, 0, sizeof *r);
+  return r;
+}
+
+static void live_link(kpi_pool_t *pool, kpi_record_t *r) {
+  r->live_prev = pool->live_tail;
+  r->live_next = NULL;
+  if (pool->live_tail != NULL)
+    pool->live_tail->live_next = r;
+  else
+    pool->live_head = r;
+  pool->live_tail = r;
+  pool->live_count++;
+}
+
+static void live_unlink(kpi_pool_t *pool, kpi_record_t *r) {
+  if (r->live_prev != NULL)
+    r->live_prev->live_next = r->live_next;
+  else
+    pool->live_head = r->live_next;
+  if (r->live_next != NULL)
+    r->live_next->live_prev = r->live_prev;
+  else
+    pool->live_tail = r->live_prev;
+  r->live_prev = r->live_next = NULL;
+  pool->live_count--;
+}
+
+/* The live or quarantined record whose block contains @p, if any. Linear:
+ * only used on error paths (interior pointers) and by kp_block_query. */
+static kpi_record_t *record_containing(const kpi_pool_t *pool, const void *p,
+                                       bool include_quarantine) {
+  uintptr_t a = (uintptr_t)p;
+  for (kpi_record_t *r = pool->live_head; r != NULL; r = r->live_next) {
+    uintptr_t s = (uintptr_t)r->info.address;
+    if (a >= s && a < s + (r->info.size ? r->info.size : 1)) return r;
+  }
+  if (include_quarantine)
+    for (kpi_record_t *r = pool->q_head; r != NULL; r = r->q_next) {
+      uintptr_t s = (uintptr_t)r->info.address;
+      if (a >= s && a < s + (r->info.size ? r->info.size : 1)) return r;
+    }
+  return NULL;
+}
+
+/* ---------------------------------------------------------------------------
+ * Tag table (the pool tracker table).
+ * ------------------------------------------------------------------------- */
+static kpi_tag_stat_t *tag_slot(kpi_pool_t *pool, kp_tag_t tag, bool create) {
+  size_t mask = pool->tag_slots - 1;
+  size_t i = (size_t)(tag * 0x9E3779B1u) & mask;
+  for (;;) {
+    kpi_tag_stat_t *t = &pool->tags[i];
+    if (t->used && t->tag == tag) return t;
+    if (!t->used) break;
+    i = (i + 1) & mask;
+  }
+  if (!create) return NULL;
+  if ((pool->tag_count + 1) * 2 > pool->tag_slots) {
+    size_t n = pool->tag_slots * 2;
+    kpi_tag_stat_t *nt = calloc(n, sizeof *nt);
+    if (nt == NULL) return NULL;
+    kpi_tag_stat_t *old = pool->tags;
+    size_t old_n = pool->tag_slots;
+    pool->tags = nt;
+    pool->tag_slots = n;
+    for (size_t k = 0; k < old_n; k++) {
+      if (!old[k].used) continue;
+      size_t j = (size_t)(old[k].tag * 0x9E3779B1u) & (n - 1);
+      while (nt[j].used) j = (j + 1) & (n - 1);
+      nt[j] = old[k];
+    }
+    free(old);
+    return tag_slot(pool, tag, true);
+  }
+  kpi_tag_stat_t *t = &pool->tags[i];
+  memset(t, 0, sizeof *t);
+  t->used = 1;
+  t->tag = tag;
+  pool->tag_count++;
+  return t;
+}
+
+/* ---------------------------------------------------------------------------
+ * Headers and canaries.
+ * ------------------------------------------------------------------------- */
+static void header_expected(const kpi_record_t *r, uint8_t out[16]) {
+  uint32_t w0 = 0;
+  w0 |= (uint32_t)(r->info.node & 0xFF) << 8;  // PoolIndex
+  w0 |= (uint32_t)(r->granules & 0xFF) << 16;  // BlockSize in granules
+  w0 |= (uint32_t)((r->info.pool + 1) & 0xFF) << 24; // PoolType + 1 (in use)
+  uint32_t tag = r->info.tag;
+  uint64_t check = (uint64_t)(uintptr_t)r->info.address ^ POOL_HEADER_COOKIE;
+  memcpy(out, &w0, 4);
+  memcpy(out + 4, &tag, 4);
+  memcpy(out + 8, &check, 8);
+}
+
+/* End of the bytes that belong to the block (data + canary). */
+static uint8_t *block_data_end(const kpi_record_t *r) {
+  if (r->pages != 0) return r->block + (size_t)r->pages * KPI_PAGE_SIZE;
+  return r->block + (size_t)r->granules * KPI_GRANULE;
+}
+
+/* First canary byte that differs, or NULL. */
+static const uint8_t *canary_damage(const kpi_record_t *r, uint8_t fill) {
+  const uint8_t *p = (const uint8_t *)r->info.address + r->info.size;
+  const uint8_t *end = block_data_end(r);
+  for (; p < end; p++)
+    if (*p != fill) return p;
+  return NULL;
+}
+
+/* First poisoned byte that differs in a quarantined block, or NULL. */
+static const uint8_t *poison_damage(const kpi_record_t *r, uint8_t fill) {
+  const uint8_t *p = (const uint8_t *)r->info.address;
+  const uint8_t *end = block_data_end(r);
+  for (; p < end; p++)
+    if (*p != fill) return p;
+  return NULL;
+}
+
+static bool header_intact(const kpi_record_t *r) {
+  if (r->pages != 0) return true; // big blocks have no header
+  uint8_t want[16];
+  header_expected(r, want);
+  return memcmp(want, r->block, 16) == 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * Budget and priority.
+ * ------------------------------------------------------------------------- */
+static bool budget_allows(const kp_system_t *sys, const kpi_pool_t *pool,
+                          size_t bytes, kp_priority_t priority) {
+  size_t avail = pool->available;
+  if (pool->used + bytes > avail) return false;
+  uint32_t reserve = 0;
+  unsigned base = (unsigned)priority & 0x30u;
+  if (base == KP_PRIORITY_LOW)
+    reserve = sys->cfg.low_priority_reserve_percent;
+  else if (base == KP_PRIORITY_NORMAL)
+    reserve = sys->cfg.normal_priority_reserve_percent;
+  // Left free after this allocation must stay at or above the reserve.
+  uint64_t left = (uint64_t)avail - pool->used - bytes;
+  return left * 100 >= (uint64_t)avail * reserve;
+}
+
+/* ---------------------------------------------------------------------------
+ * IRQL rules (facts §1.7).
+ * ------------------------------------------------------------------------- */
+bool kpi_pool_irql_ok(kp_system_t *sys, kp_pool_kind_t kind,
+                      uint32_t pool_type, bool freeing, uint64_t size_or_addr,
+                      kp_site_t site) {
+  kp_irql_t irql = kpi_irql();
+  kp_irql_t max = kind == KP_POOL_PAGED ? KP_APC_LEVEL : KP_DISPATCH_LEVEL;
+  if (irql <= max) return true;
+  kpi_bugcheck_ctx_t ctx = {0};
+  ctx.site = site;
+  const char *what = kind == KP_POOL_PAGED ? "paged" : "non-paged";
+  const char *limit = kind == KP_POOL_PAGED ? "APC_LEVEL" : "DISPATCH_LEVEL";
+  if (kpi_verifier(sys)) {
+    uint64_t sub = freeing ? (kind == KP_POOL_PAGED ? 0x11 : 0x12)
+                           : (kind == KP_POOL_PAGED ? 0x01 : 0x02);
+    kpi_bugcheck_raise(sys, KP_BUGCHECK_DRIVER_VERIFIER_DETECTED_VIOLATION, sub,
+                       irql, pool_type, size_or_addr, &ctx,
+                       "The driver %s %s pool at IRQL %u; the limit is %s.",
+                       freeing ? "freed" : "allocated", what, (unsigned)irql,
+                       limit);
+  } else {
+    kpi_bugcheck_raise(sys, KP_BUGCHECK_BAD_POOL_CALLER, freeing ? 0x09 : 0x08,
+                       irql, pool_type, size_or_addr, &ctx,
+                       "The driver %s %s pool at IRQL %u; the limit is %s.",
+                       freeing ? "freed" : "allocated", what, (unsigned)irql,
+                       limit);
+  }
+  return false;
+}
+
+/* ---------------------------------------------------------------------------
+ * Allocation.
+ * ------------------------------------------------------------------------- */
+static size_t small_block_bytes(size_t size) {
+  return KPI_HEADER_SIZE + round_up(size ? size : 1, KPI_GRANULE);
+}
+
+/* Tries one pool. Returns the record (pool locked by caller). */
+static kpi_record_t *pool_carve(kp_system_t *sys, kpi_pool_t *pool,
+                                const kpi_request_t *rq, kp_status_t *why) {
+  size_t size = rq->size;
+  size_t data = round_up(size + KPI_MIN_CANARY, KPI_GRANULE);
+  bool small = KPI_HEADER_SIZE + data <= KPI_PAGE_SIZE;
+  size_t pages = small ? 0 : round_up(size, KPI_PAGE_SIZE) / KPI_PAGE_SIZE;
+  size_t bytes = small ? small_block_bytes(size) : pages * KPI_PAGE_SIZE;
+  if (!budget_allows(sys, pool, bytes, rq->priority)) {
+    *why = KP_STATUS_INSUFFICIENT_RESOURCES;
+    return NULL;
+  }
+  if (pool->record_count + 1 > pool->bucket_count) record_hash_grow(pool);
+  kpi_record_t *r = record_new(pool);
+  if (r == NULL) {
+    *why = KP_STATUS_NO_MEMORY;
+    return NULL;
+  }
+  uint8_t *block = NULL;
+  if (small) {
+    r->granules = (uint32_t)((KPI_HEADER_SIZE + data) / KPI_GRANULE);
+    block = small_take(pool, r->granules, rq->align);
+    r->info.address = block + KPI_HEADER_SIZE;
+  } else {
+    r->pages = (uint32_t)pages;
+    block = pages_take(pool, pages);
+    r->info.address = block;
+  }
+  if (block == NULL) {
+    // The arena's address space is exhausted (fragmentation): this is the
+    // simulated machine running out of pool, not a host failure.
+    r->q_next = pool->spare;
+    pool->spare = r;
+    *why = KP_STATUS_INSUFFICIENT_RESOURCES;
+    return NULL;
+  }
+  r->block = block;
+  r->state = KPI_BLOCK_LIVE;
+  r->info.size = size;
+  r->info.block_bytes = bytes;
+  r->info.tag = rq->tag;
+  r->info.pool = pool->kind;
+  r->info.node = pool->node;
+  r->info.flags = rq->flags;
+  r->info.pool_type = rq->pool_type;
+  r->info.priority = rq->priority;
+  r->info.api = rq->api;
+  r->info.sequence = atomic_fetch_add(&sys->sequence, 1) + 1;
+  r->info.thread = kp_thread_id();
+  r->info.site = rq->site;
+  r->info.quota_charged = rq->quota;
+  record_hash_insert(pool, r);
+  pool->record_count++;
+  live_link(pool, r);
+  pool->used += bytes;
+  if (pool->used > pool->peak) pool->peak = pool->used;
+  pool->allocs++;
+  kpi_tag_stat_t *t = tag_slot(pool, rq->tag, true);
+  if (t != NULL) {
+    t->allocs++;
+    t->bytes += bytes;
+    if (t->bytes > t->peak_bytes) t->peak_bytes = t->bytes;
+  }
+  return r;
+}
+
+static void pool_note_failure(kpi_pool_t *pool, kp_tag_t tag) {
+  kpi_mutex_lock(&pool->lock);
+  pool->failures++;
+  kpi_tag_stat_t *t = tag_slot(pool, tag, true);
+  if (t != NULL) t->failures++;
+  kpi_mutex_unlock(&pool->lock);
+}
+
+static bool quota_charge(kp_system_t *sys, uint64_t bytes) {
+  uint64_t cur = atomic_load(&sys->quota_used);
+  do {
+    if (cur + bytes > sys->cfg.quota_limit) return false;
+  } while (!atomic_compare_exchange_weak(&sys->quota_used, &cur, cur + bytes));
+  return true;
+}
+
+void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq, kp_status_t *why) {
+  kp_status_t dummy;
+  if (why == NULL) why = &dummy;
+  *why = KP_STATUS_SUCCESS;
+  if (!kpi_pool_irql_ok(sys, rq->kind, rq->pool_type, false, rq->size,
+                        rq->site)) {
+    *why = KP_STATUS_INVALID_PARAMETER;
+    return NULL;
+  }
+  uint32_t node = 0;
+  if (rq->kind == KP_POOL_NONPAGED)
+    node = rq->node == KPI_NODE_CURRENT ? kp_thread_node(sys) : rq->node;
+  size_t data = round_up(rq->size + KPI_MIN_CANARY, KPI_GRANULE);
+  size_t charge = KPI_HEADER_SIZE + data <= KPI_PAGE_SIZE
+                      ? small_block_bytes(rq->size)
+                      : round_up(rq->size, KPI_PAGE_SIZE);
+  if (rq->quota && !quota_charge(sys, charge)) {
+    *why = KP_STATUS_QUOTA_EXCEEDED;
+    pool_note_failure(kpi_pool_for(sys, rq->kind, node < sys->cfg.numa_nodes ? node : 0), rq->tag);
+    return NULL;
+  }
+
+  kpi_record_t *r = NULL;
+  kpi_pool_t *pool = NULL;
+  uint32_t tries = rq->kind == KP_POOL_NONPAGED && !rq->node_strict
+                       ? sys->cfg.numa_nodes
+                       : 1;
+  kp_status_t first_why = KP_STATUS_INSUFFICIENT_RESOURCES;
+  for (uint32_t i = 0; i < tries && r == NULL; i++) {
+    uint32_t n = (node + i) % sys->cfg.numa_nodes;
+    pool = kpi_pool_for(sys, rq->kind, rq->kind == KP_POOL_PAGED ? 0 : n);
+    if (pool == NULL) {
+      first_why = KP_STATUS_INVALID_PARAMETER;
+      break;
+    }
+    kpi_mutex_lock(&pool->lock);
+    r = pool_carve(sys, pool, rq, why);
+    kpi_mutex_unlock(&pool->lock);
+    if (i == 0 && r == NULL) first_why = *why;
+  }
+  if (r == NULL) {
+    *why = first_why;
+    if (rq->quota) atomic_fetch_sub(&sys->quota_used, charge);
+    kpi_pool_t *blame = kpi_pool_for(sys, rq->kind, node < sys->cfg.numa_nodes ? node : 0);
+    if (blame != NULL) pool_note_failure(blame, rq->tag);
+    return NULL;
+  }
+
+  // The block is ours alone now: fill it without the lock.
+  uint8_t *p = r->info.address;
+  if (r->pages == 0) {
+    uint8_t hdr[16];
+    header_expected(r, hdr);
+    memcpy(r->block, hdr, 16);
+  }
+  memset(p, rq->zero ? 0 : sys->cfg.uninit_fill, rq->size);
+  memset(p + rq->size, sys->cfg.canary_fill,
+         (size_t)(block_data_end(r) - (p + rq->size)));
+  return p;
+}
+
+/* ---------------------------------------------------------------------------
+ * Free.
+ * ------------------------------------------------------------------------- */
+
+/* Returns a quarantined block's memory to the arena (pool locked). */
+static void block_release(kpi_pool_t *pool, kpi_record_t *r) {
+  if (r->pages != 0)
+    pages_give(pool, r->block, r->pages);
+  else
+    small_push(pool, r->block, r->granules);
+  record_hash_remove(pool, r);
+  pool->record_count--;
+  r->q_next = pool->spare;
+  pool->spare = r;
+}
+
+/* What a quarantine drain found wrong (copied out before unlocking). */
+typedef struct poison_report {
+  bool damaged;
+  kp_block_info_t info;
+  kp_site_t free_site;
+  uint32_t free_thread;
+  uintptr_t where;
+  uint8_t value;
+} poison_report_t;
+
+/* Drains the quarantine down to its limits (pool locked). Stops at the
+ * first damaged block and reports it; that block is not reused. */
+static void quarantine_drain(kp_system_t *sys, kpi_pool_t *pool,
+                             poison_report_t *rep) {
+  while (pool->q_head != NULL &&
+         (pool->q_count > sys->cfg.quarantine_blocks ||
+          pool->q_bytes > sys->cfg.quarantine_bytes)) {
+    kpi_record_t *r = pool->q_head;
+    pool->q_head = r->q_next;
+    if (pool->q_head == NULL) pool->q_tail = NULL;
+    pool->q_count--;
+    pool->q_bytes -= r->info.block_bytes;
+    const uint8_t *bad = poison_damage(r, sys->cfg.free_fill);
+    if (bad != NULL && !rep->damaged) {
+      rep->damaged = true;
+      rep->info = r->info;
+      rep->free_site = r->free_site;
+      rep->free_thread = r->free_thread;
+      rep->where = (uintptr_t)bad;
+      rep->value = *bad;
+      // Keep the damaged block out of circulation: its record goes, its
+      // memory stays marked in use so the damage cannot spread.
+      record_hash_remove(pool, r);
+      pool->record_count--;
+      r->q_next = pool->spare;
+      pool->spare = r;
+      return;
+    }
+    block_release(pool, r);
+  }
+}
+
+static void poison_raise(kp_system_t *sys, const poison_report_t *rep) {
+  kpi_bugcheck_ctx_t ctx = {0};
+  ctx.block = &rep->info;
+  ctx.free_site = &rep->free_site;
+  ctx.free_thread = rep->free_thread;
+  kpi_bugcheck_raise(
+      sys, KP_BUGCHECK_DRIVER_CAUGHT_MODIFYING_FREED_POOL, rep->where, 1, 0, 0,
+      &ctx,
+      "The driver wrote to pool memory after freeing it: byte %p (offset %zu "
+      "into the block) holds 0x%02X instead of the free fill 0x%02X.",
+      (void *)rep->where, (size_t)(rep->where - (uintptr_t)rep->info.address),
+      rep->value, sys->cfg.free_fill);
+}
+
+enum free_verdict {
+  FREE_OK = 0,
+  FREE_NOT_IN_POOL,
+  FREE_NOT_A_BLOCK,
+  FREE_INTERIOR,
+  FREE_DOUBLE,
+  FREE_TAG_MISMATCH,
+  FREE_HEADER,
+  FREE_CANARY
+};
+
+typedef struct free_check {
+  enum free_verdict verdict;
+  kp_block_info_t info;
+  kp_site_t free_site;
+  uint32_t free_thread;
+  uint8_t header[16];
+  uintptr_t where;
+  uint8_t value;
+} free_check_t;
+
+/* Validates a free (pool locked). Fills @fc; returns the live record when
+ * the free may proceed. */
+static kpi_record_t *free_validate(kp_system_t *sys, kpi_pool_t *pool, void *p,
+                                   kp_tag_t tag, bool check_tag,
+                                   free_check_t *fc) {
+  kpi_record_t *r = record_find(pool, p);
+  if (r == NULL) {
+    kpi_record_t *c = record_containing(pool, p, true);
+    fc->verdict = c != NULL ? FREE_INTERIOR : FREE_NOT_A_BLOCK;
+    if (c != NULL) fc->info = c->info;
+    return NULL;
+  }
+  fc->info = r->info;
+  if (r->state == KPI_BLOCK_QUARANTINED) {
+    fc->verdict = FREE_DOUBLE;
+    fc->free_site = r->free_site;
+    fc->free_thread = r->free_thread;
+    if (r->pages == 0) memcpy(fc->header, r->block, 16);
+    return NULL;
+  }
+  if (check_tag && tag != 0 && (tag & 0x7FFFFFFFu) != r->info.tag) {
+    fc->verdict = FREE_TAG_MISMATCH;
+    return NULL;
+  }
+  if (!header_intact(r)) {
+    fc->verdict = FREE_HEADER;
+    memcpy(fc->header, r->block, 16);
+    return NULL;
+  }
+  const uint8_t *bad = canary_damage(r, sys->cfg.canary_fill);
+  if (bad != NULL) {
+    fc->verdict = FREE_CANARY;
+    fc->where = (uintptr_t)bad;
+    fc->value = *bad;
+    return NULL;
+  }
+  fc->verdict = FREE_OK;
+  return r;
+}
+
+static uint64_t header_word(const uint8_t h[16]) {
+  uint64_t w;
+  memcpy(&w, h, 8);
+  return w;
+}
+
+/* Raises the bug check for a rejected free (no lock held). */
+static void free_reject(kp_system_t *sys, void *p, kp_tag_t tag,
+                        const free_check_t *fc, kp_site_t site) {
+  kpi_bugcheck_ctx_t ctx = {0};
+  ctx.site = site;
+  uint64_t addr = (uint64_t)(uintptr_t)p;
+  bool dv = kpi_verifier(sys);
+  char t1[5], t2[5];
+  switch (fc->verdict) {
+  case FREE_NOT_IN_POOL:
+    if (dv)
+      kpi_bugcheck_raise(sys, KP_BUGCHECK_DRIVER_VERIFIER_DETECTED_VIOLATION,
+                         0x10, addr, 0, 0, &ctx,
+                         "The driver freed %p, an address that no allocation "
+                         "of this system returned (it is outside every pool).",
+                         p);
+    else
+      kpi_bugcheck_raise(sys, KP_BUGCHECK_BAD_POOL_CALLER, 0x42, addr, 0, 0,
+                         &ctx,
+                         "The driver freed %p, an address that is in no pool.",
+                         p);
+    break;
+  case FREE_NOT_A_BLOCK:
+    if (dv)
+      kpi_bugcheck_raise(sys, KP_BUGCHECK_DRIVER_VERIFIER_DETECTED_VIOLATION,
+                         0x10, addr, 0, 0, &ctx,
+                         "The driver freed %p, which lies in pool memory but "
+                         "is not the start of any allocation (never "
+                         "allocated, or freed long ago and recycled).",
+                         p);
+    else
+      kpi_bugcheck_raise(sys, KP_BUGCHECK_BAD_POOL_CALLER, 0x99, addr, 0, 0,
+                         &ctx,
+                         "The driver freed %p, which is not the start of a "
+                         "pool allocation.",
+                         p);
+    break;
+  case FREE_INTERIOR:
+    ctx.block = &fc->info;
+    if (dv)
+      kpi_bugcheck_raise(sys, KP_BUGCHECK_DRIVER_VERIFIER_DETECTED_VIOLATION,
+                         0x10, addr, 0, 0, &ctx,
+                         "The driver freed %p, which points %zu bytes into an "
+                         "allocation instead of at its start.",
+                         p, (size_t)((uintptr_t)p - (uintptr_t)fc->info.address));
+    else
+      kpi_bugcheck_raise(sys, KP_BUGCHECK_BAD_POOL_CALLER, 0x99, addr, 0, 0,
+                         &ctx,
+                         "The driver freed %p, which points %zu bytes into an "
+                         "allocation instead of at its start.",
+                         p, (size_t)((uintptr_t)p - (uintptr_t)fc->info.address));
+    break;
+  case FREE_DOUBLE:
+    ctx.block = &fc->info;
+    ctx.free_site = &fc->free_site;
+    ctx.free_thread = fc->free_thread;
+    if (dv)
+      kpi_bugcheck_raise(sys, KP_BUGCHECK_DRIVER_VERIFIER_DETECTED_VIOLATION,
+                         0x13, 0, addr - KPI_HEADER_SIZE, header_word(fc->header),
+                         &ctx, "The driver freed %p twice.", p);
+    else
+      kpi_bugcheck_raise(sys, KP_BUGCHECK_BAD_POOL_CALLER, 0x07, 0,
+                         header_word(fc->header), addr, &ctx,
+                         "The driver freed %p twice.", p);
+    break;
+  case FREE_TAG_MISMATCH:
+    ctx.block = &fc->info;
+    kpi_bugcheck_raise(sys, KP_BUGCHECK_BAD_POOL_CALLER, 0x0A, addr,
+                       fc->info.tag, tag, &ctx,
+                       "The driver freed %p with tag '%s' (0x%08X), but it was "
+                       "allocated with tag '%s' (0x%08X).",
+                       p, kp_tag_text(tag, t1), (unsigned)tag,
+                       kp_tag_text(fc->info.tag, t2), (unsigned)fc->info.tag);
+    break;
+  case FREE_HEADER:
+    ctx.block = &fc->info;
+    kpi_bugcheck_raise(sys, KP_BUGCHECK_BAD_POOL_CALLER, 0x01,
+                       addr - KPI_HEADER_SIZE, header_word(fc->header), 0, &ctx,
+                       "The pool header in front of %p was overwritten (an "
+                       "underrun of this block, or an overrun of the block "
+                       "before it).",
+                       p);
+    break;
+  case FREE_CANARY:
+    ctx.block = &fc->info;
+    kpi_bugcheck_raise(sys, KP_BUGCHECK_BAD_POOL_HEADER, 0x21, addr,
+                       fc->info.size, fc->value, &ctx,
+                       "The driver wrote past the end of its allocation: byte "
+                       "%p (offset %zu, %zu bytes were requested) holds 0x%02X "
+                       "instead of the canary 0x%02X. Found when the block was "
+                       "freed.",
+                       (void *)fc->where,
+                       (size_t)(fc->where - (uintptr_t)fc->info.address),
+                       fc->info.size, fc->value, sys->cfg.canary_fill);
+    break;
+  case FREE_OK:
+    break;
+  }
+}
+
+void kpi_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
+              kp_site_t site) {
+  free_check_t fc;
+  memset(&fc, 0, sizeof fc);
+  kpi_pool_t *pool = kpi_pool_containing(sys, p);
+  if (pool == NULL) {
+    fc.verdict = FREE_NOT_IN_POOL;
+    free_reject(sys, p, tag, &fc, site);
+    return;
+  }
+  bool hooks = atomic_load(&sys->before_free_hooks) != 0;
+  kpi_mutex_lock(&pool->lock);
+  kpi_record_t *r = free_validate(sys, pool, p, tag, check_tag, &fc);
+  kpi_mutex_unlock(&pool->lock);
+  if (r == NULL) {
+    free_reject(sys, p, tag, &fc, site);
+    return;
+  }
+  if (!kpi_pool_irql_ok(sys, fc.info.pool, fc.info.pool_type, true,
+                        (uint64_t)(uintptr_t)p, site))
+    return;
+  if (hooks) {
+    uint32_t before = kp_bugcheck_count(sys);
+    kpi_modules_before_free(sys, &fc.info);
+    // A hook that bug checked and whose handler returned: abandon the free.
+    if (kp_bugcheck_count(sys) != before) return;
+  }
+
+  poison_report_t rep;
+  memset(&rep, 0, sizeof rep);
+  kpi_mutex_lock(&pool->lock);
+  // Validate again: another thread may have freed the block meanwhile.
+  r = free_validate(sys, pool, p, tag, check_tag, &fc);
+  if (r != NULL) {
+    live_unlink(pool, r);
+    r->state = KPI_BLOCK_QUARANTINED;
+    r->free_site = site;
+    r->free_thread = kp_thread_id();
+    pool->used -= r->info.block_bytes;
+    pool->frees++;
+    kpi_tag_stat_t *t = tag_slot(pool, r->info.tag, false);
+    if (t != NULL) {
+      t->frees++;
+      t->bytes -= r->info.block_bytes;
+    }
+    if (r->info.quota_charged)
+      atomic_fetch_sub(&sys->quota_used, r->info.block_bytes);
+    memset(r->info.address, sys->cfg.free_fill,
+           (size_t)(block_data_end(r) - (uint8_t *)r->info.address));
+    r->q_next = NULL;
+    if (pool->q_tail != NULL)
+      pool->q_tail->q_next = r;
+    else
+      pool->q_head = r;
+    pool->q_tail = r;
+    pool->q_count++;
+    pool->q_bytes += r->info.block_bytes;
+    quarantine_drain(sys, pool, &rep);
+  }
+  kpi_mutex_unlock(&pool->lock);
+  if (r == NULL) {
+    free_reject(sys, p, tag, &fc, site);
+    return;
+  }
+  if (rep.damaged) poison_raise(sys, &rep);
+}
+
+/* ---------------------------------------------------------------------------
+ * Queries.
+ * ------------------------------------------------------------------------- */
+size_t kp_block_size(kp_system_t *sys, const void *p, bool *quota_charged) {
+  if (quota_charged != NULL) *quota_charged = false;
+  if (sys == NULL || p == NULL) return 0;
+  kpi_pool_t *pool = kpi_pool_containing(sys, p);
+  if (pool == NULL) return 0;
+  size_t size = 0;
+  kpi_mutex_lock(&pool->lock);
+  kpi_record_t *r = record_find(pool, p);
+  if (r != NULL && r->state == KPI_BLOCK_LIVE) {
+    size = r->pages != 0 ? (size_t)r->pages * KPI_PAGE_SIZE
+                         : round_up(r->info.size ? r->info.size : 1, KPI_GRANULE);
+    if (quota_charged != NULL) *quota_charged = r->info.quota_charged;
+  }
+  kpi_mutex_unlock(&pool->lock);
+  return size;
+}
+
+bool kp_block_query(kp_system_t *sys, const void *p, kp_block_info_t *info) {
+  if (sys == NULL || p == NULL) return false;
+  kpi_pool_t *pool = kpi_pool_containing(sys, p);
+  if (pool == NULL) return false;
+  kpi_mutex_lock(&pool->lock);
+  kpi_record_t *r = record_find(pool, p);
+  if (r == NULL || r->state != KPI_BLOCK_LIVE) r = record_containing(pool, p, false);
+  if (r != NULL && info != NULL) *info = r->info;
+  kpi_mutex_unlock(&pool->lock);
+  return r != NULL;
+}
+
+void kp_visit_blocks(kp_system_t *sys, kp_block_visitor_fn fn, void *arg) {
+  if (sys == NULL || fn == NULL) return;
+  bool go = true;
+  for (uint32_t i = 0; i < sys->pool_count && go; i++) {
+    kpi_pool_t *pool = &sys->pools[i];
+    kpi_mutex_lock(&pool->lock);
+    for (kpi_record_t *r = pool->live_head; r != NULL && go; r = r->live_next)
+      go = fn(&r->info, arg);
+    kpi_mutex_unlock(&pool->lock);
+  }
+}
+
+kp_status_t kp_verify(kp_system_t *sys) {
+  if (sys == NULL) return KP_STATUS_INVALID_PARAMETER_1;
+  for (uint32_t i = 0; i < sys->pool_count; i++) {
+    kpi_pool_t *pool = &sys->pools[i];
+    free_check_t fc;
+    memset(&fc, 0, sizeof fc);
+    poison_report_t rep;
+    memset(&rep, 0, sizeof rep);
+    void *addr = NULL;
+    kpi_mutex_lock(&pool->lock);
+    for (kpi_record_t *r = pool->live_head; r != NULL; r = r->live_next) {
+      if (!header_intact(r)) {
+        fc.verdict = FREE_HEADER;
+        memcpy(fc.header, r->block, 16);
+      } else {
+        const uint8_t *bad = canary_damage(r, sys->cfg.canary_fill);
+        if (bad != NULL) {
+          fc.verdict = FREE_CANARY;
+          fc.where = (uintptr_t)bad;
+          fc.value = *bad;
+        }
+      }
+      if (fc.verdict != FREE_OK) {
+        fc.info = r->info;
+        addr = r->info.address;
+        break;
+      }
+    }
+    if (fc.verdict == FREE_OK) {
+      for (kpi_record_t *r = pool->q_head; r != NULL; r = r->q_next) {
+        const uint8_t *bad = poison_damage(r, sys->cfg.free_fill);
+        if (bad != NULL) {
+          rep.damaged = true;
+          rep.info = r->info;
+          rep.free_site = r->free_site;
+          rep.free_thread = r->free_thread;
+          rep.where = (uintptr_t)bad;
+          rep.value = *bad;
+          // Repair the fill so the same damage is reported once.
+          memset(r->info.address, sys->cfg.free_fill,
+                 (size_t)(block_data_end(r) - (uint8_t *)r->info.address));
+          break;
+        }
+      }
+    }
+    kpi_mutex_unlock(&pool->lock);
+    if (fc.verdict != FREE_OK) {
+      free_reject(sys, addr, 0, &fc, KP_NOSITE);
+      return KP_STATUS_HEAP_CORRUPTION;
+    }
+    if (rep.damaged) {
+      poison_raise(sys, &rep);
+      return KP_STATUS_HEAP_CORRUPTION;
+    }
+  }
+  return KP_STATUS_SUCCESS;
+}

@@ -1,0 +1,378 @@
+/*
+ * stats.c — counters and reports: tag visits, totals, the PoolMon table,
+ * the JSON export and the leak report.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kp_internal.h"
+
+/* A growable array of tag counters snapshotted from the pools. */
+typedef struct tag_list {
+  kp_tag_stats_t *items;
+  size_t count;
+  size_t cap;
+} tag_list_t;
+
+static bool tag_list_push(tag_list_t *l, const kp_tag_stats_t *st) {
+  if (l->count == l->cap) {
+    size_t n = l->cap ? l->cap * 2 : 64;
+    kp_tag_stats_t *p = realloc(l->items, n * sizeof *p);
+    if (p == NULL) return false;
+    l->items = p;
+    l->cap = n;
+  }
+  l->items[l->count++] = *st;
+  return true;
+}
+
+static int tag_cmp(const void *a, const void *b) {
+  const kp_tag_stats_t *x = a, *y = b;
+  if (x->pool != y->pool) return x->pool < y->pool ? -1 : 1;
+  if (x->node != y->node) return x->node < y->node ? -1 : 1;
+  if (x->tag != y->tag) return x->tag < y->tag ? -1 : 1;
+  return 0;
+}
+
+/* Every tag x pool x node, sorted by pool, node, tag. */
+static void tags_snapshot(kp_system_t *sys, tag_list_t *l) {
+  memset(l, 0, sizeof *l);
+  for (uint32_t i = 0; i < sys->pool_count; i++) {
+    kpi_pool_t *pool = &sys->pools[i];
+    kpi_mutex_lock(&pool->lock);
+    for (size_t k = 0; k < pool->tag_slots; k++) {
+      const kpi_tag_stat_t *t = &pool->tags[k];
+      if (!t->used) continue;
+      kp_tag_stats_t st;
+      memset(&st, 0, sizeof st);
+      st.tag = t->tag;
+      st.pool = pool->kind;
+      st.node = pool->node;
+      st.allocs = t->allocs;
+      st.frees = t->frees;
+      st.bytes = t->bytes;
+      st.peak_bytes = t->peak_bytes;
+      st.failures = t->failures;
+      if (!tag_list_push(l, &st)) break;
+    }
+    kpi_mutex_unlock(&pool->lock);
+  }
+  if (l->count > 1) qsort(l->items, l->count, sizeof *l->items, tag_cmp);
+}
+
+void kp_stats_visit_tags(kp_system_t *sys, kp_tag_visitor_fn fn, void *arg) {
+  if (sys == NULL || fn == NULL) return;
+  tag_list_t l;
+  tags_snapshot(sys, &l);
+  for (size_t i = 0; i < l.count; i++)
+    if (!fn(&l.items[i], arg)) break;
+  free(l.items);
+}
+
+bool kp_stats_tag(kp_system_t *sys, kp_tag_t tag, kp_pool_kind_t pool_kind,
+                  kp_tag_stats_t *out) {
+  kp_tag_stats_t sum;
+  memset(&sum, 0, sizeof sum);
+  sum.tag = tag;
+  sum.pool = pool_kind;
+  bool found = false;
+  if (sys != NULL) {
+    for (uint32_t i = 0; i < sys->pool_count; i++) {
+      kpi_pool_t *pool = &sys->pools[i];
+      if (pool->kind != pool_kind) continue;
+      kpi_mutex_lock(&pool->lock);
+      size_t mask = pool->tag_slots - 1;
+      size_t k = (size_t)(tag * 0x9E3779B1u) & mask;
+      while (pool->tags[k].used) {
+        const kpi_tag_stat_t *t = &pool->tags[k];
+        if (t->tag == tag) {
+          found = true;
+          sum.allocs += t->allocs;
+          sum.frees += t->frees;
+          sum.bytes += t->bytes;
+          sum.peak_bytes += t->peak_bytes;
+          sum.failures += t->failures;
+          break;
+        }
+        k = (k + 1) & mask;
+      }
+      kpi_mutex_unlock(&pool->lock);
+    }
+  }
+  if (out != NULL) {
+    if (!found) memset(&sum, 0, sizeof sum);
+    *out = sum;
+  }
+  return found;
+}
+
+bool kp_stats_get(kp_system_t *sys, kp_stats_t *st) {
+  if (sys == NULL || st == NULL) return false;
+  if (st->size != sizeof *st || st->version != KP_STATS_VERSION) return false;
+  memset(st->pool, 0, sizeof st->pool);
+  for (uint32_t i = 0; i < sys->pool_count; i++) {
+    kpi_pool_t *pool = &sys->pools[i];
+    kp_pool_totals_t *t = &st->pool[pool->kind];
+    kpi_mutex_lock(&pool->lock);
+    t->allocs += pool->allocs;
+    t->frees += pool->frees;
+    t->failures += pool->failures;
+    t->live_blocks += pool->live_count;
+    t->bytes += pool->used;
+    t->peak_bytes += pool->peak;
+    t->budget += pool->budget;
+    t->quarantined_blocks += pool->q_count;
+    t->pages_in_use += pool->pages_in_use;
+    kpi_mutex_unlock(&pool->lock);
+  }
+  st->untagged_allocs = atomic_load(&sys->untagged_allocs);
+  st->bugchecks = kp_bugcheck_count(sys);
+  st->clock_ms = kp_clock_now(sys);
+  return true;
+}
+
+/* ---------------------------------------------------------------------------
+ * Output through a caller-supplied function (or the system's).
+ * ------------------------------------------------------------------------- */
+typedef struct writer {
+  kp_system_t *sys;
+  kp_output_fn out;
+  void *arg;
+} writer_t;
+
+static void w_printf(writer_t *w, const char *fmt, ...) KP_PRINTF(2, 3);
+static void w_printf(writer_t *w, const char *fmt, ...) {
+  char buf[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  if (w->out != NULL)
+    w->out(buf, w->arg);
+  else
+    kpi_out(w->sys, buf);
+}
+
+static writer_t writer_make(kp_system_t *sys, kp_output_fn out, void *arg) {
+  writer_t w;
+  w.sys = sys;
+  w.out = out;
+  w.arg = arg;
+  return w;
+}
+
+/* ---------------------------------------------------------------------------
+ * PoolMon.
+ * ------------------------------------------------------------------------- */
+static int poolmon_cmp(const void *a, const void *b) {
+  const kp_tag_stats_t *x = a, *y = b;
+  if (x->bytes != y->bytes) return x->bytes > y->bytes ? -1 : 1;
+  if (x->tag != y->tag) return x->tag < y->tag ? -1 : 1;
+  return x->pool < y->pool ? -1 : (x->pool > y->pool);
+}
+
+void kp_report_poolmon(kp_system_t *sys, kp_output_fn out, void *arg) {
+  if (sys == NULL) return;
+  writer_t w = writer_make(sys, out, arg);
+  tag_list_t l;
+  tags_snapshot(sys, &l);
+  // PoolMon shows tag x pool type: fold the non-paged nodes together.
+  size_t n = 0;
+  for (size_t i = 0; i < l.count; i++) {
+    if (n > 0 && l.items[n - 1].tag == l.items[i].tag &&
+        l.items[n - 1].pool == l.items[i].pool) {
+      kp_tag_stats_t *d = &l.items[n - 1];
+      d->allocs += l.items[i].allocs;
+      d->frees += l.items[i].frees;
+      d->bytes += l.items[i].bytes;
+      d->failures += l.items[i].failures;
+      continue;
+    }
+    l.items[n++] = l.items[i];
+  }
+  if (n > 1) qsort(l.items, n, sizeof *l.items, poolmon_cmp);
+  w_printf(&w, " Tag  Type     Allocs      Frees       Diff        Bytes  Per Alloc\n");
+  uint64_t ta = 0, tf = 0, tb = 0;
+  for (size_t i = 0; i < n; i++) {
+    const kp_tag_stats_t *s = &l.items[i];
+    char tag[5];
+    uint64_t diff = s->allocs - s->frees;
+    w_printf(&w, " %s %-5s %10llu %10llu %10llu %12llu %10llu\n",
+             kp_tag_text(s->tag, tag), s->pool == KP_POOL_PAGED ? "Paged" : "Nonp",
+             (unsigned long long)s->allocs, (unsigned long long)s->frees,
+             (unsigned long long)diff, (unsigned long long)s->bytes,
+             (unsigned long long)(diff ? s->bytes / diff : 0));
+    ta += s->allocs;
+    tf += s->frees;
+    tb += s->bytes;
+  }
+  w_printf(&w, " TOTAL      %10llu %10llu %10llu %12llu %10llu\n",
+           (unsigned long long)ta, (unsigned long long)tf,
+           (unsigned long long)(ta - tf), (unsigned long long)tb,
+           (unsigned long long)(ta - tf ? tb / (ta - tf) : 0));
+  free(l.items);
+}
+
+/* ---------------------------------------------------------------------------
+ * JSON.
+ * ------------------------------------------------------------------------- */
+static void json_tag(char out[32], kp_tag_t tag) {
+  char text[5];
+  kp_tag_text(tag, text);
+  size_t k = 0;
+  for (int i = 0; i < 4; i++) {
+    char c = text[i];
+    if (c == '"' || c == '\\') out[k++] = '\\';
+    out[k++] = c;
+  }
+  out[k] = '\0';
+}
+
+void kp_report_json(kp_system_t *sys, kp_output_fn out, void *arg) {
+  if (sys == NULL) return;
+  writer_t w = writer_make(sys, out, arg);
+  w_printf(&w, "{\"clock_ms\":%llu,\"driver\":\"%s\",\"pools\":[",
+           (unsigned long long)kp_clock_now(sys),
+           sys->cfg.driver_name ? sys->cfg.driver_name : "");
+  for (uint32_t i = 0; i < sys->pool_count; i++) {
+    kpi_pool_t *pool = &sys->pools[i];
+    kpi_mutex_lock(&pool->lock);
+    unsigned long long v[9] = {pool->budget,    pool->available, pool->used,
+                               pool->peak,      pool->allocs,    pool->frees,
+                               pool->failures,  pool->live_count, pool->q_count};
+    kpi_mutex_unlock(&pool->lock);
+    w_printf(&w,
+             "%s{\"pool\":\"%s\",\"node\":%u,\"budget\":%llu,\"available\":%llu,"
+             "\"bytes\":%llu,\"peak_bytes\":%llu,\"allocs\":%llu,\"frees\":%llu,"
+             "\"failures\":%llu,\"live_blocks\":%llu,\"quarantined_blocks\":%llu}",
+             i ? "," : "", pool->kind == KP_POOL_PAGED ? "paged" : "nonpaged",
+             pool->node, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]);
+  }
+  w_printf(&w, "],\"tags\":[");
+  tag_list_t l;
+  tags_snapshot(sys, &l);
+  for (size_t i = 0; i < l.count; i++) {
+    const kp_tag_stats_t *s = &l.items[i];
+    char tag[32];
+    json_tag(tag, s->tag);
+    w_printf(&w,
+             "%s{\"tag\":\"%s\",\"tag_value\":%u,\"pool\":\"%s\",\"node\":%u,"
+             "\"allocs\":%llu,\"frees\":%llu,\"diff\":%llu,\"bytes\":%llu,"
+             "\"peak_bytes\":%llu,\"failures\":%llu}",
+             i ? "," : "", tag, (unsigned)s->tag,
+             s->pool == KP_POOL_PAGED ? "paged" : "nonpaged", s->node,
+             (unsigned long long)s->allocs, (unsigned long long)s->frees,
+             (unsigned long long)(s->allocs - s->frees),
+             (unsigned long long)s->bytes, (unsigned long long)s->peak_bytes,
+             (unsigned long long)s->failures);
+  }
+  free(l.items);
+  w_printf(&w, "],\"untagged_allocs\":%llu,\"quota_used\":%llu,\"bugchecks\":%u}\n",
+           (unsigned long long)atomic_load(&sys->untagged_allocs),
+           (unsigned long long)atomic_load(&sys->quota_used),
+           kp_bugcheck_count(sys));
+}
+
+/* ---------------------------------------------------------------------------
+ * Leak report: outstanding allocations grouped by tag, then by site.
+ * ------------------------------------------------------------------------- */
+typedef struct leak_list {
+  kp_block_info_t *items;
+  size_t count;
+  size_t cap;
+} leak_list_t;
+
+static bool leak_collect(const kp_block_info_t *info, void *arg) {
+  leak_list_t *l = arg;
+  if (l->count == l->cap) {
+    size_t n = l->cap ? l->cap * 2 : 64;
+    kp_block_info_t *p = realloc(l->items, n * sizeof *p);
+    if (p == NULL) return false;
+    l->items = p;
+    l->cap = n;
+  }
+  l->items[l->count++] = *info;
+  return true;
+}
+
+static int site_cmp(kp_site_t a, kp_site_t b) {
+  if (a.file != b.file) {
+    if (a.file == NULL) return -1;
+    if (b.file == NULL) return 1;
+    int c = strcmp(a.file, b.file);
+    if (c != 0) return c;
+  }
+  if (a.line != b.line) return a.line < b.line ? -1 : 1;
+  if (a.file == NULL && a.caller != b.caller)
+    return (uintptr_t)a.caller < (uintptr_t)b.caller ? -1 : 1;
+  return 0;
+}
+
+static int leak_cmp(const void *x, const void *y) {
+  const kp_block_info_t *a = x, *b = y;
+  if (a->tag != b->tag) return a->tag < b->tag ? -1 : 1;
+  int c = site_cmp(a->site, b->site);
+  if (c != 0) return c;
+  return a->sequence < b->sequence ? -1 : (a->sequence > b->sequence);
+}
+
+uint64_t kp_report_leaks(kp_system_t *sys, kp_output_fn out, void *arg) {
+  if (sys == NULL) return 0;
+  writer_t w = writer_make(sys, out, arg);
+  leak_list_t l;
+  memset(&l, 0, sizeof l);
+  kp_visit_blocks(sys, leak_collect, &l);
+  if (l.count == 0) {
+    w_printf(&w, "kpool: no outstanding allocations.\n");
+    free(l.items);
+    return 0;
+  }
+  qsort(l.items, l.count, sizeof *l.items, leak_cmp);
+  uint64_t total_bytes = 0;
+  for (size_t i = 0; i < l.count; i++) total_bytes += l.items[i].block_bytes;
+  w_printf(&w, "kpool: %zu outstanding allocation%s, %llu bytes, by tag and site:\n",
+           l.count, l.count == 1 ? "" : "s", (unsigned long long)total_bytes);
+  size_t i = 0;
+  while (i < l.count) {
+    size_t tag_end = i;
+    uint64_t tag_bytes = 0;
+    while (tag_end < l.count && l.items[tag_end].tag == l.items[i].tag)
+      tag_bytes += l.items[tag_end++].block_bytes;
+    char tag[5];
+    w_printf(&w, "  Tag '%s' (0x%08X): %zu allocation%s, %llu bytes\n",
+             kp_tag_text(l.items[i].tag, tag), (unsigned)l.items[i].tag,
+             tag_end - i, tag_end - i == 1 ? "" : "s",
+             (unsigned long long)tag_bytes);
+    size_t j = i;
+    while (j < tag_end) {
+      size_t site_end = j;
+      size_t lo = l.items[j].size, hi = l.items[j].size;
+      while (site_end < tag_end &&
+             site_cmp(l.items[site_end].site, l.items[j].site) == 0) {
+        if (l.items[site_end].size < lo) lo = l.items[site_end].size;
+        if (l.items[site_end].size > hi) hi = l.items[site_end].size;
+        site_end++;
+      }
+      const kp_block_info_t *first = &l.items[j];
+      char site[256];
+      kpi_site_text(first->site, site, sizeof site);
+      w_printf(&w,
+               "    %zu x at %s (%s, %s pool, thread %u), %zu..%zu bytes, "
+               "first is allocation #%llu at %p\n",
+               site_end - j, site, kpi_api_name(first->api),
+               first->pool == KP_POOL_PAGED ? "paged" : "non-paged",
+               first->thread, lo, hi, (unsigned long long)first->sequence,
+               first->address);
+      j = site_end;
+    }
+    i = tag_end;
+  }
+  free(l.items);
+  return (uint64_t)l.count;
+}
+
+uint64_t kpi_report_leaks(kp_system_t *sys) {
+  return kp_report_leaks(sys, NULL, NULL);
+}

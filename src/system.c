@@ -1,0 +1,418 @@
+/*
+ * system.c — the simulated machine: configuration, creation and
+ * destruction, the current system behind the WDK names, per-thread state,
+ * the virtual clock, module registry and output.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kp_internal.h"
+
+/* ---------------------------------------------------------------------------
+ * Per-thread state.
+ * ------------------------------------------------------------------------- */
+static _Thread_local kpi_thread_t sys_thread_state;
+static atomic_uint sys_next_thread_id = 1;
+
+kpi_thread_t *kpi_thread(void) {
+  kpi_thread_t *t = &sys_thread_state;
+  if (t->id == 0) t->id = atomic_fetch_add(&sys_next_thread_id, 1);
+  return t;
+}
+
+uint32_t kp_thread_id(void) { return kpi_thread()->id; }
+
+uint32_t kp_thread_processor(void) { return kpi_thread()->processor; }
+
+uint32_t kp_thread_node(const kp_system_t *sys) {
+  uint32_t per = sys != NULL ? sys->cfg.processors_per_node : 1;
+  uint32_t node = kpi_thread()->processor / (per ? per : 1);
+  if (sys != NULL && node >= sys->cfg.numa_nodes) node = 0;
+  return node;
+}
+
+kp_status_t kp_thread_set_processor(kp_system_t *sys, uint32_t cpu) {
+  if (sys == NULL) return KP_STATUS_INVALID_PARAMETER_1;
+  if (cpu >= sys->cfg.numa_nodes * sys->cfg.processors_per_node)
+    return KP_STATUS_INVALID_PARAMETER;
+  kpi_thread()->processor = cpu;
+  return KP_STATUS_SUCCESS;
+}
+
+/* ---------------------------------------------------------------------------
+ * Configuration.
+ * ------------------------------------------------------------------------- */
+void kp_config_init(kp_config_t *cfg) {
+  if (cfg == NULL) return;
+  memset(cfg, 0, sizeof *cfg);
+  cfg->size = sizeof *cfg;
+  cfg->verifier_flags = KP_VERIFY_DEFAULT;
+  cfg->driver_name = "kpool-driver.sys";
+  cfg->paged_pool_bytes = (size_t)256 << 20;
+  cfg->nonpaged_pool_bytes = (size_t)128 << 20;
+  cfg->low_priority_reserve_percent = 20;
+  cfg->normal_priority_reserve_percent = 5;
+  cfg->quota_limit = (size_t)64 << 20;
+  cfg->numa_nodes = 1;
+  cfg->processors_per_node = 2;
+  cfg->uninit_fill = 0xCD;
+  cfg->free_fill = 0xDD;
+  cfg->canary_fill = 0xFD;
+  cfg->quarantine_blocks = 256;
+  cfg->quarantine_bytes = (size_t)4 << 20;
+  cfg->out = NULL;
+  cfg->out_arg = NULL;
+  cfg->lookaside_minimum_depth = 4;
+  cfg->lookaside_maximum_depth = 256;
+  cfg->lookaside_alloc_threshold = 25;
+  cfg->lookaside_idle_decrement = 10;
+  cfg->lookaside_lowmiss_decrement = 1;
+  cfg->lookaside_grow_base = 5;
+  cfg->lookaside_grow_max = 30;
+  cfg->lookaside_scan_period = 3;
+}
+
+static bool config_valid(const kp_config_t *cfg) {
+  if (cfg->size != sizeof *cfg) return false;
+  if (cfg->numa_nodes < 1 || cfg->numa_nodes > KPI_MAX_NODES) return false;
+  if (cfg->processors_per_node < 1 ||
+      cfg->processors_per_node > KPI_MAX_PROCESSORS_PER_NODE)
+    return false;
+  // Each pool needs at least one page and must fit the 32-bit page index.
+  if (cfg->paged_pool_bytes < KPI_PAGE_SIZE ||
+      cfg->nonpaged_pool_bytes < KPI_PAGE_SIZE)
+    return false;
+  if (cfg->paged_pool_bytes > ((size_t)1 << 40) ||
+      cfg->nonpaged_pool_bytes > ((size_t)1 << 40))
+    return false;
+  if (cfg->low_priority_reserve_percent > 100 ||
+      cfg->normal_priority_reserve_percent > 100 ||
+      cfg->normal_priority_reserve_percent > cfg->low_priority_reserve_percent)
+    return false;
+  if (cfg->lookaside_minimum_depth > cfg->lookaside_maximum_depth) return false;
+  if (cfg->lookaside_scan_period == 0) return false;
+  if (cfg->uninit_fill == 0) return false;
+  return true;
+}
+
+/* ---------------------------------------------------------------------------
+ * Pools (the arenas themselves are in pool.c).
+ * ------------------------------------------------------------------------- */
+kp_system_t *kp_system_create(const kp_config_t *cfg) {
+  kp_config_t defaults;
+  if (cfg == NULL) {
+    kp_config_init(&defaults);
+    cfg = &defaults;
+  }
+  if (!config_valid(cfg)) return NULL;
+
+  kp_system_t *sys = calloc(1, sizeof *sys);
+  if (sys == NULL) return NULL;
+  sys->cfg = *cfg;
+  sys->pool_count = 1 + cfg->numa_nodes;
+  sys->pools = calloc(sys->pool_count, sizeof *sys->pools);
+  if (sys->pools == NULL) {
+    free(sys);
+    return NULL;
+  }
+  kpi_mutex_init(&sys->lock);
+  atomic_init(&sys->sequence, 0);
+  atomic_init(&sys->bugcheck_count, 0);
+  atomic_init(&sys->untagged_allocs, 0);
+  atomic_init(&sys->failed_allocs, 0);
+  atomic_init(&sys->quota_used, 0);
+  atomic_init(&sys->before_free_hooks, 0);
+  sys->next_ticker_id = 1;
+
+  bool ok = kpi_pool_init(&sys->pools[0], KP_POOL_PAGED, 0,
+                          cfg->paged_pool_bytes);
+  for (uint32_t n = 0; ok && n < cfg->numa_nodes; n++)
+    ok = kpi_pool_init(&sys->pools[1 + n], KP_POOL_NONPAGED, n,
+                       cfg->nonpaged_pool_bytes);
+  if (!ok) {
+    for (uint32_t i = 0; i < sys->pool_count; i++) kpi_pool_fini(&sys->pools[i]);
+    kpi_mutex_destroy(&sys->lock);
+    free(sys->pools);
+    free(sys);
+    return NULL;
+  }
+  for (uint32_t i = 0; i < sys->pool_count; i++) sys->pools[i].index = i;
+  return sys;
+}
+
+const kp_config_t *kp_system_config(const kp_system_t *sys) {
+  return sys != NULL ? &sys->cfg : NULL;
+}
+
+/* ---------------------------------------------------------------------------
+ * The current system.
+ * ------------------------------------------------------------------------- */
+static _Atomic(kp_system_t *) sys_current;
+static kpi_mutex_t sys_current_lock;
+static atomic_flag sys_current_lock_ready_flag = ATOMIC_FLAG_INIT;
+static atomic_int sys_current_lock_ready;
+
+static void current_lock(void) {
+  // Lazily initialised without pthread_once so that system.c stays free of
+  // OS headers; the first thread initialises, the others wait for it.
+  if (!atomic_flag_test_and_set(&sys_current_lock_ready_flag)) {
+    kpi_mutex_init(&sys_current_lock);
+    atomic_store(&sys_current_lock_ready, 1);
+  }
+  while (atomic_load(&sys_current_lock_ready) == 0) kpi_os_yield();
+  kpi_mutex_lock(&sys_current_lock);
+}
+
+kp_system_t *kp_system_current(void) {
+  kp_system_t *sys = atomic_load(&sys_current);
+  if (sys != NULL) return sys;
+  current_lock();
+  sys = atomic_load(&sys_current);
+  if (sys == NULL) {
+    sys = kp_system_create(NULL);
+    atomic_store(&sys_current, sys);
+  }
+  kpi_mutex_unlock(&sys_current_lock);
+  return sys;
+}
+
+kp_system_t *kpi_current(void) { return kp_system_current(); }
+
+kp_system_t *kp_system_set_current(kp_system_t *sys) {
+  current_lock();
+  kp_system_t *old = atomic_exchange(&sys_current, sys);
+  kpi_mutex_unlock(&sys_current_lock);
+  return old;
+}
+
+/* ---------------------------------------------------------------------------
+ * Modules.
+ * ------------------------------------------------------------------------- */
+void *kpi_system_module(kp_system_t *sys, const kpi_module_ops_t *ops) {
+  void *state = NULL;
+  kpi_mutex_lock(&sys->lock);
+  for (uint32_t i = 0; i < sys->module_count; i++) {
+    if (sys->modules[i].ops == ops) {
+      state = sys->modules[i].state;
+      break;
+    }
+  }
+  kpi_mutex_unlock(&sys->lock);
+  return state;
+}
+
+bool kpi_system_add_module(kp_system_t *sys, const kpi_module_ops_t *ops,
+                           void *state) {
+  bool ok = true;
+  kpi_mutex_lock(&sys->lock);
+  for (uint32_t i = 0; i < sys->module_count; i++)
+    if (sys->modules[i].ops == ops) ok = false;
+  if (ok && sys->module_count == KPI_MAX_MODULES) ok = false;
+  if (ok) {
+    sys->modules[sys->module_count].ops = ops;
+    sys->modules[sys->module_count].state = state;
+    sys->module_count++;
+    if (ops->before_free != NULL) atomic_fetch_add(&sys->before_free_hooks, 1);
+  }
+  kpi_mutex_unlock(&sys->lock);
+  return ok;
+}
+
+/* Snapshot of the module table, so hooks run without the system lock. */
+static uint32_t modules_snapshot(kp_system_t *sys,
+                                 kpi_module_slot_t out[KPI_MAX_MODULES]) {
+  kpi_mutex_lock(&sys->lock);
+  uint32_t n = sys->module_count;
+  memcpy(out, sys->modules, n * sizeof *out);
+  kpi_mutex_unlock(&sys->lock);
+  return n;
+}
+
+void kpi_modules_before_free(kp_system_t *sys, const kp_block_info_t *block) {
+  kpi_module_slot_t mods[KPI_MAX_MODULES];
+  uint32_t n = modules_snapshot(sys, mods);
+  for (uint32_t i = 0; i < n; i++)
+    if (mods[i].ops->before_free != NULL)
+      mods[i].ops->before_free(sys, mods[i].state, block);
+}
+
+void kpi_modules_report(kp_system_t *sys, kp_output_fn out, void *arg) {
+  kpi_module_slot_t mods[KPI_MAX_MODULES];
+  uint32_t n = modules_snapshot(sys, mods);
+  for (uint32_t i = 0; i < n; i++)
+    if (mods[i].ops->report != NULL) mods[i].ops->report(sys, mods[i].state, out, arg);
+}
+
+/* ---------------------------------------------------------------------------
+ * Unload and destruction.
+ * ------------------------------------------------------------------------- */
+static uint64_t outstanding_allocations(kp_system_t *sys) {
+  uint64_t n = 0;
+  for (uint32_t i = 0; i < sys->pool_count; i++) {
+    kpi_mutex_lock(&sys->pools[i].lock);
+    n += sys->pools[i].live_count;
+    kpi_mutex_unlock(&sys->pools[i].lock);
+  }
+  return n;
+}
+
+/* The 0xC4/0x62 check shared by unload and destroy. */
+static bool leak_check(kp_system_t *sys, const char *when) {
+  if ((sys->cfg.verifier_flags & KP_VERIFY_POOL_TRACKING) == 0) return true;
+  uint64_t leaked = outstanding_allocations(sys);
+  if (leaked == 0) return true;
+  kp_printf(sys, "kpool: %s: %s still holds %llu allocation%s:\n", when,
+            sys->cfg.driver_name ? sys->cfg.driver_name : "the driver",
+            (unsigned long long)leaked, leaked == 1 ? "" : "s");
+  (void)kpi_report_leaks(sys);
+  kpi_bugcheck_raise(sys, KP_BUGCHECK_DRIVER_VERIFIER_DETECTED_VIOLATION, 0x62,
+                     (uint64_t)(uintptr_t)sys->cfg.driver_name, 0, leaked,
+                     NULL,
+                     "The driver is unloading without freeing %llu pool "
+                     "allocation%s (Pool Tracking). The leak report above "
+                     "lists them by tag and by allocation site.",
+                     (unsigned long long)leaked, leaked == 1 ? "" : "s");
+  return false;
+}
+
+kp_status_t kp_driver_unload(kp_system_t *sys) {
+  if (sys == NULL) return KP_STATUS_INVALID_PARAMETER_1;
+  sys->unload_checked = true;
+  bool clean = leak_check(sys, "driver unload");
+  kpi_module_slot_t mods[KPI_MAX_MODULES];
+  uint32_t n = modules_snapshot(sys, mods);
+  for (uint32_t i = 0; i < n; i++)
+    if (mods[i].ops->unload_check != NULL)
+      mods[i].ops->unload_check(sys, mods[i].state);
+  return clean ? KP_STATUS_SUCCESS : KP_STATUS_UNSUCCESSFUL;
+}
+
+void kp_system_destroy(kp_system_t *sys) {
+  if (sys == NULL) return;
+  if (!sys->unload_checked && !sys->destroy_checked) {
+    // Set first: if the handler longjmps out of the leak bug check, a second
+    // destroy call releases everything without checking again.
+    sys->destroy_checked = true;
+    (void)leak_check(sys, "system destroy");
+  }
+  kpi_module_slot_t mods[KPI_MAX_MODULES];
+  uint32_t n = modules_snapshot(sys, mods);
+  // Modules go first, in reverse order: they may still free pool blocks.
+  for (uint32_t i = n; i-- > 0;)
+    if (mods[i].ops->destroy != NULL) mods[i].ops->destroy(sys, mods[i].state);
+
+  kp_system_t *expected = sys;
+  atomic_compare_exchange_strong(&sys_current, &expected, NULL);
+  for (uint32_t i = 0; i < sys->pool_count; i++) kpi_pool_fini(&sys->pools[i]);
+  kpi_mutex_destroy(&sys->lock);
+  free(sys->pools);
+  free(sys);
+}
+
+/* ---------------------------------------------------------------------------
+ * Virtual clock.
+ * ------------------------------------------------------------------------- */
+static void clock_second(kp_system_t *sys) {
+  kpi_module_slot_t mods[KPI_MAX_MODULES];
+  uint32_t n = modules_snapshot(sys, mods);
+  for (uint32_t i = 0; i < n; i++)
+    if (mods[i].ops->tick != NULL) mods[i].ops->tick(sys, mods[i].state);
+
+  kp_ticker_fn fns[KPI_MAX_TICKERS];
+  void *args[KPI_MAX_TICKERS];
+  kpi_mutex_lock(&sys->lock);
+  memcpy(fns, sys->ticker_fn, sizeof fns);
+  memcpy(args, sys->ticker_arg, sizeof args);
+  kpi_mutex_unlock(&sys->lock);
+  for (uint32_t i = 0; i < KPI_MAX_TICKERS; i++)
+    if (fns[i] != NULL) fns[i](sys, args[i]);
+}
+
+void kp_clock_advance(kp_system_t *sys, uint64_t milliseconds) {
+  if (sys == NULL) return;
+  kpi_mutex_lock(&sys->lock);
+  uint64_t before = sys->clock_ms;
+  sys->clock_ms += milliseconds;
+  uint64_t seconds = sys->clock_ms / 1000 - before / 1000;
+  kpi_mutex_unlock(&sys->lock);
+  // Ticks run outside the lock: they take pool and list locks themselves.
+  for (uint64_t s = 0; s < seconds; s++) clock_second(sys);
+}
+
+uint64_t kp_clock_now(const kp_system_t *sys) {
+  if (sys == NULL) return 0;
+  kpi_mutex_lock((kpi_mutex_t *)(uintptr_t)&sys->lock);
+  uint64_t now = sys->clock_ms;
+  kpi_mutex_unlock((kpi_mutex_t *)(uintptr_t)&sys->lock);
+  return now;
+}
+
+uint32_t kp_clock_add_ticker(kp_system_t *sys, kp_ticker_fn fn, void *arg) {
+  if (sys == NULL || fn == NULL) return 0;
+  uint32_t id = 0;
+  kpi_mutex_lock(&sys->lock);
+  for (uint32_t i = 0; i < KPI_MAX_TICKERS; i++) {
+    if (sys->ticker_fn[i] == NULL) {
+      id = sys->next_ticker_id++;
+      sys->ticker_fn[i] = fn;
+      sys->ticker_arg[i] = arg;
+      sys->ticker_id[i] = id;
+      break;
+    }
+  }
+  kpi_mutex_unlock(&sys->lock);
+  return id;
+}
+
+void kp_clock_remove_ticker(kp_system_t *sys, uint32_t id) {
+  if (sys == NULL || id == 0) return;
+  kpi_mutex_lock(&sys->lock);
+  for (uint32_t i = 0; i < KPI_MAX_TICKERS; i++) {
+    if (sys->ticker_id[i] == id) {
+      sys->ticker_fn[i] = NULL;
+      sys->ticker_arg[i] = NULL;
+      sys->ticker_id[i] = 0;
+    }
+  }
+  kpi_mutex_unlock(&sys->lock);
+}
+
+/* ---------------------------------------------------------------------------
+ * Output.
+ * ------------------------------------------------------------------------- */
+void kpi_default_out(const char *text, void *arg) {
+  (void)arg;
+  fputs(text, stderr);
+}
+
+void kpi_out(kp_system_t *sys, const char *text) {
+  if (sys != NULL && sys->cfg.out != NULL)
+    sys->cfg.out(text, sys->cfg.out_arg);
+  else
+    kpi_default_out(text, NULL);
+}
+
+void kp_printf(kp_system_t *sys, const char *fmt, ...) {
+  char small[512];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(small, sizeof small, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  if ((size_t)n < sizeof small) {
+    kpi_out(sys, small);
+    return;
+  }
+  char *big = malloc((size_t)n + 1);
+  if (big == NULL) {
+    kpi_out(sys, small);
+    return;
+  }
+  va_start(ap, fmt);
+  vsnprintf(big, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  kpi_out(sys, big);
+  free(big);
+}
