@@ -85,7 +85,7 @@ static void *alloc_finish(kp_system_t *sys, kpi_request_t *rq) {
   if (!size_acceptable(sys, rq)) return NULL;
   kp_status_t why = KP_STATUS_SUCCESS;
   void *p = kpi_alloc(sys, rq, &why);
-  if (p == NULL && why != KP_STATUS_INVALID_PARAMETER) {
+  if (p == NULL && why != KPI_STATUS_BUGCHECKED) {
     // IRQL violations already bug checked; everything else is a failure
     // the caller sees as NULL or a raise.
     return kpi_alloc_failed(sys, rq, why);

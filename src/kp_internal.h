@@ -62,6 +62,11 @@ typedef struct kpi_request {
 
 #define KPI_NODE_CURRENT 0xFFFFFFFFu
 
+/* kpi_alloc's *why when the request already raised a bug check (IRQL):
+ * the caller must neither count a failure nor raise. Customer bit set, so
+ * it can never be a real NTSTATUS. */
+#define KPI_STATUS_BUGCHECKED ((kp_status_t)0xE0000001u)
+
 /* ---------------------------------------------------------------------------
  * Out-of-band record of one block (live or quarantined).
  * ------------------------------------------------------------------------- */
@@ -156,6 +161,26 @@ typedef struct kpi_module_ops {
    * "freeing pool that contains an active lookaside list" (0xC4/0xCC). */
   void (*before_free)(kp_system_t *sys, void *state,
                       const kp_block_info_t *block);
+  /* Allocation hook, run by kpi_alloc after the IRQL check and before the
+   * regular pools, in registration order: return true when the module
+   * handled the request (then *result is the block, or NULL with *why set).
+   * Used by fault injection (fail it) and special pool (serve it). No
+   * locks held; may raise. */
+  bool (*alloc_hook)(kp_system_t *sys, void *state, const kpi_request_t *rq,
+                     void **result, kp_status_t *why);
+  /* Free hook for addresses outside the regular pools: return true when the
+   * address is the module's (secure pool, special pool) and it handled the
+   * free (or raised). No locks held. */
+  bool (*free_hook)(kp_system_t *sys, void *state, void *p, kp_tag_t tag,
+                    bool check_tag, kp_site_t site);
+  /* kp_block_query / kp_block_size for the module's own blocks: return true
+   * and fill @info when @p is in one of them. */
+  bool (*query_hook)(kp_system_t *sys, void *state, const void *p,
+                     kp_block_info_t *info);
+  /* kp_visit_blocks (and so leak reports) over the module's live blocks:
+   * return false when @fn asked to stop. */
+  bool (*visit_hook)(kp_system_t *sys, void *state, kp_block_visitor_fn fn,
+                     void *arg);
   /* Extra lines for the text reports (may be NULL). */
   void (*report)(kp_system_t *sys, void *state, kp_output_fn out, void *arg);
   /* kp_system_destroy: release everything. */
@@ -202,6 +227,8 @@ struct kp_system {
   atomic_uint_fast64_t failed_allocs;     /* NULL or raise returned */
   atomic_uint_fast64_t quota_used;        /* bytes charged to process quota */
   atomic_uint before_free_hooks;          /* modules with a before_free op */
+  atomic_uint alloc_hooks;                /* modules with an alloc_hook */
+  atomic_uint foreign_hooks;              /* modules with free/query/visit hooks */
 };
 
 /* Module registry. Returns the state registered under @ops, or NULL. */
@@ -228,6 +255,20 @@ void kpi_pool_fini(kpi_pool_t *pool);
 /* Run every module's before_free / report hook (system.c); no locks held. */
 void kpi_modules_before_free(kp_system_t *sys, const kp_block_info_t *block);
 void kpi_modules_report(kp_system_t *sys, kp_output_fn out, void *arg);
+/* Hook runners (system.c): see kpi_module_ops_t. */
+bool kpi_modules_alloc(kp_system_t *sys, const kpi_request_t *rq,
+                       void **result, kp_status_t *why);
+bool kpi_modules_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
+                      kp_site_t site);
+bool kpi_modules_query(kp_system_t *sys, const void *p, kp_block_info_t *info);
+bool kpi_modules_visit(kp_system_t *sys, kp_block_visitor_fn fn, void *arg);
+
+/* Counts an allocation (+1), a free (-1) or a failure (0) of @p bytes for
+ * @p tag in the pool of @p kind / @p node, for blocks that modules serve
+ * outside the regular arenas (special pool), so tag statistics and pool
+ * totals stay whole. */
+void kpi_stats_note(kp_system_t *sys, kp_pool_kind_t kind, uint32_t node,
+                    kp_tag_t tag, uint64_t bytes, int delta);
 
 /* Pool selection. */
 kpi_pool_t *kpi_pool_for(kp_system_t *sys, kp_pool_kind_t kind, uint32_t node);

@@ -517,8 +517,12 @@ void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq, kp_status_t *why) {
   *why = KP_STATUS_SUCCESS;
   if (!kpi_pool_irql_ok(sys, rq->kind, rq->pool_type, false, rq->size,
                         rq->site)) {
-    *why = KP_STATUS_INVALID_PARAMETER;
+    *why = KPI_STATUS_BUGCHECKED;
     return NULL;
+  }
+  if (atomic_load(&sys->alloc_hooks) != 0) {
+    void *result = NULL;
+    if (kpi_modules_alloc(sys, rq, &result, why)) return result;
   }
   uint32_t node = 0;
   if (rq->kind == KP_POOL_NONPAGED)
@@ -816,6 +820,9 @@ void kpi_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
   free_check_t fc;
   memset(&fc, 0, sizeof fc);
   kpi_pool_t *pool = kpi_pool_containing(sys, p);
+  if (pool == NULL && atomic_load(&sys->foreign_hooks) != 0 &&
+      kpi_modules_free(sys, p, tag, check_tag, site))
+    return;
   if (pool == NULL) {
     fc.verdict = FREE_NOT_IN_POOL;
     free_reject(sys, p, tag, &fc, site);
@@ -885,7 +892,14 @@ size_t kp_block_size(kp_system_t *sys, const void *p, bool *quota_charged) {
   if (quota_charged != NULL) *quota_charged = false;
   if (sys == NULL || p == NULL) return 0;
   kpi_pool_t *pool = kpi_pool_containing(sys, p);
-  if (pool == NULL) return 0;
+  if (pool == NULL) {
+    kp_block_info_t info;
+    if (atomic_load(&sys->foreign_hooks) == 0 || !kpi_modules_query(sys, p, &info) ||
+        info.address != p)
+      return 0;
+    if (quota_charged != NULL) *quota_charged = info.quota_charged;
+    return round_up(info.size ? info.size : 1, KPI_GRANULE);
+  }
   size_t size = 0;
   kpi_mutex_lock(&pool->lock);
   kpi_record_t *r = record_find(pool, p);
@@ -901,7 +915,11 @@ size_t kp_block_size(kp_system_t *sys, const void *p, bool *quota_charged) {
 bool kp_block_query(kp_system_t *sys, const void *p, kp_block_info_t *info) {
   if (sys == NULL || p == NULL) return false;
   kpi_pool_t *pool = kpi_pool_containing(sys, p);
-  if (pool == NULL) return false;
+  if (pool == NULL) {
+    kp_block_info_t tmp;
+    if (atomic_load(&sys->foreign_hooks) == 0) return false;
+    return kpi_modules_query(sys, p, info != NULL ? info : &tmp);
+  }
   kpi_mutex_lock(&pool->lock);
   kpi_record_t *r = record_find(pool, p);
   if (r == NULL || r->state != KPI_BLOCK_LIVE) r = record_containing(pool, p, false);
@@ -920,6 +938,59 @@ void kp_visit_blocks(kp_system_t *sys, kp_block_visitor_fn fn, void *arg) {
       go = fn(&r->info, arg);
     kpi_mutex_unlock(&pool->lock);
   }
+  if (go && atomic_load(&sys->foreign_hooks) != 0) kpi_modules_visit(sys, fn, arg);
+}
+
+void kpi_stats_note(kp_system_t *sys, kp_pool_kind_t kind, uint32_t node,
+                    kp_tag_t tag, uint64_t bytes, int delta) {
+  kpi_pool_t *pool = kpi_pool_for(sys, kind, node);
+  if (pool == NULL) return;
+  kpi_mutex_lock(&pool->lock);
+  kpi_tag_stat_t *t = tag_slot(pool, tag, true);
+  if (delta > 0) {
+    pool->allocs++;
+    pool->used += bytes;
+    if (pool->used > pool->peak) pool->peak = pool->used;
+    if (t != NULL) {
+      t->allocs++;
+      t->bytes += bytes;
+      if (t->bytes > t->peak_bytes) t->peak_bytes = t->bytes;
+    }
+  } else if (delta < 0) {
+    pool->frees++;
+    pool->used -= bytes;
+    if (t != NULL) {
+      t->frees++;
+      t->bytes -= bytes;
+    }
+  } else {
+    pool->failures++;
+    if (t != NULL) t->failures++;
+  }
+  kpi_mutex_unlock(&pool->lock);
+}
+
+kp_status_t kp_pool_set_available(kp_system_t *sys, kp_pool_kind_t kind,
+                                  uint32_t node, size_t bytes) {
+  if (sys == NULL) return KP_STATUS_INVALID_PARAMETER_1;
+  if (kind != KP_POOL_PAGED && kind != KP_POOL_NONPAGED)
+    return KP_STATUS_INVALID_PARAMETER_2;
+  kpi_pool_t *pool = kpi_pool_for(sys, kind, node);
+  if (pool == NULL) return KP_STATUS_INVALID_PARAMETER_3;
+  kpi_mutex_lock(&pool->lock);
+  pool->available = bytes < pool->budget ? bytes : pool->budget;
+  kpi_mutex_unlock(&pool->lock);
+  return KP_STATUS_SUCCESS;
+}
+
+size_t kp_pool_available(kp_system_t *sys, kp_pool_kind_t kind, uint32_t node) {
+  if (sys == NULL) return 0;
+  kpi_pool_t *pool = kpi_pool_for(sys, kind, node);
+  if (pool == NULL) return 0;
+  kpi_mutex_lock(&pool->lock);
+  size_t v = pool->available;
+  kpi_mutex_unlock(&pool->lock);
+  return v;
 }
 
 kp_status_t kp_verify(kp_system_t *sys) {

@@ -124,6 +124,8 @@ kp_system_t *kp_system_create(const kp_config_t *cfg) {
   atomic_init(&sys->failed_allocs, 0);
   atomic_init(&sys->quota_used, 0);
   atomic_init(&sys->before_free_hooks, 0);
+  atomic_init(&sys->alloc_hooks, 0);
+  atomic_init(&sys->foreign_hooks, 0);
   sys->next_ticker_id = 1;
 
   bool ok = kpi_pool_init(&sys->pools[0], KP_POOL_PAGED, 0,
@@ -215,6 +217,10 @@ bool kpi_system_add_module(kp_system_t *sys, const kpi_module_ops_t *ops,
     sys->modules[sys->module_count].state = state;
     sys->module_count++;
     if (ops->before_free != NULL) atomic_fetch_add(&sys->before_free_hooks, 1);
+    if (ops->alloc_hook != NULL) atomic_fetch_add(&sys->alloc_hooks, 1);
+    if (ops->free_hook != NULL || ops->query_hook != NULL ||
+        ops->visit_hook != NULL)
+      atomic_fetch_add(&sys->foreign_hooks, 1);
   }
   kpi_mutex_unlock(&sys->lock);
   return ok;
@@ -245,16 +251,60 @@ void kpi_modules_report(kp_system_t *sys, kp_output_fn out, void *arg) {
     if (mods[i].ops->report != NULL) mods[i].ops->report(sys, mods[i].state, out, arg);
 }
 
+bool kpi_modules_alloc(kp_system_t *sys, const kpi_request_t *rq,
+                       void **result, kp_status_t *why) {
+  kpi_module_slot_t mods[KPI_MAX_MODULES];
+  uint32_t n = modules_snapshot(sys, mods);
+  for (uint32_t i = 0; i < n; i++)
+    if (mods[i].ops->alloc_hook != NULL &&
+        mods[i].ops->alloc_hook(sys, mods[i].state, rq, result, why))
+      return true;
+  return false;
+}
+
+bool kpi_modules_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
+                      kp_site_t site) {
+  kpi_module_slot_t mods[KPI_MAX_MODULES];
+  uint32_t n = modules_snapshot(sys, mods);
+  for (uint32_t i = 0; i < n; i++)
+    if (mods[i].ops->free_hook != NULL &&
+        mods[i].ops->free_hook(sys, mods[i].state, p, tag, check_tag, site))
+      return true;
+  return false;
+}
+
+bool kpi_modules_query(kp_system_t *sys, const void *p, kp_block_info_t *info) {
+  kpi_module_slot_t mods[KPI_MAX_MODULES];
+  uint32_t n = modules_snapshot(sys, mods);
+  for (uint32_t i = 0; i < n; i++)
+    if (mods[i].ops->query_hook != NULL &&
+        mods[i].ops->query_hook(sys, mods[i].state, p, info))
+      return true;
+  return false;
+}
+
+bool kpi_modules_visit(kp_system_t *sys, kp_block_visitor_fn fn, void *arg) {
+  kpi_module_slot_t mods[KPI_MAX_MODULES];
+  uint32_t n = modules_snapshot(sys, mods);
+  for (uint32_t i = 0; i < n; i++)
+    if (mods[i].ops->visit_hook != NULL &&
+        !mods[i].ops->visit_hook(sys, mods[i].state, fn, arg))
+      return false;
+  return true;
+}
+
 /* ---------------------------------------------------------------------------
  * Unload and destruction.
  * ------------------------------------------------------------------------- */
+static bool count_block(const kp_block_info_t *info, void *arg) {
+  (void)info;
+  (*(uint64_t *)arg)++;
+  return true;
+}
+
 static uint64_t outstanding_allocations(kp_system_t *sys) {
   uint64_t n = 0;
-  for (uint32_t i = 0; i < sys->pool_count; i++) {
-    kpi_mutex_lock(&sys->pools[i].lock);
-    n += sys->pools[i].live_count;
-    kpi_mutex_unlock(&sys->pools[i].lock);
-  }
+  kp_visit_blocks(sys, count_block, &n);
   return n;
 }
 

@@ -213,6 +213,27 @@ KP_API bool kp_block_query(kp_system_t *sys, const void *p,
                            kp_block_info_t *info);
 
 /**
+ * Simulates memory pressure: limits the bytes the pool of @p kind (and, for
+ * non-paged pool, @p node) can hand out to @p bytes (capped at the
+ * configured budget; pass SIZE_MAX to restore it). Blocks already allocated
+ * stay. Priorities then decide who fails first: LowPoolPriority when less
+ * than kp_config_t::low_priority_reserve_percent of the available bytes
+ * would remain free, NormalPoolPriority below
+ * normal_priority_reserve_percent, HighPoolPriority only when the block
+ * does not fit at all. ExAllocatePool2 and the legacy allocators without a
+ * priority use NormalPoolPriority.
+ * @return STATUS_SUCCESS, or STATUS_INVALID_PARAMETER_1/2/3 for a NULL
+ *         system, a bad kind or a node that does not exist.
+ */
+KP_API kp_status_t kp_pool_set_available(kp_system_t *sys, kp_pool_kind_t kind,
+                                         uint32_t node, size_t bytes);
+
+/** The bytes currently available to the pool (see kp_pool_set_available);
+ *  0 for a bad argument. */
+KP_API size_t kp_pool_available(kp_system_t *sys, kp_pool_kind_t kind,
+                                uint32_t node);
+
+/**
  * Checks every live block's header and canary and every quarantined
  * block's poison. Raises the bug check a free would raise on the first
  * damage found; returns STATUS_SUCCESS when all is intact.
@@ -220,7 +241,8 @@ KP_API bool kp_block_query(kp_system_t *sys, const void *p,
 KP_API kp_status_t kp_verify(kp_system_t *sys);
 
 /**
- * Calls @p fn for each live allocation, in allocation order, until it
+ * Calls @p fn for each live allocation (pool by pool, in allocation order
+ * within a pool; then blocks held by special or secure pools) until it
  * returns false. The pool is locked meanwhile: @p fn must not call into
  * the pool.
  */
