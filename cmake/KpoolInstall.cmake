@@ -18,5 +18,20 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/kpool-config-version.cmak
 install(FILES ${PROJECT_BINARY_DIR}/kpool-config.cmake ${PROJECT_BINARY_DIR}/kpool-config-version.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/kpool)
 
+# The .pc file finds its prefix relative to itself (${pcfiledir}), so
+# `cmake --install --prefix <elsewhere>` yields a working file too.
+set(KP_PC_PREFIX "\${pcfiledir}")
+set(KP_PC_LIBDIR "\${prefix}/${CMAKE_INSTALL_LIBDIR}")
+set(KP_PC_INCLUDEDIR "\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}")
+if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
+  set(KP_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
+  set(KP_PC_LIBDIR "${CMAKE_INSTALL_LIBDIR}")
+else()
+  file(RELATIVE_PATH _kp_pc_up "/r/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/r")
+  string(APPEND KP_PC_PREFIX "/${_kp_pc_up}")
+endif()
+if(IS_ABSOLUTE "${CMAKE_INSTALL_INCLUDEDIR}")
+  set(KP_PC_INCLUDEDIR "${CMAKE_INSTALL_INCLUDEDIR}")
+endif()
 configure_file(${PROJECT_SOURCE_DIR}/cmake/kpool.pc.in ${PROJECT_BINARY_DIR}/kpool.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/kpool.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

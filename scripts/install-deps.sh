@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Installs what building and testing kpool needs, and nothing when it is all
+# there already.
+#
+#   scripts/install-deps.sh [test|demo]
+#
+#   test (default)  everything scripts/test.sh uses: CMake >= 3.25, Ninja,
+#                   gcc/g++, clang/clang++ with the sanitizer and libFuzzer
+#                   runtimes, pkg-config, CMocka, Valgrind (Linux).
+#   demo            only what scripts/demo.sh uses: CMake, Ninja, a C/C++
+#                   compiler.
+#
+# Debian/Ubuntu: apt-get (as root, or through sudo). `apt-get update` runs
+# once, and only when a package is missing.
+# macOS: Homebrew (cmake, ninja, cmocka, pkg-config). Homebrew's llvm, which
+# brings libFuzzer, is large and optional: set KPOOL_WITH_LLVM=1 to install
+# it; without it scripts/test.sh skips the libFuzzer run and says so.
+set -euo pipefail
+
+profile=${1:-test}
+case "$profile" in
+  test | demo) ;;
+  -h | --help)
+    sed -n '2,17p' "$0"
+    exit 0
+    ;;
+  *)
+    echo "install-deps: unknown profile '$profile' (expected test or demo)" >&2
+    exit 2
+    ;;
+esac
+
+say() { printf 'install-deps: %s\n' "$*"; }
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# True when the cmake on PATH is at least 3.25 (CMakePresets version 6).
+cmake_recent() {
+  have cmake || return 1
+  local v major minor
+  v=$(cmake --version | sed -n 's/^cmake version \([0-9]*\)\.\([0-9]*\).*/\1 \2/p')
+  read -r major minor <<<"$v"
+  [ -n "${major:-}" ] || return 1
+  [ "$major" -gt 3 ] || { [ "$major" -eq 3 ] && [ "$minor" -ge 25 ]; }
+}
+
+# True when clang links a libFuzzer target with ASan and UBSan: the
+# runtimes live in a separate package on Debian (libclang-rt-<N>-dev).
+clang_runtimes_ok() {
+  have clang || return 1
+  local dir rc
+  dir=$(mktemp -d)
+  printf '%s\n' '#include <stddef.h>' '#include <stdint.h>' \
+    'int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);' \
+    'int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }' \
+    >"$dir/probe.c"
+  rc=0
+  clang -fsanitize=fuzzer,address,undefined "$dir/probe.c" -o "$dir/probe" \
+    >/dev/null 2>&1 || rc=1
+  rm -rf "$dir"
+  return "$rc"
+}
+
+cmocka_ok() {
+  have pkg-config && pkg-config --exists cmocka
+}
+
+# Debian/Ubuntu package for the clang runtimes (sanitizers, libFuzzer) of
+# clang major version $1, or of the default clang when $1 is empty. Call
+# after `apt-get update`: package lists may be empty on a fresh machine.
+apt_runtime_pkg() {
+  local cands=()
+  if [ -n "$1" ]; then
+    cands=("libclang-rt-$1-dev" "libclang-common-$1-dev")
+  else
+    cands=(libclang-rt-dev)
+  fi
+  local p
+  for p in "${cands[@]}"; do
+    if apt-cache show "$p" >/dev/null 2>&1; then
+      echo "$p"
+      return 0
+    fi
+  done
+  return 0
+}
+
+install_apt() {
+  local missing=() clang_major="" need_runtime=0
+  cmake_recent || missing+=(cmake)
+  have ninja || missing+=(ninja-build)
+  { have gcc && have g++ && have make; } || missing+=(build-essential)
+  if [ "$profile" = test ]; then
+    have pkg-config || missing+=(pkg-config)
+    cmocka_ok || missing+=(libcmocka-dev)
+    have valgrind || missing+=(valgrind)
+    if ! have clang || ! have clang++; then
+      missing+=(clang)
+      need_runtime=1
+    elif ! clang_runtimes_ok; then
+      clang_major=$(clang -dumpversion | cut -d. -f1)
+      need_runtime=1
+    fi
+  fi
+
+  if [ ${#missing[@]} -eq 0 ] && [ "$need_runtime" = 0 ]; then
+    say "nothing to install ($profile)"
+    return 0
+  fi
+
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if have sudo; then
+      sudo=(sudo)
+    else
+      say "need root (or sudo) to install packages" >&2
+      exit 1
+    fi
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  say "running apt-get update"
+  "${sudo[@]}" apt-get update
+  if [ "$need_runtime" = 1 ]; then
+    local rt
+    rt=$(apt_runtime_pkg "$clang_major")
+    [ -z "$rt" ] || missing+=("$rt")
+  fi
+  say "installing: ${missing[*]}"
+  "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+
+  if ! cmake_recent; then
+    say "CMake >= 3.25 is required; this system has $(cmake --version | head -n1)." >&2
+    say "Install a newer one (e.g. 'pip install cmake' or apt.kitware.com) and retry." >&2
+    exit 1
+  fi
+  if [ "$profile" = test ] && ! clang_runtimes_ok; then
+    say "clang cannot link -fsanitize=fuzzer,address,undefined even after the install." >&2
+    exit 1
+  fi
+}
+
+install_brew() {
+  if ! xcode-select -p >/dev/null 2>&1; then
+    say "the Xcode command line tools are missing: run 'xcode-select --install' first" >&2
+    exit 1
+  fi
+  if ! have brew; then
+    say "Homebrew is required on macOS (https://brew.sh)" >&2
+    exit 1
+  fi
+  local missing=()
+  cmake_recent || missing+=(cmake)
+  have ninja || missing+=(ninja)
+  if [ "$profile" = test ]; then
+    have pkg-config || missing+=(pkg-config)
+    brew list --versions cmocka >/dev/null 2>&1 || cmocka_ok || missing+=(cmocka)
+    if [ "${KPOOL_WITH_LLVM:-0}" = 1 ] && ! brew list --versions llvm >/dev/null 2>&1; then
+      missing+=(llvm)
+    fi
+  fi
+  if [ ${#missing[@]} -eq 0 ]; then
+    say "nothing to install ($profile)"
+  else
+    say "installing: ${missing[*]}"
+    brew install "${missing[@]}"
+  fi
+  if [ "$profile" = test ] && ! brew list --versions llvm >/dev/null 2>&1; then
+    say "Homebrew llvm not installed: the libFuzzer run will be skipped (KPOOL_WITH_LLVM=1 installs it)"
+  fi
+}
+
+case "$(uname -s)" in
+  Linux)
+    if have apt-get; then
+      install_apt
+    else
+      say "no apt-get here: install CMake >= 3.25, Ninja, gcc, clang (+ compiler-rt), pkg-config, CMocka, Valgrind by hand" >&2
+      exit 1
+    fi
+    ;;
+  Darwin)
+    install_brew
+    ;;
+  *)
+    say "unsupported system $(uname -s): kpool builds on Linux and macOS" >&2
+    exit 1
+    ;;
+esac
