@@ -6,7 +6,8 @@
 #
 #   test (default)  everything scripts/test.sh uses: CMake >= 3.25, Ninja,
 #                   gcc/g++, clang/clang++ with the sanitizer and libFuzzer
-#                   runtimes, pkg-config, CMocka, Valgrind (Linux).
+#                   runtimes, pkg-config, CMocka, and on Linux Valgrind
+#                   and llvm-symbolizer (readable sanitizer reports).
 #   demo            only what scripts/demo.sh uses: CMake, Ninja, a C/C++
 #                   compiler.
 #
@@ -21,7 +22,7 @@ profile=${1:-test}
 case "$profile" in
   test | demo) ;;
   -h | --help)
-    sed -n '2,17p' "$0"
+    sed -n '2,18p' "$0"
     exit 0
     ;;
   *)
@@ -93,6 +94,8 @@ install_apt() {
     have pkg-config || missing+=(pkg-config)
     cmocka_ok || missing+=(libcmocka-dev)
     have valgrind || missing+=(valgrind)
+    # Sanitizer reports name functions and lines only with llvm-symbolizer.
+    have llvm-symbolizer || missing+=(llvm)
     if ! have clang || ! have clang++; then
       missing+=(clang)
       need_runtime=1
