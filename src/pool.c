@@ -244,7 +244,8 @@ static kpi_record_t *record_new(kpi_pool_t *pool) {
     pool->spare = r->q_next;
   else
     r = malloc(sizeof *r);
-  if (r != NULL) memset(r, 0, sizeof *r);
+  // No memset: pool_carve sets every field (a 200-byte clear per
+  // allocation shows in profiles).
   return r;
 }
 
@@ -348,22 +349,35 @@ static uint8_t *block_data_end(const kpi_record_t *r) {
   return r->block + (size_t)r->granules * KPI_GRANULE;
 }
 
-/* First canary byte that differs, or NULL. */
-static const uint8_t *canary_damage(const kpi_record_t *r, uint8_t fill) {
-  const uint8_t *p = (const uint8_t *)r->info.address + r->info.size;
-  const uint8_t *end = block_data_end(r);
+/* First byte in [p, end) that is not @fill, or NULL. Compares a word at a
+ * time: every free checks a whole quarantined block, so this is hot. */
+static const uint8_t *first_not(const uint8_t *p, const uint8_t *end,
+                                uint8_t fill) {
+  uint64_t pattern = 0x0101010101010101ull * fill;
+  while (p < end && ((uintptr_t)p & 7) != 0) {
+    if (*p != fill) return p;
+    p++;
+  }
+  while ((size_t)(end - p) >= 8) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    if (w != pattern) break;
+    p += 8;
+  }
   for (; p < end; p++)
     if (*p != fill) return p;
   return NULL;
 }
 
+/* First canary byte that differs, or NULL. */
+static const uint8_t *canary_damage(const kpi_record_t *r, uint8_t fill) {
+  return first_not((const uint8_t *)r->info.address + r->info.size,
+                   block_data_end(r), fill);
+}
+
 /* First poisoned byte that differs in a quarantined block, or NULL. */
 static const uint8_t *poison_damage(const kpi_record_t *r, uint8_t fill) {
-  const uint8_t *p = (const uint8_t *)r->info.address;
-  const uint8_t *end = block_data_end(r);
-  for (; p < end; p++)
-    if (*p != fill) return p;
-  return NULL;
+  return first_not((const uint8_t *)r->info.address, block_data_end(r), fill);
 }
 
 static bool header_intact(const kpi_record_t *r) {
@@ -448,6 +462,11 @@ static kpi_record_t *pool_carve(kp_system_t *sys, kpi_pool_t *pool,
     return NULL;
   }
   uint8_t *block = NULL;
+  r->granules = 0;
+  r->pages = 0;
+  r->free_site = KP_NOSITE;
+  r->free_thread = 0;
+  r->hash_next = r->live_prev = r->live_next = r->q_next = NULL;
   if (small) {
     r->granules = (uint32_t)((KPI_HEADER_SIZE + data) / KPI_GRANULE);
     block = small_take(pool, r->granules, rq->align);
@@ -817,8 +836,10 @@ static void free_reject(kp_system_t *sys, void *p, kp_tag_t tag,
 
 void kpi_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
               kp_site_t site) {
+  // Only the verdict needs a start value: each verdict sets what its
+  // report reads (memset of the whole struct is measurable on this path).
   free_check_t fc;
-  memset(&fc, 0, sizeof fc);
+  fc.verdict = FREE_OK;
   kpi_pool_t *pool = kpi_pool_containing(sys, p);
   if (pool == NULL && atomic_load(&sys->foreign_hooks) != 0 &&
       kpi_modules_free(sys, p, tag, check_tag, site))
@@ -847,7 +868,7 @@ void kpi_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
   }
 
   poison_report_t rep;
-  memset(&rep, 0, sizeof rep);
+  rep.damaged = false;
   kpi_mutex_lock(&pool->lock);
   // Validate again: another thread may have freed the block meanwhile.
   r = free_validate(sys, pool, p, tag, check_tag, &fc);
