@@ -1198,15 +1198,17 @@ NTKERNELAPI KIRQL NTAPI KeGetCurrentIrql(VOID);
 
 /**
  * KeRaiseIrql: raises to @p NewIrql and stores the old IRQL in
- * *@p OldIrql (kp_irql_raise). @bugcheck 0x9 IRQL_NOT_GREATER_OR_EQUAL when
- * @p NewIrql is below the current IRQL.
+ * *@p OldIrql (kp_irql_raise). @bugcheck when @p NewIrql is below the
+ * current IRQL: 0x9 IRQL_NOT_GREATER_OR_EQUAL, or 0xC4/0x30 with the
+ * verifier's automatic checks (see kp_irql_raise()).
  */
 NTKERNELAPI VOID NTAPI KeRaiseIrql(KIRQL NewIrql, PKIRQL OldIrql);
 /** KfRaiseIrql: KeRaiseIrql returning the old IRQL. */
 NTKERNELAPI KIRQL NTAPI KfRaiseIrql(KIRQL NewIrql);
 /**
- * KeLowerIrql: lowers to @p NewIrql (kp_irql_lower). @bugcheck 0xA
- * IRQL_NOT_LESS_OR_EQUAL when @p NewIrql is above the current IRQL.
+ * KeLowerIrql: lowers to @p NewIrql (kp_irql_lower). @bugcheck when
+ * @p NewIrql is above the current IRQL: 0xA IRQL_NOT_LESS_OR_EQUAL, or
+ * 0xC4/0x31 with the verifier's automatic checks (see kp_irql_lower()).
  */
 NTKERNELAPI VOID NTAPI KeLowerIrql(KIRQL NewIrql);
 /** KeRaiseIrqlToDpcLevel: raises to DISPATCH_LEVEL, returns the old IRQL. */
@@ -1228,34 +1230,38 @@ NTKERNELAPI VOID NTAPI KeInitializeSpinLock(PKSPIN_LOCK SpinLock);
 /**
  * KeAcquireSpinLock: raises to DISPATCH_LEVEL, takes the lock (real mutual
  * exclusion between host threads), stores the old IRQL in *@p OldIrql
- * (kp_spin_lock_acquire). @bugcheck 0x9 above DISPATCH_LEVEL; 0xC4/0x40 when
- * the thread already holds the lock.
+ * (kp_spin_lock_acquire). @bugcheck above DISPATCH_LEVEL, on recursion and
+ * for a NULL or misaligned lock, as documented at kp_spin_lock_acquire().
  */
 NTKERNELAPI VOID NTAPI KeAcquireSpinLock(PKSPIN_LOCK SpinLock,
                                          PKIRQL OldIrql);
 /** KeAcquireSpinLockRaiseToDpc: KeAcquireSpinLock returning the old IRQL. */
 NTKERNELAPI KIRQL NTAPI KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock);
 /** KeReleaseSpinLock: releases, then lowers to @p NewIrql
- *  (kp_spin_lock_release). */
+ *  (kp_spin_lock_release; its bug checks: not at DISPATCH_LEVEL, not held,
+ *  held by another thread). */
 NTKERNELAPI VOID NTAPI KeReleaseSpinLock(PKSPIN_LOCK SpinLock,
                                          KIRQL NewIrql);
 /** KeAcquireSpinLockAtDpcLevel: takes the lock without raising
- *  (kp_spin_lock_acquire_at_dpc). @bugcheck 0xC4/0x41 below DISPATCH_LEVEL. */
+ *  (kp_spin_lock_acquire_at_dpc). @bugcheck 0xC4/0x40 below DISPATCH_LEVEL. */
 NTKERNELAPI VOID NTAPI KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock);
 /** KeReleaseSpinLockFromDpcLevel: releases without lowering
- *  (kp_spin_lock_release_from_dpc). */
+ *  (kp_spin_lock_release_from_dpc). @bugcheck 0xC4/0x41 below
+ *  DISPATCH_LEVEL. */
 NTKERNELAPI VOID NTAPI KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock);
 
 /** ExInitializeFastMutex: a free fast mutex (kp_fast_mutex_init). */
 NTKERNELAPI VOID NTAPI ExInitializeFastMutex(PFAST_MUTEX FastMutex);
 /**
  * ExAcquireFastMutex: waits for the mutex and raises to APC_LEVEL
- * (kp_fast_mutex_acquire). @bugcheck 0xA above APC_LEVEL; 0xC4/0x40 when the
- * thread already owns it.
+ * (kp_fast_mutex_acquire). @bugcheck above APC_LEVEL (0xA, or 0xC4/0x33
+ * with the verifier's automatic checks), on recursion (0xC4/0x1000) and for
+ * an uninitialised mutex, as documented at kp_fast_mutex_acquire().
  */
 NTKERNELAPI VOID FASTCALL ExAcquireFastMutex(PFAST_MUTEX FastMutex);
 /** ExReleaseFastMutex: releases and restores the IRQL saved at acquire
- *  (kp_fast_mutex_release). @bugcheck 0xC4/0x42 when not the owner. */
+ *  (kp_fast_mutex_release). @bugcheck when not at APC_LEVEL, not held or
+ *  held by another thread, as documented at kp_fast_mutex_release(). */
 NTKERNELAPI VOID FASTCALL ExReleaseFastMutex(PFAST_MUTEX FastMutex);
 /** ExTryToAcquireFastMutex: TRUE when acquired without waiting
  *  (kp_fast_mutex_try_acquire). */

@@ -1,0 +1,85 @@
+/*
+ * wdk_irql.c — the WDK IRQL, spin lock, fast mutex and processor names over
+ * kpool/irql.h. The core keeps the per-thread IRQL and does every check;
+ * these functions only convert between the WDK and core types.
+ */
+#include "kpool/wdk/ntddk.h"
+
+#include "kpool/irql.h"
+#include "kpool/system.h"
+
+KIRQL NTAPI KeGetCurrentIrql(VOID) { return kp_irql_get(); }
+
+VOID NTAPI KeRaiseIrql(KIRQL NewIrql, PKIRQL OldIrql) {
+  KIRQL old = kp_irql_raise(NewIrql);
+  // The WDK writes the old IRQL through the pointer unconditionally; a NULL
+  // pointer would fault on Windows, here it only loses the value.
+  if (OldIrql != NULL) {
+    *OldIrql = old;
+  }
+}
+
+KIRQL NTAPI KfRaiseIrql(KIRQL NewIrql) { return kp_irql_raise(NewIrql); }
+
+VOID NTAPI KeLowerIrql(KIRQL NewIrql) { kp_irql_lower(NewIrql); }
+
+KIRQL NTAPI KeRaiseIrqlToDpcLevel(VOID) {
+  return kp_irql_raise((kp_irql_t)DISPATCH_LEVEL);
+}
+
+VOID NTAPI KeInitializeSpinLock(PKSPIN_LOCK SpinLock) {
+  kp_spin_lock_init(SpinLock);
+}
+
+VOID NTAPI KeAcquireSpinLock(PKSPIN_LOCK SpinLock, PKIRQL OldIrql) {
+  KIRQL old = kp_spin_lock_acquire(SpinLock);
+  if (OldIrql != NULL) {
+    *OldIrql = old;
+  }
+}
+
+KIRQL NTAPI KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock) {
+  return kp_spin_lock_acquire(SpinLock);
+}
+
+VOID NTAPI KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql) {
+  kp_spin_lock_release(SpinLock, NewIrql);
+}
+
+VOID NTAPI KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock) {
+  kp_spin_lock_acquire_at_dpc(SpinLock);
+}
+
+VOID NTAPI KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock) {
+  kp_spin_lock_release_from_dpc(SpinLock);
+}
+
+// A NULL FAST_MUTEX pointer must reach the core as NULL (it bug checks
+// 0xC4/0xE1), not as the address of a member of a NULL struct.
+static kp_fast_mutex_t *core_mutex(PFAST_MUTEX FastMutex) {
+  return FastMutex != NULL ? &FastMutex->Simulated : NULL;
+}
+
+VOID NTAPI ExInitializeFastMutex(PFAST_MUTEX FastMutex) {
+  kp_fast_mutex_init(core_mutex(FastMutex));
+}
+
+VOID FASTCALL ExAcquireFastMutex(PFAST_MUTEX FastMutex) {
+  kp_fast_mutex_acquire(core_mutex(FastMutex));
+}
+
+VOID FASTCALL ExReleaseFastMutex(PFAST_MUTEX FastMutex) {
+  kp_fast_mutex_release(core_mutex(FastMutex));
+}
+
+BOOLEAN FASTCALL ExTryToAcquireFastMutex(PFAST_MUTEX FastMutex) {
+  return kp_fast_mutex_try_acquire(core_mutex(FastMutex)) ? TRUE : FALSE;
+}
+
+ULONG NTAPI KeGetCurrentProcessorNumber(VOID) {
+  return kp_thread_processor();
+}
+
+USHORT NTAPI KeGetCurrentNodeNumber(VOID) {
+  return (USHORT)kp_thread_node(kp_system_current());
+}
