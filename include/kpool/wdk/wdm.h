@@ -45,8 +45,9 @@
  *
  * - **Assertions.** A failed ASSERT, ASSERTMSG, NT_ASSERT, NT_ASSERTMSG or
  *   NT_VERIFY raises bug check 0x1E KMODE_EXCEPTION_NOT_HANDLED with
- *   P1 = STATUS_ASSERTION_FAILURE (0xC0000420, sign-extended as Windows
- *   shows it), P2 = the caller's address, P3 = P4 = 0, and the expression,
+ *   P1 = STATUS_ASSERTION_FAILURE (0x00000000C0000420: kpool passes every
+ *   exception code to 0x1E as a 32-bit value, as kp_raise_status does),
+ *   P2 = the caller's address, P3 = P4 = 0, and the expression,
  *   message and file:line in the explanation. On Windows NT_ASSERT raises a
  *   STATUS_ASSERTION_FAILURE exception that, with no debugger attached,
  *   ends in exactly this bug check; ASSERT calls RtlAssert, which would
@@ -1133,6 +1134,18 @@ KP_API void kp_wdk_assert_failed(const char *expression, const char *message,
 #define KdPrintEx(args)
 #endif
 
+/* NT_VERIFY's value goes through a function so that the common statement
+ * form `NT_VERIFY(NT_SUCCESS(status));` does not warn "result unused". */
+FORCEINLINE BOOLEAN kp_wdk_verify_(int ok, const char *expression,
+                                   const char *message, const char *file,
+                                   ULONG line) {
+  if (!ok) {
+    kp_wdk_assert_failed(expression, message, file, line);
+  }
+  return ok ? TRUE : FALSE;
+}
+FORCEINLINE BOOLEAN kp_wdk_truth_(int ok) { return ok ? TRUE : FALSE; }
+
 #if DBG
 #define ASSERT(exp)                                                            \
   ((exp) ? (void)0 : kp_wdk_assert_failed(#exp, NULL, __FILE__, __LINE__))
@@ -1141,13 +1154,9 @@ KP_API void kp_wdk_assert_failed(const char *expression, const char *message,
 #define NT_ASSERT(exp) ASSERT(exp)
 #define NT_ASSERTMSG(msg, exp) ASSERTMSG(msg, exp)
 #define NT_VERIFY(exp)                                                         \
-  ((exp) ? (BOOLEAN)TRUE                                                       \
-         : (kp_wdk_assert_failed(#exp, NULL, __FILE__, __LINE__),              \
-            (BOOLEAN)FALSE))
+  kp_wdk_verify_((exp) ? 1 : 0, #exp, NULL, __FILE__, __LINE__)
 #define NT_VERIFYMSG(msg, exp)                                                 \
-  ((exp) ? (BOOLEAN)TRUE                                                       \
-         : (kp_wdk_assert_failed(#exp, (msg), __FILE__, __LINE__),             \
-            (BOOLEAN)FALSE))
+  kp_wdk_verify_((exp) ? 1 : 0, #exp, (msg), __FILE__, __LINE__)
 #define KdPrint(args) DbgPrint args
 #define KdPrintEx(args) DbgPrintEx args
 #define KdBreakPoint() DbgBreakPoint()
@@ -1156,8 +1165,8 @@ KP_API void kp_wdk_assert_failed(const char *expression, const char *message,
 #define ASSERTMSG(msg, exp) ((void)0)
 #define NT_ASSERT(exp) ((void)0)
 #define NT_ASSERTMSG(msg, exp) ((void)0)
-#define NT_VERIFY(exp) ((exp) ? (BOOLEAN)TRUE : (BOOLEAN)FALSE)
-#define NT_VERIFYMSG(msg, exp) ((exp) ? (BOOLEAN)TRUE : (BOOLEAN)FALSE)
+#define NT_VERIFY(exp) kp_wdk_truth_((exp) ? 1 : 0)
+#define NT_VERIFYMSG(msg, exp) kp_wdk_truth_((exp) ? 1 : 0)
 #define KdPrint(args) ((void)0)
 #define KdPrintEx(args) ((void)0)
 #define KdBreakPoint() ((void)0)
