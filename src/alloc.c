@@ -80,9 +80,12 @@ static bool size_acceptable(kp_system_t *sys, kpi_request_t *rq) {
   return true;
 }
 
-static void *alloc_finish(kp_system_t *sys, kpi_request_t *rq) {
-  if (!tag_acceptable(sys, rq)) return NULL;
-  if (!size_acceptable(sys, rq)) return NULL;
+bool kpi_alloc_checks(kp_system_t *sys, kpi_request_t *rq) {
+  return tag_acceptable(sys, rq) && size_acceptable(sys, rq);
+}
+
+void *kpi_alloc_finish(kp_system_t *sys, kpi_request_t *rq) {
+  if (!kpi_alloc_checks(sys, rq)) return NULL;
   kp_status_t why = KP_STATUS_SUCCESS;
   void *p = kpi_alloc(sys, rq, &why);
   if (p == NULL && why != KPI_STATUS_BUGCHECKED) {
@@ -96,24 +99,21 @@ static void *alloc_finish(kp_system_t *sys, kpi_request_t *rq) {
 /* ---------------------------------------------------------------------------
  * ExAllocatePool2.
  * ------------------------------------------------------------------------- */
-void *kp_alloc2(kp_system_t *sys, kp_pool_flags_t flags, size_t size,
-                kp_tag_t tag, kp_site_t site) {
-  if (sys == NULL) return NULL;
-  if (site.file == NULL && site.caller == NULL)
-    site.caller = ALLOC_RETURN_ADDRESS();
-  kpi_request_t rq;
-  memset(&rq, 0, sizeof rq);
-  rq.api = KP_API_ALLOCATE_POOL2;
-  rq.flags = flags;
-  rq.size = size;
-  rq.tag = tag & ~ALLOC_PROTECTED_POOL;
-  rq.priority = KP_PRIORITY_NORMAL;
-  rq.node = KPI_NODE_CURRENT;
-  rq.site = site;
-  rq.raise = (flags & KP_POOL_FLAG_RAISE_ON_FAILURE) != 0;
-  rq.zero = (flags & KP_POOL_FLAG_UNINITIALIZED) == 0;
-  rq.quota = (flags & KP_POOL_FLAG_USE_QUOTA) != 0;
-  rq.align = (flags & KP_POOL_FLAG_CACHE_ALIGNED) ? KPI_CACHE_ALIGN : KPI_GRANULE;
+bool kpi_alloc2_request(kpi_request_t *rq, kp_alloc_api_t api,
+                        kp_pool_flags_t flags, size_t size, kp_tag_t tag,
+                        kp_site_t site) {
+  memset(rq, 0, sizeof *rq);
+  rq->api = api;
+  rq->flags = flags;
+  rq->size = size;
+  rq->tag = tag & ~ALLOC_PROTECTED_POOL;
+  rq->priority = KP_PRIORITY_NORMAL;
+  rq->node = KPI_NODE_CURRENT;
+  rq->site = site;
+  rq->raise = (flags & KP_POOL_FLAG_RAISE_ON_FAILURE) != 0;
+  rq->zero = (flags & KP_POOL_FLAG_UNINITIALIZED) == 0;
+  rq->quota = (flags & KP_POOL_FLAG_USE_QUOTA) != 0;
+  rq->align = (flags & KP_POOL_FLAG_CACHE_ALIGNED) ? KPI_CACHE_ALIGN : KPI_GRANULE;
 
   // Required bits kpool does not know (reserved, SESSION, 0xFFFFF800) fail
   // the call; optional bits it does not know are ignored (facts §2.1).
@@ -122,23 +122,33 @@ void *kp_alloc2(kp_system_t *sys, kp_pool_flags_t flags, size_t size,
   unsigned types = 0;
   if (flags & KP_POOL_FLAG_NON_PAGED) {
     types++;
-    rq.kind = KP_POOL_NONPAGED;
-    rq.pool_type = KP_POOL_TYPE_NONPAGED_NX;
+    rq->kind = KP_POOL_NONPAGED;
+    rq->pool_type = KP_POOL_TYPE_NONPAGED_NX;
   }
   if (flags & KP_POOL_FLAG_NON_PAGED_EXECUTE) {
     types++;
-    rq.kind = KP_POOL_NONPAGED;
-    rq.pool_type = KP_POOL_TYPE_NONPAGED;
+    rq->kind = KP_POOL_NONPAGED;
+    rq->pool_type = KP_POOL_TYPE_NONPAGED;
   }
   if (flags & KP_POOL_FLAG_PAGED) {
     types++;
-    rq.kind = KP_POOL_PAGED;
-    rq.pool_type = KP_POOL_TYPE_PAGED;
+    rq->kind = KP_POOL_PAGED;
+    rq->pool_type = KP_POOL_TYPE_PAGED;
   }
   if (types != 1) bad = true;
-  if (rq.tag == 0) bad = true;
-  if (bad) return kpi_alloc_failed(sys, &rq, KP_STATUS_INSUFFICIENT_RESOURCES);
-  return alloc_finish(sys, &rq);
+  if (rq->tag == 0) bad = true;
+  return !bad;
+}
+
+void *kp_alloc2(kp_system_t *sys, kp_pool_flags_t flags, size_t size,
+                kp_tag_t tag, kp_site_t site) {
+  if (sys == NULL) return NULL;
+  if (site.file == NULL && site.caller == NULL)
+    site.caller = ALLOC_RETURN_ADDRESS();
+  kpi_request_t rq;
+  if (!kpi_alloc2_request(&rq, KP_API_ALLOCATE_POOL2, flags, size, tag, site))
+    return kpi_alloc_failed(sys, &rq, KP_STATUS_INSUFFICIENT_RESOURCES);
+  return kpi_alloc_finish(sys, &rq);
 }
 
 /* ---------------------------------------------------------------------------
@@ -148,7 +158,7 @@ void *kp_alloc2(kp_system_t *sys, kp_pool_flags_t flags, size_t size,
   (KP_POOL_QUOTA_FAIL_INSTEAD_OF_RAISE | KP_POOL_RAISE_IF_ALLOCATION_FAILURE | \
    KP_POOL_COLD_ALLOCATION | KP_POOL_NX_ALLOCATION | KP_POOL_ZERO_ALLOCATION)
 
-static bool priority_valid(kp_priority_t p) {
+bool kpi_priority_valid(kp_priority_t p) {
   switch (p) {
   case KP_PRIORITY_LOW:
   case KP_PRIORITY_LOW_SPECIAL_OVERRUN:
@@ -192,7 +202,7 @@ void *kp_alloc_legacy(kp_system_t *sys, kp_alloc_api_t api, uint32_t pool_type,
 
   uint32_t base = pool_type & ~ALLOC_TYPE_MODIFIERS;
   uint32_t plain = base & ~KP_POOL_TYPE_SESSION;
-  bool valid = api < KP_API_COUNT_ && priority_valid(priority) && plain <= 6 &&
+  bool valid = api < KP_API_COUNT_ && kpi_priority_valid(priority) && plain <= 6 &&
                plain != KP_POOL_TYPE_DONT_USE;
   if (!valid) return kpi_alloc_failed(sys, &rq, KP_STATUS_INSUFFICIENT_RESOURCES);
 
@@ -229,7 +239,7 @@ void *kp_alloc_legacy(kp_system_t *sys, kp_alloc_api_t api, uint32_t pool_type,
   if (rq.quota) rq.flags |= KP_POOL_FLAG_USE_QUOTA;
   if (rq.raise) rq.flags |= KP_POOL_FLAG_RAISE_ON_FAILURE;
   if (rq.align == KPI_CACHE_ALIGN) rq.flags |= KP_POOL_FLAG_CACHE_ALIGNED;
-  return alloc_finish(sys, &rq);
+  return kpi_alloc_finish(sys, &rq);
 }
 
 /* ---------------------------------------------------------------------------

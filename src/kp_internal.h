@@ -287,6 +287,19 @@ void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq,
  * bug check handler that returned, also NULL). */
 void *kpi_alloc_failed(kp_system_t *sys, const kpi_request_t *rq,
                        kp_status_t status);
+/* ExAllocatePool2's POOL_FLAGS and tag rules, shared with ExAllocatePool3
+ * (alloc.c): fills @rq from the arguments (always, so a failure can honour
+ * RAISE_ON_FAILURE) and returns false when the flags or tag are invalid. */
+bool kpi_alloc2_request(kpi_request_t *rq, kp_alloc_api_t api,
+                        kp_pool_flags_t flags, size_t size, kp_tag_t tag,
+                        kp_site_t site);
+/* The tag (0xC2/0x9C, 0x9D) and zero-size (0xC4/0x00; retail: 1 byte)
+ * rules every API shares. Returns false after raising a bug check. */
+bool kpi_alloc_checks(kp_system_t *sys, kpi_request_t *rq);
+/* kpi_alloc_checks, then kpi_alloc, then kpi_alloc_failed on failure. */
+void *kpi_alloc_finish(kp_system_t *sys, kpi_request_t *rq);
+/* True for the nine EX_POOL_PRIORITY values (alloc.c). */
+bool kpi_priority_valid(kp_priority_t p);
 /* The IRQL rule for allocating (@p freeing false) or freeing from @p kind:
  * raises the documented bug check and returns false when violated. */
 bool kpi_pool_irql_ok(kp_system_t *sys, kp_pool_kind_t kind,
