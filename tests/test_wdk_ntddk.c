@@ -415,6 +415,27 @@ static void test_multichar_tag_value(void **state) {
   ExFreePoolWithTag(p, 'gaT1');
 }
 
+static void test_tag_rules_bugcheck(void **state) {
+  kp_system_t *sys = *state;
+  // The legacy tagged allocators take no tag of 0 (ExAllocatePool2 returns
+  // NULL instead, see above); " GIB" is the kernel's own big-page tag; a
+  // tag needs a letter or a digit.
+  KP_ASSERT_BUGCHECK(sys, 0xC2, 0x9B, ExAllocatePoolWithTag(PagedPool, 16, 0));
+  KP_ASSERT_BUGCHECK(sys, 0xC2, 0x9B,
+                     ExAllocatePoolWithQuotaTag(PagedPool, 16, 0));
+  KP_ASSERT_BUGCHECK(sys, 0xC2, 0x9C,
+                     ExAllocatePoolWithTag(NonPagedPoolNx, 16, ' GIB'));
+  KP_ASSERT_BUGCHECK(sys, 0xC2, 0x9C,
+                     ExAllocatePool2(POOL_FLAG_NON_PAGED, 16, ' GIB'));
+  KP_ASSERT_BUGCHECK(sys, 0xC2, 0x9D,
+                     ExAllocatePoolWithTag(PagedPool, 16, '-.-.'));
+  // Short tags are fine: 'ab' is 0x6162, shown "ba".
+  PVOID volatile p = NULL; // set inside a setjmp-based assertion
+  KP_ASSERT_NO_BUGCHECK(sys, p = ExAllocatePoolWithTag(PagedPool, 16, 'ab'));
+  assert_non_null(p);
+  ExFreePoolWithTag(p, 'ab');
+}
+
 /* ---------------------------------------------------------------------------
  * Call sites and function addresses
  * ------------------------------------------------------------------------- */
@@ -860,7 +881,7 @@ static void test_assertions_bugcheck_0x1e(void **state) {
   site_text(where, sizeof where, line);
   assert_non_null(strstr(rec.explanation, where));
   // NT_VERIFY always evaluates and gives the truth value.
-  BOOLEAN ok = FALSE;
+  volatile BOOLEAN ok = FALSE;
   KP_ASSERT_NO_BUGCHECK(sys, ok = NT_VERIFY(++x == 2));
   assert_true(ok);
   assert_int_equal(x, 2);
@@ -926,6 +947,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_bad_frees_bugcheck, setup, teardown),
       cmocka_unit_test_setup_teardown(test_query_pool_block_size, setup, teardown),
       cmocka_unit_test_setup_teardown(test_multichar_tag_value, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_tag_rules_bugcheck, setup, teardown),
       cmocka_unit_test_setup_teardown(test_call_sites_are_recorded, setup, teardown),
       cmocka_unit_test_setup_teardown(test_free_site_is_recorded, setup, teardown),
       cmocka_unit_test_setup_teardown(test_function_addresses_work, setup, teardown),
