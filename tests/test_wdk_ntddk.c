@@ -649,6 +649,36 @@ static void test_rtl_memory_helpers(void **state) {
   assert_true(all_bytes(b, sizeof b, 0));
 }
 
+static void test_counted_strings(void **state) {
+  (void)state;
+  UNICODE_STRING us;
+  RtlInitUnicodeString(&us, u"Pool");
+  assert_int_equal(us.Length, 8);
+  assert_int_equal(us.MaximumLength, 10);
+  assert_int_equal(us.Buffer[3], 'l');
+  RtlInitUnicodeString(&us, NULL);
+  assert_int_equal(us.Length, 0);
+  assert_int_equal(us.MaximumLength, 0);
+  assert_null(us.Buffer);
+  ANSI_STRING as;
+  RtlInitAnsiString(&as, "Tag1");
+  assert_int_equal(as.Length, 4);
+  assert_int_equal(as.MaximumLength, 5);
+  STRING st;
+  RtlInitString(&st, "");
+  assert_int_equal(st.Length, 0);
+  assert_int_equal(st.MaximumLength, 1);
+  UNICODE_STRING k = RTL_CONSTANT_STRING(u"Driver");
+  assert_int_equal(k.Length, 12);
+  assert_int_equal(k.MaximumLength, 14);
+  STRING n = RTL_CONSTANT_STRING("abc");
+  assert_int_equal(n.Length, 3);
+  assert_int_equal(n.MaximumLength, 4);
+  out_reset();
+  DbgPrint("%wZ/%Z", &k, &n);
+  assert_string_equal(g_out, "Driver/abc");
+}
+
 static void test_structure_macros(void **state) {
   (void)state;
   RECORD r;
@@ -954,6 +984,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_list_entry_helpers, setup, teardown),
       cmocka_unit_test_setup_teardown(test_list_corruption_bugchecks, setup, teardown),
       cmocka_unit_test_setup_teardown(test_rtl_memory_helpers, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_counted_strings, setup, teardown),
       cmocka_unit_test_setup_teardown(test_structure_macros, setup, teardown),
       cmocka_unit_test_setup_teardown(test_irql_raise_and_lower, setup, teardown),
       cmocka_unit_test_setup_teardown(test_irql_rules_of_the_pool, setup, teardown),

@@ -63,9 +63,9 @@
  *
  * - **Names reserved in C.** The WDK spells its struct tags `_LIST_ENTRY`,
  *   `_UNICODE_STRING`, ... and its annotations `_In_`, `_Out_`, ...; driver
- *   code uses those exact spellings, so the face does too. They are the only
- *   reserved identifiers in kpool. Each SAL annotation is defined (empty)
- *   only if the includer has not defined it already.
+ *   code uses those exact spellings, so the face does too, deliberately
+ *   (kpool's own names never use reserved spellings). Each SAL annotation
+ *   is defined (empty) only if the includer has not defined it already.
  *
  * Everything declared here is thread-safe unless its doc says otherwise.
  * Functions act on the current simulated system (kp_system_current(),
@@ -880,6 +880,26 @@ FORCEINLINE PVOID RtlSecureZeroMemory(PVOID ptr, SIZE_T cnt) {
   }
   return ptr;
 }
+
+/**
+ * RtlInitUnicodeString: points @p DestinationString at the NUL-terminated
+ * @p SourceString (not copied). Length = characters * 2, MaximumLength =
+ * Length + 2; a NULL source gives 0, 0, NULL. A source too long for the
+ * USHORT fields is capped at Length 0xFFFC (kpool's choice; the fields
+ * never wrap). Thread-safe.
+ */
+NTSYSAPI VOID NTAPI RtlInitUnicodeString(PUNICODE_STRING DestinationString,
+                                         PCWSTR SourceString);
+/** RtlInitString / RtlInitAnsiString: the same for 8-bit strings. */
+NTSYSAPI VOID NTAPI RtlInitString(PSTRING DestinationString,
+                                  PCSTR SourceString);
+NTSYSAPI VOID NTAPI RtlInitAnsiString(PANSI_STRING DestinationString,
+                                      PCSTR SourceString);
+
+/** A counted string initialiser for a string literal: u"..." for a
+ *  UNICODE_STRING, "..." for a STRING (C; a C++ caller casts the literal). */
+#define RTL_CONSTANT_STRING(s)                                                 \
+  {(USHORT)(sizeof(s) - sizeof((s)[0])), (USHORT)sizeof(s), (s)}
 
 /* ===========================================================================
  * Lists
