@@ -246,6 +246,27 @@ static void test_other_threads_go_to_previous_handler(void **state) {
   assert_int_not_equal(mine.thread, kp_thread_id());
 }
 
+/* The example in the header's documentation, as written there. */
+static void test_header_example(void **state) {
+  kp_system_t *sys = *state;
+  const kp_tag_t tag1 = KP_TAG('T', 'a', 'g', '1');
+  void *volatile p = NULL; // live across KP_ASSERT_BUGCHECK's setjmp
+  KP_ASSERT_NO_BUGCHECK(sys, p = kp_alloc2(sys, KP_POOL_FLAG_NON_PAGED, 32,
+                                           tag1, KP_HERE));
+  KP_ASSERT_BUGCHECK(sys, 0xC2, 0x0A,
+                     kp_free(sys, p, KP_TAG('T', 'a', 'g', '2'), KP_HERE));
+  KP_ASSERT_NO_BUGCHECK(sys, kp_free(sys, p, tag1, KP_HERE));
+  KP_ASSERT_RAISES(KP_STATUS_INSUFFICIENT_RESOURCES,
+                   kp_raise_status(KP_STATUS_INSUFFICIENT_RESOURCES));
+  kp_system_t *prev = kp_system_set_current(sys);
+  kp_irql_set(KP_DISPATCH_LEVEL);
+  KP_ASSERT_BUGCHECK_PARAMS(kp_system_current(), 0xC4, 0x30, KP_DISPATCH_LEVEL,
+                            KP_PASSIVE_LEVEL, KP_ANY,
+                            kp_irql_raise(KP_PASSIVE_LEVEL));
+  kp_irql_set(KP_PASSIVE_LEVEL);
+  kp_system_set_current(prev);
+}
+
 /* ---------------------------------------------------------------------------
  * Use in setup and teardown.
  * ------------------------------------------------------------------------- */
@@ -430,6 +451,7 @@ int main(int argc, char **argv) {
       T(test_raise_escapes_to_enclosing_frame),
       T(test_unhandled_raise_in_statement),
       T(test_other_threads_go_to_previous_handler),
+      T(test_header_example),
       cmocka_unit_test_setup_teardown(test_inside_fixture, setup_with_assertions,
                                       teardown_with_assertions),
       cmocka_unit_test(test_after_fixture),

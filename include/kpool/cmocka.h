@@ -2,20 +2,29 @@
  * @file kpool/cmocka.h
  * @brief CMocka helpers: assert that a statement raises a given simulated
  *        bug check, raises none, or raises an NTSTATUS exception — each in
- *        one line. Header-only; needs only the cmocka 1.1.5 API (and works
- *        with cmocka 2.x).
+ *        one line. Header-only; uses only the cmocka 1.1.5 API
+ *        (print_error and _fail, which cmocka 2.x keeps).
  *
  * @code
- *   #include <kpool/cmocka.h>   // includes stdarg, stddef, stdint, setjmp, cmocka
+ *   #include <kpool/cmocka.h> // stdarg, stddef, stdint, setjmp, cmocka
  *
  *   static void test_wrong_tag(void **state) {
  *     kp_system_t *sys = *state;
- *     void *p = kp_alloc2(sys, KP_POOL_FLAG_NON_PAGED, 32, KP_TAG('T','a','g','1'), KP_HERE);
- *     KP_ASSERT_BUGCHECK(sys, 0xC2, 0x0A, kp_free_tag(sys, p, KP_TAG('T','a','g','2'), KP_HERE));
- *     KP_ASSERT_BUGCHECK_PARAMS(sys, 0xC4, 0x30, 0, 0, KP_ANY, kp_irql_raise(KP_PASSIVE_LEVEL));
- *     KP_ASSERT_NO_BUGCHECK(sys, kp_free_tag(sys, p, KP_TAG('T','a','g','1'), KP_HERE));
- *     KP_ASSERT_RAISES(KP_STATUS_INSUFFICIENT_RESOURCES, kp_raise_status(KP_STATUS_INSUFFICIENT_RESOURCES));
+ *     const kp_tag_t tag1 = KP_TAG('T','a','g','1');
+ *     void *volatile p = NULL; // live across KP_ASSERT_BUGCHECK's setjmp
+ *     KP_ASSERT_NO_BUGCHECK(sys, p = kp_alloc2(sys, KP_POOL_FLAG_NON_PAGED,
+ *                                              32, tag1, KP_HERE));
+ *     KP_ASSERT_BUGCHECK(sys, 0xC2, 0x0A,
+ *                        kp_free(sys, p, KP_TAG('T','a','g','2'), KP_HERE));
+ *     KP_ASSERT_NO_BUGCHECK(sys, kp_free(sys, p, tag1, KP_HERE));
+ *     KP_ASSERT_RAISES(KP_STATUS_INSUFFICIENT_RESOURCES,
+ *                      kp_raise_status(KP_STATUS_INSUFFICIENT_RESOURCES));
  *   }
+ *
+ *   // IRQL misuse goes to the current system; P4 not checked here:
+ *   KP_ASSERT_BUGCHECK_PARAMS(kp_system_current(), 0xC4, 0x30,
+ *                             KP_DISPATCH_LEVEL, KP_PASSIVE_LEVEL, KP_ANY,
+ *                             kp_irql_raise(KP_PASSIVE_LEVEL));
  * @endcode
  *
  * How the assertions work: each installs a handler on @p sys (saving the
@@ -32,9 +41,15 @@
  *   it is the 0x1E bug check, which the assertion sees like any other;
  *   when an enclosing KP_TRY exists, the assertion registers a frame of
  *   its own in between, restores the handler and raises the same status
- *   again, so it reaches the enclosing KP_EXCEPT. As with KP_TRY, a local
- *   assigned in the statement and read after the assertion must be
- *   volatile (gcc's -Wclobbered says so).
+ *   again, so it reaches the enclosing KP_EXCEPT. They call setjmp in the
+ *   test function (as cmocka's expect_assert_failure does), with the
+ *   usual rule: a local assigned in the statement and read after the
+ *   assertion must be volatile. gcc's -Wclobbered also flags locals that
+ *   are only live across the assertion (a false positive when the
+ *   statement does not assign them); declare those volatile too, or build
+ *   tests with -Wno-clobbered. Returning instead of jumping is not an
+ *   option for these: a bug check raised from a page fault (guard pages)
+ *   cannot return to the faulting instruction.
  * - KP_ASSERT_NO_BUGCHECK uses no setjmp, so locals assigned in its
  *   statement need nothing special. Its handler records and returns: after
  *   an unexpected bug check the operation is abandoned as documented
@@ -56,6 +71,9 @@
  *   (IRQL, held locks).
  * - KP_ANY (all bits set) cannot be matched as an exact parameter value.
  * - A NULL @p sys fails the assertion without running the statement.
+ * - C++: this header wraps <cmocka.h> in extern "C" (cmocka 1.1.5's header
+ *   has none). A C++ test that includes <cmocka.h> itself must do the same
+ *   or include this header first.
  */
 #ifndef KPOOL_CMOCKA_H
 #define KPOOL_CMOCKA_H
