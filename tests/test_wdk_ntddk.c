@@ -877,6 +877,27 @@ static void test_dbgprint_formats_the_windows_way(void **state) {
   assert_string_equal(g_out, "ex 3\nkd 4\nkdex x\n");
 }
 
+/* A driver's own trace routine, forwarding its arguments. */
+static ULONG trace(PCCH prefix, PCCH format, ...) {
+  va_list args;
+  va_start(args, format);
+  ULONG st = prefix != NULL
+                 ? vDbgPrintExWithPrefix(prefix, DPFLTR_IHVDRIVER_ID,
+                                         DPFLTR_TRACE_LEVEL, format, args)
+                 : vDbgPrintEx(DPFLTR_IHVDRIVER_ID, DPFLTR_TRACE_LEVEL, format,
+                               args);
+  va_end(args);
+  return st;
+}
+
+static void test_vdbgprintex(void **state) {
+  (void)state;
+  out_reset();
+  assert_int_equal(trace(NULL, "%lu-%s|", (ULONG)7, "a"), STATUS_SUCCESS);
+  assert_int_equal(trace("drv: ", "%I64u\n", (ULONG64)1 << 40), STATUS_SUCCESS);
+  assert_string_equal(g_out, "7-a|drv: 1099511627776\n");
+}
+
 static void test_dbgprint_sends_at_most_512_bytes(void **state) {
   (void)state;
   char longer[700];
@@ -993,6 +1014,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_fast_mutex_wrappers, setup, teardown),
       cmocka_unit_test_setup_teardown(test_processor_and_node, setup, teardown),
       cmocka_unit_test_setup_teardown(test_dbgprint_formats_the_windows_way, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_vdbgprintex, setup, teardown),
       cmocka_unit_test_setup_teardown(test_dbgprint_sends_at_most_512_bytes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_assertions_bugcheck_0x1e, setup, teardown),
       cmocka_unit_test_setup_teardown(test_kebugcheckex, setup, teardown),
