@@ -702,7 +702,10 @@ static void test_fast_mutex_acquire_above_apc_retail(void **state) {
   kp_irql_set(KP_DISPATCH_LEVEL);
   KP_ASSERT_BUGCHECK_PARAMS(fx.sys, 0xA, PTR(&m), KP_DISPATCH_LEVEL, 0, 0,
                             kp_fast_mutex_acquire(&m));
+  KP_ASSERT_BUGCHECK_PARAMS(fx.sys, 0xA, PTR(&m), KP_DISPATCH_LEVEL, 0, 0,
+                            kp_fast_mutex_try_acquire(&m));
   assert_int_equal(m.state, 0);
+  assert_int_equal(kp_irql_get(), KP_DISPATCH_LEVEL);
 }
 
 static void test_fast_mutex_try_abandoned_returns_false(void **state) {
