@@ -49,10 +49,10 @@
  *   exception code to 0x1E as a 32-bit value, as kp_raise_status does),
  *   P2 = the caller's address, P3 = P4 = 0, and the expression,
  *   message and file:line in the explanation. On Windows NT_ASSERT raises a
- *   STATUS_ASSERTION_FAILURE exception that, with no debugger attached,
- *   ends in exactly this bug check; ASSERT calls RtlAssert, which would
- *   break into the debugger. kpool gives both the same, catchable-by-no-one
- *   result so that an assertion in driver code fails the test on the spot.
+ *   STATUS_ASSERTION_FAILURE exception, which unhandled is this bug check;
+ *   ASSERT calls RtlAssert, which breaks into the debugger. kpool gives
+ *   both the same result, which no KP_TRY catches, so that an assertion in
+ *   driver code fails the test on the spot (kpool's choice).
  *
  * - **__try / __except.** C has no structured exception handling. Driver
  *   code simulated with kpool uses KP_TRY / KP_EXCEPT(status) / KP_END_TRY
