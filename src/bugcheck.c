@@ -36,6 +36,7 @@ static const bugcheck_name_t bugcheck_names[] = {
     {0xD5, "DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL"},
     {0xD6, "DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION"},
     {0xE2, "MANUALLY_INITIATED_CRASH"},
+    {0x139, "KERNEL_SECURITY_CHECK_FAILURE"},
 };
 
 const char *kp_bugcheck_name(uint32_t code) {

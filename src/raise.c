@@ -45,8 +45,10 @@ static void raise_unhandled(kp_system_t *sys, kp_status_t status,
   if (address != NULL) snprintf(where, sizeof where, "%p", address);
   kpi_bugcheck_ctx_t ctx = {0};
   ctx.site = kp_site(NULL, 0, address);
+  // P1 is the NTSTATUS widened to ULONG_PTR as a LONG is on x64: sign
+  // extended, so WinDbg's ffffffffc000009a reads the same here.
   kpi_bugcheck_raise(sys, KP_BUGCHECK_KMODE_EXCEPTION_NOT_HANDLED,
-                     (uint64_t)(uint32_t)status, (uint64_t)(uintptr_t)address,
+                     (uint64_t)(int64_t)status, (uint64_t)(uintptr_t)address,
                      0, 0, &ctx,
                      "Status 0x%08X (%s) was raised at %s by thread %u, and no "
                      "KP_TRY frame is active on that thread to catch it.",

@@ -150,7 +150,7 @@ static void test_pool2_raise_on_failure(void **state) {
 
 static void test_unhandled_raise_is_bugcheck_1e(void **state) {
   kp_system_t *sys = *state;
-  KPT_EXPECT_BUGCHECK(0x1E, (uint64_t)(uint32_t)KP_STATUS_INSUFFICIENT_RESOURCES,
+  KPT_EXPECT_BUGCHECK(0x1E, (uint64_t)(int64_t)KP_STATUS_INSUFFICIENT_RESOURCES,
                       (void)kp_alloc2(sys, KPT_NP | KP_POOL_FLAG_RAISE_ON_FAILURE,
                                       16, 0, KP_HERE));
 }

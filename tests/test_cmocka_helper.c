@@ -211,7 +211,7 @@ static void test_unhandled_raise_in_statement(void **state) {
   kp_system_t *sys = *state;
   // No enclosing frame: the raise is the 0x1E bug check on its system.
   kp_system_t *prev = kp_system_set_current(sys);
-  KP_ASSERT_BUGCHECK_PARAMS(sys, 0x1E, 0xC0000120u, KP_ANY, 0, 0,
+  KP_ASSERT_BUGCHECK_PARAMS(sys, 0x1E, 0xFFFFFFFFC0000120ull, KP_ANY, 0, 0,
                             kp_raise_status(KP_STATUS_CANCELLED));
   kp_system_set_current(prev);
   assert_false(kp_try_active());

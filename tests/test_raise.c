@@ -185,7 +185,7 @@ static void test_unhandled_raise_bugchecks(void **state) {
   assert_int_equal(rec.count, 1);
   assert_int_equal(rec.code, 0x1E);
   assert_string_equal(rec.name, "KMODE_EXCEPTION_NOT_HANDLED");
-  assert_int_equal(rec.params[0], 0xC0000005u);
+  assert_int_equal(rec.params[0], 0xFFFFFFFFC0000005ull);
   assert_true(rec.params[1] != 0); // the caller's address
   assert_int_equal(rec.params[2], 0);
   assert_int_equal(rec.params[3], 0);
@@ -196,7 +196,7 @@ static void test_unhandled_raise_bugchecks(void **state) {
 
 static void test_unhandled_raise_with_assert_helper(void **state) {
   (void)state;
-  KP_ASSERT_BUGCHECK_PARAMS(fx.sys, 0x1E, (uint32_t)KP_STATUS_NOT_FOUND, KP_ANY,
+  KP_ASSERT_BUGCHECK_PARAMS(fx.sys, 0x1E, (uint64_t)(int64_t)KP_STATUS_NOT_FOUND, KP_ANY,
                             0, 0, kp_raise_status(KP_STATUS_NOT_FOUND));
 }
 
@@ -219,7 +219,7 @@ static void test_failed_allocation_raise(void **state) {
   assert_null(p);
   assert_int_equal(rec.count, 1);
   assert_int_equal(rec.code, 0x1E);
-  assert_int_equal(rec.params[0], (uint32_t)KP_STATUS_INSUFFICIENT_RESOURCES);
+  assert_int_equal(rec.params[0], (uint64_t)(int64_t)KP_STATUS_INSUFFICIENT_RESOURCES);
   assert_int_equal(rec.params[1], 0);
   assert_int_equal(rec.params[2], 0);
   assert_int_equal(rec.params[3], 0);
@@ -234,7 +234,7 @@ static void test_failed_allocation_raise_on_other_system(void **state) {
   const kp_pool_flags_t flags =
       KP_POOL_FLAG_PAGED | KP_POOL_FLAG_RAISE_ON_FAILURE;
   KP_ASSERT_BUGCHECK_PARAMS(other, 0x1E,
-                            (uint32_t)KP_STATUS_INSUFFICIENT_RESOURCES, 0, 0, 0,
+                            (uint64_t)(int64_t)KP_STATUS_INSUFFICIENT_RESOURCES, 0, 0, 0,
                             kp_alloc2(other, flags, (size_t)1 << 41,
                                       KP_TAG('R', 'a', 'i', 's'), KP_HERE));
   assert_int_equal(kp_bugcheck_count(fx.sys), 0);
@@ -287,7 +287,7 @@ static void test_frames_are_per_thread(void **state) {
   assert_false(r->active_at_start);
   assert_int_equal(r->rec.count, 1);
   assert_int_equal(r->rec.code, 0x1E);
-  assert_int_equal(r->rec.params[0], (uint32_t)KP_STATUS_CANCELLED);
+  assert_int_equal(r->rec.params[0], (uint64_t)(int64_t)KP_STATUS_CANCELLED);
   assert_int_equal(r->caught, KP_STATUS_TIMEOUT);
   free(r);
 }

@@ -120,8 +120,8 @@ static BOOLEAN pattern_filled(const void *p, SIZE_T n) {
 #define TAG2 'gaT2'
 
 /* P1 of bug check 0x1E for an unhandled exception with status @p st: kpool
- * passes the code as a 32-bit value. */
-#define EXCEPTION_P1(st) ((ULONG64)(ULONG)(st))
+ * passes the code sign-extended, as x64 Windows does. */
+#define EXCEPTION_P1(st) ((ULONG64)(LONG64)(st))
 
 /* "test_wdk_ntddk.c:<line>", as reports print a site. */
 static void site_text(char *buf, size_t cap, ULONG line) {

@@ -53,7 +53,7 @@ extern "C" {
  * One bug check, as passed to the handler. Pointers are valid only during
  * the handler call.
  */
-typedef struct kp_bugcheck {
+typedef struct kp_bugcheck_s {
   uint32_t code;           /**< e.g. 0xC2 */
   uint64_t params[4];      /**< P1..P4 as Windows documents them */
   const char *name;        /**< "BAD_POOL_CALLER" */

@@ -149,7 +149,7 @@ KP_API char *kp_tag_text(kp_tag_t tag, char out[5]);
  * call-site macros (the WDK face records them by default); @c caller is the
  * return address, used when no file is known. All fields may be zero.
  */
-typedef struct kp_site {
+typedef struct kp_site_s {
   const char *file;   /**< source file, or NULL */
   uint32_t line;      /**< source line, 0 when unknown */
   const void *caller; /**< return address in the caller, or NULL */

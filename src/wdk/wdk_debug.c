@@ -535,10 +535,10 @@ void kp_wdk_assert_failed(const char *expression, const char *message,
            expression != NULL ? expression : "(unknown)",
            message != NULL ? message : "(none)",
            file != NULL ? file : "(unknown file)", (unsigned long)line);
-  // P1 carries the exception code as a 32-bit value, the way the core
-  // reports every unhandled raise (kp_raise_status).
+  // P1 carries the exception code sign-extended, as x64 Windows passes an
+  // NTSTATUS in a ULONG_PTR (and as kp_raise_status reports every raise).
   kp_bugcheck(kp_system_current(), KP_BUGCHECK_KMODE_EXCEPTION_NOT_HANDLED,
-              (uint64_t)(uint32_t)STATUS_ASSERTION_FAILURE,
+              (uint64_t)(int64_t)STATUS_ASSERTION_FAILURE,
               (uint64_t)(uintptr_t)caller, 0, 0, text);
 }
 
