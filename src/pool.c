@@ -18,6 +18,8 @@
  * header copied from elsewhere is recognised as corrupt. */
 #define POOL_HEADER_COOKIE 0x6B706F6F6C686472ull /* "kpoolhdr" */
 #define POOL_RESERVE_FACTOR 2u /* address space per budget byte */
+/* Larger than any pool's budget can be (kp_config_t limits budgets to 2^40). */
+#define POOL_MAX_REQUEST ((size_t)1 << 40)
 
 static size_t round_up(size_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
 
@@ -443,12 +445,22 @@ static size_t small_block_bytes(size_t size) {
   return KPI_HEADER_SIZE + round_up(size ? size : 1, KPI_GRANULE);
 }
 
+/* Whether a request is a small block: header, data and canary within one
+ * page, counting the worst-case padding in front of a cache-aligned block
+ * (align - 16 bytes on a fresh page). Without that padding a cache-aligned
+ * request just below a page could never be placed and always failed. */
+static bool block_is_small(size_t size, size_t align) {
+  size_t pad = align > KPI_GRANULE ? align - KPI_HEADER_SIZE : 0;
+  size_t data = round_up(size + KPI_MIN_CANARY, KPI_GRANULE);
+  return pad + KPI_HEADER_SIZE + data <= KPI_PAGE_SIZE;
+}
+
 /* Tries one pool. Returns the record (pool locked by caller). */
 static kpi_record_t *pool_carve(kp_system_t *sys, kpi_pool_t *pool,
                                 const kpi_request_t *rq, kp_status_t *why) {
   size_t size = rq->size;
   size_t data = round_up(size + KPI_MIN_CANARY, KPI_GRANULE);
-  bool small = KPI_HEADER_SIZE + data <= KPI_PAGE_SIZE;
+  bool small = block_is_small(size, rq->align);
   size_t pages = small ? 0 : round_up(size, KPI_PAGE_SIZE) / KPI_PAGE_SIZE;
   size_t bytes = small ? small_block_bytes(size) : pages * KPI_PAGE_SIZE;
   if (!budget_allows(sys, pool, bytes, rq->priority)) {
@@ -546,8 +558,16 @@ void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq, kp_status_t *why) {
   uint32_t node = 0;
   if (rq->kind == KP_POOL_NONPAGED)
     node = rq->node == KPI_NODE_CURRENT ? kp_thread_node(sys) : rq->node;
-  size_t data = round_up(rq->size + KPI_MIN_CANARY, KPI_GRANULE);
-  size_t charge = KPI_HEADER_SIZE + data <= KPI_PAGE_SIZE
+  if (rq->size > POOL_MAX_REQUEST) {
+    // No pool can hold it (budgets are at most 2^40 bytes). Failing here,
+    // as pool exhaustion, also keeps the rounding below from overflowing
+    // for sizes near SIZE_MAX.
+    *why = KP_STATUS_INSUFFICIENT_RESOURCES;
+    kpi_pool_t *blame = kpi_pool_for(sys, rq->kind, node < sys->cfg.numa_nodes ? node : 0);
+    if (blame != NULL) pool_note_failure(blame, rq->tag);
+    return NULL;
+  }
+  size_t charge = block_is_small(rq->size, rq->align)
                       ? small_block_bytes(rq->size)
                       : round_up(rq->size, KPI_PAGE_SIZE);
   if (rq->quota && !quota_charge(sys, charge)) {
