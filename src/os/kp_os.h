@@ -62,5 +62,11 @@ typedef bool (*kpi_fault_fn)(void *addr, int write, void *arg);
  * callbacks may be registered. Returns false when the table is full. */
 bool kpi_os_fault_register(kpi_fault_fn fn, void *arg);
 void kpi_os_fault_unregister(kpi_fault_fn fn, void *arg);
+/* Re-installs the handler if something replaced it since (test frameworks
+ * such as CMocka install their own SIGSEGV handler around every test and
+ * restore the old one after). The replacing handler becomes the one that
+ * faults outside the simulator are passed on to. No-op before the first
+ * kpi_os_fault_register. */
+void kpi_os_fault_rearm(void);
 
 #endif /* KPOOL_SRC_OS_KP_OS_H */

@@ -191,6 +191,30 @@ bool kpi_os_fault_register(kpi_fault_fn fn, void *arg) {
   return ok;
 }
 
+/* Installs os_fault_handler for @sig unless it is already the handler;
+ * the handler it replaces becomes the one faults are passed on to. */
+static void os_fault_rearm_one(int sig, struct sigaction *prev) {
+  struct sigaction cur;
+  if (sigaction(sig, NULL, &cur) != 0) return;
+  if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == os_fault_handler)
+    return;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = os_fault_handler;
+  sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+  sigemptyset(&sa.sa_mask);
+  sigaction(sig, &sa, prev);
+}
+
+void kpi_os_fault_rearm(void) {
+  pthread_mutex_lock(&os_fault_lock);
+  if (os_fault_installed) {
+    os_fault_rearm_one(SIGSEGV, &os_prev_segv);
+    os_fault_rearm_one(SIGBUS, &os_prev_bus);
+  }
+  pthread_mutex_unlock(&os_fault_lock);
+}
+
 void kpi_os_fault_unregister(kpi_fault_fn fn, void *arg) {
   pthread_mutex_lock(&os_fault_lock);
   for (int i = 0; i < OS_MAX_FAULT_FNS; i++) {
