@@ -328,9 +328,9 @@ KP_API kp_status_t kp_quota_query(kp_system_t *sys, kp_quota_t *out);
  * Writes the pressure state of every pool and the quota state, one line
  * each:
  *
- *     Pool     Node     Budget  Available       Used       Peak  Failures  State
- *     Paged       -  268435456  268435456        160        160         0  normal
- *     Nonp        0  134217728    1048576    1040000    1040000         3  low
+ *     Pool     Node       Budget    Available         Used         Peak  Failures  State
+ *     Paged       -    268435456    268435456          160          160         0  normal
+ *     Nonp        0    134217728       409600       348160       348160         1  low (LowPoolPriority fails)
  *     Quota: 160 of 67108864 bytes charged
  *
  * @p out NULL means the system's output function. The same text is part of
