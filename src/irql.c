@@ -87,7 +87,7 @@ kp_irql_t kp_irql_get(void) { return kpi_thread()->irql; }
 kp_irql_t kp_irql_set(kp_irql_t irql) {
   kpi_thread_t *t = kpi_thread();
   kp_irql_t old = t->irql;
-  t->irql = irql;
+  kpi_irql_store(t, irql);
   return old;
 }
 
@@ -131,7 +131,7 @@ kp_irql_t kp_irql_raise(kp_irql_t new_irql) {
   kpi_thread_t *t = kpi_thread();
   kp_irql_t old = t->irql;
   if (!irql_raise_ok(old, new_irql, site, "KeRaiseIrql")) return old;
-  t->irql = new_irql;
+  kpi_irql_store(t, new_irql);
   return old;
 }
 
@@ -139,7 +139,7 @@ void kp_irql_lower(kp_irql_t new_irql) {
   kp_site_t site = kp_site(NULL, 0, IRQL_CALLER());
   kpi_thread_t *t = kpi_thread();
   if (!irql_lower_ok(t->irql, new_irql, site, "KeLowerIrql")) return;
-  t->irql = new_irql;
+  kpi_irql_store(t, new_irql);
 }
 
 void kp_paged_code(kp_site_t site) {
@@ -270,7 +270,7 @@ kp_irql_t kp_spin_lock_acquire(kp_spin_lock_t *lock) {
     return old;
   }
   if (!spin_acquire_checked(lock, site, "KeAcquireSpinLock")) return old;
-  t->irql = KP_DISPATCH_LEVEL;
+  kpi_irql_store(t, KP_DISPATCH_LEVEL);
   spin_take(lock, t->id);
   t->spin_locks_held++;
   return old;
@@ -326,7 +326,7 @@ void kp_spin_lock_release(kp_spin_lock_t *lock, kp_irql_t old_irql) {
   if (!spin_release_checked(lock, site, api)) return;
   if (!irql_lower_ok(cur, old_irql, site, api)) return;
   spin_give(t, lock);
-  t->irql = old_irql;
+  kpi_irql_store(t, old_irql);
 }
 
 void kp_spin_lock_release_from_dpc(kp_spin_lock_t *lock) {
@@ -411,7 +411,7 @@ static bool mutex_acquire_ok(kp_fast_mutex_t *m, kp_irql_t irql,
 static void mutex_took(kp_fast_mutex_t *m, kpi_thread_t *t, kp_irql_t old) {
   m->owner = t->id;
   m->old_irql = old;
-  t->irql = KP_APC_LEVEL;
+  kpi_irql_store(t, KP_APC_LEVEL);
 }
 
 void kp_fast_mutex_acquire(kp_fast_mutex_t *m) {
@@ -488,5 +488,5 @@ void kp_fast_mutex_release(kp_fast_mutex_t *m) {
   kp_irql_t old = m->old_irql;
   m->owner = 0;
   atomic_store_explicit(st, 0, memory_order_release);
-  t->irql = old;
+  kpi_irql_store(t, old);
 }

@@ -143,6 +143,9 @@ typedef struct kpi_pool {
   kpi_tag_stat_t *tags;
   size_t tag_slots;
   size_t tag_count;
+  /* Pages [0, page_top) have been handed out at least once (the sanitizer
+   * shadow to clear before the arena is released). */
+  size_t page_top;
 } kpi_pool_t;
 
 /* ---------------------------------------------------------------------------
@@ -348,5 +351,33 @@ void kpi_raise(kp_system_t *sys, kp_status_t status);
 
 /* The HAL rule for IRQL of the calling thread (irql.c). */
 static inline kp_irql_t kpi_irql(void) { return kpi_thread()->irql; }
+
+/* ---------------------------------------------------------------------------
+ * Driver Verifier (verifier.c, special.c, fault.c; see kpool/verifier.h).
+ * ------------------------------------------------------------------------- */
+/* Defaults and checks of the verifier's kp_config_t fields (system.c calls
+ * them from kp_config_init and kp_system_create). */
+void kpi_verifier_config_init(kp_config_t *cfg);
+bool kpi_verifier_config_valid(const kp_config_t *cfg);
+/* Adds the verifier module when the configuration asks for special pool,
+ * force IRQL checking or fault injection. False: creation must fail. */
+bool kpi_verifier_attach(kp_system_t *sys);
+/* Low resources simulation for an allocation path that does not go
+ * through kpi_alloc (secure pools): true when @rq must fail with
+ * STATUS_INSUFFICIENT_RESOURCES (already counted). */
+bool kpi_fault_inject(kp_system_t *sys, const kpi_request_t *rq);
+/* Force IRQL checking: told of every change of a thread's IRQL across
+ * DISPATCH_LEVEL (either way). */
+void kpi_irql_changed(kp_irql_t old_irql, kp_irql_t new_irql);
+
+/* Sets the calling thread's IRQL. Every IRQL change goes through here so
+ * that force IRQL checking sees each rise to DISPATCH_LEVEL and the last
+ * fall below it. */
+static inline void kpi_irql_store(kpi_thread_t *t, kp_irql_t irql) {
+  kp_irql_t old = t->irql;
+  t->irql = irql;
+  if ((old >= KP_DISPATCH_LEVEL) != (irql >= KP_DISPATCH_LEVEL))
+    kpi_irql_changed(old, irql);
+}
 
 #endif /* KPOOL_SRC_KP_INTERNAL_H */

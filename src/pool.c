@@ -8,11 +8,19 @@
  * 16-byte header in front and never cross a page; bigger blocks take whole
  * page runs and are page-aligned. Validity is decided by the out-of-band
  * record table, never by the header the driver could overwrite.
+ *
+ * Under AddressSanitizer or Valgrind (kp_sanitizer.h) every byte of a pool
+ * page that is not a live block's data is poisoned: headers, canaries,
+ * quarantined blocks, free-list memory and the unused rest of a bump page.
+ * kpool opens what it reads (header, canary, quarantine fill) under the
+ * pool lock and closes it again.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "kp_internal.h"
+#include "kp_sanitizer.h"
+#include "kp_verifier.h"
 
 /* Header word 2 is the block address mixed with this constant, so that a
  * header copied from elsewhere is recognised as corrupt. */
@@ -54,6 +62,7 @@ bool kpi_pool_init(kpi_pool_t *pool, kp_pool_kind_t kind, uint32_t node,
     kpi_pool_fini(pool);
     return false;
   }
+  kpi_san_pool_create(pool);
   return true;
 }
 
@@ -66,8 +75,13 @@ static void record_list_free(kpi_record_t *r, bool by_q) {
 }
 
 void kpi_pool_fini(kpi_pool_t *pool) {
-  if (pool->base != NULL)
+  if (pool->base != NULL) {
+    // No poison may outlive the mapping: the next one at this address
+    // would inherit it.
+    kpi_san_release(pool->base, pool->page_top * KPI_PAGE_SIZE);
+    kpi_san_pool_destroy(pool);
     kpi_os_release(pool->base, pool->pages * KPI_PAGE_SIZE);
+  }
   record_list_free(pool->live_head, false);
   record_list_free(pool->q_head, true);
   record_list_free(pool->spare, true);
@@ -137,6 +151,7 @@ static uint8_t *pages_take(kpi_pool_t *pool, size_t n) {
         size_t first = i + 1 - n;
         page_mark(pool, first, n, true);
         pool->page_hint = i + 1;
+        if (i + 1 > pool->page_top) pool->page_top = i + 1;
         return pool->base + first * KPI_PAGE_SIZE;
       }
     }
@@ -144,26 +159,34 @@ static uint8_t *pages_take(kpi_pool_t *pool, size_t n) {
   return NULL;
 }
 
-static void pages_give(kpi_pool_t *pool, uint8_t *addr, size_t n) {
+static void pages_give(const kp_system_t *sys, kpi_pool_t *pool, uint8_t *addr,
+                       size_t n) {
   size_t first = (size_t)(addr - pool->base) / KPI_PAGE_SIZE;
   page_mark(pool, first, n, false);
+  kpi_san_poison(sys, addr, n * KPI_PAGE_SIZE);
 }
 
 /* ---------------------------------------------------------------------------
  * Small blocks: exact-size free lists plus a bump page.
  * ------------------------------------------------------------------------- */
-static void small_push(kpi_pool_t *pool, uint8_t *block, uint32_t granules) {
+static void small_push(const kp_system_t *sys, kpi_pool_t *pool, uint8_t *block,
+                       uint32_t granules) {
   kpi_free_block_t *f = (kpi_free_block_t *)(void *)block;
+  // Free memory stays poisoned; only kpool's link is written through.
+  kpi_san_unpoison(sys, f, sizeof *f);
   f->next = pool->small_free[granules];
+  kpi_san_poison(sys, f, sizeof *f);
   pool->small_free[granules] = f;
 }
 
 /* A block of @granules whose data (block + 16) is @align-aligned. */
-static uint8_t *small_take(kpi_pool_t *pool, uint32_t granules, size_t align) {
+static uint8_t *small_take(const kp_system_t *sys, kpi_pool_t *pool,
+                           uint32_t granules, size_t align) {
   kpi_free_block_t **head = &pool->small_free[granules];
   if (*head != NULL &&
       (((uintptr_t)*head + KPI_HEADER_SIZE) & (align - 1)) == 0) {
     uint8_t *b = (uint8_t *)*head;
+    kpi_san_unpoison(sys, b, sizeof(kpi_free_block_t));
     *head = (*head)->next;
     return b;
   }
@@ -176,17 +199,19 @@ static uint8_t *small_take(kpi_pool_t *pool, uint32_t granules, size_t align) {
         // Alignment padding in front becomes a free block when it is big
         // enough to hold a header and one granule.
         size_t pad = (size_t)(b - pool->bump) / KPI_GRANULE;
-        if (pad >= 2) small_push(pool, pool->bump, (uint32_t)pad);
+        if (pad >= 2) small_push(sys, pool, pool->bump, (uint32_t)pad);
         pool->bump = b + bytes;
         return b;
       }
       // Retire the rest of the bump page into the free lists.
       size_t rest = (size_t)(pool->bump_end - pool->bump) / KPI_GRANULE;
-      if (rest >= 2) small_push(pool, pool->bump, (uint32_t)rest);
+      if (rest >= 2) small_push(sys, pool, pool->bump, (uint32_t)rest);
       pool->bump = pool->bump_end = NULL;
     }
     uint8_t *page = pages_take(pool, 1);
     if (page == NULL) return NULL;
+    // A fresh bump page is free memory until blocks are carved from it.
+    kpi_san_poison(sys, page, KPI_PAGE_SIZE);
     pool->bump = page;
     pool->bump_end = page + KPI_PAGE_SIZE;
   }
@@ -382,6 +407,33 @@ static const uint8_t *poison_damage(const kpi_record_t *r, uint8_t fill) {
   return first_not((const uint8_t *)r->info.address, block_data_end(r), fill);
 }
 
+/* kpool's own look at the bytes it keeps poisoned for the tools: the
+ * header and canary of a live block (pool locked). */
+static void live_open(const kp_system_t *sys, const kpi_record_t *r) {
+  if (!kpi_san_on(sys)) return;
+  if (r->pages == 0) kpi_san_unpoison(sys, r->block, KPI_HEADER_SIZE);
+  const uint8_t *end = (const uint8_t *)r->info.address + r->info.size;
+  kpi_san_unpoison(sys, end, (size_t)(block_data_end(r) - end));
+}
+
+static void live_close(const kp_system_t *sys, const kpi_record_t *r) {
+  if (!kpi_san_on(sys)) return;
+  if (r->pages == 0) kpi_san_poison(sys, r->block, KPI_HEADER_SIZE);
+  const uint8_t *end = (const uint8_t *)r->info.address + r->info.size;
+  kpi_san_poison(sys, end, (size_t)(block_data_end(r) - end));
+}
+
+/* The same for a quarantined block: its whole data and canary. */
+static void quarantine_open(const kp_system_t *sys, const kpi_record_t *r) {
+  kpi_san_unpoison(sys, r->info.address,
+                   (size_t)(block_data_end(r) - (uint8_t *)r->info.address));
+}
+
+static void quarantine_close(const kp_system_t *sys, const kpi_record_t *r) {
+  kpi_san_poison(sys, r->info.address,
+                 (size_t)(block_data_end(r) - (uint8_t *)r->info.address));
+}
+
 static bool header_intact(const kpi_record_t *r) {
   if (r->pages != 0) return true; // big blocks have no header
   uint8_t want[16];
@@ -481,7 +533,7 @@ static kpi_record_t *pool_carve(kp_system_t *sys, kpi_pool_t *pool,
   r->hash_next = r->live_prev = r->live_next = r->q_next = NULL;
   if (small) {
     r->granules = (uint32_t)((KPI_HEADER_SIZE + data) / KPI_GRANULE);
-    block = small_take(pool, r->granules, rq->align);
+    block = small_take(sys, pool, r->granules, rq->align);
     r->info.address = block + KPI_HEADER_SIZE;
   } else {
     r->pages = (uint32_t)pages;
@@ -604,14 +656,21 @@ void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq, kp_status_t *why) {
 
   // The block is ours alone now: fill it without the lock.
   uint8_t *p = r->info.address;
+  uint8_t *end = block_data_end(r);
+  if (kpi_san_on(sys)) {
+    // Open the whole block for the fills; Valgrind's chunk is declared
+    // first because declaring it marks the bytes undefined.
+    kpi_san_unpoison(sys, r->block, (size_t)(end - r->block));
+    kpi_san_pool_alloc(sys, pool, p, rq->size);
+  }
   if (r->pages == 0) {
     uint8_t hdr[16];
     header_expected(r, hdr);
     memcpy(r->block, hdr, 16);
   }
   memset(p, rq->zero ? 0 : sys->cfg.uninit_fill, rq->size);
-  memset(p + rq->size, sys->cfg.canary_fill,
-         (size_t)(block_data_end(r) - (p + rq->size)));
+  memset(p + rq->size, sys->cfg.canary_fill, (size_t)(end - (p + rq->size)));
+  live_close(sys, r);
   return p;
 }
 
@@ -620,11 +679,12 @@ void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq, kp_status_t *why) {
  * ------------------------------------------------------------------------- */
 
 /* Returns a quarantined block's memory to the arena (pool locked). */
-static void block_release(kpi_pool_t *pool, kpi_record_t *r) {
+static void block_release(const kp_system_t *sys, kpi_pool_t *pool,
+                          kpi_record_t *r) {
   if (r->pages != 0)
-    pages_give(pool, r->block, r->pages);
+    pages_give(sys, pool, r->block, r->pages);
   else
-    small_push(pool, r->block, r->granules);
+    small_push(sys, pool, r->block, r->granules);
   record_hash_remove(pool, r);
   pool->record_count--;
   r->q_next = pool->spare;
@@ -653,14 +713,17 @@ static void quarantine_drain(kp_system_t *sys, kpi_pool_t *pool,
     if (pool->q_head == NULL) pool->q_tail = NULL;
     pool->q_count--;
     pool->q_bytes -= r->info.block_bytes;
+    quarantine_open(sys, r);
     const uint8_t *bad = poison_damage(r, sys->cfg.free_fill);
+    uint8_t value = bad != NULL ? *bad : 0;
+    quarantine_close(sys, r);
     if (bad != NULL && !rep->damaged) {
       rep->damaged = true;
       rep->info = r->info;
       rep->free_site = r->free_site;
       rep->free_thread = r->free_thread;
       rep->where = (uintptr_t)bad;
-      rep->value = *bad;
+      rep->value = value;
       // Keep the damaged block out of circulation: its record goes, its
       // memory stays marked in use so the damage cannot spread.
       record_hash_remove(pool, r);
@@ -669,7 +732,7 @@ static void quarantine_drain(kp_system_t *sys, kpi_pool_t *pool,
       pool->spare = r;
       return;
     }
-    block_release(pool, r);
+    block_release(sys, pool, r);
   }
 }
 
@@ -725,27 +788,30 @@ static kpi_record_t *free_validate(kp_system_t *sys, kpi_pool_t *pool, void *p,
     fc->verdict = FREE_DOUBLE;
     fc->free_site = r->free_site;
     fc->free_thread = r->free_thread;
-    if (r->pages == 0) memcpy(fc->header, r->block, 16);
+    if (r->pages == 0) {
+      kpi_san_unpoison(sys, r->block, KPI_HEADER_SIZE);
+      memcpy(fc->header, r->block, 16);
+      kpi_san_poison(sys, r->block, KPI_HEADER_SIZE);
+    }
     return NULL;
   }
   if (check_tag && tag != 0 && (tag & 0x7FFFFFFFu) != r->info.tag) {
     fc->verdict = FREE_TAG_MISMATCH;
     return NULL;
   }
+  live_open(sys, r);
+  fc->verdict = FREE_OK;
+  const uint8_t *bad = NULL;
   if (!header_intact(r)) {
     fc->verdict = FREE_HEADER;
     memcpy(fc->header, r->block, 16);
-    return NULL;
-  }
-  const uint8_t *bad = canary_damage(r, sys->cfg.canary_fill);
-  if (bad != NULL) {
+  } else if ((bad = canary_damage(r, sys->cfg.canary_fill)) != NULL) {
     fc->verdict = FREE_CANARY;
     fc->where = (uintptr_t)bad;
     fc->value = *bad;
-    return NULL;
   }
-  fc->verdict = FREE_OK;
-  return r;
+  live_close(sys, r);
+  return fc->verdict == FREE_OK ? r : NULL;
 }
 
 static uint64_t header_word(const uint8_t h[16]) {
@@ -906,8 +972,12 @@ void kpi_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
     }
     if (r->info.quota_charged)
       atomic_fetch_sub(&sys->quota_used, r->info.block_bytes);
-    memset(r->info.address, sys->cfg.free_fill,
-           (size_t)(block_data_end(r) - (uint8_t *)r->info.address));
+    size_t span = (size_t)(block_data_end(r) - (uint8_t *)r->info.address);
+    quarantine_open(sys, r);
+    memset(r->info.address, sys->cfg.free_fill, span);
+    // From here on a touch by the driver is the tool's report too.
+    kpi_san_pool_free(sys, pool, r->info.address, span);
+    quarantine_close(sys, r);
     r->q_next = NULL;
     if (pool->q_tail != NULL)
       pool->q_tail->q_next = r;
@@ -1043,8 +1113,13 @@ kp_status_t kp_verify(kp_system_t *sys) {
     poison_report_t rep;
     memset(&rep, 0, sizeof rep);
     void *addr = NULL;
+    // kpool's own reads of paged pool are legal at any IRQL: under force
+    // IRQL checking a fault here pages in instead of bug checking. Left
+    // before any bug check (the handler may longjmp).
+    kpi_force_irql_internal_enter();
     kpi_mutex_lock(&pool->lock);
     for (kpi_record_t *r = pool->live_head; r != NULL; r = r->live_next) {
+      live_open(sys, r);
       if (!header_intact(r)) {
         fc.verdict = FREE_HEADER;
         memcpy(fc.header, r->block, 16);
@@ -1056,6 +1131,7 @@ kp_status_t kp_verify(kp_system_t *sys) {
           fc.value = *bad;
         }
       }
+      live_close(sys, r);
       if (fc.verdict != FREE_OK) {
         fc.info = r->info;
         addr = r->info.address;
@@ -1064,6 +1140,7 @@ kp_status_t kp_verify(kp_system_t *sys) {
     }
     if (fc.verdict == FREE_OK) {
       for (kpi_record_t *r = pool->q_head; r != NULL; r = r->q_next) {
+        quarantine_open(sys, r);
         const uint8_t *bad = poison_damage(r, sys->cfg.free_fill);
         if (bad != NULL) {
           rep.damaged = true;
@@ -1075,11 +1152,13 @@ kp_status_t kp_verify(kp_system_t *sys) {
           // Repair the fill so the same damage is reported once.
           memset(r->info.address, sys->cfg.free_fill,
                  (size_t)(block_data_end(r) - (uint8_t *)r->info.address));
-          break;
         }
+        quarantine_close(sys, r);
+        if (rep.damaged) break;
       }
     }
     kpi_mutex_unlock(&pool->lock);
+    kpi_force_irql_internal_leave();
     if (fc.verdict != FREE_OK) {
       free_reject(sys, addr, 0, &fc, KP_NOSITE);
       return KP_STATUS_HEAP_CORRUPTION;

@@ -72,6 +72,7 @@ void kp_config_init(kp_config_t *cfg) {
   cfg->lookaside_grow_base = 5;
   cfg->lookaside_grow_max = 30;
   cfg->lookaside_scan_period = 3;
+  kpi_verifier_config_init(cfg); // special pool, fault injection, sanitizers
 }
 
 static bool config_valid(const kp_config_t *cfg) {
@@ -94,6 +95,7 @@ static bool config_valid(const kp_config_t *cfg) {
   if (cfg->lookaside_minimum_depth > cfg->lookaside_maximum_depth) return false;
   if (cfg->lookaside_scan_period == 0) return false;
   if (cfg->uninit_fill == 0) return false;
+  if (!kpi_verifier_config_valid(cfg)) return false;
   return true;
 }
 
@@ -141,6 +143,11 @@ kp_system_t *kp_system_create(const kp_config_t *cfg) {
     return NULL;
   }
   for (uint32_t i = 0; i < sys->pool_count; i++) sys->pools[i].index = i;
+  // Special pool, force IRQL checking, fault injection (verifier.c).
+  if (!kpi_verifier_attach(sys)) {
+    kp_system_destroy(sys);
+    return NULL;
+  }
   return sys;
 }
 
@@ -327,16 +334,82 @@ static bool leak_check(kp_system_t *sys, const char *when) {
   return false;
 }
 
+/* What the unload checks found, while kp_driver_unload collects them. */
+#define UNLOAD_FINDINGS_MAX 8u
+typedef struct unload_finding {
+  uint32_t code;
+  uint64_t params[4];
+  char explanation[3072];
+} unload_finding_t;
+
+typedef struct unload_findings {
+  uint32_t count;                 /* all findings, kept or not */
+  unload_finding_t item[UNLOAD_FINDINGS_MAX];
+} unload_findings_t;
+
+/* The handler kp_driver_unload installs while its checks run: each bug
+ * check is a finding, announced and kept; it returns, so every check runs
+ * to its end. */
+static void unload_collect(const kp_bugcheck_t *bc, void *arg) {
+  unload_findings_t *f = arg;
+  uint32_t k = f->count++;
+  kp_printf(bc->system, "kpool: driver unload: finding %u: %s %s\n", k + 1,
+            bc->stop_line, bc->name);
+  if (k >= UNLOAD_FINDINGS_MAX) {
+    kp_printf(bc->system, "%s\n", bc->explanation);
+    return;
+  }
+  unload_finding_t *it = &f->item[k];
+  it->code = bc->code;
+  memcpy(it->params, bc->params, sizeof it->params);
+  snprintf(it->explanation, sizeof it->explanation, "%s", bc->explanation);
+  // kpi_bugcheck_raise appends the driver line again when it is raised.
+  char *driver = strstr(it->explanation, "\n  driver:");
+  if (driver != NULL) *driver = '\0';
+}
+
 kp_status_t kp_driver_unload(kp_system_t *sys) {
   if (sys == NULL) return KP_STATUS_INVALID_PARAMETER_1;
   sys->unload_checked = true;
+  // One pass: leaks (0xC4/0x62), then each module's check (lookaside lists,
+  // secure pools, ...) print their findings while a collecting handler
+  // holds the bug checks back; then the findings are raised in that order,
+  // so the first stops the machine only after everything is reported (a
+  // handler that returns sees every one). Bug checks other threads raise
+  // meanwhile are collected too.
+  // On the stack (about 24 KiB): a handler may longjmp out of the raises
+  // below, which must leave nothing to free.
+  unload_findings_t findings;
+  unload_findings_t *f = &findings;
+  f->count = 0;
+  kp_bugcheck_fn old_fn = NULL;
+  void *old_arg = NULL;
+  kp_bugcheck_set_handler(sys, unload_collect, f, &old_fn, &old_arg);
   bool clean = leak_check(sys, "driver unload");
   kpi_module_slot_t mods[KPI_MAX_MODULES];
   uint32_t n = modules_snapshot(sys, mods);
   for (uint32_t i = 0; i < n; i++)
     if (mods[i].ops->unload_check != NULL)
       mods[i].ops->unload_check(sys, mods[i].state);
-  return clean ? KP_STATUS_SUCCESS : KP_STATUS_UNSUCCESSFUL;
+  kp_bugcheck_set_handler(sys, old_fn, old_arg, NULL, NULL);
+  uint32_t found = f->count;
+  uint32_t kept = found < UNLOAD_FINDINGS_MAX ? found : UNLOAD_FINDINGS_MAX;
+  // The held-back bug checks are counted when raised below, not twice.
+  if (found != 0) atomic_fetch_sub(&sys->bugcheck_count, found);
+  for (uint32_t i = 0; i < kept; i++) {
+    const unload_finding_t *it = &f->item[i];
+    if (i == 0 && found > 1)
+      kpi_bugcheck_raise(sys, it->code, it->params[0], it->params[1],
+                         it->params[2], it->params[3], NULL,
+                         "%s\n  (finding 1 of %u at driver unload; the others "
+                         "are printed above)",
+                         it->explanation, found);
+    else
+      kpi_bugcheck_raise(sys, it->code, it->params[0], it->params[1],
+                         it->params[2], it->params[3], NULL, "%s",
+                         it->explanation);
+  }
+  return clean && found == 0 ? KP_STATUS_SUCCESS : KP_STATUS_UNSUCCESSFUL;
 }
 
 void kp_system_destroy(kp_system_t *sys) {

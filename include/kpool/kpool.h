@@ -17,5 +17,6 @@
 #include "raise.h"
 #include "irql.h"
 #include "stats.h"
+#include "verifier.h"
 
 #endif /* KPOOL_KPOOL_H */

@@ -87,6 +87,76 @@ typedef struct kp_config {
   uint16_t lookaside_grow_max;         /**< (=30) */
   uint32_t lookaside_scan_period;      /**< seconds between scans of one list (=3) */
 
+  /* --- Driver Verifier: special pool (KP_VERIFY_SPECIAL_POOL; kpool/verifier.h) --- */
+  /** Tags that get special pool: patterns separated by spaces, each
+   *  matched against the tag's text ("Tag1"); `?` matches one character,
+   *  `*` any run; "*" alone means every tag (=NULL). When neither this nor
+   *  a size range is set, every allocation that fits in a page gets special
+   *  pool, as for a driver verified with the Special Pool option. */
+  const char *special_pool_tags;
+  /** Size range (bytes requested, inclusive) that gets special pool; 0/0
+   *  means no size rule (=0, =0). A request gets special pool when its tag
+   *  matches special_pool_tags OR its size is in the range. */
+  size_t special_pool_min_size;
+  size_t special_pool_max_size;
+  /** Special pool size, in pages: each allocation takes one page plus one
+   *  guard page of address space; live and recently freed blocks share
+   *  this budget. When it is exhausted, allocations fall back to normal
+   *  pool and still succeed (=4096, 1..1048576). */
+  uint32_t special_pool_pages;
+  /** Freed special-pool pages kept inaccessible (a FIFO) so that a use
+   *  after free faults with 0xD5; shrinks when live blocks need the pages
+   *  (=1024). */
+  uint32_t special_pool_freed_pages;
+  /** Verify Start: place blocks at the page start with the guard page
+   *  before them (underruns fault at once); false is Verify End, the
+   *  Windows default: block at the page end, guard after (=false). The
+   *  *SpecialPoolOverrun / *SpecialPoolUnderrun priorities override this
+   *  per allocation. */
+  bool special_pool_underrun;
+  /** Byte written around each block in its page, checked at free: 0xC1
+   *  with P4 0x23 (before the block) or 0x24 (after it) (=0x5A). */
+  uint8_t special_pool_fill;
+
+  /* --- Driver Verifier: low resources simulation (kpool/verifier.h) --- */
+  /** Random failures (KP_VERIFY_LOW_RESOURCES): the seed of the
+   *  simulator's generator, so a failing run can be replayed (=1). */
+  uint64_t lrs_seed;
+  /** Random failures: probability in units of 1/10000 (=600, 6 %, as in
+   *  Driver Verifier; 0..10000). */
+  uint32_t lrs_probability;
+  /** Only allocations whose tag matches one of these patterns (as for
+   *  special_pool_tags) are failed, by every fault injection mode; NULL
+   *  means all tags (=NULL). */
+  const char *lrs_tags;
+  /** Random failures start only after this many candidate allocations
+   *  (=0)... */
+  uint64_t lrs_delay_allocations;
+  /** ...and once the virtual clock has reached this many milliseconds.
+   *  Windows waits 8 minutes after boot; kpool's clock only moves when a
+   *  test moves it, so the default is 0 (=0). */
+  uint64_t lrs_delay_ms;
+  /** Fail the Nth candidate allocation (1-based, once); 0 is off (=0).
+   *  Active without any verifier flag. */
+  uint64_t fail_nth;
+  /** Fail every Nth candidate allocation; 0 is off (=0). */
+  uint64_t fail_every_nth;
+  /** Systematic failures (KP_VERIFY_SYSTEMATIC_LRS): each call site (file
+   *  and line, else return address; plus the tag) fails once. When set,
+   *  the sites already failed are loaded from this file at creation and
+   *  each newly failed site is appended to it at once, so that
+   *  scripts/systematic.sh can rerun a test until no new site fails
+   *  (=NULL: in memory only). The string is copied. */
+  const char *systematic_sites_file;
+
+  /* --- Sanitizers --- */
+  /** Describe pool memory to AddressSanitizer and Valgrind when kpool is
+   *  built with either (poisoned headers, canaries, quarantine, special
+   *  pool pattern bytes, lookaside-cached entries). Turn it off in a test
+   *  that overruns into a canary on purpose to see kpool's own bug check:
+   *  with it on, the tool reports the overrun first (=true). */
+  bool sanitizer_poisoning;
+
   /** Reserved for later fields; keep zero. */
   uint64_t reserved[16];
 } kp_config_t;

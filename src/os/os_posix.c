@@ -11,6 +11,9 @@
 #if defined(__linux__) && !defined(_DEFAULT_SOURCE)
 #define _DEFAULT_SOURCE 1 /* MAP_ANONYMOUS, MAP_NORESERVE, madvise */
 #endif
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE 1 /* REG_ERR in ucontext_t: a fault's read/write flag */
+#endif
 
 #include "kp_os.h"
 
