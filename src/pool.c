@@ -534,7 +534,8 @@ static kpi_record_t *pool_carve(kp_system_t *sys, kpi_pool_t *pool,
   if (small) {
     r->granules = (uint32_t)((KPI_HEADER_SIZE + data) / KPI_GRANULE);
     block = small_take(sys, pool, r->granules, rq->align);
-    r->info.address = block + KPI_HEADER_SIZE;
+    // No arithmetic on NULL (undefined): block is checked just below.
+    r->info.address = block != NULL ? block + KPI_HEADER_SIZE : NULL;
   } else {
     r->pages = (uint32_t)pages;
     block = pages_take(pool, pages);
