@@ -273,6 +273,8 @@ bool kpi_special_alloc(kp_system_t *sys, kpi_special_t *sp,
     return false;
   }
   kpi_san_unpoison(sys, page, sp->page);
+  // Valgrind's chunk first: declaring it marks its bytes undefined.
+  kpi_san_pool_alloc(sys, sp, block, rq->size);
   page_prepare(sp, page, block, rq, sys->cfg.uninit_fill);
   s->underrun = underrun;
   s->history = true;
@@ -298,7 +300,6 @@ bool kpi_special_alloc(kp_system_t *sys, kpi_special_t *sp,
   sp->served++;
   // The tools see only the block; the pattern bytes are kpool's.
   kpi_san_poison(sys, page, (size_t)(block - page));
-  kpi_san_pool_alloc(sys, sp, block, rq->size);
   kpi_san_poison(sys, block + rq->size, (size_t)(page + sp->page - (block + rq->size)));
   kpi_mutex_unlock(&sp->lock);
 

@@ -12,6 +12,19 @@
 
 #include "kp_test_util.h"
 
+/* The tests below that read a header, write into a canary or into a
+ * quarantined block do on purpose what kpool poisons for AddressSanitizer
+ * and Valgrind (kp_config_t::sanitizer_poisoning); they check kpool's own
+ * diagnosis, so they run with the poisoning off. Without a sanitizer in
+ * the build the knob changes nothing. */
+static int setup_unpoisoned(void **state) {
+  kp_config_t cfg;
+  kpt_config(&cfg);
+  cfg.sanitizer_poisoning = false;
+  *state = kpt_system(&cfg);
+  return *state != NULL ? 0 : -1;
+}
+
 static void *alloc_np(kp_system_t *sys, size_t n) {
   return kp_alloc2(sys, KPT_NP, n, KPT_TAG1, KP_HERE);
 }
@@ -201,6 +214,7 @@ static int setup_small_quarantine(void **state) {
   kp_config_t cfg;
   kpt_config(&cfg);
   cfg.quarantine_blocks = 1;
+  cfg.sanitizer_poisoning = false; // writes into a quarantined block
   *state = kpt_system(&cfg);
   return *state ? 0 : -1;
 }
@@ -383,13 +397,13 @@ static void test_threads_share_a_system(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_small_block_layout, kpt_setup, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_small_block_layout, setup_unpoisoned, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_big_block_layout, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_record_describes_allocation, kpt_setup, kpt_teardown),
-      cmocka_unit_test_setup_teardown(test_overrun_into_canary_found_at_free, kpt_setup, kpt_teardown),
-      cmocka_unit_test_setup_teardown(test_canary_on_exact_multiple_of_16, kpt_setup, kpt_teardown),
-      cmocka_unit_test_setup_teardown(test_big_block_canary_in_last_page, kpt_setup, kpt_teardown),
-      cmocka_unit_test_setup_teardown(test_header_overwrite, kpt_setup, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_overrun_into_canary_found_at_free, setup_unpoisoned, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_canary_on_exact_multiple_of_16, setup_unpoisoned, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_big_block_canary_in_last_page, setup_unpoisoned, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_header_overwrite, setup_unpoisoned, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_double_free_verifier, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_double_free_retail, kpt_setup_retail, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_free_wild_pointer, kpt_setup, kpt_teardown),
@@ -398,7 +412,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_free_foreign_system_pointer, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_handler_that_returns_abandons_free, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_write_after_free_found_at_quarantine_exit, setup_small_quarantine, kpt_teardown),
-      cmocka_unit_test_setup_teardown(test_verify_finds_poison_and_canary, kpt_setup, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_verify_finds_poison_and_canary, setup_unpoisoned, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_reuse_without_quarantine, setup_no_quarantine, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_quarantine_delays_reuse, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_budget_exhaustion_and_recovery, setup_tiny_budget, kpt_teardown),

@@ -52,6 +52,12 @@
  *   would have stopped); that block is no longer guarded.
  * - At most 64 systems with special pool or force IRQL checking may exist
  *   at once; kp_system_create() fails beyond that.
+ * - Under Valgrind, Memcheck reports the touch of an inaccessible page as
+ *   well ("Invalid read/write"), then kpool's handler raises the bug check.
+ *   When a fault is resumed (force IRQL page-ins, a handler that returns),
+ *   run Valgrind with --px-default=allregs-at-mem-access: by default it
+ *   does not keep every register exact at a faulting access, and the
+ *   resumed instruction computes garbage.
  *
  * @par Force IRQL checking (KP_VERIFY_FORCE_IRQL; facts §6.6)
  * Whenever a thread's simulated IRQL rises from below DISPATCH_LEVEL to

@@ -160,6 +160,15 @@ static void os_fault_forward(int sig, siginfo_t *info, void *uctx) {
 
 static void os_fault_handler(int sig, siginfo_t *info, void *uctx) {
   void *addr = info != NULL ? info->si_addr : NULL;
+  // SA_NODEFER is not always what the handler runs with: ThreadSanitizer
+  // installs its own wrapper with every signal blocked. A bug check
+  // handler may longjmp out of here, which must not leave the fault
+  // signals blocked (the next fault would kill the process).
+  sigset_t unblock;
+  sigemptyset(&unblock);
+  sigaddset(&unblock, SIGSEGV);
+  sigaddset(&unblock, SIGBUS);
+  pthread_sigmask(SIG_UNBLOCK, &unblock, NULL);
   int write = os_fault_is_write(uctx);
   for (int i = 0; i < OS_MAX_FAULT_FNS; i++) {
     kpi_fault_fn fn = atomic_load(&os_fault_table[i].fn);
