@@ -606,7 +606,7 @@ static void fz_teardown(fz_t *f) {
       FUZZ_ASSERT(f->bc_code == 0xC2 && f->bc_params[0] == KP_C2_SECURE_DESTROY_LIVE);
   }
   kp_secure_totals_t tot;
-  kp_secure_totals(f->sys, &tot);
+  kp_secure_get_totals(f->sys, &tot);
   FUZZ_ASSERT(tot.pools == 0 && tot.allocations == 0);
   kp_quota_t q;
   FUZZ_ASSERT(kp_quota_query(f->sys, &q) == KP_STATUS_SUCCESS);

@@ -646,7 +646,7 @@ static void op_write(fz_t *f, fuzz_data_t *d) {
 
 static void op_check(fz_t *f) {
   kp_secure_totals_t tot;
-  kp_secure_totals(f->sys, &tot);
+  kp_secure_get_totals(f->sys, &tot);
   uint64_t allocs = 0, bytes = 0, failed = f->orphan_failed_validations, faults = 0;
   uint32_t pools = 0;
   for (uint32_t i = 0; i < FZ_MAX_POOLS; i++) {
@@ -763,7 +763,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     p->live = false;
   }
   kp_secure_totals_t tot;
-  kp_secure_totals(f.sys, &tot);
+  kp_secure_get_totals(f.sys, &tot);
   FUZZ_ASSERT(tot.pools == 0 && tot.allocations == 0);
   kp_quota_t q;
   FUZZ_ASSERT(kp_quota_query(f.sys, &q) == KP_STATUS_SUCCESS && q.used == 0);

@@ -1124,7 +1124,7 @@ bool kp_secure_pool_query(kp_system_t *sys, kp_secure_pool_t pool,
   return sp != NULL;
 }
 
-void kp_secure_totals(kp_system_t *sys, kp_secure_totals_t *out) {
+void kp_secure_get_totals(kp_system_t *sys, kp_secure_totals_t *out) {
   if (out == NULL) return;
   memset(out, 0, sizeof *out);
   sec_state_t *st = state_get(sys, false);
@@ -1201,7 +1201,7 @@ void kp_secure_report(kp_system_t *sys, kp_output_fn out, void *arg) {
   if (rc == NULL) return;
   kp_secure_visit_pools(sys, report_collect, rc);
   kp_secure_totals_t tot;
-  kp_secure_totals(sys, &tot);
+  kp_secure_get_totals(sys, &tot);
   char line[512];
   snprintf(line, sizeof line,
            "Secure pools: %u live (%llu created), %llu allocations, %llu "

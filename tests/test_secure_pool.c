@@ -89,11 +89,11 @@ static void test_create_and_query(void **state) {
   assert_non_null(info.site.file);
   assert_non_null(strstr(info.site.file, "test_secure_pool.c"));
   kp_secure_totals_t tot;
-  kp_secure_totals(sys, &tot);
+  kp_secure_get_totals(sys, &tot);
   assert_int_equal(tot.pools, 1);
   assert_int_equal(tot.pools_created, 1);
   kp_secure_pool_destroy(sys, h, KP_HERE);
-  kp_secure_totals(sys, &tot);
+  kp_secure_get_totals(sys, &tot);
   assert_int_equal(tot.pools, 0);
   assert_false(kp_secure_pool_query(sys, h, &info));
 }
@@ -110,7 +110,7 @@ static void test_create_bad_flags(void **state) {
     assert_null(h);
   }
   kp_secure_totals_t tot;
-  kp_secure_totals(sys, &tot);
+  kp_secure_get_totals(sys, &tot);
   assert_int_equal(tot.pools, 0);
 }
 
@@ -160,7 +160,7 @@ static void test_create_passive_level_only(void **state) {
   assert_false(KP_SUCCESS(st));
   assert_null(h);
   kp_secure_totals_t tot;
-  kp_secure_totals(sys, &tot);
+  kp_secure_get_totals(sys, &tot);
   assert_int_equal(tot.pools, 0);
 }
 
@@ -225,7 +225,7 @@ static void test_stale_forged_and_foreign_handles(void **state) {
   kp_system_destroy(other);
 
   kp_secure_totals_t tot;
-  kp_secure_totals(sys, &tot);
+  kp_secure_get_totals(sys, &tot);
   assert_true(tot.bad_handles >= 6);
   sec_free(sys, p, CFG_TAG, h, COOKIE);
   kp_secure_pool_destroy(sys, h, KP_HERE);
@@ -482,7 +482,7 @@ static void test_write_is_bugcheck_0xbe(void **state) {
   assert_true(kp_secure_pool_query(sys, h, &pi));
   assert_int_equal(pi.write_faults, 3);
   kp_secure_totals_t tot;
-  kp_secure_totals(sys, &tot);
+  kp_secure_get_totals(sys, &tot);
   assert_int_equal(tot.write_faults, 3);
   sec_free(sys, p, CFG_TAG, h, COOKIE);
   kp_secure_pool_destroy(sys, h, KP_HERE);
@@ -596,7 +596,7 @@ static void test_validate(void **state) {
   kp_secure_pool_destroy(sys, h2, KP_HERE);
   assert_false(kp_secure_validate(sys, h2, CFG_TAG, q, 7)); // pool gone
   kp_secure_totals_t tot;
-  kp_secure_totals(sys, &tot);
+  kp_secure_get_totals(sys, &tot);
   assert_int_equal(tot.failed_validations, 8); // 7 in h, 1 without a pool
   kp_secure_pool_destroy(sys, h, KP_HERE);
 }
@@ -857,7 +857,7 @@ static void test_destroy_with_live_allocations(void **state) {
   assert_non_null(strstr(kpt_output, "test_secure_pool.c"));
   // The pool is gone, the quota back, the blocks no longer known.
   kp_secure_totals_t tot;
-  kp_secure_totals(sys, &tot);
+  kp_secure_get_totals(sys, &tot);
   assert_int_equal(tot.pools, 0);
   assert_int_equal(tot.allocations, 0);
   kp_quota_t q;
@@ -970,7 +970,7 @@ static void test_reports(void **state) {
   sec_free(sys, q, CFG_TAG, h, COOKIE);
   kp_secure_pool_destroy(sys, h, KP_HERE);
   kp_secure_totals_t tot;
-  kp_secure_totals(sys, &tot);
+  kp_secure_get_totals(sys, &tot);
   assert_int_equal(tot.pools, 0);
   assert_int_equal(tot.pools_created, 1);
 }

@@ -118,7 +118,7 @@ static void test_create_read_destroy(void **state) {
   assert_int_equal(info.tag, SCFG_POOL_TAG);
   ScfgDestroy(cfg);
   kp_secure_totals_t tot;
-  kp_secure_totals(sys, &tot);
+  kp_secure_get_totals(sys, &tot);
   assert_int_equal(tot.pools, 0);
 }
 

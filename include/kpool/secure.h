@@ -228,7 +228,7 @@ typedef struct kp_secure_totals {
 } kp_secure_totals_t;
 
 /** Fills @p out (zeroes when no secure pool was ever used). */
-KP_API void kp_secure_totals(kp_system_t *sys, kp_secure_totals_t *out);
+KP_API void kp_secure_get_totals(kp_system_t *sys, kp_secure_totals_t *out);
 
 /**
  * Calls @p fn for each live secure pool until it returns false. The pools
