@@ -254,6 +254,57 @@ static void test_pressure_report(void **state) {
 }
 
 /* ---------------------------------------------------------------------------
+ * The *SpecialPoolOverrun / *SpecialPoolUnderrun priorities carry their
+ * placement to the special pool when it exists.
+ * ------------------------------------------------------------------------- */
+
+static int setup_special(void **state) {
+  kp_config_t cfg;
+  kpt_config(&cfg);
+  cfg.verifier_flags |= KP_VERIFY_SPECIAL_POOL;
+  // Only the priority variants ask for special pool: no tag matches this.
+  cfg.special_pool_tags = "Zzzz";
+  *state = kpt_system(&cfg);
+  return *state ? 0 : -1;
+}
+
+static void test_special_pool_placement_priorities(void **state) {
+  kp_system_t *sys = *state;
+  const size_t size = 64;
+  const kp_priority_t under[] = {KP_PRIORITY_LOW_SPECIAL_UNDERRUN,
+                                 KP_PRIORITY_NORMAL_SPECIAL_UNDERRUN,
+                                 KP_PRIORITY_HIGH_SPECIAL_UNDERRUN};
+  const kp_priority_t over[] = {KP_PRIORITY_LOW_SPECIAL_OVERRUN,
+                                KP_PRIORITY_NORMAL_SPECIAL_OVERRUN,
+                                KP_PRIORITY_HIGH_SPECIAL_OVERRUN};
+  for (int i = 0; i < 3; i++) {
+    kp_pool_param_t p = prio(under[i], false);
+    uint8_t *u = kp_alloc3(sys, KPT_NP, size, KPT_TAG1, &p, 1, KP_HERE);
+    p = prio(over[i], false);
+    uint8_t *o = kp_alloc3(sys, KPT_PG, size, KPT_TAG1, &p, 1, KP_HERE);
+    assert_non_null(u);
+    assert_non_null(o);
+    kp_block_info_t info;
+    kp_block_query(sys, u, &info);
+    assert_true((info.flags & KP_POOL_FLAG_SPECIAL_POOL) != 0);
+    assert_int_equal(info.priority, under[i]);
+    assert_int_equal((uintptr_t)u % PAGE, 0);            // starts its page
+    kp_block_query(sys, o, &info);
+    assert_true((info.flags & KP_POOL_FLAG_SPECIAL_POOL) != 0);
+    assert_int_equal(((uintptr_t)o + size) % PAGE, 0);   // ends its page
+    kp_free2(sys, u, KPT_TAG1, NULL, 0, KP_HERE);
+    kp_free2(sys, o, KPT_TAG1, NULL, 0, KP_HERE);
+  }
+  // Plain priorities stay in normal pool.
+  kp_pool_param_t p = prio(KP_PRIORITY_HIGH, false);
+  uint8_t *n = kp_alloc3(sys, KPT_NP, size, KPT_TAG1, &p, 1, KP_HERE);
+  kp_block_info_t info;
+  kp_block_query(sys, n, &info);
+  assert_true((info.flags & KP_POOL_FLAG_SPECIAL_POOL) == 0);
+  kp_free2(sys, n, KPT_TAG1, NULL, 0, KP_HERE);
+}
+
+/* ---------------------------------------------------------------------------
  * Quota
  * ------------------------------------------------------------------------- */
 
@@ -345,6 +396,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_thresholds_are_configurable, setup_thresholds, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_pressure_queries_and_bad_arguments, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_pressure_report, kpt_setup, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_special_pool_placement_priorities, setup_special, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_quota_pool2_pool3, setup_quota, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_quota_wdk_names, setup_quota, kpt_teardown),
   };

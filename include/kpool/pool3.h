@@ -333,8 +333,9 @@ KP_API kp_status_t kp_quota_query(kp_system_t *sys, kp_quota_t *out);
  *     Nonp        0    134217728       409600       348160       348160         1  low (LowPoolPriority fails)
  *     Quota: 160 of 67108864 bytes charged
  *
- * @p out NULL means the system's output function. The same text is part of
- * the module report that kpool's reports include.
+ * @p out NULL means the system's output function. The pool3 module's
+ * report hook (run by kpool's reports once a driver used extended
+ * parameters or a secure pool) prints this and kp_secure_report().
  */
 KP_API void kp_report_pressure(kp_system_t *sys, kp_output_fn out, void *arg);
 

@@ -152,7 +152,7 @@ KP_API kp_status_t kp_secure_pool_create(kp_system_t *sys, uint32_t flags,
                                          kp_site_t site);
 
 /**
- * Simulates ExDestroyPool.
+ * Simulates ExDestroyPool. No IRQL rule is enforced (undocumented).
  * @bugcheck 0xC2 / KP_C2_SECURE_BAD_HANDLE for a handle that is not a live
  *           secure pool of @p sys (never created, already destroyed).
  * @bugcheck 0xC2 / KP_C2_SECURE_DESTROY_LIVE after destroying a pool that
@@ -255,8 +255,9 @@ KP_API void kp_secure_arm_fault_handler(void);
 
 /**
  * Writes one line per live secure pool (handle, tag, allocations, bytes,
- * failed validations, write faults) and a total line; the same text is in
- * the module report. @p out NULL means the system's output function.
+ * failed validations, write faults) and a total line; the pool3 module's
+ * report hook prints it too. @p out NULL means the system's output
+ * function.
  */
 KP_API void kp_secure_report(kp_system_t *sys, kp_output_fn out, void *arg);
 

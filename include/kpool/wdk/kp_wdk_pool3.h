@@ -25,7 +25,8 @@
  *   Type; a Type given twice; an invalid priority, node or secure-pool
  *   value; a required parameter the flags do not allow (NUMA node without
  *   a non-paged flag; secure pool without POOL_FLAG_NON_PAGED); a node
- *   that is full without MM_ANY_NODE_OK; a priority that cannot be met.
+ *   that is full without MM_ANY_NODE_OK; a priority that cannot be met;
+ *   POOL_FLAG_USE_QUOTA beyond the process quota.
  *   A count of 0 means no parameters whatever the pointer. Optional
  *   unknown or conflicting entries are ignored.
  * - ExFreePool2: count 0 for ordinary blocks; exactly one
@@ -172,8 +173,9 @@ NTKERNELAPI USHORT NTAPI KeQueryHighestNodeNumber(VOID);
 /**
  * ExAllocatePool3: kp_alloc3(). ExAllocatePool2 plus extended parameters
  * (priority, preferred NUMA node, secure pool); rules in the file comment
- * and kpool/pool3.h. NULL on failure, or a raise of
- * STATUS_INSUFFICIENT_RESOURCES with POOL_FLAG_RAISE_ON_FAILURE.
+ * and kpool/pool3.h. NULL on failure, or with POOL_FLAG_RAISE_ON_FAILURE a
+ * raise of STATUS_INSUFFICIENT_RESOURCES (STATUS_QUOTA_EXCEEDED when the
+ * process quota is what failed).
  * @bugcheck as ExAllocatePool2 (IRQL, zero size under the verifier, tags).
  */
 NTKERNELAPI PVOID NTAPI ExAllocatePool3(
