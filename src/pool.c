@@ -611,6 +611,15 @@ void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq, kp_status_t *why) {
   uint32_t node = 0;
   if (rq->kind == KP_POOL_NONPAGED)
     node = rq->node == KPI_NODE_CURRENT ? kp_thread_node(sys) : rq->node;
+  if (node >= sys->cfg.numa_nodes) {
+    // A node that does not exist: a strict request fails, any other one is
+    // served from the calling thread's node.
+    if (rq->node_strict) {
+      *why = KP_STATUS_INSUFFICIENT_RESOURCES;
+      return NULL;
+    }
+    node = kp_thread_node(sys);
+  }
   if (rq->size > POOL_MAX_REQUEST) {
     // No pool can hold it (budgets are at most 2^40 bytes). Failing here,
     // as pool exhaustion, also keeps the rounding below from overflowing
@@ -1010,7 +1019,10 @@ size_t kp_block_size(kp_system_t *sys, const void *p, bool *quota_charged) {
         info.address != p)
       return 0;
     if (quota_charged != NULL) *quota_charged = info.quota_charged;
-    return round_up(info.size ? info.size : 1, KPI_GRANULE);
+    // Same rounding as the regular pools: 16 bytes below a page, whole
+    // pages from a page up (special and secure blocks follow it too).
+    size_t n = info.size ? info.size : 1;
+    return n >= KPI_PAGE_SIZE ? round_up(n, KPI_PAGE_SIZE) : round_up(n, KPI_GRANULE);
   }
   size_t size = 0;
   kpi_mutex_lock(&pool->lock);

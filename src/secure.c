@@ -1274,8 +1274,9 @@ static bool mod_visit_hook(kp_system_t *sys, void *state,
 static void mod_report(kp_system_t *sys, void *state, kp_output_fn out,
                        void *arg) {
   (void)state;
+  // Pressure and quota are printed by kp_report() for every system; the
+  // module adds what only it knows.
   kp_secure_report(sys, out, arg);
-  kp_report_pressure(sys, out, arg);
 }
 
 static void mod_unload_check(kp_system_t *sys, void *state) {

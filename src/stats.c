@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "kp_internal.h"
+#include "kpool/pool3.h"
+#include "kpool/secure.h"
 
 /* A growable array of tag counters snapshotted from the pools. */
 typedef struct tag_list {
@@ -215,6 +217,17 @@ void kp_report_poolmon(kp_system_t *sys, kp_output_fn out, void *arg) {
   free(l.items);
 }
 
+void kp_report(kp_system_t *sys, kp_output_fn out, void *arg) {
+  if (sys == NULL) return;
+  kp_report_poolmon(sys, out, arg);
+  kp_report_pressure(sys, out, arg);
+  if (out == NULL) {
+    out = sys->cfg.out != NULL ? sys->cfg.out : kpi_default_out;
+    arg = sys->cfg.out != NULL ? sys->cfg.out_arg : NULL;
+  }
+  kpi_modules_report(sys, out, arg);
+}
+
 /* ---------------------------------------------------------------------------
  * JSON.
  * ------------------------------------------------------------------------- */
@@ -243,12 +256,19 @@ void kp_report_json(kp_system_t *sys, kp_output_fn out, void *arg) {
                                pool->peak,      pool->allocs,    pool->frees,
                                pool->failures,  pool->live_count, pool->q_count};
     kpi_mutex_unlock(&pool->lock);
+    static const char *const levels[] = {"none", "low", "very_low", "exhausted"};
+    kp_pressure_t pr;
+    const char *level = "none";
+    if (kp_pool_pressure(sys, pool->kind, pool->node, &pr) == KP_STATUS_SUCCESS &&
+        (unsigned)pr.level < 4)
+      level = levels[pr.level];
     w_printf(&w,
              "%s{\"pool\":\"%s\",\"node\":%u,\"budget\":%llu,\"available\":%llu,"
              "\"bytes\":%llu,\"peak_bytes\":%llu,\"allocs\":%llu,\"frees\":%llu,"
-             "\"failures\":%llu,\"live_blocks\":%llu,\"quarantined_blocks\":%llu}",
+             "\"failures\":%llu,\"live_blocks\":%llu,\"quarantined_blocks\":%llu,"
+             "\"pressure\":\"%s\"}",
              i ? "," : "", pool->kind == KP_POOL_PAGED ? "paged" : "nonpaged",
-             pool->node, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]);
+             pool->node, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], level);
   }
   w_printf(&w, "],\"tags\":[");
   tag_list_t l;
@@ -269,9 +289,20 @@ void kp_report_json(kp_system_t *sys, kp_output_fn out, void *arg) {
              (unsigned long long)s->failures);
   }
   free(l.items);
-  w_printf(&w, "],\"untagged_allocs\":%llu,\"quota_used\":%llu,\"bugchecks\":%u}\n",
+  kp_quota_t quota = {0, 0};
+  (void)kp_quota_query(sys, &quota);
+  kp_secure_totals_t sec;
+  kp_secure_get_totals(sys, &sec);
+  w_printf(&w,
+           "],\"untagged_allocs\":%llu,\"quota\":{\"limit\":%llu,\"used\":%llu},"
+           "\"secure\":{\"pools\":%u,\"allocations\":%llu,\"bytes\":%llu,"
+           "\"failed_validations\":%llu,\"bad_handles\":%llu,\"write_faults\":%llu},"
+           "\"bugchecks\":%u}\n",
            (unsigned long long)atomic_load(&sys->untagged_allocs),
-           (unsigned long long)atomic_load(&sys->quota_used),
+           (unsigned long long)quota.limit, (unsigned long long)quota.used,
+           sec.pools, (unsigned long long)sec.allocations,
+           (unsigned long long)sec.bytes, (unsigned long long)sec.failed_validations,
+           (unsigned long long)sec.bad_handles, (unsigned long long)sec.write_faults,
            kp_bugcheck_count(sys));
 }
 

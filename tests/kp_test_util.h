@@ -9,6 +9,7 @@
 #define KPOOL_TESTS_KP_TEST_UTIL_H
 
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,9 @@ typedef struct kpt_caught {
 } kpt_caught_t;
 
 static kpt_caught_t kpt_last;
-static jmp_buf *kpt_jump;
+/* volatile, with a signal fence after the statement, so that the compiler
+ * cannot move the store that disarms the catcher above a faulting write. */
+static jmp_buf *volatile kpt_jump;
 static char kpt_output[1 << 16];
 static size_t kpt_output_len;
 
@@ -81,6 +84,7 @@ static inline void kpt_reset_caught(void) { memset(&kpt_last, 0, sizeof kpt_last
     kpt_jump = &kpt_env_;                                                      \
     if (setjmp(kpt_env_) == 0) {                                               \
       stmt;                                                                    \
+      atomic_signal_fence(memory_order_seq_cst);                               \
       kpt_jump = NULL;                                                         \
     } else {                                                                   \
       (caught) = true;                                                         \

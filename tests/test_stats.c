@@ -159,6 +159,29 @@ static void test_json_export(void **state) {
   kp_free(sys, a, 0, KP_HERE);
 }
 
+static void test_full_report_and_json_state(void **state) {
+  kp_system_t *sys = *state;
+  void *a = kp_alloc2(sys, KPT_NP | KP_POOL_FLAG_USE_QUOTA, 100, KPT_TAG1, KP_HERE);
+  kpt_output_reset();
+  kp_report(sys, kpt_capture, NULL);
+  assert_non_null(strstr(kpt_output, " Tag  Type     Allocs"));
+  assert_non_null(strstr(kpt_output, "Tag1 Nonp"));
+  assert_non_null(strstr(kpt_output, "Pool     Node"));
+  assert_non_null(strstr(kpt_output, "Quota: 128 of"));
+  kpt_output_reset();
+  kp_report_json(sys, kpt_capture, NULL);
+  assert_non_null(strstr(kpt_output, "\"pressure\":\"none\""));
+  assert_non_null(strstr(kpt_output, "\"quota\":{\"limit\":67108864,\"used\":128}"));
+  assert_non_null(strstr(kpt_output, "\"secure\":{\"pools\":0,"));
+  // Pressure shows once the pool is pressed: 128 of 180 bytes in use leaves
+  // 11 % after one more 32-byte block, below the 20 % Low reserve.
+  assert_int_equal(kp_pool_set_available(sys, KP_POOL_NONPAGED, 0, 180), KP_STATUS_SUCCESS);
+  kpt_output_reset();
+  kp_report_json(sys, kpt_capture, NULL);
+  assert_non_null(strstr(kpt_output, "\"pressure\":\"low\""));
+  kp_free(sys, a, KPT_TAG1, KP_HERE);
+}
+
 static void test_leak_report_groups_by_tag_and_site(void **state) {
   kp_system_t *sys = *state;
   void *p[5];
@@ -191,6 +214,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_visit_per_node, setup_two_nodes, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_poolmon_table, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_json_export, kpt_setup, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_full_report_and_json_state, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_leak_report_groups_by_tag_and_site, kpt_setup, kpt_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -90,12 +90,25 @@ KP_API bool kp_stats_get(kp_system_t *sys, kp_stats_t *st);
 KP_API void kp_report_poolmon(kp_system_t *sys, kp_output_fn out, void *arg);
 
 /**
+ * The whole text report: the PoolMon table (kp_report_poolmon), the
+ * pressure and quota state of every pool (kp_report_pressure), then what
+ * the optional modules hold: secure pools, lookaside lists, Driver Verifier
+ * counters (special pool, faults injected). @p out NULL means the system's
+ * output function.
+ */
+KP_API void kp_report(kp_system_t *sys, kp_output_fn out, void *arg);
+
+/**
  * Writes the same figures as one JSON object:
  * {"clock_ms":..,"pools":[{"pool":"nonpaged","node":0,"budget":..,...}],
  *  "tags":[{"tag":"Tag1","tag_value":826433876,"pool":"nonpaged","node":0,
  *  "allocs":3,"frees":1,"diff":2,"bytes":160,"peak_bytes":160,
- *  "failures":0}],"bugchecks":0}
- * Tag text is JSON-escaped.
+ *  "failures":0}],"untagged_allocs":0,
+ *  "quota":{"limit":..,"used":..},
+ *  "secure":{"pools":..,"allocations":..,"bytes":..,"failed_validations":..,
+ *  "bad_handles":..,"write_faults":..},"bugchecks":0}
+ * Each pool object also carries "pressure": "none", "low", "very_low" or
+ * "exhausted" (see kp_pool_pressure). Tag text is JSON-escaped.
  */
 KP_API void kp_report_json(kp_system_t *sys, kp_output_fn out, void *arg);
 

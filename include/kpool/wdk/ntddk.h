@@ -27,11 +27,7 @@
 extern "C" {
 #endif
 
-/**
- * KeGetCurrentNodeNumber: the simulated NUMA node of the calling thread in
- * the current system (kp_thread_node()).
- */
-NTKERNELAPI USHORT NTAPI KeGetCurrentNodeNumber(VOID);
+/* KeGetCurrentNodeNumber is declared in wdm.h, where the WDK has it. */
 
 #ifdef __cplusplus
 }

@@ -1300,6 +1300,12 @@ NTKERNELAPI BOOLEAN FASTCALL ExTryToAcquireFastMutex(PFAST_MUTEX FastMutex);
  *  thread (kp_thread_processor). */
 NTKERNELAPI ULONG NTAPI KeGetCurrentProcessorNumber(VOID);
 
+/**
+ * KeGetCurrentNodeNumber: the simulated NUMA node of the calling thread in
+ * the current system (kp_thread_node()).
+ */
+NTKERNELAPI USHORT NTAPI KeGetCurrentNodeNumber(VOID);
+
 /* ===========================================================================
  * Pool allocation and free (kpool/pool.h)
  *
