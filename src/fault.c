@@ -356,7 +356,9 @@ bool kpi_fault_decide(kp_system_t *sys, kpi_fault_t *f, const kpi_request_t *rq)
  * ------------------------------------------------------------------------- */
 void kp_fault_suspend(kp_system_t *sys) {
   if (sys == NULL) return;
-  kpi_fault_t *f = kpi_fault_of(sys, false);
+  // Created if missing: injection enabled later (kp_fault_set_nth, a fuzzer
+  // plan) must still find the system suspended.
+  kpi_fault_t *f = kpi_fault_of(sys, true);
   if (f != NULL) atomic_fetch_add(&f->suspended, 1);
 }
 

@@ -301,16 +301,23 @@ static void test_suspend_and_resume(void **state) {
   kp_fault_resume(NULL);
 }
 
-static void test_suspend_without_fault_injection_is_harmless(void **state) {
-  kp_system_t *sys = *state;
-  kp_fault_suspend(sys);
-  kp_fault_resume(sys);
-  void *p = kp_alloc2(sys, KPT_NP, 8, FT_TAG, KP_HERE);
-  assert_non_null(p);
-  kp_free(sys, p, FT_TAG, KP_HERE);
+static void test_suspend_before_injection_is_enabled(void **state) {
+  kp_system_t *sys = *state; // created without fault injection
   kpt_output_reset();
   kp_fault_report(sys, NULL, NULL);
   assert_non_null(strstr(kpt_output, "Low resources simulation: off"));
+  kp_fault_resume(sys); // nothing to resume: ignored
+  kp_fault_suspend(sys);
+  assert_int_equal(kp_fault_set_nth(sys, 1, 0), KP_STATUS_SUCCESS);
+  char got[3];
+  pattern(sys, 1, got);
+  assert_string_equal(got, "0"); // enabled while suspended: nothing fails
+  kp_fault_resume(sys);
+  pattern(sys, 2, got);
+  assert_string_equal(got, "10");
+  kpt_output_reset();
+  kp_fault_report(sys, NULL, NULL);
+  assert_non_null(strstr(kpt_output, "1 fault injected in 2 candidate allocations"));
 }
 
 /* ---------------------------------------------------------------------------
@@ -604,7 +611,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_random_delay_in_virtual_time, setup_delay_ms, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_tag_filter_with_wildcards, setup_tags, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_suspend_and_resume, setup_always, kpt_teardown),
-      cmocka_unit_test_setup_teardown(test_suspend_without_fault_injection_is_harmless, kpt_setup, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_suspend_before_injection_is_enabled, kpt_setup, kpt_teardown),
       cmocka_unit_test(test_systematic_fails_each_site_once),
       cmocka_unit_test(test_systematic_sites_file_across_runs),
       cmocka_unit_test_setup_teardown(test_fuzz_plan_decides_each_allocation, kpt_setup, kpt_teardown),

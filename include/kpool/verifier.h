@@ -171,8 +171,9 @@ KP_API bool kp_special_pool_query(kp_system_t *sys, const void *p,
  * Suspends fault injection on @p sys (nesting: each call needs one
  * kp_fault_resume). While suspended no allocation is a candidate: none
  * fails, none is counted for Nth, none consumes fuzzer bits or systematic
- * sites. Use it around a test's own setup. Safe on a system without fault
- * injection (then it does nothing).
+ * sites. Use it around a test's own setup. On a system without fault
+ * injection it adds the (idle) module, so that injection enabled later
+ * (kp_fault_set_nth, kpool/fuzz.h) starts suspended.
  */
 KP_API void kp_fault_suspend(kp_system_t *sys);
 /** Undoes one kp_fault_suspend(). Extra calls are ignored. */
