@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <cmocka.h>
 
 #include <pthread.h>
@@ -293,11 +294,11 @@ typedef struct reader {
   ULONG bad;
 } reader_t;
 
-static volatile int g_stop;
+static atomic_int g_stop;
 
 static void *reader_main(void *arg) {
   reader_t *r = arg;
-  while (!g_stop || r->reads < 100) {
+  while (!atomic_load(&g_stop) || r->reads < 100) {
     SCFG_SETTINGS s;
     if (ScfgRead(r->cfg, &s) != STATUS_SUCCESS || s.Checksum != ScfgChecksum(&s) ||
         s.TimeoutMs != 1000u + s.Generation)
@@ -313,7 +314,7 @@ static void test_concurrent_reads_and_updates(void **state) {
   in.TimeoutMs = 1001; // TimeoutMs == 1000 + Generation throughout
   PSECURE_CONFIG cfg = NULL;
   assert_int_equal(ScfgCreate(&in, COOKIE, &cfg), STATUS_SUCCESS);
-  g_stop = 0;
+  atomic_store(&g_stop, 0);
   pthread_t th[3];
   reader_t readers[3];
   for (int i = 0; i < 3; i++) {
@@ -328,7 +329,7 @@ static void test_concurrent_reads_and_updates(void **state) {
     next.TimeoutMs = 1000 + g;
     if (ScfgUpdate(cfg, &next) != STATUS_SUCCESS) failed++;
   }
-  g_stop = 1;
+  atomic_store(&g_stop, 1);
   for (int i = 0; i < 3; i++) pthread_join(th[i], NULL);
   assert_int_equal(failed, 0);
   for (int i = 0; i < 3; i++) assert_int_equal(readers[i].bad, 0);
