@@ -17,6 +17,10 @@
 #include "raise.h"
 #include "irql.h"
 #include "stats.h"
+#include "pool3.h"
+#include "secure.h"
+#include "slist.h"
+#include "lookaside.h"
 #include "verifier.h"
 
 #endif /* KPOOL_KPOOL_H */
