@@ -946,21 +946,28 @@ void kpi_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
     return;
   }
   bool hooks = atomic_load(&sys->before_free_hooks) != 0;
-  kpi_mutex_lock(&pool->lock);
-  kpi_record_t *r = free_validate(sys, pool, p, tag, check_tag, &fc);
-  kpi_mutex_unlock(&pool->lock);
-  if (r == NULL) {
-    free_reject(sys, p, tag, &fc, site);
-    return;
-  }
-  if (!kpi_pool_irql_ok(sys, fc.info.pool, fc.info.pool_type, true,
-                        (uint64_t)(uintptr_t)p, site))
-    return;
-  if (hooks) {
-    uint32_t before = kp_bugcheck_count(sys);
-    kpi_modules_before_free(sys, &fc.info);
-    // A hook that bug checked and whose handler returned: abandon the free.
-    if (kp_bugcheck_count(sys) != before) return;
+  kp_irql_t max_irql = pool->kind == KP_POOL_PAGED ? KP_APC_LEVEL : KP_DISPATCH_LEVEL;
+  kpi_record_t *r = NULL;
+  // The common case (IRQL fine, no module wants to see the block first)
+  // validates and frees under one lock; otherwise validate, run the checks
+  // that may bug check without the lock, then validate again and free.
+  if (hooks || kpi_irql() > max_irql) {
+    kpi_mutex_lock(&pool->lock);
+    r = free_validate(sys, pool, p, tag, check_tag, &fc);
+    kpi_mutex_unlock(&pool->lock);
+    if (r == NULL) {
+      free_reject(sys, p, tag, &fc, site);
+      return;
+    }
+    if (!kpi_pool_irql_ok(sys, fc.info.pool, fc.info.pool_type, true,
+                          (uint64_t)(uintptr_t)p, site))
+      return;
+    if (hooks) {
+      uint32_t before = kp_bugcheck_count(sys);
+      kpi_modules_before_free(sys, &fc.info);
+      // A hook that bug checked and whose handler returned: abandon it.
+      if (kp_bugcheck_count(sys) != before) return;
+    }
   }
 
   poison_report_t rep;
