@@ -5,12 +5,13 @@
 #   1. gcc, RelWithDebInfo, -Werror: build, all tests (ctest), which include
 #      the fuzz corpus replays (label fuzz-corpus)
 #   2. clang, ASan + UBSan, -Werror: build, all tests, corpus replays again
-#   3. clang + libFuzzer: a short run of every fuzz target on a copy of its
+#   3. clang, ThreadSanitizer, -Werror: build, the unit tests (label unit)
+#   4. clang + libFuzzer: a short run of every fuzz target on a copy of its
 #      seed corpus (skipped on macOS when no libFuzzer-capable clang exists)
-#   4. install the gcc build to a temporary prefix, then build and run
+#   5. install the gcc build to a temporary prefix, then build and run
 #      tests/consumer with find_package(kpool CONFIG) and compile a file
 #      with pkg-config
-#   5. one test binary under Valgrind memcheck, when valgrind exists
+#   6. one test binary under Valgrind memcheck, when valgrind exists
 #
 # Exits non-zero when any step fails. The last line is "N passed, M failed".
 #
@@ -18,7 +19,7 @@
 #   KPOOL_BUILD_ROOT    where the build trees go (default: <repo>/build)
 #   KPOOL_JOBS          parallel build and test jobs (default: CPU count)
 #   KPOOL_FUZZ_SECONDS  libFuzzer time per target (default: 20)
-#   KPOOL_SKIP_FUZZ=1   skip step 3 (also on Linux)
+#   KPOOL_SKIP_FUZZ=1   skip step 4 (also on Linux)
 #   KPOOL_NO_INSTALL=1  do not run scripts/install-deps.sh first
 set -euo pipefail
 
@@ -95,6 +96,7 @@ check_corpus_tests() {
 gcc_dir=$build_root/dev
 asan_dir=$build_root/asan
 fuzz_dir=$build_root/fuzz
+tsan_dir=$build_root/tsan
 consumer_dir=$build_root/consumer
 
 # On macOS `gcc` is Apple clang; the build still runs, under that name.
@@ -114,6 +116,18 @@ build_asan() {
 test_asan() {
   ctest --test-dir "$asan_dir" --output-on-failure -j "$jobs"
   check_corpus_tests "$asan_dir"
+}
+
+# ThreadSanitizer: the threaded tests (stress, spin locks, shared pools)
+# must stay race-free. Benchmarks and examples are not needed here.
+build_tsan() {
+  configure tsan "$tsan_dir" -DKPOOL_TSAN=ON -DKPOOL_WERROR=ON \
+    -DKPOOL_BUILD_BENCH=OFF -DKPOOL_BUILD_EXAMPLES=OFF
+  cmake --build "$tsan_dir" -j "$jobs"
+}
+test_tsan() {
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+    ctest --test-dir "$tsan_dir" --output-on-failure -j "$jobs" -L unit
 }
 
 # The clang that can link -fsanitize=fuzzer: the default one on Linux,
@@ -221,6 +235,14 @@ if [ "$n_fail" -eq "$fail_before" ]; then
   step "clang ASan+UBSan tests (ctest, incl. fuzz-corpus replays)" test_asan
 else
   skip "clang ASan+UBSan tests" "the ASan build failed"
+fi
+
+fail_before=$n_fail
+step "clang TSan build (-Werror)" build_tsan
+if [ "$n_fail" -eq "$fail_before" ]; then
+  step "clang TSan tests (unit)" test_tsan
+else
+  skip "clang TSan tests" "the TSan build failed"
 fi
 
 if [ "${KPOOL_SKIP_FUZZ:-0}" = 1 ]; then
