@@ -761,10 +761,12 @@ static void raise_freed_while_cached(kp_system_t *sys, const void *entry,
       (unsigned)seen->free_thread);
 }
 
+/* @p value is the byte found at @p bad (read before the entry was
+ * released: the report may come after the free routine ran). */
 static void raise_modified(kp_system_t *sys, const kp_lookaside_t *list,
                            kp_tag_t list_tag, uint32_t size, const void *entry,
-                           const uint8_t *bad, const la_seen_t *seen,
-                           kp_site_t site) {
+                           const uint8_t *bad, uint8_t value,
+                           const la_seen_t *seen, kp_site_t site) {
   char tag[5];
   char where[160] = "an unknown site";
   if (seen->known) kpi_site_text(seen->free_site, where, sizeof where);
@@ -782,7 +784,7 @@ static void raise_modified(kp_system_t *sys, const kp_lookaside_t *list,
       "0x%02X. It had been freed to the list at %s by thread %u; the driver "
       "kept using it afterwards.",
       entry, (const void *)list, kp_tag_text(list_tag, tag), (unsigned)size,
-      (size_t)(bad - (const uint8_t *)entry), (unsigned)read_byte(bad),
+      (size_t)(bad - (const uint8_t *)entry), (unsigned)value,
       KP_LOOKASIDE_FILL, where, (unsigned)seen->free_thread);
 }
 
@@ -979,11 +981,14 @@ static bool cached_leave(kp_system_t *sys, const la_rec_t *r,
   const uint8_t *bad = fill_damage(entry, r->size);
   unpoison_entry(entry, r->size);
   if (bad == NULL) return true;
+  // The damaged entry is not handed out: it goes to the free routine first,
+  // so that nothing leaks when the bug check handler longjmps.
+  uint8_t value = read_byte(bad);
   la_calls_t c = calls_of(r);
-  raise_modified(sys, list, r->tag, r->size, entry, bad, &seen, site);
-  // The handler returned: the entry is not handed out; it is released.
-  if (opts & KP_LOOKASIDE_OPT_TRACK) track_leave(r->st, entry, true, &seen);
+  la_seen_t ignored;
+  if (opts & KP_LOOKASIDE_OPT_TRACK) track_leave(r->st, entry, true, &ignored);
   call_free(&c, list, entry, site);
+  raise_modified(sys, list, r->tag, r->size, entry, bad, value, &seen, site);
   return false;
 }
 
@@ -1499,7 +1504,8 @@ kp_status_t kp_lookaside_verify(kp_system_t *sys) {
   spin_lock(&s->held);
   seen_copy(&seen, node_find(s, (uintptr_t)entry));
   spin_unlock(&s->held);
-  raise_modified(sys, list, tag, size, entry, bad, &seen, KP_NOSITE);
+  raise_modified(sys, list, tag, size, entry, bad, read_byte(bad), &seen,
+                 KP_NOSITE);
   return KP_STATUS_HEAP_CORRUPTION;
 }
 
