@@ -1240,10 +1240,10 @@ static void scan_step(la_state_t *st) {
   uint16_t minimum = minimum_depth(sys);
   kpi_mutex_lock(&st->lock);
   uint32_t t = st->scans++;
-  // Group g (0 non-paged, 1 paged, 2 system lists: none) at scans g,
-  // g + P, g + 2P, ... counted from 0.
+  // Group g (0 non-paged, 1 paged, 2 system lists: none) at the scans t
+  // (counted from 0) with t mod P == g mod P.
   for (uint32_t g = 0; g < 2; g++) {
-    if (t < g || (t - g) % period != 0) continue;
+    if (t % period != g % period) continue;
     for (la_rec_t *r = st->head; r != NULL; r = r->next)
       if ((uint32_t)r->pool == (g == 0 ? (uint32_t)KP_POOL_NONPAGED
                                        : (uint32_t)KP_POOL_PAGED))

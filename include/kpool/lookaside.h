@@ -34,9 +34,10 @@
  * non-paged lists: classic non-paged and Ex lists of a non-paged type),
  * group 1 (the paged lists) and group 2 (the system lists; kpool has none,
  * so that second only passes). In general group g is scanned at scan t
- * when t - 1 >= g and (t - 1 - g) is a multiple of the scan period P
+ * when (t - 1) mod P == g mod P, P being the scan period
  * (kp_config_t::lookaside_scan_period, 3): with P = 3 that is the plain
- * round-robin, each list re-scored every 3 seconds. For each list:
+ * round-robin, each list re-scored every 3 seconds; with P = 1 every list
+ * is scored every second. For each list:
  *
  *     Allocates = TotalAllocates - LastTotalAllocates; LastTotalAllocates = TotalAllocates
  *     Misses    = AllocateMisses - LastAllocateMisses; LastAllocateMisses = AllocateMisses
