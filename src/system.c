@@ -348,15 +348,13 @@ typedef struct unload_findings {
 } unload_findings_t;
 
 /* The handler kp_driver_unload installs while its checks run: each bug
- * check is a finding, announced and kept; it returns, so every check runs
- * to its end. */
+ * check is a finding, kept; it returns, so every check runs to its end. */
 static void unload_collect(const kp_bugcheck_t *bc, void *arg) {
   unload_findings_t *f = arg;
   uint32_t k = f->count++;
-  kp_printf(bc->system, "kpool: driver unload: finding %u: %s %s\n", k + 1,
-            bc->stop_line, bc->name);
   if (k >= UNLOAD_FINDINGS_MAX) {
-    kp_printf(bc->system, "%s\n", bc->explanation);
+    kp_printf(bc->system, "kpool: driver unload: finding %u: %s %s\n%s\n", k + 1,
+              bc->stop_line, bc->name, bc->explanation);
     return;
   }
   unload_finding_t *it = &f->item[k];
@@ -366,6 +364,24 @@ static void unload_collect(const kp_bugcheck_t *bc, void *arg) {
   // kpi_bugcheck_raise appends the driver line again when it is raised.
   char *driver = strstr(it->explanation, "\n  driver:");
   if (driver != NULL) *driver = '\0';
+}
+
+/* Lists the findings (all but the first in full: the first is printed when
+ * it is raised). */
+static void unload_announce(kp_system_t *sys, const unload_findings_t *f,
+                            uint32_t kept) {
+  kp_printf(sys, "kpool: driver unload: %u findings, the first stops the machine:\n",
+            f->count);
+  for (uint32_t i = 0; i < kept; i++) {
+    const unload_finding_t *it = &f->item[i];
+    kp_printf(sys,
+              "kpool: driver unload: finding %u: *** STOP: 0x%08X (0x%016llX,"
+              "0x%016llX,0x%016llX,0x%016llX) %s\n",
+              i + 1, (unsigned)it->code, (unsigned long long)it->params[0],
+              (unsigned long long)it->params[1], (unsigned long long)it->params[2],
+              (unsigned long long)it->params[3], kp_bugcheck_name(it->code));
+    if (i > 0) kp_printf(sys, "%s\n", it->explanation);
+  }
 }
 
 kp_status_t kp_driver_unload(kp_system_t *sys) {
@@ -396,6 +412,7 @@ kp_status_t kp_driver_unload(kp_system_t *sys) {
   uint32_t kept = found < UNLOAD_FINDINGS_MAX ? found : UNLOAD_FINDINGS_MAX;
   // The held-back bug checks are counted when raised below, not twice.
   if (found != 0) atomic_fetch_sub(&sys->bugcheck_count, found);
+  if (found > 1) unload_announce(sys, f, kept);
   for (uint32_t i = 0; i < kept; i++) {
     const unload_finding_t *it = &f->item[i];
     if (i == 0 && found > 1)
