@@ -146,6 +146,27 @@ static void test_every_entry_point_fails_with_its_semantics(void **state) {
   assert_int_equal(c.fault_candidates, 10);
 }
 
+static void test_lookaside_misses_fail_too(void **state) {
+  kp_system_t *sys = *state; // every allocation fails
+  _Alignas(16) kp_lookaside_t list;
+  kp_lookaside_init(sys, &list, KP_LOOKASIDE_NPAGED, NULL, NULL, 0, 64, FT_TAG, 0, KP_HERE);
+  kp_fault_suspend(sys);
+  void *cached = kp_lookaside_alloc(sys, &list, KP_HERE); // a miss, allowed
+  kp_fault_resume(sys);
+  assert_non_null(cached);
+  kp_lookaside_free(sys, &list, cached, KP_HERE); // now cached
+  // A hit needs no pool: it succeeds even now ...
+  void *hit = kp_lookaside_alloc(sys, &list, KP_HERE);
+  assert_ptr_equal(hit, cached);
+  // ... a miss goes to the pool and fails there.
+  assert_null(kp_lookaside_alloc(sys, &list, KP_HERE));
+  kp_verifier_counters_t c = {.size = sizeof c};
+  assert_true(kp_verifier_counters(sys, &c));
+  assert_int_equal(c.faults_injected, 1);
+  kp_lookaside_free(sys, &list, hit, KP_HERE);
+  kp_lookaside_delete(sys, &list, KP_HERE);
+}
+
 static void tweak_always_special(kp_config_t *cfg) {
   cfg->fail_nth = 1;
   cfg->verifier_flags |= KP_VERIFY_SPECIAL_POOL;
@@ -604,6 +625,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_fail_every_nth, setup_every, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_set_nth_at_run_time, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_every_entry_point_fails_with_its_semantics, setup_always, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_lookaside_misses_fail_too, setup_always, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_injection_comes_before_special_pool, setup_special_nth, kpt_teardown),
       cmocka_unit_test(test_random_is_reproducible_from_the_seed),
       cmocka_unit_test(test_random_probability_bounds),

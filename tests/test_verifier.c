@@ -49,6 +49,22 @@ static void test_unload_reports_all_findings_before_stopping(void **state) {
   kp_secure_pool_destroy(sys, h, KP_HERE);
 }
 
+static void test_unload_one_pass_with_a_lookaside_list_too(void **state) {
+  kp_system_t *sys = *state;
+  void *a = kp_alloc2(sys, KPT_NP, 10, VF_TAG, KP_HERE);
+  kp_secure_pool_t h = make_secure_pool(sys);
+  _Alignas(16) kp_lookaside_t list;
+  kp_lookaside_init(sys, &list, KP_LOOKASIDE_NPAGED, NULL, NULL, 0, 32, VF_TAG, 0, KP_HERE);
+  kpt_output_reset();
+  KPT_EXPECT_BUGCHECK(0xC4, 0x62, (void)kp_driver_unload(sys));
+  assert_non_null(strstr(kpt_last.explanation, "finding 1 of 3"));
+  assert_non_null(strstr(kpt_output, "lookaside list is still active"));
+  assert_non_null(strstr(kpt_output, "finding 3: *** STOP: 0x000000C7"));
+  kp_lookaside_delete(sys, &list, KP_HERE);
+  kp_free(sys, a, VF_TAG, KP_HERE);
+  kp_secure_pool_destroy(sys, h, KP_HERE);
+}
+
 typedef struct codes {
   int n;
   uint32_t code[8];
@@ -176,6 +192,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_unload_reports_all_findings_before_stopping, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_unload_handler_that_returns_sees_every_finding, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_unload_single_finding, kpt_setup, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_unload_one_pass_with_a_lookaside_list_too, kpt_setup, kpt_teardown),
       cmocka_unit_test(test_clean_unload_with_the_verifier_on),
       cmocka_unit_test_setup_teardown(test_counters_and_report_without_verifier_options, kpt_setup, kpt_teardown),
       cmocka_unit_test(test_report_hook_is_part_of_the_system_reports),
