@@ -141,7 +141,7 @@ static void bench_special_pool(void) {
   kp_verifier_counters_t c;
   memset(&c, 0, sizeof c);
   c.size = sizeof c;
-  if (kp_verifier_counters(special, &c))
+  if (kp_verifier_counters_get(special, &c))
     printf("special pool: %llu of %llu allocations served, %llu fell back\n",
            (unsigned long long)c.allocations_succeeded_special,
            (unsigned long long)c.special_eligible,

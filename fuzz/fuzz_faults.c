@@ -132,7 +132,7 @@ static void ff_check_counters(const ff_model_t *m) {
   kp_verifier_counters_t c;
   memset(&c, 0, sizeof c);
   c.size = sizeof c;
-  FUZZ_ASSERT(kp_verifier_counters(ff_sys, &c));
+  FUZZ_ASSERT(kp_verifier_counters_get(ff_sys, &c));
   FUZZ_ASSERT(c.faults_injected == m->injected);
   FUZZ_ASSERT(c.faults_fuzz == m->by_fuzz);
   FUZZ_ASSERT(c.faults_systematic == m->by_systematic);

@@ -491,7 +491,7 @@ bool kp_force_irql_trimmed(kp_system_t *sys) {
   return atomic_load(&vf_table[v->entry].trimmed);
 }
 
-bool kp_verifier_counters(kp_system_t *sys, kp_verifier_counters_t *out) {
+bool kp_verifier_counters_get(kp_system_t *sys, kp_verifier_counters_t *out) {
   if (sys == NULL || out == NULL || out->size != sizeof *out) return false;
   kp_verifier_counters_t c;
   memset(&c, 0, sizeof c);
@@ -523,7 +523,7 @@ void kp_verifier_report(kp_system_t *sys, kp_output_fn out, void *arg) {
   kp_verifier_counters_t c;
   memset(&c, 0, sizeof c);
   c.size = sizeof c;
-  (void)kp_verifier_counters(sys, &c);
+  (void)kp_verifier_counters_get(sys, &c);
   char line[1024];
   snprintf(line, sizeof line,
            "Driver Verifier (%s): flags 0x%08" PRIx32 "\n"

@@ -62,7 +62,7 @@ static void test_fail_nth(void **state) {
   pattern(sys, 8, got);
   assert_string_equal(got, "00100000");
   kp_verifier_counters_t c = {.size = sizeof c};
-  assert_true(kp_verifier_counters(sys, &c));
+  assert_true(kp_verifier_counters_get(sys, &c));
   assert_int_equal(c.faults_injected, 1);
   assert_int_equal(c.faults_nth, 1);
   assert_int_equal(c.fault_candidates, 8);
@@ -137,12 +137,12 @@ static void test_every_entry_point_fails_with_its_semantics(void **state) {
                                       KP_HERE));
   kp_system_set_current(prev);
   kp_verifier_counters_t c = {.size = sizeof c};
-  assert_true(kp_verifier_counters(sys, &c));
+  assert_true(kp_verifier_counters_get(sys, &c));
   assert_int_equal(c.faults_injected, 10);
   assert_int_equal(c.allocations_succeeded, 0);
   // Validation failures are not candidates: they fail before the pools.
   assert_null(kp_alloc2(sys, KP_POOL_FLAG_SESSION | KPT_NP, 10, FT_TAG, KP_HERE));
-  assert_true(kp_verifier_counters(sys, &c));
+  assert_true(kp_verifier_counters_get(sys, &c));
   assert_int_equal(c.fault_candidates, 10);
 }
 
@@ -161,7 +161,7 @@ static void test_lookaside_misses_fail_too(void **state) {
   // ... a miss goes to the pool and fails there.
   assert_null(kp_lookaside_alloc(sys, &list, KP_HERE));
   kp_verifier_counters_t c = {.size = sizeof c};
-  assert_true(kp_verifier_counters(sys, &c));
+  assert_true(kp_verifier_counters_get(sys, &c));
   assert_int_equal(c.faults_injected, 1);
   kp_lookaside_free(sys, &list, hit, KP_HERE);
   kp_lookaside_delete(sys, &list, KP_HERE);
@@ -179,7 +179,7 @@ static void test_injection_comes_before_special_pool(void **state) {
   void *p = kp_alloc2(sys, KPT_NP, 10, FT_TAG, KP_HERE);
   assert_true(kp_special_pool_query(sys, p, NULL));
   kp_verifier_counters_t c = {.size = sizeof c};
-  assert_true(kp_verifier_counters(sys, &c));
+  assert_true(kp_verifier_counters_get(sys, &c));
   assert_int_equal(c.allocations_succeeded_special, 1);
   assert_int_equal(c.special_eligible, 1);
   kp_free(sys, p, FT_TAG, KP_HERE);
@@ -292,7 +292,7 @@ static void test_tag_filter_with_wildcards(void **state) {
   kp_free(sys, p, KPT_TAG1, KP_HERE);
   kp_free(sys, q, 0, KP_HERE);
   kp_verifier_counters_t c = {.size = sizeof c};
-  assert_true(kp_verifier_counters(sys, &c));
+  assert_true(kp_verifier_counters_get(sys, &c));
   assert_int_equal(c.fault_candidates, 2); // the others were filtered out
 }
 
@@ -316,7 +316,7 @@ static void test_suspend_and_resume(void **state) {
   pattern(sys, 2, got);
   assert_string_equal(got, "11");
   kp_verifier_counters_t c = {.size = sizeof c};
-  assert_true(kp_verifier_counters(sys, &c));
+  assert_true(kp_verifier_counters_get(sys, &c));
   assert_int_equal(c.fault_candidates, 4); // suspended calls are not counted
   kp_fault_suspend(NULL);
   kp_fault_resume(NULL);
@@ -383,7 +383,7 @@ static void test_systematic_fails_each_site_once(void **state) {
     assert_int_equal(fails_by_caller(sys), round == 0);
   }
   kp_verifier_counters_t c = {.size = sizeof c};
-  assert_true(kp_verifier_counters(sys, &c));
+  assert_true(kp_verifier_counters_get(sys, &c));
   assert_int_equal(c.faults_systematic, 4);
   assert_int_equal(c.faults_injected, 4);
   kpt_output_reset();
@@ -468,7 +468,7 @@ static void test_systematic_sites_file_across_runs(void **state) {
   assert_false(fails_at(sys, "other dir/drv 2.c", 7, FT_TAG));
   assert_false(fails_by_caller(sys));
   kp_verifier_counters_t c = {.size = sizeof c};
-  assert_true(kp_verifier_counters(sys, &c));
+  assert_true(kp_verifier_counters_get(sys, &c));
   assert_int_equal(c.faults_injected, 0);
   kp_system_destroy(sys);
   // A malformed file is read as far as it makes sense.
@@ -497,7 +497,7 @@ static void test_fuzz_plan_decides_each_allocation(void **state) {
   pattern(sys, 4, got);
   assert_string_equal(got, "0000");
   kp_verifier_counters_t c = {.size = sizeof c};
-  assert_true(kp_verifier_counters(sys, &c));
+  assert_true(kp_verifier_counters_get(sys, &c));
   assert_int_equal(c.faults_fuzz, 3);
   // A new plan replaces the old one; an empty plan fails nothing.
   assert_int_equal(kp_fuzz_faults_begin(sys, plan, 1), KP_STATUS_SUCCESS);
@@ -609,7 +609,7 @@ static void test_threads_share_the_decisions(void **state) {
   int failed = 0;
   for (int i = 0; i < 4; i++) failed += t[i].failed;
   kp_verifier_counters_t c = {.size = sizeof c};
-  assert_true(kp_verifier_counters(sys, &c));
+  assert_true(kp_verifier_counters_get(sys, &c));
   assert_int_equal(c.fault_candidates, 12000);
   assert_int_equal(c.faults_nth, 4000);
   assert_int_equal(c.faults_injected, (uint64_t)failed);

@@ -133,7 +133,7 @@ static void test_spin_lock_trims_and_release_restores(void **state) {
   assert_false(kp_force_irql_trimmed(sys));
   poke(&p[0], 1);
   kp_verifier_counters_t c = {.size = sizeof c};
-  assert_true(kp_verifier_counters(sys, &c));
+  assert_true(kp_verifier_counters_get(sys, &c));
   assert_int_equal(c.force_irql_trims, 1);
   kpt_output_reset();
   kp_verifier_report(sys, NULL, NULL);
@@ -273,7 +273,7 @@ static void test_other_threads_at_passive_page_in(void **state) {
   assert_int_equal(w[0].bad + w[1].bad, 0);
   assert_int_equal(kp_bugcheck_count(sys), 0);
   kp_verifier_counters_t c = {.size = sizeof c};
-  assert_true(kp_verifier_counters(sys, &c));
+  assert_true(kp_verifier_counters_get(sys, &c));
   assert_true(c.force_irql_page_ins > 0);
   assert_true(kp_force_irql_trimmed(sys));
   kp_irql_lower(old);

@@ -312,7 +312,7 @@ static void test_freed_fifo_is_bounded_and_pages_are_reused(void **state) {
   kp_free(sys, b[1], SP_TAG, KP_HERE);
   kp_free(sys, b[2], SP_TAG, KP_HERE); // the FIFO holds 2: b[0] leaves it
   kp_verifier_counters_t c = {.size = sizeof c};
-  assert_true(kp_verifier_counters(sys, &c));
+  assert_true(kp_verifier_counters_get(sys, &c));
   assert_int_equal(c.special_live, 1);
   assert_int_equal(c.special_freed_kept, 3); // 2 in the FIFO, 1 recycled
   // The next block takes b[0]'s page (out of the FIFO first) ...
@@ -358,7 +358,7 @@ static void test_budget_exhausted_falls_back_and_counts(void **state) {
   assert_true(kp_block_query(sys, p[2], &bi));
   assert_int_equal(bi.flags & KP_POOL_FLAG_SPECIAL_POOL, 0);
   kp_verifier_counters_t c = {.size = sizeof c};
-  assert_true(kp_verifier_counters(sys, &c));
+  assert_true(kp_verifier_counters_get(sys, &c));
   assert_int_equal(c.allocations_succeeded_special, 2);
   assert_int_equal(c.allocations_succeeded, 3);
   assert_int_equal(c.allocations_attempted, 3);
@@ -372,8 +372,8 @@ static void test_budget_exhausted_falls_back_and_counts(void **state) {
   assert_non_null(strstr(kpt_output, "fewer than 95%"));
   for (int i = 0; i < 3; i++) kp_free(sys, p[i], SP_TAG, KP_HERE);
   kp_verifier_counters_t bad = {.size = 3};
-  assert_false(kp_verifier_counters(sys, &bad));
-  assert_false(kp_verifier_counters(NULL, &c));
+  assert_false(kp_verifier_counters_get(sys, &bad));
+  assert_false(kp_verifier_counters_get(NULL, &c));
   kp_system_destroy(sys);
 }
 
@@ -628,7 +628,7 @@ static void test_threads_allocate_and_free_concurrently(void **state) {
   for (int i = 0; i < 4; i++) assert_int_equal(w[i].failures, 0);
   assert_int_equal(kp_bugcheck_count(sys), 0);
   kp_verifier_counters_t c = {.size = sizeof c};
-  assert_true(kp_verifier_counters(sys, &c));
+  assert_true(kp_verifier_counters_get(sys, &c));
   assert_int_equal(c.special_live, 0);
   assert_int_equal(c.special_eligible, 8000);
   assert_true(c.allocations_succeeded_special > 0);

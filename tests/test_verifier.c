@@ -131,7 +131,7 @@ static void test_counters_and_report_without_verifier_options(void **state) {
   void *p = kp_alloc2(sys, KPT_NP, 10, VF_TAG, KP_HERE);
   assert_null(kp_alloc2(sys, KPT_NP, 10, 0, KP_HERE)); // tag 0: fails
   kp_verifier_counters_t c = {.size = sizeof c};
-  assert_true(kp_verifier_counters(sys, &c));
+  assert_true(kp_verifier_counters_get(sys, &c));
   assert_int_equal(c.allocations_succeeded, 1);
   assert_int_equal(c.allocations_failed, 1);
   assert_int_equal(c.allocations_attempted, 2);

@@ -98,7 +98,7 @@ static kp_verifier_counters_t counters(kp_system_t *sys) {
   kp_verifier_counters_t c;
   memset(&c, 0, sizeof c);
   c.size = sizeof c;
-  assert_true(kp_verifier_counters(sys, &c));
+  assert_true(kp_verifier_counters_get(sys, &c));
   return c;
 }
 

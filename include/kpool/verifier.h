@@ -37,7 +37,7 @@
  *   DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL (0xD5) with the same
  *   parameters and both the allocation and the free site.
  * - When all special_pool_pages pages hold live blocks, requests fall back
- *   to normal pool and succeed; kp_verifier_counters() then shows
+ *   to normal pool and succeed; kp_verifier_counters_get() then shows
  *   allocations_succeeded above allocations_succeeded_special, as Driver
  *   Verifier's "Pool Allocations Succeeded" and "... SpecialPool" do.
  * - The allocation IRQL rules are checked before special pool is chosen
@@ -265,7 +265,7 @@ typedef struct kp_verifier_counters {
  * Returns false, leaving @p out untouched, for a NULL argument or a size
  * mismatch.
  */
-KP_API bool kp_verifier_counters(kp_system_t *sys, kp_verifier_counters_t *out);
+KP_API bool kp_verifier_counters_get(kp_system_t *sys, kp_verifier_counters_t *out);
 
 /**
  * Writes the counters as `!verifier` lists them, the special pool's state
