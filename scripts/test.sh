@@ -214,6 +214,8 @@ run_valgrind() {
     bin=$(find "$gcc_dir/tests" -maxdepth 1 -type f -name 'test_*' -perm -u+x | sort | head -n 1)
   fi
   [ -n "$bin" ] || { echo "no test binary found in $gcc_dir/tests"; return 1; }
+  # [issue 5, verifier helper] test_sanitizer's Memcheck checks (mempool requests) run only under Valgrind:
+  [ ! -x "$gcc_dir/tests/test_sanitizer" ] || valgrind --tool=memcheck --error-exitcode=99 --quiet "$gcc_dir/tests/test_sanitizer" || return 1
   echo "valgrind: $bin"
   valgrind --tool=memcheck --error-exitcode=99 --leak-check=full \
     --errors-for-leak-kinds=definite --track-origins=yes --quiet "$bin"
