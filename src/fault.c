@@ -501,15 +501,7 @@ void kp_fault_visit_sites(kp_system_t *sys, kp_fault_site_fn fn, void *arg) {
   free(copy);
 }
 
-typedef struct report_ctx {
-  kp_output_fn out;
-  void *arg;
-  uint32_t failed;
-  uint32_t systematic_new;
-  uint32_t excluded;
-} report_ctx_t;
-
-static void report_site_line(report_ctx_t *rc, const fault_site_t *s) {
+static void report_site_line(kp_output_fn out, void *arg, const fault_site_t *s) {
   char line[FAULT_LINE_MAX + 128];
   char tag[5];
   char where[FAULT_LINE_MAX];
@@ -523,14 +515,13 @@ static void report_site_line(report_ctx_t *rc, const fault_site_t *s) {
            where, kp_tag_text(s->tag, tag), s->faults, s->faults == 1 ? "" : "s",
            s->loaded ? "  [failed in an earlier run]" : "",
            s->excluded ? "  [excluded]" : "");
-  rc->out(line, rc->arg);
+  out(line, arg);
 }
 
 void kpi_fault_write_report(kp_system_t *sys, kpi_fault_t *f, kp_output_fn out,
                             void *arg) {
   (void)sys;
   char line[512];
-  report_ctx_t rc = {out, arg, 0, 0, 0};
   kpi_mutex_lock(&f->lock);
   unsigned active = atomic_load(&f->active);
   snprintf(line, sizeof line,
@@ -557,8 +548,7 @@ void kpi_fault_write_report(kp_system_t *sys, kpi_fault_t *f, kp_output_fn out,
       out("  sites failed in this run:\n", arg);
       header = true;
     }
-    report_site_line(&rc, s);
-    rc.failed++;
+    report_site_line(out, arg, s);
   }
   uint32_t excluded = 0;
   for (uint32_t i = 0; i < f->site_count; i++) excluded += f->sites[i].excluded;

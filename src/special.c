@@ -714,7 +714,7 @@ bool kpi_special_fault(kp_system_t *sys, kpi_special_t *sp, void *addr, int writ
       kpi_bugcheck_raise(
           sys, KP_BUGCHECK_DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL,
           (uint64_t)(uintptr_t)addr, rw, 0, 0, &ctx,
-          "The driver %s %p, %zd bytes from the start of a special-pool block "
+          "The driver %s %p, %td bytes from the start of a special-pool block "
           "it had freed; freed special pool stays inaccessible.",
           kpi_access_text(write), addr,
           (ptrdiff_t)(a - (uint8_t *)info.address));

@@ -229,7 +229,8 @@ KP_API void kp_fault_visit_sites(kp_system_t *sys, kp_fault_site_fn fn,
 /**
  * Writes which sites were failed, and how often, with the totals per mode
  * ("Faults Injected" as `!verifier` shows it). @p out NULL means the
- * system's output function.
+ * system's output function; it runs under the fault injection lock and
+ * must not allocate from @p sys.
  */
 KP_API void kp_fault_report(kp_system_t *sys, kp_output_fn out, void *arg);
 
