@@ -246,6 +246,9 @@ static la_state_t *state_new(kp_system_t *sys) {
   atomic_init(&st->options, KP_LOOKASIDE_OPT_DEFAULT);
   atomic_init(&st->tracked, 0);
   for (uint32_t i = 0; i < LA_STRIPES; i++) atomic_init(&st->stripes[i].held, false);
+  // The balance set manager has run once a second since the system started,
+  // lists or not: keep its round-robin phase.
+  st->scans = (uint32_t)(kp_clock_now(sys) / 1000);
   return st;
 }
 

@@ -134,6 +134,25 @@ static void test_manual_scan_counts_in_round_robin(void **state) {
   kp_system_destroy(sys);
 }
 
+/* The round-robin counts from the system's start, lists or not (found by
+ * fuzz_lookaside: the phase used to start with the first list). */
+static void test_round_robin_phase_counts_from_boot(void **state) {
+  (void)state;
+  kp_system_t *sys = make_default();
+  kp_clock_advance(sys, 1000); /* second 1: the non-paged group, no list yet */
+  _Alignas(16) kp_lookaside_t np;
+  new_list(sys, &np, 0);
+  misses(sys, &np, 100);
+  kp_clock_advance(sys, 1000); /* second 2: paged */
+  assert_int_equal(np.depth, 4);
+  kp_clock_advance(sys, 1000); /* second 3: system lists */
+  assert_int_equal(np.depth, 4);
+  kp_clock_advance(sys, 1000); /* second 4: non-paged */
+  assert_int_equal(np.depth, 34);
+  kp_lookaside_delete(sys, &np, KP_HERE);
+  kp_system_destroy(sys);
+}
+
 /* ---------------------------------------------------------------------------
  * Trajectories with the default constants (4 / 25 / 10 / 1 / 5 / 30 / 256,
  * period 3). One 3-second advance = one scan of the list.
@@ -362,6 +381,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_round_robin_every_three_seconds),
       cmocka_unit_test(test_manual_scan_counts_in_round_robin),
+      cmocka_unit_test(test_round_robin_phase_counts_from_boot),
       cmocka_unit_test(test_growth_all_misses),
       cmocka_unit_test(test_growth_five_percent_misses),
       cmocka_unit_test(test_idle_shrink),
