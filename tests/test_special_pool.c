@@ -28,6 +28,7 @@
 
 #include "kp_test_util.h"
 #include "kpool/cmocka.h"
+#include "kpool/pool3.h"
 
 #define SP_TAG KP_TAG('S', 'p', 'c', '1')
 
@@ -555,6 +556,38 @@ static void test_stats_query_and_leak_report_see_special_blocks(void **state) {
   assert_int_equal(ts.bytes, 0);
 }
 
+static void test_quota_is_charged_and_returned(void **state) {
+  kp_system_t *sys = *state;
+  kp_quota_t q;
+  assert_int_equal(kp_quota_query(sys, &q), KP_STATUS_SUCCESS);
+  size_t before = q.used;
+  void *p = kp_alloc2(sys, KPT_NP | KP_POOL_FLAG_USE_QUOTA, 100, SP_TAG, KP_HERE);
+  assert_true(is_special(sys, p));
+  bool charged = false;
+  assert_int_equal(kp_block_size(sys, p, &charged), 112);
+  assert_true(charged);
+  assert_int_equal(kp_quota_query(sys, &q), KP_STATUS_SUCCESS);
+  assert_int_equal(q.used, before + 16 + 112);
+  kp_free(sys, p, SP_TAG, KP_HERE);
+  assert_int_equal(kp_quota_query(sys, &q), KP_STATUS_SUCCESS);
+  assert_int_equal(q.used, before);
+  // Over the quota: the allocation fails as it would in normal pool.
+  kp_config_t cfg;
+  kpt_config(&cfg);
+  cfg.verifier_flags |= KP_VERIFY_SPECIAL_POOL;
+  cfg.quota_limit = 100;
+  kp_system_t *small = kpt_system(&cfg);
+  assert_null(kp_alloc2(small, KPT_NP | KP_POOL_FLAG_USE_QUOTA, 100, SP_TAG, KP_HERE));
+  KP_ASSERT_RAISES(KP_STATUS_QUOTA_EXCEEDED,
+                   (void)kp_alloc2(small, KPT_NP | KP_POOL_FLAG_USE_QUOTA | KP_POOL_FLAG_RAISE_ON_FAILURE,
+                                   100, SP_TAG, KP_HERE));
+  kp_verifier_counters_t c = {.size = sizeof c};
+  assert_true(kp_verifier_counters_get(small, &c));
+  assert_int_equal(c.allocations_succeeded_special, 0);
+  assert_int_equal(c.allocations_failed, 2);
+  kp_system_destroy(small);
+}
+
 static void test_handler_that_returns_lets_the_access_complete(void **state) {
   kp_system_t *sys = *state;
   uint8_t *p = kp_alloc2(sys, KPT_NP, 16, SP_TAG, KP_HERE);
@@ -698,6 +731,7 @@ int main(void) {
       cmocka_unit_test(test_free_misuse_retail_codes),
       cmocka_unit_test_setup_teardown(test_free_at_wrong_irql, setup_special, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_stats_query_and_leak_report_see_special_blocks, setup_special, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_quota_is_charged_and_returned, setup_special, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_handler_that_returns_lets_the_access_complete, setup_special, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_fault_handler_is_rearmed_by_allocations, setup_special, kpt_teardown),
       cmocka_unit_test(test_threads_allocate_and_free_concurrently),
