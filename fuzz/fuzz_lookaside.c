@@ -148,7 +148,8 @@ static void model_scan_list(const fz_t *f, mlist_t *m) {
   int32_t target = m->depth;
   if (f->minimum == 0) {
     target = 0;
-  } else if (allocates < f->cfg.lookaside_scan_period * f->cfg.lookaside_alloc_threshold) {
+  } else if (allocates == 0 ||
+             allocates < f->cfg.lookaside_scan_period * f->cfg.lookaside_alloc_threshold) {
     target -= f->cfg.lookaside_idle_decrement;
     if (target < f->minimum) target = f->minimum;
   } else {

@@ -931,10 +931,13 @@ void kp_lookaside_init(kp_system_t *sys, kp_lookaside_t *list,
                        size_t size, kp_tag_t tag, uint16_t depth,
                        kp_site_t site) {
   sys = sys_or_current(sys);
+  if (kind != KP_LOOKASIDE_NPAGED && kind != KP_LOOKASIDE_PAGED) {
+    kpi_raise(sys, KP_STATUS_INVALID_PARAMETER);
+    return;
+  }
   kp_lookaside_params_t p;
   memset(&p, 0, sizeof p);
-  // The Ex kind is not a classic list: validate() rejects it below.
-  p.kind = kind == KP_LOOKASIDE_EX ? (kp_lookaside_kind_t)-1 : kind;
+  p.kind = kind;
   p.allocate = allocate;
   p.free_routine = free_routine;
   p.flags = flags;
@@ -1217,7 +1220,10 @@ static void scan_list(const kp_config_t *cfg, uint16_t minimum,
   if (minimum == 0) {
     // The verifier's minimum depth of 0 switches caching off.
     target = 0;
-  } else if (allocates < cfg->lookaside_scan_period * cfg->lookaside_alloc_threshold) {
+  } else if (allocates == 0 ||
+             allocates < cfg->lookaside_scan_period * cfg->lookaside_alloc_threshold) {
+    // allocates == 0 only matters with a threshold of 0 (the ratio below
+    // would divide by zero); Windows' threshold of 25 never gets there.
     target -= cfg->lookaside_idle_decrement;
     if (target < minimum) target = minimum;
   } else {

@@ -514,6 +514,17 @@ static void test_classic_bad_flags_raise(void **state) {
   assert_false(kp_lookaside_query(NULL, (kp_lookaside_t *)(void *)&pg, &info));
 }
 
+static void test_classic_init_of_ex_kind_raises(void **state) {
+  kp_system_t *sys = *state;
+  _Alignas(16) kp_lookaside_t l;
+  memset(&l, 0, sizeof l);
+  KP_ASSERT_RAISES(KP_STATUS_INVALID_PARAMETER,
+                   kp_lookaside_init(sys, &l, KP_LOOKASIDE_EX, NULL, NULL, 0, 32,
+                                     TAG1, 0, KP_HERE));
+  kp_lookaside_info_t info;
+  assert_false(kp_lookaside_query(sys, &l, &info));
+}
+
 static void test_null_and_misaligned_raise(void **state) {
   kp_system_t *sys = *state;
   _Alignas(16) unsigned char raw[0x80];
@@ -1105,6 +1116,8 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(test_ex_init_statuses, setup, teardown),
       cmocka_unit_test_setup_teardown(test_classic_bad_flags_raise, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_classic_init_of_ex_kind_raises, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_null_and_misaligned_raise, setup, teardown),
       cmocka_unit_test_setup_teardown(test_reinit_active_is_0xCA, setup, teardown),
       cmocka_unit_test_setup_teardown(test_delete_or_use_uninitialised_is_0xCB, setup,

@@ -42,7 +42,8 @@
  *     Allocates = TotalAllocates - LastTotalAllocates; LastTotalAllocates = TotalAllocates
  *     Misses    = AllocateMisses - LastAllocateMisses; LastAllocateMisses = AllocateMisses
  *     if minimum depth is 0 (verifier):          Depth = 0
- *     else if Allocates < P * threshold (25):    Depth = max(Depth - 10, minimum)
+ *     else if Allocates < P * threshold (25)
+ *          or Allocates == 0:                    Depth = max(Depth - 10, minimum)
  *     else Ratio = Misses * 1000 / Allocates
  *          if Ratio < 5 (0.5 %):                 Depth = max(Depth - 1, minimum)
  *          else Delta = min(Ratio * (MaximumDepth - Depth) / 2000 + 5, 30)
@@ -302,7 +303,8 @@ KP_API kp_status_t kp_lookaside_initialize(kp_system_t *sys,
  * Simulates ExInitializeNPagedLookasideList (@p kind KP_LOOKASIDE_NPAGED)
  * and ExInitializePagedLookasideList (KP_LOOKASIDE_PAGED); VOID on Windows,
  * so a bad flag or size raises the status kp_lookaside_initialize() would
- * return. NULL routines select the defaults.
+ * return, and a @p kind other than those two raises
+ * STATUS_INVALID_PARAMETER. NULL routines select the defaults.
  */
 KP_API void kp_lookaside_init(kp_system_t *sys, kp_lookaside_t *list,
                               kp_lookaside_kind_t kind,
@@ -329,9 +331,9 @@ KP_API kp_status_t kp_lookaside_init_ex(kp_system_t *sys, kp_lookaside_t *list,
  * Simulates ExAllocateFrom{N,}PagedLookasideList and
  * ExAllocateFromLookasideListEx: see the file comment for the counters.
  * A cached entry comes back with the caller's old contents after the link
- * word only if poisoning is off; with poisoning the bytes after the link
- * word hold KP_LOOKASIDE_FILL (never rely on either: Windows gives no
- * guarantee). @p site is the caller, recorded for the default allocator.
+ * word only if poisoning is off; with poisoning the bytes from offset 8 up
+ * to the last whole 8-byte granule of Size hold KP_LOOKASIDE_FILL (never
+ * rely on either: Windows gives no guarantee). @p site is the caller, recorded for the default allocator.
  * @return the entry, or NULL (the routine failed, or a bug check handler
  *         returned).
  * @bugcheck 0xC4/0xCB (not an active list), the IRQL rule, 0xC6 (the
