@@ -15,7 +15,9 @@
  *    registered but no mode on (kp_fault_set_nth(sys, 0, 0)), with random
  *    simulation on at probability 0 (every request takes the decision
  *    path and its lock), and with systematic simulation after every site
- *    has failed once (the site lookup on every call).
+ *    has failed once (the site lookup on every call); and, for scale, the
+ *    default system with kp_config_t::sanitizer_poisoning off (what the
+ *    ASan/Valgrind descriptions cost in this build).
  *
  * Every thread-free loop keeps a ring of BENCH_LIVE blocks: each operation
  * frees the oldest and allocates a new one. Each figure is the best of
@@ -28,6 +30,7 @@
 #if defined(__linux__) && !defined(_DEFAULT_SOURCE)
 #define _DEFAULT_SOURCE 1 /* MAP_ANONYMOUS next to _POSIX_C_SOURCE */
 #endif
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -52,11 +55,12 @@ static void quiet(const char *text, void *arg) {
   (void)arg;
 }
 
-static kp_system_t *make_system(uint32_t extra_flags) {
+static kp_system_t *make_system_ex(uint32_t extra_flags, bool poisoning) {
   kp_config_t cfg;
   kp_config_init(&cfg);
   cfg.out = quiet;
   cfg.verifier_flags |= extra_flags;
+  cfg.sanitizer_poisoning = poisoning;
   cfg.lrs_probability = 0;
   kp_system_t *sys = kp_system_create(&cfg);
   if (sys == NULL) {
@@ -64,6 +68,10 @@ static kp_system_t *make_system(uint32_t extra_flags) {
     exit(1);
   }
   return sys;
+}
+
+static kp_system_t *make_system(uint32_t extra_flags) {
+  return make_system_ex(extra_flags, true);
 }
 
 /* ns per alloc+free pair with kpool, ring of BENCH_LIVE blocks. */
@@ -173,6 +181,14 @@ static void bench_fault_off(void) {
   bench_report_ratio("ratio fault-module-off/no-module", off, base);
   bench_report_ratio("ratio random-p0/no-module", zero, base);
   bench_report_ratio("ratio systematic-steady/no-module", sys, base);
+  // What describing memory to ASan/Valgrind costs in this build (client
+  // requests are a few instructions when not under Valgrind; nothing at
+  // all without either tool's headers).
+  kp_system_t *unpoisoned = make_system_ex(0, false);
+  double raw = run_kpool(unpoisoned, 64, BENCH_FAULT_OPS);
+  printf("kp_alloc2+kp_free 64 B, sanitizer_poisoning off: %.1f ns/op\n", raw);
+  bench_report_ratio("ratio poisoning-on/poisoning-off", base, raw);
+  kp_system_destroy(unpoisoned);
   kp_system_destroy(plain);
   kp_system_destroy(idle);
   kp_system_destroy(random0);

@@ -34,6 +34,7 @@
 #ifndef KPOOL_SRC_KP_SANITIZER_H
 #define KPOOL_SRC_KP_SANITIZER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -63,9 +64,32 @@
 #define KPI_SAN_BUILD 0
 #endif
 
-/* True when @sys wants its memory described to the tools. */
+/* True when the process runs under Valgrind. Asked once per translation
+ * unit and remembered: the question is itself a client request, and a
+ * build with the Valgrind headers but no Valgrind should not pay for the
+ * descriptions (about 10 cycles each, a dozen per allocation and free). */
+static inline bool kpi_san_valgrind(void) {
+#if defined(KP_HAVE_VALGRIND)
+  static atomic_int cached = -1;
+  int v = atomic_load_explicit(&cached, memory_order_relaxed);
+  if (v < 0) {
+    v = RUNNING_ON_VALGRIND ? 1 : 0;
+    atomic_store_explicit(&cached, v, memory_order_relaxed);
+  }
+  return v != 0;
+#else
+  return false;
+#endif
+}
+
+/* True when @sys wants its memory described to a tool that is there. */
 static inline bool kpi_san_on(const kp_system_t *sys) {
-  return KPI_SAN_BUILD && sys != NULL && sys->cfg.sanitizer_poisoning;
+  if (!KPI_SAN_BUILD || sys == NULL || !sys->cfg.sanitizer_poisoning) return false;
+#if defined(KPI_HAVE_ASAN)
+  return true;
+#else
+  return kpi_san_valgrind();
+#endif
 }
 
 /* [p, p+n) belongs to kpool, not to the driver: any access is reported. */
