@@ -209,8 +209,18 @@ KP_API const kp_config_t *kp_system_config(const kp_system_t *sys);
  * bug check 0xC4 DRIVER_VERIFIER_DETECTED_VIOLATION is raised with
  * P1 = 0x62, P2 = address of the driver name, P3 = 0, P4 = number of
  * allocations not freed. Undeleted lookaside lists raise 0xC7 (see
- * kpool/lookaside.h). Returns STATUS_SUCCESS when nothing leaked.
+ * kpool/lookaside.h), secure pools not destroyed 0xC4 (kpool/secure.h).
  * Needs KP_VERIFY_POOL_TRACKING for the leak check.
+ *
+ * One pass: every check runs and prints its findings first (while a
+ * collecting handler holds their bug checks back); then, when there is
+ * more than one finding, a list of them; then the findings are raised in
+ * that order (leaks first, then each module's). With the default handler
+ * the first one stops the machine after everything was printed; a handler
+ * that longjmps sees the first; a handler that returns sees each. Bug
+ * checks other threads raise on @p sys during the checks are collected
+ * with them. Returns STATUS_SUCCESS when nothing was found, else (after a
+ * handler returned) STATUS_UNSUCCESSFUL.
  */
 KP_API kp_status_t kp_driver_unload(kp_system_t *sys);
 
