@@ -114,6 +114,7 @@ static void *bench_run(void *arg) {
  * threads. Returns a negative value when an allocation failed. */
 static double bench_measure(bench_alloc_t alloc, kp_system_t *sys, size_t size,
                             unsigned threads) {
+  if (threads > 2) threads = 2; // the job arrays below hold two
   double best = -1.0;
   for (unsigned round = 0; round < BENCH_ROUNDS; round++) {
     bench_job_t jobs[2];

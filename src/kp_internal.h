@@ -221,7 +221,7 @@ struct kp_system {
   uint32_t next_ticker_id;
 
   kpi_module_slot_t modules[KPI_MAX_MODULES];
-  uint32_t module_count;
+  atomic_uint module_count;        /* slots below it are immutable */
 
   bool unload_checked;             /* kp_driver_unload ran its checks */
   bool destroy_checked;            /* destroy already reported leaks */

@@ -599,6 +599,12 @@ void *kpi_secure_alloc(kp_system_t *sys, const kpi_request_t *rq,
     *why = KPI_STATUS_BUGCHECKED;
     return NULL;
   }
+  // Low resources simulation covers secure allocations too: they bypass
+  // kpi_alloc, so ask the fault injector here.
+  if (kpi_fault_inject(sys, rq)) {
+    *why = KP_STATUS_INSUFFICIENT_RESOURCES;
+    return NULL;
+  }
   sec_state_t *st = state_get(sys, false);
   if (st == NULL) {
     *why = KP_STATUS_INVALID_HANDLE;

@@ -127,6 +127,7 @@ kp_system_t *kp_system_create(const kp_config_t *cfg) {
   atomic_init(&sys->quota_used, 0);
   atomic_init(&sys->before_free_hooks, 0);
   atomic_init(&sys->alloc_hooks, 0);
+  atomic_init(&sys->module_count, 0);
   atomic_init(&sys->foreign_hooks, 0);
   sys->next_ticker_id = 1;
 
@@ -199,30 +200,28 @@ kp_system_t *kp_system_set_current(kp_system_t *sys) {
 /* ---------------------------------------------------------------------------
  * Modules.
  * ------------------------------------------------------------------------- */
+/* The table only grows, and a slot never changes once the count covers it
+ * (published with release, read with acquire), so readers need no lock:
+ * the allocation hooks run on every allocation. */
 void *kpi_system_module(kp_system_t *sys, const kpi_module_ops_t *ops) {
-  void *state = NULL;
-  kpi_mutex_lock(&sys->lock);
-  for (uint32_t i = 0; i < sys->module_count; i++) {
-    if (sys->modules[i].ops == ops) {
-      state = sys->modules[i].state;
-      break;
-    }
-  }
-  kpi_mutex_unlock(&sys->lock);
-  return state;
+  uint32_t n = atomic_load_explicit(&sys->module_count, memory_order_acquire);
+  for (uint32_t i = 0; i < n; i++)
+    if (sys->modules[i].ops == ops) return sys->modules[i].state;
+  return NULL;
 }
 
 bool kpi_system_add_module(kp_system_t *sys, const kpi_module_ops_t *ops,
                            void *state) {
   bool ok = true;
   kpi_mutex_lock(&sys->lock);
-  for (uint32_t i = 0; i < sys->module_count; i++)
+  uint32_t n = atomic_load_explicit(&sys->module_count, memory_order_relaxed);
+  for (uint32_t i = 0; i < n; i++)
     if (sys->modules[i].ops == ops) ok = false;
-  if (ok && sys->module_count == KPI_MAX_MODULES) ok = false;
+  if (ok && n == KPI_MAX_MODULES) ok = false;
   if (ok) {
-    sys->modules[sys->module_count].ops = ops;
-    sys->modules[sys->module_count].state = state;
-    sys->module_count++;
+    sys->modules[n].ops = ops;
+    sys->modules[n].state = state;
+    atomic_store_explicit(&sys->module_count, n + 1, memory_order_release);
     if (ops->before_free != NULL) atomic_fetch_add(&sys->before_free_hooks, 1);
     if (ops->alloc_hook != NULL) atomic_fetch_add(&sys->alloc_hooks, 1);
     if (ops->free_hook != NULL || ops->query_hook != NULL ||
@@ -233,13 +232,11 @@ bool kpi_system_add_module(kp_system_t *sys, const kpi_module_ops_t *ops,
   return ok;
 }
 
-/* Snapshot of the module table, so hooks run without the system lock. */
+/* The published part of the module table (see kpi_system_module). */
 static uint32_t modules_snapshot(kp_system_t *sys,
                                  kpi_module_slot_t out[KPI_MAX_MODULES]) {
-  kpi_mutex_lock(&sys->lock);
-  uint32_t n = sys->module_count;
+  uint32_t n = atomic_load_explicit(&sys->module_count, memory_order_acquire);
   memcpy(out, sys->modules, n * sizeof *out);
-  kpi_mutex_unlock(&sys->lock);
   return n;
 }
 

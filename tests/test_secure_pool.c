@@ -919,6 +919,32 @@ static void test_unload_with_live_secure_blocks(void **state) {
   assert_non_null(strstr(kpt_output, "Cfg1"));
 }
 
+/* Low resources simulation reaches secure allocations too (they do not go
+ * through the regular pools' allocation path). */
+static int setup_fail_second(void **state) {
+  kp_config_t cfg;
+  kpt_config(&cfg);
+  cfg.fail_nth = 2;
+  *state = kpt_system(&cfg);
+  return *state ? 0 : -1;
+}
+
+static void test_fault_injection_reaches_secure_allocations(void **state) {
+  kp_system_t *sys = *state;
+  kp_secure_pool_t h = NULL;
+  assert_int_equal(kp_secure_pool_create(sys, 1, SEC_TAG, NULL, &h, KP_HERE),
+                   KP_STATUS_SUCCESS);
+  uint8_t buf[32] = {1, 2, 3};
+  void *a = sec_alloc(sys, h, 32, buf, BOTH); // allocation 1: served
+  assert_non_null(a);
+  assert_null(sec_alloc(sys, h, 32, buf, BOTH)); // allocation 2: injected
+  void *c = sec_alloc(sys, h, 32, buf, BOTH);  // allocation 3: served
+  assert_non_null(c);
+  sec_free(sys, a, CFG_TAG, h, COOKIE);
+  sec_free(sys, c, CFG_TAG, h, COOKIE);
+  kp_secure_pool_destroy(sys, h, KP_HERE);
+}
+
 static int setup_no_tracking(void **state) {
   kp_config_t cfg;
   kpt_config(&cfg);
@@ -1041,6 +1067,7 @@ static void test_threads(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_create_and_query, kpt_setup, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_fault_injection_reaches_secure_allocations, setup_fail_second, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_create_bad_flags, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_create_bad_params_tag_handle, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_create_passive_level_only, kpt_setup, kpt_teardown),

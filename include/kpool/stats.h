@@ -72,7 +72,11 @@ typedef struct kp_stats {
   uint64_t clock_ms;         /**< virtual time */
 } kp_stats_t;
 
+#ifdef __cplusplus
+#define KP_STATS_INIT {sizeof(kp_stats_t), KP_STATS_VERSION, {}, 0, 0, 0}
+#else
 #define KP_STATS_INIT {sizeof(kp_stats_t), KP_STATS_VERSION, {{0}}, 0, 0, 0}
+#endif
 
 /** Fills @p st. Returns false when st->size or st->version do not match
  *  this library (ABI mismatch); @p st is untouched then. */
