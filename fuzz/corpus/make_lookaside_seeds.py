@@ -11,6 +11,11 @@ spell out operations with the same encoding as the target, so each reaches
 a known scenario (growth, idle shrinking, the round-robin over non-paged
 and paged lists, verifier mode, every predicted bug check); a few
 pseudo-random seeds cover the rest.
+
+The found_* files next to these seeds are inputs libFuzzer found that reach
+edges the generated seeds miss, kept with
+`fuzz_lookaside -use_counters=0 -merge=1 <seed dir> <fuzzed dir>`; this
+script does not write or delete them.
 """
 import os
 import random
