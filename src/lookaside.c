@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "kp_internal.h"
+#include "kp_slist.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define LA_ASAN 1
@@ -486,7 +487,7 @@ static void seen_copy(la_seen_t *out, const la_node_t *n) {
 /* An entry leaves its list (allocate hit, flush, delete): forget that it is
  * cached; @p drop forgets the entry altogether (it goes to the free
  * routine). Copies what the node said into @p seen. */
-static void track_leave(la_state_t *st, void *entry, bool drop,
+static inline void track_leave(la_state_t *st, void *entry, bool drop,
                         la_seen_t *seen) {
   uintptr_t a = (uintptr_t)entry;
   la_stripe_t *s = stripe_of(st, a);
@@ -520,39 +521,54 @@ static enum la_free_verdict track_free(kp_system_t *sys, la_state_t *st,
   spin_lock(&s->held);
   la_node_t *n = node_find(s, a);
   bool known = n != NULL;
-  spin_unlock(&s->held);
-  if (!known) {
-    // Never seen: an entry the driver allocated itself. A pool block tells
-    // its size; other memory is taken at the list's word.
-    kp_block_info_t info;
-    if (kp_block_query(sys, entry, &info))
-      origin_size = (uint32_t)((uintptr_t)info.address + info.size - a);
-  }
-  enum la_free_verdict v = LA_FREE_OK;
-  spin_lock(&s->held);
-  n = known ? node_find(s, a) : node_get(st, s, a);
-  if (n != NULL && !known && n->origin_size == 0) {
-    n->origin_size = origin_size;
-    n->origin = origin;
-  }
-  seen_copy(seen, n);
-  if (!known) seen->origin_size = origin_size;
-  if (seen->cached)
-    v = LA_FREE_TWICE;
-  else if (seen->origin_size != r->size)
-    v = LA_FREE_WRONG_LIST;
-  if (v == LA_FREE_OK && n != NULL) {
-    if (push) {
+  if (known) {
+    // The common case, in one lock hold: an entry a list handed out.
+    seen_copy(seen, n);
+    enum la_free_verdict v = seen->cached ? LA_FREE_TWICE
+                             : seen->origin_size != r->size ? LA_FREE_WRONG_LIST
+                                                            : LA_FREE_OK;
+    if (v == LA_FREE_OK && push) {
       n->cached = true;
       n->cached_in = list;
       n->cached_tag = r->tag;
       n->cached_size = r->size;
       n->free_site = site;
       n->free_thread = kp_thread_id();
-    } else {
+    } else if (v == LA_FREE_OK) {
       node_remove(st, s, a);
     }
-  } else if (v != LA_FREE_OK && !known && n != NULL) {
+    spin_unlock(&s->held);
+    return v;
+  }
+  spin_unlock(&s->held);
+
+  // Never seen: an entry the driver allocated itself. A pool block tells its
+  // size; other memory is taken at the list's word. (Queried unlocked: the
+  // pool takes its own lock.)
+  kp_block_info_t info;
+  if (kp_block_query(sys, entry, &info))
+    origin_size = (uint32_t)((uintptr_t)info.address + info.size - a);
+  spin_lock(&s->held);
+  n = node_get(st, s, a);
+  bool created = n != NULL && n->origin_size == 0;
+  if (created) {
+    n->origin_size = origin_size;
+    n->origin = origin;
+  }
+  seen_copy(seen, n);
+  if (n == NULL) seen->origin_size = origin_size; // untracked: out of memory
+  enum la_free_verdict v = seen->cached ? LA_FREE_TWICE
+                           : seen->origin_size != r->size ? LA_FREE_WRONG_LIST
+                                                          : LA_FREE_OK;
+  if (v == LA_FREE_OK && n != NULL && push) {
+    n->cached = true;
+    n->cached_in = list;
+    n->cached_tag = r->tag;
+    n->cached_size = r->size;
+    n->free_site = site;
+    n->free_thread = kp_thread_id();
+  } else if (n != NULL && (v == LA_FREE_OK || created)) {
+    // Leaving the lists (free routine), or a refused entry we just met.
     node_remove(st, s, a);
   }
   spin_unlock(&s->held);
@@ -563,6 +579,11 @@ static enum la_free_verdict track_free(kp_system_t *sys, la_state_t *st,
  * Poison (KP_LOOKASIDE_OPT_POISON).
  * ------------------------------------------------------------------------- */
 
+/* Words of the entry of an entry: the fill is written and checked 8 bytes
+ * at a time (entries are 16-byte aligned, the fill starts at 8). */
+typedef uint64_t __attribute__((may_alias)) la_word_t;
+#define LA_FILL_WORD (0x0101010101010101ull * KP_LOOKASIDE_FILL)
+
 /* The fill covers whole 8-byte granules after the link word, so ASan never
  * has to describe a partly poisoned granule (unpoisoning one would mark its
  * tail unaddressable). */
@@ -571,7 +592,10 @@ static size_t fill_end(uint32_t size) { return size & ~(size_t)7; }
 static void poison_entry(void *entry, uint32_t size) {
   size_t end = fill_end(size);
   if (end <= LA_LINK_BYTES) return;
-  memset((uint8_t *)entry + LA_LINK_BYTES, KP_LOOKASIDE_FILL, end - LA_LINK_BYTES);
+  // Word stores: most entries are small, where a memset call costs more
+  // than the stores themselves.
+  for (size_t i = LA_LINK_BYTES; i < end; i += 8)
+    *(la_word_t *)(void *)((uint8_t *)entry + i) = LA_FILL_WORD;
 #if defined(LA_ASAN)
   ASAN_POISON_MEMORY_REGION((uint8_t *)entry + LA_LINK_BYTES, end - LA_LINK_BYTES);
 #endif
@@ -590,10 +614,6 @@ static void unpoison_entry(void *entry, uint32_t size) {
 }
 
 /* The first byte of the fill that changed, or NULL. */
-/* Words of the entry read past the driver's type: the fill is checked 8
- * bytes at a time (entries are 16-byte aligned, the fill starts at 8). */
-typedef uint64_t __attribute__((may_alias)) la_word_t;
-#define LA_FILL_WORD (0x0101010101010101ull * KP_LOOKASIDE_FILL)
 
 LA_UNCHECKED_READ static const uint8_t *fill_damage(const void *entry,
                                                     uint32_t size) {
@@ -1017,7 +1037,7 @@ void *kp_lookaside_alloc(kp_system_t *sys, kp_lookaside_t *list,
   }
   if (!irql_ok(sys, r->pool, r->type, false, r->size, site)) return NULL;
   uint32_t opts = atomic_load_explicit(&r->st->options, memory_order_relaxed);
-  void *entry = kp_slist_pop(&list->list_head);
+  void *entry = kpi_slist_pop(&list->list_head);
   if (entry != NULL) {
     if (!cached_leave(sys, r, list, entry, opts, site)) return NULL;
     __atomic_fetch_add(&list->total_allocates, 1, __ATOMIC_RELAXED);
@@ -1054,7 +1074,7 @@ void kp_lookaside_free(kp_system_t *sys, kp_lookaside_t *list, void *entry,
   uint32_t opts = atomic_load_explicit(&r->st->options, memory_order_relaxed);
   // Windows: push only while the list holds fewer entries than Depth.
   uint16_t depth = __atomic_load_n(&list->depth, __ATOMIC_RELAXED);
-  bool push = kp_slist_depth(&list->list_head) < depth;
+  bool push = kpi_slist_depth(&list->list_head) < depth;
   if (opts & KP_LOOKASIDE_OPT_TRACK) {
     la_seen_t seen;
     enum la_free_verdict v =
@@ -1076,7 +1096,7 @@ void kp_lookaside_free(kp_system_t *sys, kp_lookaside_t *list, void *entry,
     return;
   }
   if (opts & KP_LOOKASIDE_OPT_POISON) poison_entry(entry, r->size);
-  kp_slist_push(&list->list_head, entry);
+  kpi_slist_push(&list->list_head, entry);
 }
 
 /* ---------------------------------------------------------------------------
@@ -1148,7 +1168,7 @@ void kp_lookaside_flush(kp_system_t *sys, kp_lookaside_t *list,
     return;
   uint32_t opts = atomic_load_explicit(&r->st->options, memory_order_relaxed);
   la_calls_t c = calls_of(r);
-  release_chain(&c, r->st, list, kp_slist_flush(&list->list_head), opts, site);
+  release_chain(&c, r->st, list, kpi_slist_flush(&list->list_head), opts, site);
 }
 
 void kp_lookaside_delete(kp_system_t *sys, kp_lookaside_t *list,
@@ -1182,7 +1202,7 @@ void kp_lookaside_delete(kp_system_t *sys, kp_lookaside_t *list,
   rec_release(r);
   __atomic_store_n(&list->future[0], 0, __ATOMIC_RELAXED);
   __atomic_store_n(&list->future[1], 0, __ATOMIC_RELAXED);
-  release_chain(&c, st, list, kp_slist_flush(&list->list_head), opts, site);
+  release_chain(&c, st, list, kpi_slist_flush(&list->list_head), opts, site);
 }
 
 /* ---------------------------------------------------------------------------
