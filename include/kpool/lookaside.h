@@ -97,7 +97,9 @@
  * filled with KP_LOOKASIDE_FILL and, in AddressSanitizer builds, poisoned
  * for ASan. A driver that touches an entry after returning it is reported:
  * under ASan at the faulty instruction (kpool adds to ASan's report which
- * list, tag and free site the address belongs to); otherwise when the entry
+ * list, tag and free site the address belongs to, through
+ * __asan_set_error_report_callback, installed once per process when the
+ * first system creates a list); otherwise when the entry
  * leaves the list, with bug check 0xC6. The report names the list, its tag
  * and where (file:line, thread) the entry was freed to the list: that is
  * kept out of band, never in the entry. Both checks can be switched off per

@@ -31,8 +31,9 @@
  *   so no libatomic is needed).
  * - **arm64**: lock-free, a 128-bit exclusive pair (LDAXP/STLXP, or CASP
  *   with LSE) emitted by the compiler for the same builtin.
- * - **Elsewhere** (or when src/slist.c is compiled with
- *   -DKP_SLIST_PORTABLE=1): a portable fallback that serialises the
+ * - **Elsewhere** (or when the library is compiled with
+ *   -DKP_SLIST_PORTABLE=1, e.g. CMAKE_C_FLAGS): a portable fallback that
+ *   serialises the
  *   operations on one header with one of 64 spin locks chosen by the
  *   header's address. Semantics are identical; only push, pop and flush
  *   take the lock; kp_slist_depth() and kp_slist_first() stay lock-free
