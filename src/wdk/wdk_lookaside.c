@@ -218,27 +218,31 @@ VOID kp_wdk_ExDeleteNPagedLookasideList_at(PNPAGED_LOOKASIDE_LIST Lookaside,
 }
 
 PVOID NTAPI(ExAllocateFromNPagedLookasideList)(PNPAGED_LOOKASIDE_LIST Lookaside) {
-  return kp_lookaside_alloc(kp_system_current(), core_list(Lookaside),
-                            WDK_SITE_CALLER());
+  kp_site_t site = WDK_SITE_CALLER();
+  return kp_lookaside_alloc_at(kp_system_current(), core_list(Lookaside),
+                               &site);
 }
 
 PVOID kp_wdk_ExAllocateFromNPagedLookasideList_at(
     PNPAGED_LOOKASIDE_LIST Lookaside, const char *File, ULONG Line) {
-  return kp_lookaside_alloc(kp_system_current(), core_list(Lookaside),
-                            WDK_SITE_AT(File, Line));
+  kp_site_t site = WDK_SITE_AT(File, Line);
+  return kp_lookaside_alloc_at(kp_system_current(), core_list(Lookaside),
+                               &site);
 }
 
 VOID NTAPI(ExFreeToNPagedLookasideList)(PNPAGED_LOOKASIDE_LIST Lookaside,
                                         PVOID Entry) {
-  kp_lookaside_free(kp_system_current(), core_list(Lookaside), Entry,
-                    WDK_SITE_CALLER());
+  kp_site_t site = WDK_SITE_CALLER();
+  kp_lookaside_free_at(kp_system_current(), core_list(Lookaside), Entry,
+                       &site);
 }
 
 VOID kp_wdk_ExFreeToNPagedLookasideList_at(PNPAGED_LOOKASIDE_LIST Lookaside,
                                            PVOID Entry, const char *File,
                                            ULONG Line) {
-  kp_lookaside_free(kp_system_current(), core_list(Lookaside), Entry,
-                    WDK_SITE_AT(File, Line));
+  kp_site_t site = WDK_SITE_AT(File, Line);
+  kp_lookaside_free_at(kp_system_current(), core_list(Lookaside), Entry,
+                       &site);
 }
 
 /* ---------------------------------------------------------------------------
@@ -274,27 +278,31 @@ VOID kp_wdk_ExDeletePagedLookasideList_at(PPAGED_LOOKASIDE_LIST Lookaside,
 }
 
 PVOID NTAPI(ExAllocateFromPagedLookasideList)(PPAGED_LOOKASIDE_LIST Lookaside) {
-  return kp_lookaside_alloc(kp_system_current(), core_list(Lookaside),
-                            WDK_SITE_CALLER());
+  kp_site_t site = WDK_SITE_CALLER();
+  return kp_lookaside_alloc_at(kp_system_current(), core_list(Lookaside),
+                               &site);
 }
 
 PVOID kp_wdk_ExAllocateFromPagedLookasideList_at(
     PPAGED_LOOKASIDE_LIST Lookaside, const char *File, ULONG Line) {
-  return kp_lookaside_alloc(kp_system_current(), core_list(Lookaside),
-                            WDK_SITE_AT(File, Line));
+  kp_site_t site = WDK_SITE_AT(File, Line);
+  return kp_lookaside_alloc_at(kp_system_current(), core_list(Lookaside),
+                               &site);
 }
 
 VOID NTAPI(ExFreeToPagedLookasideList)(PPAGED_LOOKASIDE_LIST Lookaside,
                                        PVOID Entry) {
-  kp_lookaside_free(kp_system_current(), core_list(Lookaside), Entry,
-                    WDK_SITE_CALLER());
+  kp_site_t site = WDK_SITE_CALLER();
+  kp_lookaside_free_at(kp_system_current(), core_list(Lookaside), Entry,
+                       &site);
 }
 
 VOID kp_wdk_ExFreeToPagedLookasideList_at(PPAGED_LOOKASIDE_LIST Lookaside,
                                           PVOID Entry, const char *File,
                                           ULONG Line) {
-  kp_lookaside_free(kp_system_current(), core_list(Lookaside), Entry,
-                    WDK_SITE_AT(File, Line));
+  kp_site_t site = WDK_SITE_AT(File, Line);
+  kp_lookaside_free_at(kp_system_current(), core_list(Lookaside), Entry,
+                       &site);
 }
 
 /* ---------------------------------------------------------------------------
@@ -342,24 +350,28 @@ VOID kp_wdk_ExFlushLookasideListEx_at(PLOOKASIDE_LIST_EX Lookaside,
 }
 
 PVOID NTAPI(ExAllocateFromLookasideListEx)(PLOOKASIDE_LIST_EX Lookaside) {
-  return kp_lookaside_alloc(kp_system_current(), core_list(Lookaside),
-                            WDK_SITE_CALLER());
+  kp_site_t site = WDK_SITE_CALLER();
+  return kp_lookaside_alloc_at(kp_system_current(), core_list(Lookaside),
+                               &site);
 }
 
 PVOID kp_wdk_ExAllocateFromLookasideListEx_at(PLOOKASIDE_LIST_EX Lookaside,
                                               const char *File, ULONG Line) {
-  return kp_lookaside_alloc(kp_system_current(), core_list(Lookaside),
-                            WDK_SITE_AT(File, Line));
+  kp_site_t site = WDK_SITE_AT(File, Line);
+  return kp_lookaside_alloc_at(kp_system_current(), core_list(Lookaside),
+                               &site);
 }
 
 VOID NTAPI(ExFreeToLookasideListEx)(PLOOKASIDE_LIST_EX Lookaside, PVOID Entry) {
-  kp_lookaside_free(kp_system_current(), core_list(Lookaside), Entry,
-                    WDK_SITE_CALLER());
+  kp_site_t site = WDK_SITE_CALLER();
+  kp_lookaside_free_at(kp_system_current(), core_list(Lookaside), Entry,
+                       &site);
 }
 
 VOID kp_wdk_ExFreeToLookasideListEx_at(PLOOKASIDE_LIST_EX Lookaside,
                                        PVOID Entry, const char *File,
                                        ULONG Line) {
-  kp_lookaside_free(kp_system_current(), core_list(Lookaside), Entry,
-                    WDK_SITE_AT(File, Line));
+  kp_site_t site = WDK_SITE_AT(File, Line);
+  kp_lookaside_free_at(kp_system_current(), core_list(Lookaside), Entry,
+                       &site);
 }
