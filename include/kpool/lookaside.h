@@ -126,6 +126,7 @@
 #include "common.h"
 #include "pool.h"
 #include "slist.h"
+#include "system.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -150,12 +151,8 @@ extern "C" {
 /** The byte written over a cached entry after its link word. */
 #define KP_LOOKASIDE_FILL 0xE5u
 
-/**
- * Verifier switch (kp_config_t::verifier_flags), kpool-specific: lookaside
- * caching off, as Driver Verifier does by setting the minimum lookaside
- * depth to 0. Not part of KP_VERIFY_DEFAULT.
- */
-#define KP_VERIFY_LOOKASIDE_DEPTH_ZERO 0x40000000u
+/* KP_VERIFY_LOOKASIDE_DEPTH_ZERO (lookaside caching off, as Driver Verifier
+ * does) is defined with the other verifier switches in kpool/system.h. */
 
 /* ---------------------------------------------------------------------------
  * The list.

@@ -28,6 +28,12 @@ extern "C" {
  * bit (Windows has no flag for it: they are always on under the verifier).
  */
 #define KP_VERIFY_AUTOMATIC 0x80000000u
+/**
+ * kpool-specific: lookaside caching off, as Driver Verifier does by setting
+ * the minimum lookaside depth to 0, so every free reaches the Free routine
+ * (and the pool's checks). Not part of KP_VERIFY_DEFAULT.
+ */
+#define KP_VERIFY_LOOKASIDE_DEPTH_ZERO 0x40000000u
 /** The default: automatic checks and pool tracking. */
 #define KP_VERIFY_DEFAULT (KP_VERIFY_AUTOMATIC | KP_VERIFY_POOL_TRACKING)
 
