@@ -223,6 +223,12 @@ struct kp_system {
   kpi_module_slot_t modules[KPI_MAX_MODULES];
   atomic_uint module_count;        /* slots below it are immutable */
 
+  /* Real-time clock mode (kp_clock_start_realtime). */
+  kpi_os_thread_t rt_thread;
+  atomic_bool rt_running;
+  atomic_bool rt_stop;
+  uint32_t rt_period_ms;
+
   bool unload_checked;             /* kp_driver_unload ran its checks */
   bool destroy_checked;            /* destroy already reported leaks */
   /* Counters not tied to one pool. */

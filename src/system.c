@@ -128,6 +128,8 @@ kp_system_t *kp_system_create(const kp_config_t *cfg) {
   atomic_init(&sys->before_free_hooks, 0);
   atomic_init(&sys->alloc_hooks, 0);
   atomic_init(&sys->module_count, 0);
+  atomic_init(&sys->rt_running, false);
+  atomic_init(&sys->rt_stop, false);
   atomic_init(&sys->foreign_hooks, 0);
   sys->next_ticker_id = 1;
 
@@ -428,6 +430,8 @@ kp_status_t kp_driver_unload(kp_system_t *sys) {
 
 void kp_system_destroy(kp_system_t *sys) {
   if (sys == NULL) return;
+  // No clock thread may touch the system while it goes away.
+  kp_clock_stop_realtime(sys);
   if (!sys->unload_checked && !sys->destroy_checked) {
     // Set first: if the handler longjmps out of the leak bug check, a second
     // destroy call releases everything without checking again.
@@ -476,6 +480,48 @@ void kp_clock_advance(kp_system_t *sys, uint64_t milliseconds) {
   kpi_mutex_unlock(&sys->lock);
   // Ticks run outside the lock: they take pool and list locks themselves.
   for (uint64_t s = 0; s < seconds; s++) clock_second(sys);
+}
+
+static void *clock_realtime_main(void *arg) {
+  kp_system_t *sys = arg;
+  uint32_t waited = 0;
+  while (!atomic_load(&sys->rt_stop)) {
+    // Sleep in short slices so that a stop request is answered quickly.
+    uint32_t slice = sys->rt_period_ms - waited;
+    if (slice > 10) slice = 10;
+    kpi_os_sleep_ms(slice);
+    waited += slice;
+    if (waited >= sys->rt_period_ms) {
+      waited = 0;
+      if (!atomic_load(&sys->rt_stop)) kp_clock_advance(sys, 1000);
+    }
+  }
+  return NULL;
+}
+
+kp_status_t kp_clock_start_realtime(kp_system_t *sys, uint32_t period_ms) {
+  if (sys == NULL) return KP_STATUS_INVALID_PARAMETER_1;
+  bool expected = false;
+  if (!atomic_compare_exchange_strong(&sys->rt_running, &expected, true))
+    return KP_STATUS_UNSUCCESSFUL;
+  sys->rt_period_ms = period_ms != 0 ? period_ms : 1000;
+  atomic_store(&sys->rt_stop, false);
+  if (!kpi_os_thread_start(&sys->rt_thread, clock_realtime_main, sys)) {
+    atomic_store(&sys->rt_running, false);
+    return KP_STATUS_INSUFFICIENT_RESOURCES;
+  }
+  return KP_STATUS_SUCCESS;
+}
+
+void kp_clock_stop_realtime(kp_system_t *sys) {
+  if (sys == NULL || !atomic_load(&sys->rt_running)) return;
+  atomic_store(&sys->rt_stop, true);
+  kpi_os_thread_join(&sys->rt_thread);
+  atomic_store(&sys->rt_running, false);
+}
+
+bool kp_clock_realtime(const kp_system_t *sys) {
+  return sys != NULL && atomic_load(&sys->rt_running);
 }
 
 uint64_t kp_clock_now(const kp_system_t *sys) {

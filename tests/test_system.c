@@ -3,11 +3,14 @@
  * system, the virtual clock and tickers, simulated processors, status
  * names, tag text and the version.
  */
+#define _POSIX_C_SOURCE 200809L /* nanosleep */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+
+#include <time.h>
 
 #include "kp_test_util.h"
 
@@ -110,6 +113,43 @@ static void test_clock_and_tickers(void **state) {
   assert_int_equal(kp_clock_now(NULL), 0);
 }
 
+static int rt_ticks;
+static void count_rt_tick(kp_system_t *sys, void *arg) {
+  (void)sys;
+  (void)arg;
+  __atomic_fetch_add(&rt_ticks, 1, __ATOMIC_RELAXED);
+}
+
+static void test_realtime_clock(void **state) {
+  kp_system_t *sys = *state;
+  rt_ticks = 0;
+  assert_true(kp_clock_add_ticker(sys, count_rt_tick, NULL) != 0);
+  assert_false(kp_clock_realtime(sys));
+  assert_int_equal(kp_clock_start_realtime(sys, 5), KP_STATUS_SUCCESS);
+  assert_true(kp_clock_realtime(sys));
+  assert_int_equal(kp_clock_start_realtime(sys, 5), KP_STATUS_UNSUCCESSFUL);
+  assert_int_equal(kp_clock_start_realtime(NULL, 5), KP_STATUS_INVALID_PARAMETER_1);
+  // Wait (bounded) for three simulated seconds; no assertion on time.
+  for (int i = 0; i < 2000 && kp_clock_now(sys) < 3000; i++) {
+    struct timespec ts = {0, 5 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  kp_clock_stop_realtime(sys);
+  assert_false(kp_clock_realtime(sys));
+  uint64_t now = kp_clock_now(sys);
+  assert_true(now >= 3000);
+  assert_int_equal(now % 1000, 0); // whole simulated seconds only
+  assert_int_equal(__atomic_load_n(&rt_ticks, __ATOMIC_RELAXED), (int)(now / 1000));
+  kp_clock_stop_realtime(sys); // harmless when stopped
+  kp_clock_stop_realtime(NULL);
+  // Destroying a system whose clock runs stops the clock first.
+  kp_config_t cfg;
+  kpt_config(&cfg);
+  kp_system_t *other = kp_system_create(&cfg);
+  assert_int_equal(kp_clock_start_realtime(other, 0), KP_STATUS_SUCCESS);
+  kp_system_destroy(other);
+}
+
 static int setup_numa(void **state) {
   kp_config_t cfg;
   kpt_config(&cfg);
@@ -174,6 +214,7 @@ int main(void) {
       cmocka_unit_test(test_config_rejects_bad_values),
       cmocka_unit_test(test_current_system),
       cmocka_unit_test_setup_teardown(test_clock_and_tickers, kpt_setup, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_realtime_clock, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_processors_and_nodes, setup_numa, kpt_teardown),
       cmocka_unit_test(test_status_names),
       cmocka_unit_test(test_tag_text),

@@ -246,6 +246,26 @@ KP_API void kp_clock_advance(kp_system_t *sys, uint64_t milliseconds);
 KP_API uint64_t kp_clock_now(const kp_system_t *sys);
 
 /**
+ * Real-time mode, for long-running tests: a host thread advances the
+ * virtual clock by one simulated second every @p period_ms milliseconds of
+ * real time (0 means 1000: the balance set manager's 1 Hz), so lookaside
+ * depths adapt as they would on a running machine. Deterministic tests
+ * should use kp_clock_advance() instead. kp_system_destroy() stops it.
+ * @return STATUS_SUCCESS; STATUS_INVALID_PARAMETER_1 for a NULL system;
+ *         STATUS_UNSUCCESSFUL when it is already running;
+ *         STATUS_INSUFFICIENT_RESOURCES when the host cannot start a thread.
+ * Thread-safe with respect to kp_clock_advance().
+ */
+KP_API kp_status_t kp_clock_start_realtime(kp_system_t *sys, uint32_t period_ms);
+
+/** Stops real-time mode and waits for its thread; harmless when it is not
+ *  running. Not to be called from a ticker (it would wait for itself). */
+KP_API void kp_clock_stop_realtime(kp_system_t *sys);
+
+/** True while real-time mode runs. */
+KP_API bool kp_clock_realtime(const kp_system_t *sys);
+
+/**
  * A function run once per simulated second by the clock (after the built-in
  * balance set work). Returns an id for kp_clock_remove_ticker, or 0 when the
  * table (16 entries) is full.

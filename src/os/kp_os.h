@@ -51,6 +51,17 @@ void kpi_os_release(void *addr, size_t size);
 uint64_t kpi_os_thread_id(void);
 /* Lets other threads run (spin-wait back-off). */
 void kpi_os_yield(void);
+/* Sleeps for about @ms milliseconds of real time. */
+void kpi_os_sleep_ms(uint32_t ms);
+
+/* A host thread (storage for pthread_t; os_posix.c checks the size). */
+typedef struct kpi_os_thread {
+  _Alignas(8) unsigned char opaque[16];
+} kpi_os_thread_t;
+/* Starts @fn(@arg) on a new host thread. False when the host refuses. */
+bool kpi_os_thread_start(kpi_os_thread_t *t, void *(*fn)(void *), void *arg);
+/* Waits for the thread to end. */
+void kpi_os_thread_join(kpi_os_thread_t *t);
 
 /* Fault handling: a callback that decides whether a fault at @addr is the
  * simulator's. It returns true after handling it (normally it raises a

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #if defined(__linux__)
@@ -135,6 +136,30 @@ uint64_t kpi_os_thread_id(void) {
 }
 
 void kpi_os_yield(void) { sched_yield(); }
+
+void kpi_os_sleep_ms(uint32_t ms) {
+  struct timespec ts;
+  ts.tv_sec = (time_t)(ms / 1000);
+  ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
+
+_Static_assert(sizeof(pthread_t) <= sizeof(((kpi_os_thread_t *)0)->opaque),
+               "kpi_os_thread_t too small for pthread_t");
+
+bool kpi_os_thread_start(kpi_os_thread_t *t, void *(*fn)(void *), void *arg) {
+  pthread_t th;
+  if (pthread_create(&th, NULL, fn, arg) != 0) return false;
+  memcpy(t->opaque, &th, sizeof th);
+  return true;
+}
+
+void kpi_os_thread_join(kpi_os_thread_t *t) {
+  pthread_t th;
+  memcpy(&th, t->opaque, sizeof th);
+  pthread_join(th, NULL);
+}
 
 /* ---------------------------------------------------------------------------
  * Fault handling.
