@@ -180,6 +180,17 @@ run_fuzz() {
     "$bin" -max_total_time="$fuzz_seconds" -timeout=30 -rss_limit_mb=4096 \
       -print_final_stats=1 -artifact_prefix="$fuzz_dir/artifacts/$name-" "$work"
   done
+  # The example's harness (fuzzer-driven fault injection into a driver
+  # component) is a fuzz target too.
+  bin=$fuzz_dir/examples/event_cache/fuzz_event_cache
+  if [ -x "$bin" ]; then
+    work=$tmp/corpus-event_cache
+    mkdir -p "$work"
+    cp -R "$root/examples/event_cache/fuzz_corpus/." "$work/"
+    echo "-- fuzz_event_cache: ${fuzz_seconds}s on a copy of examples/event_cache/fuzz_corpus"
+    "$bin" -max_total_time="$fuzz_seconds" -timeout=30 -rss_limit_mb=4096 \
+      -print_final_stats=1 -artifact_prefix="$fuzz_dir/artifacts/fuzz_event_cache-" "$work"
+  fi
 }
 
 install_and_consume() {
