@@ -306,10 +306,17 @@ static void test_free2_ordinary(void **state) {
   kp_system_t *sys = *state;
   void *p = kp_alloc2(sys, KPT_NP, 64, KPT_TAG1, KP_HERE);
   KPT_EXPECT_BUGCHECK(0xC2, 0x0A, kp_free2(sys, p, KPT_TAG2, NULL, 0, KP_HERE));
-  kp_free2(sys, p, KPT_TAG1, NULL, 0, KP_HERE);
+  assert_int_equal(kpt_last.p[2], KPT_TAG1);
+  assert_int_equal(kpt_last.p[3], KPT_TAG2);
+  // The rejected free left the block alone.
+  assert_true(kp_block_query(sys, p, NULL));
+  KP_ASSERT_NO_BUGCHECK(sys, kp_free2(sys, p, KPT_TAG1, NULL, 0, KP_HERE));
+  assert_false(kp_block_query(sys, p, NULL));
   KPT_EXPECT_BUGCHECK(0xC4, 0x13, kp_free2(sys, p, KPT_TAG1, NULL, 0, KP_HERE));
   void *q = kp_alloc2(sys, KPT_PG, 64, KPT_TAG1, KP_HERE);
-  kp_free2(sys, q, 0, NULL, 0, KP_HERE); // tag 0: no check
+  // Tag 0: no check; a non-NULL array with count 0 is not read.
+  KP_ASSERT_NO_BUGCHECK(sys, kp_free2(sys, q, 0, (const kp_pool_param_t *)(uintptr_t)0x10, 0, KP_HERE));
+  assert_false(kp_block_query(sys, q, NULL));
   int local;
   KPT_EXPECT_BUGCHECK(0xC4, 0x10, kp_free2(sys, &local, 0, NULL, 0, KP_HERE));
   KPT_EXPECT_BUGCHECK(0xC4, 0x10, kp_free2(sys, NULL, 0, NULL, 0, KP_HERE));
