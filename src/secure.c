@@ -213,6 +213,34 @@ static const kpi_module_ops_t secure_ops = {
     .destroy = mod_destroy,
 };
 
+/* Takes @st off the fault callback's list. */
+static void global_unlink(sec_state_t *st) {
+  global_ready();
+  kpi_mutex_lock(&secure_global);
+  for (sec_state_t **pp = &secure_states; *pp != NULL; pp = &(*pp)->g_next) {
+    if (*pp == st) {
+      *pp = st->g_next;
+      break;
+    }
+  }
+  kpi_mutex_unlock(&secure_global);
+}
+
+/* Installs the fault callback once. Under the global lock, so that no
+ * thread goes on to create a pool (and let a driver write into it) while
+ * another is still installing it. The callback itself only ever try-locks
+ * the global lock, so a fault meanwhile cannot deadlock. */
+static bool fault_install(void) {
+  if (atomic_load(&secure_fault_installed) != 0) return true;
+  global_ready();
+  kpi_mutex_lock(&secure_global);
+  bool ok = atomic_load(&secure_fault_installed) != 0 ||
+            kpi_os_fault_register(secure_fault, NULL);
+  if (ok) atomic_store(&secure_fault_installed, 1);
+  kpi_mutex_unlock(&secure_global);
+  return ok;
+}
+
 /* The module state of @sys; created and registered when @create. */
 static sec_state_t *state_get(kp_system_t *sys, bool create) {
   if (sys == NULL) return NULL;
@@ -227,17 +255,22 @@ static sec_state_t *state_get(kp_system_t *sys, bool create) {
   uint32_t n = atomic_fetch_add(&secure_salt_counter, 1) + 1;
   st->salt = (uint16_t)((n * 0x9E37u) ^ (n >> 16));
   if (st->salt == 0) st->salt = 0x5EC;
-  if (!kpi_system_add_module(sys, &secure_ops, st)) {
-    // Another thread registered first (or the table is full).
-    kpi_mutex_destroy(&st->lock);
-    free(st);
-    return kpi_system_module(sys, &secure_ops);
-  }
+  // On the fault callback's list before anyone can find the state through
+  // the system: once registered, another thread may create a pool and a
+  // driver write into it must already be recognised. A state with no pool
+  // on the list is harmless (it contains no address).
   global_ready();
   kpi_mutex_lock(&secure_global);
   st->g_next = secure_states;
   secure_states = st;
   kpi_mutex_unlock(&secure_global);
+  if (!kpi_system_add_module(sys, &secure_ops, st)) {
+    // Another thread registered first (or the table is full).
+    global_unlink(st);
+    kpi_mutex_destroy(&st->lock);
+    free(st);
+    return kpi_system_module(sys, &secure_ops);
+  }
   return st;
 }
 
@@ -454,11 +487,9 @@ kp_status_t kp_secure_pool_create(kp_system_t *sys, uint32_t flags,
   }
   for (uint32_t i = 0; i < SEC_PAGES; i++) page_free[i] = SEC_GRANULES_PER_PAGE;
 
-  if (atomic_exchange(&secure_fault_installed, 1) == 0 &&
-      !kpi_os_fault_register(secure_fault, NULL)) {
+  if (!fault_install()) {
     // Without the fault callback a driver write would crash the test
     // instead of raising 0xBE; refuse rather than pretend.
-    atomic_store(&secure_fault_installed, 0);
     status = KP_STATUS_INSUFFICIENT_RESOURCES;
     goto out;
   }
@@ -1324,15 +1355,7 @@ static void mod_destroy(kp_system_t *sys, void *state) {
   (void)sys;
   sec_state_t *st = state;
   // Off the fault callback's list first, so that no fault looks at it.
-  global_ready();
-  kpi_mutex_lock(&secure_global);
-  for (sec_state_t **pp = &secure_states; *pp != NULL; pp = &(*pp)->g_next) {
-    if (*pp == st) {
-      *pp = st->g_next;
-      break;
-    }
-  }
-  kpi_mutex_unlock(&secure_global);
+  global_unlink(st);
   for (uint32_t i = 0; i < KP_SECURE_MAX_POOLS; i++)
     if (st->pools[i].in_use) pool_release(&st->pools[i]);
   kpi_mutex_destroy(&st->lock);
