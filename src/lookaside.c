@@ -25,6 +25,7 @@
 
 #include "kp_internal.h"
 #include "kp_slist.h"
+#include "kp_verifier.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define LA_ASAN 1
@@ -1549,6 +1550,11 @@ kp_status_t kp_lookaside_verify(kp_system_t *sys) {
   const uint8_t *bad = NULL;
   kp_tag_t tag = 0;
   uint32_t size = 0;
+  // kpool's own reads of cached entries (a paged list's are paged pool) are
+  // legal at any IRQL: under force IRQL checking a fault here pages in
+  // instead of raising 0xD1 with the registry lock held. Left before the
+  // bug check below (the handler may longjmp).
+  kpi_force_irql_internal_enter();
   kpi_mutex_lock(&st->lock);
   for (la_rec_t *r = st->head; r != NULL && bad == NULL; r = r->next) {
     kp_lookaside_t *l = atomic_load_explicit(&r->list, memory_order_relaxed);
@@ -1565,7 +1571,9 @@ kp_status_t kp_lookaside_verify(kp_system_t *sys) {
       }
     }
   }
+  uint8_t value = bad != NULL ? read_byte(bad) : 0;
   kpi_mutex_unlock(&st->lock);
+  kpi_force_irql_internal_leave();
   if (bad == NULL) return KP_STATUS_SUCCESS;
   la_seen_t seen;
   memset(&seen, 0, sizeof seen);
@@ -1573,8 +1581,7 @@ kp_status_t kp_lookaside_verify(kp_system_t *sys) {
   spin_lock(&s->held);
   seen_copy(&seen, node_find(s, (uintptr_t)entry));
   spin_unlock(&s->held);
-  raise_modified(sys, list, tag, size, entry, bad, read_byte(bad), &seen,
-                 KP_NOSITE);
+  raise_modified(sys, list, tag, size, entry, bad, value, &seen, KP_NOSITE);
   return KP_STATUS_HEAP_CORRUPTION;
 }
 

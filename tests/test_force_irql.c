@@ -186,6 +186,28 @@ static void test_kpool_own_accesses_never_bugcheck(void **state) {
   kp_free(sys, p, PG_TAG, KP_HERE);
 }
 
+/* kp_lookaside_verify reads the fill of entries cached in a paged list: a
+ * kpool read, legal at any IRQL like kp_verify's (no 0xD1 raised while the
+ * registry lock is held). */
+static void test_lookaside_verify_at_dispatch_never_bugchecks(void **state) {
+  kp_system_t *sys = *state;
+  _Alignas(16) kp_lookaside_t l;
+  memset(&l, 0, sizeof l);
+  assert_int_equal(kp_lookaside_init_ex(sys, &l, NULL, NULL, 1 /* PagedPool */, 0,
+                                        64, PG_TAG, 0, KP_HERE),
+                   KP_STATUS_SUCCESS);
+  void *e = kp_lookaside_alloc(sys, &l, KP_HERE);
+  assert_non_null(e);
+  kp_lookaside_free(sys, &l, e, KP_HERE);
+  assert_int_equal(kp_lookaside_cached(&l), 1);
+  kp_irql_t old = kp_irql_raise(KP_DISPATCH_LEVEL);
+  assert_true(kp_force_irql_trimmed(sys));
+  assert_int_equal(kp_lookaside_verify(sys), KP_STATUS_SUCCESS);
+  kp_irql_lower(old);
+  assert_int_equal(kp_bugcheck_count(sys), 0);
+  kp_lookaside_delete(sys, &l, KP_HERE);
+}
+
 static void test_irql_set_is_seen(void **state) {
   kp_system_t *sys = *state;
   (void)kp_irql_set(KP_HIGH_LEVEL);
@@ -337,6 +359,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_apc_level_and_nonpaged_are_not_trimmed, setup_force, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_without_the_flag_nothing_is_trimmed, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_kpool_own_accesses_never_bugcheck, setup_force, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_lookaside_verify_at_dispatch_never_bugchecks, setup_force, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_irql_set_is_seen, setup_force, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_handler_that_returns_lets_the_access_complete, setup_force, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_paged_special_pool_is_trimmed_too, setup_force_special, kpt_teardown),
