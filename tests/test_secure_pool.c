@@ -817,6 +817,27 @@ static void test_double_free_retail(void **state) {
   kp_secure_pool_destroy(sys, h, KP_HERE);
 }
 
+/* kpool remembers the last 64 frees of a pool (secure.h): a free older
+ * than that is no longer a double free but an address of no live block. */
+static void test_double_free_memory_is_bounded(void **state) {
+  kp_system_t *sys = *state;
+  kp_secure_pool_t h = make_pool(sys);
+  uint8_t *b[65];
+  // All alive at once, so that each has its own address.
+  for (int i = 0; i < 65; i++) {
+    b[i] = sec_alloc(sys, h, 48, NULL, BOTH);
+    assert_non_null(b[i]);
+  }
+  for (int i = 0; i < 65; i++) sec_free(sys, b[i], CFG_TAG, h, COOKIE);
+  KPT_EXPECT_BUGCHECK(0xC2, KP_C2_SECURE_NOT_IN_POOL,
+                      sec_free(sys, b[0], CFG_TAG, h, COOKIE));
+  assert_int_equal(kpt_last.p[1], (uint64_t)(uintptr_t)b[0]);
+  KPT_EXPECT_BUGCHECK(0xC4, 0x13, sec_free(sys, b[1], CFG_TAG, h, COOKIE));
+  assert_int_equal(kpt_last.p[2], (uint64_t)(uintptr_t)b[1]);
+  KPT_EXPECT_BUGCHECK(0xC4, 0x13, sec_free(sys, b[64], CFG_TAG, h, COOKIE));
+  kp_secure_pool_destroy(sys, h, KP_HERE);
+}
+
 static void test_free_irql_and_returning_handler(void **state) {
   kp_system_t *sys = *state;
   kp_secure_pool_t h = make_pool(sys);
@@ -1090,6 +1111,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_free_bad_parameter_arrays, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_double_free, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_double_free_retail, kpt_setup_retail, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_double_free_memory_is_bounded, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_free_irql_and_returning_handler, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_destroy_with_live_allocations, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_destroy_bad_handles, kpt_setup, kpt_teardown),

@@ -51,8 +51,13 @@
  * | KP_C2_SECURE_NOT_IN_POOL 0x5C06 | ExFreePool2 with secure parameters on an address that is not a live block of that pool (an ordinary block, another pool's, a wild pointer) | address | handle | 0 |
  * | KP_C2_SECURE_DESTROY_LIVE 0x5C07 | ExDestroyPool with allocations still alive | handle | live allocations | bytes |
  * A secure block freed twice gets the core's double-free bug check
- * (0xC4/0x13 under the verifier, 0xC2/0x07 retail) with both sites, and a
- * tag mismatch on ExFreePool2 the usual 0xC2/0x0A.
+ * (0xC4/0x13 under the verifier with P2 = 0, P3 = the address, P4 = 0;
+ * 0xC2/0x07 retail with P2 = P3 = 0, P4 = the address: a secure block has
+ * no header to show) with both sites, and a tag mismatch on ExFreePool2
+ * the usual 0xC2/0x0A. kpool remembers the last 64 frees of each secure
+ * pool for this (*choice*): an older free, or an address a newer block now
+ * occupies, is diagnosed as KP_C2_SECURE_NOT_IN_POOL or by that block's
+ * own checks (cookie, tag) instead.
  *
  * @par ExDestroyPool with live allocations (*choice*)
  * kpool reports every live allocation (tag, size, site) through the output
