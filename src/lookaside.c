@@ -1060,13 +1060,14 @@ void *kp_lookaside_alloc_at(kp_system_t *sys, kp_lookaside_t *list,
   }
   if (!irql_ok(sys, r->pool, r->type, false, r->size, at)) return NULL;
   uint32_t opts = atomic_load_explicit(&r->st->options, memory_order_relaxed);
+  // Windows counts the allocation before it pops (facts 3.3), so a hit on a
+  // damaged entry (0xC6 below, the handler returning) is counted too.
+  __atomic_fetch_add(&list->total_allocates, 1, __ATOMIC_RELAXED);
   void *entry = kpi_slist_pop(&list->list_head);
   if (entry != NULL) {
     if (!cached_leave(sys, r, list, entry, opts, at)) return NULL;
-    __atomic_fetch_add(&list->total_allocates, 1, __ATOMIC_RELAXED);
     return entry;
   }
-  __atomic_fetch_add(&list->total_allocates, 1, __ATOMIC_RELAXED);
   __atomic_fetch_add(&list->allocate_misses, 1, __ATOMIC_RELAXED);
   la_calls_t c = calls_of(r);
   entry = call_allocate(&c, list, site_of(at));

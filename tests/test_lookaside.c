@@ -905,6 +905,10 @@ static void test_modified_cached_entry_is_0xC6(void **state) {
   assert_true(kp_bugcheck_record_matches(&rec, 0xC6, (uintptr_t)(e + 20), 1, 0,
                                          (uintptr_t)&l));
   assert_string_equal(rec.name, "DRIVER_CAUGHT_MODIFYING_FREED_POOL");
+  /* Counted as Windows counts it: TotalAllocates first, then the pop (a
+   * hit, so no miss). */
+  assert_int_equal(l.L.TotalAllocates, 2);
+  assert_int_equal(l.L.AllocateMisses, 1);
   char where[64];
   snprintf(where, sizeof where, "test_lookaside.c:%d", free_line);
   assert_non_null(strstr(rec.explanation, where));
