@@ -691,10 +691,13 @@ static bool predict_legacy(const fz_t *f, const alloc_args_t *a, request_t *rq,
                         KP_POOL_COLD_ALLOCATION | KP_POOL_NX_ALLOCATION |
                         KP_POOL_ZERO_ALLOCATION;
   memset(rq, 0, sizeof *rq);
-  rq->tag = a->api == KP_API_ALLOCATE_POOL ? KP_TAG_NONE : a->tag & ~FZ_PROTECTED;
+  rq->tag = (a->api == KP_API_ALLOCATE_POOL || a->api == KP_API_ALLOCATE_POOL_WITH_QUOTA)
+                ? KP_TAG_NONE
+                : a->tag & ~FZ_PROTECTED;
   rq->size = a->size;
   rq->priority = a->priority;
-  rq->quota = a->api == KP_API_ALLOCATE_POOL_QUOTA;
+  rq->quota = a->api == KP_API_ALLOCATE_POOL_QUOTA ||
+              a->api == KP_API_ALLOCATE_POOL_WITH_QUOTA;
   rq->zero = (a->pool_type & KP_POOL_ZERO_ALLOCATION) != 0;
   rq->raise = rq->quota ? (a->pool_type & KP_POOL_QUOTA_FAIL_INSTEAD_OF_RAISE) == 0
                         : (a->pool_type & KP_POOL_RAISE_IF_ALLOCATION_FAILURE) != 0;
@@ -1297,13 +1300,14 @@ static void op_alloc2(fz_t *f, fuzz_data_t *d) {
 }
 
 static void op_legacy(fz_t *f, fuzz_data_t *d) {
-  static const kp_alloc_api_t apis[5] = {
+  static const kp_alloc_api_t apis[6] = {
       KP_API_ALLOCATE_POOL, KP_API_ALLOCATE_POOL_WITH_TAG,
-      KP_API_ALLOCATE_POOL_PRIORITY, KP_API_ALLOCATE_POOL_QUOTA, KP_API_COUNT_};
+      KP_API_ALLOCATE_POOL_PRIORITY, KP_API_ALLOCATE_POOL_QUOTA,
+      KP_API_ALLOCATE_POOL_WITH_QUOTA, KP_API_COUNT_};
   alloc_args_t a;
   memset(&a, 0, sizeof a);
   a.legacy = true;
-  a.api = apis[fuzz_u8(d) % 5u];
+  a.api = apis[fuzz_u8(d) % 6u];
   a.pool_type = pick_pool_type(d);
   a.priority = a.api == KP_API_ALLOCATE_POOL_PRIORITY ? pick_priority(d)
                                                        : KP_PRIORITY_NORMAL;

@@ -189,22 +189,23 @@ void *kp_alloc_legacy(kp_system_t *sys, kp_alloc_api_t api, uint32_t pool_type,
   rq.priority = priority;
   rq.node = KPI_NODE_CURRENT;
   rq.site = site;
-  rq.quota = api == KP_API_ALLOCATE_POOL_QUOTA;
+  rq.quota = api == KP_API_ALLOCATE_POOL_QUOTA ||
+             api == KP_API_ALLOCATE_POOL_WITH_QUOTA;
   rq.zero = (pool_type & KP_POOL_ZERO_ALLOCATION) != 0;
   if (rq.quota)
     rq.raise = (pool_type & KP_POOL_QUOTA_FAIL_INSTEAD_OF_RAISE) == 0;
   else
     rq.raise = (pool_type & KP_POOL_RAISE_IF_ALLOCATION_FAILURE) != 0;
-  if (api == KP_API_ALLOCATE_POOL) {
-    rq.tag = KP_TAG_NONE;
-    atomic_fetch_add(&sys->untagged_allocs, 1);
-  }
+  // The allocators without a tag record "None" (facts §1.4).
+  bool untagged = api == KP_API_ALLOCATE_POOL || api == KP_API_ALLOCATE_POOL_WITH_QUOTA;
+  if (untagged) rq.tag = KP_TAG_NONE;
 
   uint32_t base = pool_type & ~ALLOC_TYPE_MODIFIERS;
   uint32_t plain = base & ~KP_POOL_TYPE_SESSION;
   bool valid = api < KP_API_COUNT_ && kpi_priority_valid(priority) && plain <= 6 &&
                plain != KP_POOL_TYPE_DONT_USE;
   if (!valid) return kpi_alloc_failed(sys, &rq, KP_STATUS_INSUFFICIENT_RESOURCES);
+  if (untagged) atomic_fetch_add(&sys->untagged_allocs, 1);
 
   if (rq.tag == 0) {
     kpi_bugcheck_ctx_t ctx = {0};

@@ -777,6 +777,7 @@ typedef struct free_check {
   kp_site_t free_site;
   uint32_t free_thread;
   uint8_t header[16];
+  bool big;               /* a page-run block (no header) */
   uintptr_t where;
   uint8_t value;
 } free_check_t;
@@ -802,7 +803,10 @@ static kpi_record_t *free_validate(kp_system_t *sys, kpi_pool_t *pool, void *p,
       kpi_san_unpoison(sys, r->block, KPI_HEADER_SIZE);
       memcpy(fc->header, r->block, 16);
       kpi_san_poison(sys, r->block, KPI_HEADER_SIZE);
+    } else {
+      memset(fc->header, 0, sizeof fc->header); // big blocks have no header
     }
+    fc->big = r->pages != 0;
     return NULL;
   }
   if (check_tag && tag != 0 && (tag & 0x7FFFFFFFu) != r->info.tag) {
@@ -888,7 +892,8 @@ static void free_reject(kp_system_t *sys, void *p, kp_tag_t tag,
     ctx.free_thread = fc->free_thread;
     if (dv)
       kpi_bugcheck_raise(sys, KP_BUGCHECK_DRIVER_VERIFIER_DETECTED_VIOLATION,
-                         0x13, 0, addr - KPI_HEADER_SIZE, header_word(fc->header),
+                         0x13, 0, fc->big ? 0 : addr - KPI_HEADER_SIZE,
+                         header_word(fc->header),
                          &ctx, "The driver freed %p twice.", p);
     else
       kpi_bugcheck_raise(sys, KP_BUGCHECK_BAD_POOL_CALLER, 0x07, 0,

@@ -62,6 +62,7 @@ const char *kpi_api_name(kp_alloc_api_t api) {
   case KP_API_ALLOCATE_POOL2: return "ExAllocatePool2";
   case KP_API_ALLOCATE_POOL3: return "ExAllocatePool3";
   case KP_API_LOOKASIDE: return "lookaside list allocate";
+  case KP_API_ALLOCATE_POOL_WITH_QUOTA: return "ExAllocatePoolWithQuota";
   case KP_API_COUNT_: break;
   }
   return "unknown allocator";

@@ -312,6 +312,17 @@ static void test_legacy_allocate_pool_tag_none(void **state) {
   kp_stats_t st = KP_STATS_INIT;
   assert_true(kp_stats_get(sys, &st));
   assert_int_equal(st.untagged_allocs, 1);
+  // ExAllocatePoolWithQuota: "None" too, and quota charged.
+  void *q = kp_alloc_legacy(sys, KP_API_ALLOCATE_POOL_WITH_QUOTA, 1, 50, KPT_TAG1,
+                            KP_PRIORITY_NORMAL, KP_HERE);
+  assert_true(kp_block_query(sys, q, &info));
+  assert_int_equal(info.tag, KP_TAG_NONE);
+  assert_true(info.quota_charged);
+  // An invalid pool type is not an allocation served.
+  assert_null(kp_alloc_legacy(sys, KP_API_ALLOCATE_POOL, 3, 50, 0, KP_PRIORITY_NORMAL, KP_HERE));
+  assert_true(kp_stats_get(sys, &st));
+  assert_int_equal(st.untagged_allocs, 2);
+  kp_free(sys, q, 0, KP_HERE);
   kp_free(sys, p, 0, KP_HERE);
 }
 

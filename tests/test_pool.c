@@ -150,6 +150,18 @@ static void test_double_free_verifier(void **state) {
   assert_non_null(strstr(kpt_last.explanation, "twice"));
 }
 
+static void test_double_free_big_block(void **state) {
+  kp_system_t *sys = *state;
+  uint8_t *p = alloc_np(sys, 8192);
+  kp_free(sys, p, KPT_TAG1, KP_HERE);
+  KPT_EXPECT_BUGCHECK(0xC4, 0x13, kp_free(sys, p, KPT_TAG1, KP_HERE));
+  // A page-run block has no header: P3 and P4 are 0, not stack garbage.
+  assert_int_equal(kpt_last.p[1], 0);
+  assert_int_equal(kpt_last.p[2], 0);
+  assert_int_equal(kpt_last.p[3], 0);
+  assert_true(kpt_last.has_free_site);
+}
+
 static void test_double_free_retail(void **state) {
   kp_system_t *sys = *state;
   uint8_t *p = alloc_np(sys, 24);
@@ -405,6 +417,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_big_block_canary_in_last_page, setup_unpoisoned, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_header_overwrite, setup_unpoisoned, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_double_free_verifier, kpt_setup, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_double_free_big_block, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_double_free_retail, kpt_setup_retail, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_free_wild_pointer, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_free_wild_pointer_retail, kpt_setup_retail, kpt_teardown),

@@ -106,10 +106,11 @@ typedef enum kp_alloc_api {
   KP_API_ALLOCATE_POOL = 0,        /**< ExAllocatePool (tag "None") */
   KP_API_ALLOCATE_POOL_WITH_TAG,   /**< ExAllocatePoolWithTag */
   KP_API_ALLOCATE_POOL_PRIORITY,   /**< ExAllocatePoolWithTagPriority */
-  KP_API_ALLOCATE_POOL_QUOTA,      /**< ExAllocatePoolWithQuota[Tag] */
+  KP_API_ALLOCATE_POOL_QUOTA,      /**< ExAllocatePoolWithQuotaTag */
   KP_API_ALLOCATE_POOL2,           /**< ExAllocatePool2 */
   KP_API_ALLOCATE_POOL3,           /**< ExAllocatePool3 */
   KP_API_LOOKASIDE,                /**< a lookaside list's default allocator */
+  KP_API_ALLOCATE_POOL_WITH_QUOTA, /**< ExAllocatePoolWithQuota (tag "None") */
   KP_API_COUNT_
 } kp_alloc_api_t;
 
@@ -139,7 +140,9 @@ KP_API void *kp_alloc2(kp_system_t *sys, kp_pool_flags_t flags, size_t size,
  * Simulates the legacy allocators: ExAllocatePool (@p api
  * KP_API_ALLOCATE_POOL, tag ignored and recorded as "None"),
  * ExAllocatePoolWithTag, ExAllocatePoolWithTagPriority and
- * ExAllocatePoolWithQuota[Tag] (KP_API_ALLOCATE_POOL_QUOTA).
+ * ExAllocatePoolWithQuotaTag (KP_API_ALLOCATE_POOL_QUOTA) and
+ * ExAllocatePoolWithQuota (KP_API_ALLOCATE_POOL_WITH_QUOTA, tag ignored and
+ * recorded as "None", like ExAllocatePool).
  *
  * @p pool_type is a POOL_TYPE with its modifier bits. Results per type:
  * NonPagedPool/NonPagedPoolNx and their session forms give non-paged

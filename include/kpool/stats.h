@@ -67,7 +67,7 @@ typedef struct kp_stats {
   size_t size;       /**< sizeof(kp_stats_t) */
   uint32_t version;  /**< KP_STATS_VERSION */
   kp_pool_totals_t pool[KP_POOL_KIND_COUNT_];
-  uint64_t untagged_allocs;  /**< legacy tagged calls with tag 0 */
+  uint64_t untagged_allocs;  /**< ExAllocatePool / ExAllocatePoolWithQuota calls served (no tag: "None") */
   uint64_t bugchecks;        /**< bug checks raised */
   uint64_t clock_ms;         /**< virtual time */
 } kp_stats_t;

@@ -101,14 +101,14 @@ PVOID kp_wdk_ExAllocatePoolWithTag_at(POOL_TYPE PoolType, SIZE_T NumberOfBytes,
 PVOID NTAPI(ExAllocatePoolWithQuota)(POOL_TYPE PoolType,
                                      SIZE_T NumberOfBytes) {
   // The untagged quota allocator is recorded under "None", as ExAllocatePool.
-  return legacy_alloc(KP_API_ALLOCATE_POOL_QUOTA, PoolType, NumberOfBytes,
+  return legacy_alloc(KP_API_ALLOCATE_POOL_WITH_QUOTA, PoolType, NumberOfBytes,
                       KP_TAG_NONE, NormalPoolPriority, WDK_SITE_CALLER());
 }
 
 PVOID kp_wdk_ExAllocatePoolWithQuota_at(POOL_TYPE PoolType,
                                         SIZE_T NumberOfBytes, const char *File,
                                         ULONG Line) {
-  return legacy_alloc(KP_API_ALLOCATE_POOL_QUOTA, PoolType, NumberOfBytes,
+  return legacy_alloc(KP_API_ALLOCATE_POOL_WITH_QUOTA, PoolType, NumberOfBytes,
                       KP_TAG_NONE, NormalPoolPriority,
                       WDK_SITE_AT(File, Line));
 }
