@@ -957,9 +957,14 @@ void kpi_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
   // validates and frees under one lock; otherwise validate, run the checks
   // that may bug check without the lock, then validate again and free.
   if (hooks || kpi_irql() > max_irql) {
+    // kpool's own read of the block (header, canary) at raised IRQL must
+    // not fault into 0xD1 under force IRQL checking while the pool lock is
+    // held: the IRQL rule below is the bug check this free deserves.
+    kpi_force_irql_internal_enter();
     kpi_mutex_lock(&pool->lock);
     r = free_validate(sys, pool, p, tag, check_tag, &fc);
     kpi_mutex_unlock(&pool->lock);
+    kpi_force_irql_internal_leave();
     if (r == NULL) {
       free_reject(sys, p, tag, &fc, site);
       return;

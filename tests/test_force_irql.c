@@ -351,8 +351,22 @@ static void test_threads_raise_and_touch_concurrently(void **state) {
   kp_system_set_current(prev);
 }
 
+/* Freeing paged pool at DISPATCH_LEVEL is the pool's IRQL rule (0xC4/0x11),
+ * not a fault on the trimmed page, and leaves no lock held. */
+static void test_free_paged_at_dispatch_is_irql_rule(void **state) {
+  kp_system_t *sys = *state;
+  uint8_t *volatile p = kp_alloc2(sys, KPT_PG, 64, PG_TAG, KP_HERE);
+  kp_irql_t old = kp_irql_raise(KP_DISPATCH_LEVEL);
+  EXPECT_FAULT(0xC4, 0x11, kp_free(sys, p, PG_TAG, KP_HERE));
+  assert_int_equal(kpt_last.p[1], KP_DISPATCH_LEVEL);
+  assert_int_equal(kpt_last.p[3], (uintptr_t)p);
+  kp_irql_lower(old);
+  kp_free(sys, p, PG_TAG, KP_HERE);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_free_paged_at_dispatch_is_irql_rule, setup_force, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_paged_write_at_dispatch_is_0xD1, setup_force, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_paged_read_at_high_irql_is_0xD1_read, setup_force, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_spin_lock_trims_and_release_restores, setup_force, kpt_teardown),
