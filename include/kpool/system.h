@@ -277,6 +277,10 @@ KP_API void kp_clock_remove_ticker(kp_system_t *sys, uint32_t id);
 /* ---------------------------------------------------------------------------
  * Simulated processors. Each host thread runs on one simulated processor
  * (processor 0 until changed); the node is processor / processors_per_node.
+ * The processor belongs to the host thread, not to a system: a thread moved
+ * to processor 5 of one system is still on processor 5 when it uses another
+ * system (whose node for it is then 0 if that system has fewer processors).
+ * Tests that change it should set it back.
  * ------------------------------------------------------------------------- */
 
 /** Moves the calling thread to simulated processor @p cpu. Returns
