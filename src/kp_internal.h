@@ -345,6 +345,14 @@ const char *kpi_api_name(kp_alloc_api_t api);
  * Output helpers (system.c).
  * ------------------------------------------------------------------------- */
 void kpi_out(kp_system_t *sys, const char *text);
+/* Where a report goes: @out(@arg), or the system's output when @out is
+ * NULL. kpi_writef formats one piece (up to 1 KiB) and writes it there. */
+typedef struct kpi_writer {
+  kp_system_t *sys;
+  kp_output_fn out;
+  void *arg;
+} kpi_writer_t;
+void kpi_writef(const kpi_writer_t *w, const char *fmt, ...) KP_PRINTF(2, 3);
 void kpi_default_out(const char *text, void *arg);
 
 /* Leak report (stats.c): writes the outstanding allocations grouped by tag

@@ -1440,31 +1440,12 @@ static const char *pool_type_name(uint32_t base) {
   }
 }
 
-typedef struct la_out {
-  kp_system_t *sys;
-  kp_output_fn out;
-  void *arg;
-} la_out_t;
-
-static void emit(const la_out_t *o, const char *fmt, ...) KP_PRINTF(2, 3);
-static void emit(const la_out_t *o, const char *fmt, ...) {
-  char line[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(line, sizeof line, fmt, ap);
-  va_end(ap);
-  if (o->out != NULL)
-    o->out(line, o->arg);
-  else
-    kpi_out(o->sys, line);
-}
-
 static unsigned hit_percent(uint32_t total, uint32_t misses) {
   if (total == 0) return 0;
   return (unsigned)(((uint64_t)(total - misses) * 100u) / total);
 }
 
-static void print_info(const la_out_t *o, const kp_lookaside_info_t *in) {
+static void print_info(const kpi_writer_t *o, const kp_lookaside_info_t *in) {
   char tag[5];
   char where[160];
   // The type without the flag bits the list adds, then those bits.
@@ -1475,31 +1456,31 @@ static void print_info(const la_out_t *o, const kp_lookaside_info_t *in) {
   if (in->kind != KP_LOOKASIDE_EX && base == 0 &&
       (in->pool_type & KP_POOL_NX_ALLOCATION))
     name = "NonPagedPoolNx";
-  emit(o, "Lookaside \"\" @ 0x%016llx Tag(hex): 0x%08x \"%s\"\n",
+  kpi_writef(o, "Lookaside \"\" @ 0x%016llx Tag(hex): 0x%08x \"%s\"\n",
        (unsigned long long)(uintptr_t)in->list, (unsigned)in->tag,
        kp_tag_text(in->tag, tag));
-  emit(o, "Type           =       %04x %s%s%s\n", (unsigned)in->pool_type, name,
+  kpi_writef(o, "Type           =       %04x %s%s%s\n", (unsigned)in->pool_type, name,
        (in->pool_type & KP_POOL_RAISE_IF_ALLOCATION_FAILURE)
            ? " | POOL_RAISE_IF_ALLOCATION_FAILURE" : "",
        (in->pool_type & KP_POOL_QUOTA_FAIL_INSTEAD_OF_RAISE)
            ? " | POOL_QUOTA_FAIL_INSTEAD_OF_RAISE" : "");
-  emit(o, "Current Depth  = %10u   Max Depth  = %10u\n",
+  kpi_writef(o, "Current Depth  = %10u   Max Depth  = %10u\n",
        (unsigned)in->current_depth, (unsigned)in->depth);
-  emit(o, "Size           = %10u   Max Alloc  = %10llu\n", (unsigned)in->size,
+  kpi_writef(o, "Size           = %10u   Max Alloc  = %10llu\n", (unsigned)in->size,
        (unsigned long long)in->size * in->depth);
-  emit(o, "AllocateMisses = %10u   FreeMisses = %10u\n",
+  kpi_writef(o, "AllocateMisses = %10u   FreeMisses = %10u\n",
        (unsigned)in->allocate_misses, (unsigned)in->free_misses);
-  emit(o, "TotalAllocates = %10u   TotalFrees = %10u\n",
+  kpi_writef(o, "TotalAllocates = %10u   TotalFrees = %10u\n",
        (unsigned)in->total_allocates, (unsigned)in->total_frees);
-  emit(o, "Hit Rate       = %9u%%   Hit Rate   = %9u%%\n",
+  kpi_writef(o, "Hit Rate       = %9u%%   Hit Rate   = %9u%%\n",
        hit_percent(in->total_allocates, in->allocate_misses),
        hit_percent(in->total_frees, in->free_misses));
   kpi_site_text(in->init_site, where, sizeof where);
-  emit(o, "kpool: %s, MaximumDepth %u, LastTotalAllocates %u, "
+  kpi_writef(o, "kpool: %s, MaximumDepth %u, LastTotalAllocates %u, "
           "LastAllocateMisses %u\n",
        kind_api(in->kind), (unsigned)in->maximum_depth,
        (unsigned)in->last_total_allocates, (unsigned)in->last_allocate_misses);
-  emit(o, "kpool: Allocate %s, Free %s; initialised at %s by thread %u\n",
+  kpi_writef(o, "kpool: Allocate %s, Free %s; initialised at %s by thread %u\n",
        in->default_allocate ? "default (ExAllocatePoolWithTag)" : "driver routine",
        in->default_free ? "default (ExFreePool)" : "driver routine", where,
        (unsigned)in->init_thread);
@@ -1509,11 +1490,11 @@ void kp_report_lookaside(kp_system_t *sys, const kp_lookaside_t *list,
                          kp_output_fn out, void *arg) {
   sys = sys_or_current(sys);
   if (sys == NULL) return;
-  la_out_t o = {sys, out, arg};
+  kpi_writer_t o = {sys, out, arg};
   if (list != NULL) {
     kp_lookaside_info_t info;
     if (!kp_lookaside_query(sys, list, &info)) {
-      emit(&o, "kpool: %p is not an active lookaside list\n", (const void *)list);
+      kpi_writef(&o, "kpool: %p is not an active lookaside list\n", (const void *)list);
       return;
     }
     print_info(&o, &info);
@@ -1524,11 +1505,11 @@ void kp_report_lookaside(kp_system_t *sys, const kp_lookaside_t *list,
   kp_lookaside_info_t *v = st != NULL ? snapshot(st, &count, &total) : NULL;
   uint64_t cached = 0;
   for (uint32_t i = 0; i < count; i++) {
-    if (i != 0) emit(&o, "\n");
+    if (i != 0) kpi_writef(&o, "\n");
     print_info(&o, &v[i]);
     cached += v[i].current_depth;
   }
-  emit(&o, "kpool: %u lookaside list%s, %llu entr%s cached\n", (unsigned)count,
+  kpi_writef(&o, "kpool: %u lookaside list%s, %llu entr%s cached\n", (unsigned)count,
        count == 1 ? "" : "s", (unsigned long long)cached, cached == 1 ? "y" : "ies");
   free(v);
 }
@@ -1598,8 +1579,8 @@ static void la_unload_check(kp_system_t *sys, void *state) {
     free(v);
     return;
   }
-  la_out_t o = {sys, NULL, NULL};
-  emit(&o, "kpool: driver unload: %u lookaside list%s still active (never "
+  kpi_writer_t o = {sys, NULL, NULL};
+  kpi_writef(&o, "kpool: driver unload: %u lookaside list%s still active (never "
            "deleted):\n",
        (unsigned)total, total == 1 ? " is" : "s are");
   uint64_t first = 0;
@@ -1608,7 +1589,7 @@ static void la_unload_check(kp_system_t *sys, void *state) {
     char tag[5];
     char where[160];
     kpi_site_text(v[i].init_site, where, sizeof where);
-    emit(&o, "  %p tag \"%s\" Size %u, %u cached, %s at %s (thread %u)\n",
+    kpi_writef(&o, "  %p tag \"%s\" Size %u, %u cached, %s at %s (thread %u)\n",
          (const void *)v[i].list, kp_tag_text(v[i].tag, tag),
          (unsigned)v[i].size, (unsigned)v[i].current_depth,
          kind_api(v[i].kind), where, (unsigned)v[i].init_thread);

@@ -135,30 +135,8 @@ bool kp_stats_get(kp_system_t *sys, kp_stats_t *st) {
   return true;
 }
 
-/* ---------------------------------------------------------------------------
- * Output through a caller-supplied function (or the system's).
- * ------------------------------------------------------------------------- */
-typedef struct writer {
-  kp_system_t *sys;
-  kp_output_fn out;
-  void *arg;
-} writer_t;
-
-static void w_printf(writer_t *w, const char *fmt, ...) KP_PRINTF(2, 3);
-static void w_printf(writer_t *w, const char *fmt, ...) {
-  char buf[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  if (w->out != NULL)
-    w->out(buf, w->arg);
-  else
-    kpi_out(w->sys, buf);
-}
-
-static writer_t writer_make(kp_system_t *sys, kp_output_fn out, void *arg) {
-  writer_t w;
+static kpi_writer_t writer_make(kp_system_t *sys, kp_output_fn out, void *arg) {
+  kpi_writer_t w;
   w.sys = sys;
   w.out = out;
   w.arg = arg;
@@ -177,7 +155,7 @@ static int poolmon_cmp(const void *a, const void *b) {
 
 void kp_report_poolmon(kp_system_t *sys, kp_output_fn out, void *arg) {
   if (sys == NULL) return;
-  writer_t w = writer_make(sys, out, arg);
+  kpi_writer_t w = writer_make(sys, out, arg);
   tag_list_t l;
   tags_snapshot(sys, &l);
   // PoolMon shows tag x pool type: fold the non-paged nodes together.
@@ -195,13 +173,13 @@ void kp_report_poolmon(kp_system_t *sys, kp_output_fn out, void *arg) {
     l.items[n++] = l.items[i];
   }
   if (n > 1) qsort(l.items, n, sizeof *l.items, poolmon_cmp);
-  w_printf(&w, " Tag  Type     Allocs      Frees       Diff        Bytes  Per Alloc\n");
+  kpi_writef(&w, " Tag  Type     Allocs      Frees       Diff        Bytes  Per Alloc\n");
   uint64_t ta = 0, tf = 0, tb = 0;
   for (size_t i = 0; i < n; i++) {
     const kp_tag_stats_t *s = &l.items[i];
     char tag[5];
     uint64_t diff = s->allocs - s->frees;
-    w_printf(&w, " %s %-5s %10llu %10llu %10llu %12llu %10llu\n",
+    kpi_writef(&w, " %s %-5s %10llu %10llu %10llu %12llu %10llu\n",
              kp_tag_text(s->tag, tag), s->pool == KP_POOL_PAGED ? "Paged" : "Nonp",
              (unsigned long long)s->allocs, (unsigned long long)s->frees,
              (unsigned long long)diff, (unsigned long long)s->bytes,
@@ -210,7 +188,7 @@ void kp_report_poolmon(kp_system_t *sys, kp_output_fn out, void *arg) {
     tf += s->frees;
     tb += s->bytes;
   }
-  w_printf(&w, " TOTAL      %10llu %10llu %10llu %12llu %10llu\n",
+  kpi_writef(&w, " TOTAL      %10llu %10llu %10llu %12llu %10llu\n",
            (unsigned long long)ta, (unsigned long long)tf,
            (unsigned long long)(ta - tf), (unsigned long long)tb,
            (unsigned long long)(ta - tf ? tb / (ta - tf) : 0));
@@ -245,8 +223,8 @@ static void json_tag(char out[32], kp_tag_t tag) {
 
 void kp_report_json(kp_system_t *sys, kp_output_fn out, void *arg) {
   if (sys == NULL) return;
-  writer_t w = writer_make(sys, out, arg);
-  w_printf(&w, "{\"clock_ms\":%llu,\"driver\":\"%s\",\"pools\":[",
+  kpi_writer_t w = writer_make(sys, out, arg);
+  kpi_writef(&w, "{\"clock_ms\":%llu,\"driver\":\"%s\",\"pools\":[",
            (unsigned long long)kp_clock_now(sys),
            sys->cfg.driver_name ? sys->cfg.driver_name : "");
   for (uint32_t i = 0; i < sys->pool_count; i++) {
@@ -262,7 +240,7 @@ void kp_report_json(kp_system_t *sys, kp_output_fn out, void *arg) {
     if (kp_pool_pressure(sys, pool->kind, pool->node, &pr) == KP_STATUS_SUCCESS &&
         (unsigned)pr.level < 4)
       level = levels[pr.level];
-    w_printf(&w,
+    kpi_writef(&w,
              "%s{\"pool\":\"%s\",\"node\":%u,\"budget\":%llu,\"available\":%llu,"
              "\"bytes\":%llu,\"peak_bytes\":%llu,\"allocs\":%llu,\"frees\":%llu,"
              "\"failures\":%llu,\"live_blocks\":%llu,\"quarantined_blocks\":%llu,"
@@ -270,14 +248,14 @@ void kp_report_json(kp_system_t *sys, kp_output_fn out, void *arg) {
              i ? "," : "", pool->kind == KP_POOL_PAGED ? "paged" : "nonpaged",
              pool->node, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], level);
   }
-  w_printf(&w, "],\"tags\":[");
+  kpi_writef(&w, "],\"tags\":[");
   tag_list_t l;
   tags_snapshot(sys, &l);
   for (size_t i = 0; i < l.count; i++) {
     const kp_tag_stats_t *s = &l.items[i];
     char tag[32];
     json_tag(tag, s->tag);
-    w_printf(&w,
+    kpi_writef(&w,
              "%s{\"tag\":\"%s\",\"tag_value\":%u,\"pool\":\"%s\",\"node\":%u,"
              "\"allocs\":%llu,\"frees\":%llu,\"diff\":%llu,\"bytes\":%llu,"
              "\"peak_bytes\":%llu,\"failures\":%llu}",
@@ -293,7 +271,7 @@ void kp_report_json(kp_system_t *sys, kp_output_fn out, void *arg) {
   (void)kp_quota_query(sys, &quota);
   kp_secure_totals_t sec;
   kp_secure_get_totals(sys, &sec);
-  w_printf(&w,
+  kpi_writef(&w,
            "],\"untagged_allocs\":%llu,\"quota\":{\"limit\":%llu,\"used\":%llu},"
            "\"secure\":{\"pools\":%u,\"allocations\":%llu,\"bytes\":%llu,"
            "\"failed_validations\":%llu,\"bad_handles\":%llu,\"write_faults\":%llu},"
@@ -351,19 +329,19 @@ static int leak_cmp(const void *x, const void *y) {
 
 uint64_t kp_report_leaks(kp_system_t *sys, kp_output_fn out, void *arg) {
   if (sys == NULL) return 0;
-  writer_t w = writer_make(sys, out, arg);
+  kpi_writer_t w = writer_make(sys, out, arg);
   leak_list_t l;
   memset(&l, 0, sizeof l);
   kp_visit_blocks(sys, leak_collect, &l);
   if (l.count == 0) {
-    w_printf(&w, "kpool: no outstanding allocations.\n");
+    kpi_writef(&w, "kpool: no outstanding allocations.\n");
     free(l.items);
     return 0;
   }
   qsort(l.items, l.count, sizeof *l.items, leak_cmp);
   uint64_t total_bytes = 0;
   for (size_t i = 0; i < l.count; i++) total_bytes += l.items[i].block_bytes;
-  w_printf(&w, "kpool: %zu outstanding allocation%s, %llu bytes, by tag and site:\n",
+  kpi_writef(&w, "kpool: %zu outstanding allocation%s, %llu bytes, by tag and site:\n",
            l.count, l.count == 1 ? "" : "s", (unsigned long long)total_bytes);
   size_t i = 0;
   while (i < l.count) {
@@ -372,7 +350,7 @@ uint64_t kp_report_leaks(kp_system_t *sys, kp_output_fn out, void *arg) {
     while (tag_end < l.count && l.items[tag_end].tag == l.items[i].tag)
       tag_bytes += l.items[tag_end++].block_bytes;
     char tag[5];
-    w_printf(&w, "  Tag '%s' (0x%08X): %zu allocation%s, %llu bytes\n",
+    kpi_writef(&w, "  Tag '%s' (0x%08X): %zu allocation%s, %llu bytes\n",
              kp_tag_text(l.items[i].tag, tag), (unsigned)l.items[i].tag,
              tag_end - i, tag_end - i == 1 ? "" : "s",
              (unsigned long long)tag_bytes);
@@ -389,7 +367,7 @@ uint64_t kp_report_leaks(kp_system_t *sys, kp_output_fn out, void *arg) {
       const kp_block_info_t *first = &l.items[j];
       char site[256];
       kpi_site_text(first->site, site, sizeof site);
-      w_printf(&w,
+      kpi_writef(&w,
                "    %zu x at %s (%s, %s pool, thread %u), %zu..%zu bytes, "
                "first is allocation #%llu at %p\n",
                site_end - j, site, kpi_api_name(first->api),

@@ -577,6 +577,18 @@ void kpi_out(kp_system_t *sys, const char *text) {
     kpi_default_out(text, NULL);
 }
 
+void kpi_writef(const kpi_writer_t *w, const char *fmt, ...) {
+  char buf[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  if (w->out != NULL)
+    w->out(buf, w->arg);
+  else
+    kpi_out(w->sys, buf);
+}
+
 void kp_printf(kp_system_t *sys, const char *fmt, ...) {
   char small[512];
   va_list ap;
