@@ -1437,17 +1437,25 @@ KP_API VOID ExInitializeDriverRuntime(ULONG RuntimeFlags);
 /* The *Zero / *Uninitialized helpers are inline, as in the WDK. The
  * parentheses around the callee names keep the call-site macros out. */
 
+/* With POOL_ZERO_DOWN_LEVEL_SUPPORT, the *Zero helpers zero the block
+ * themselves until ExInitializeDriverRuntime() says the OS does it. */
+FORCEINLINE PVOID kp_wdk_zero_down_level(PVOID p, SIZE_T NumberOfBytes) {
+#if defined(POOL_ZERO_DOWN_LEVEL_SUPPORT)
+  if (p != NULL && !ExPoolZeroingNativelySupported) {
+    RtlZeroMemory(p, NumberOfBytes);
+  }
+#else
+  (void)NumberOfBytes;
+#endif
+  return p;
+}
+
 /** ExAllocatePoolZero: ExAllocatePoolWithTag with POOL_ZERO_ALLOCATION. */
 FORCEINLINE PVOID ExAllocatePoolZero(POOL_TYPE PoolType, SIZE_T NumberOfBytes,
                                      ULONG Tag) {
   PVOID p = (ExAllocatePoolWithTag)(
       (POOL_TYPE)(PoolType | POOL_ZERO_ALLOCATION), NumberOfBytes, Tag);
-#if defined(POOL_ZERO_DOWN_LEVEL_SUPPORT)
-  if (p != NULL && !ExPoolZeroingNativelySupported) {
-    RtlZeroMemory(p, NumberOfBytes);
-  }
-#endif
-  return p;
+  return kp_wdk_zero_down_level(p, NumberOfBytes);
 }
 
 /** ExAllocatePoolUninitialized: ExAllocatePoolWithTag unchanged. */
@@ -1463,12 +1471,7 @@ FORCEINLINE PVOID ExAllocatePoolQuotaZero(POOL_TYPE PoolType,
                                           SIZE_T NumberOfBytes, ULONG Tag) {
   PVOID p = (ExAllocatePoolWithQuotaTag)(
       (POOL_TYPE)(PoolType | POOL_ZERO_ALLOCATION), NumberOfBytes, Tag);
-#if defined(POOL_ZERO_DOWN_LEVEL_SUPPORT)
-  if (p != NULL && !ExPoolZeroingNativelySupported) {
-    RtlZeroMemory(p, NumberOfBytes);
-  }
-#endif
-  return p;
+  return kp_wdk_zero_down_level(p, NumberOfBytes);
 }
 
 /** ExAllocatePoolQuotaUninitialized: ExAllocatePoolWithQuotaTag unchanged. */
@@ -1486,12 +1489,7 @@ FORCEINLINE PVOID ExAllocatePoolPriorityZero(POOL_TYPE PoolType,
   PVOID p = (ExAllocatePoolWithTagPriority)(
       (POOL_TYPE)(PoolType | POOL_ZERO_ALLOCATION), NumberOfBytes, Tag,
       Priority);
-#if defined(POOL_ZERO_DOWN_LEVEL_SUPPORT)
-  if (p != NULL && !ExPoolZeroingNativelySupported) {
-    RtlZeroMemory(p, NumberOfBytes);
-  }
-#endif
-  return p;
+  return kp_wdk_zero_down_level(p, NumberOfBytes);
 }
 
 /** ExAllocatePoolPriorityUninitialized: ExAllocatePoolWithTagPriority
@@ -1510,12 +1508,7 @@ FORCEINLINE PVOID kp_wdk_ExAllocatePoolZero_at(POOL_TYPE PoolType,
   PVOID p = kp_wdk_ExAllocatePoolWithTag_at(
       (POOL_TYPE)(PoolType | POOL_ZERO_ALLOCATION), NumberOfBytes, Tag, File,
       Line);
-#if defined(POOL_ZERO_DOWN_LEVEL_SUPPORT)
-  if (p != NULL && !ExPoolZeroingNativelySupported) {
-    RtlZeroMemory(p, NumberOfBytes);
-  }
-#endif
-  return p;
+  return kp_wdk_zero_down_level(p, NumberOfBytes);
 }
 
 FORCEINLINE PVOID kp_wdk_ExAllocatePoolQuotaZero_at(POOL_TYPE PoolType,
@@ -1525,12 +1518,7 @@ FORCEINLINE PVOID kp_wdk_ExAllocatePoolQuotaZero_at(POOL_TYPE PoolType,
   PVOID p = kp_wdk_ExAllocatePoolWithQuotaTag_at(
       (POOL_TYPE)(PoolType | POOL_ZERO_ALLOCATION), NumberOfBytes, Tag, File,
       Line);
-#if defined(POOL_ZERO_DOWN_LEVEL_SUPPORT)
-  if (p != NULL && !ExPoolZeroingNativelySupported) {
-    RtlZeroMemory(p, NumberOfBytes);
-  }
-#endif
-  return p;
+  return kp_wdk_zero_down_level(p, NumberOfBytes);
 }
 
 FORCEINLINE PVOID kp_wdk_ExAllocatePoolPriorityZero_at(
@@ -1539,12 +1527,7 @@ FORCEINLINE PVOID kp_wdk_ExAllocatePoolPriorityZero_at(
   PVOID p = kp_wdk_ExAllocatePoolWithTagPriority_at(
       (POOL_TYPE)(PoolType | POOL_ZERO_ALLOCATION), NumberOfBytes, Tag,
       Priority, File, Line);
-#if defined(POOL_ZERO_DOWN_LEVEL_SUPPORT)
-  if (p != NULL && !ExPoolZeroingNativelySupported) {
-    RtlZeroMemory(p, NumberOfBytes);
-  }
-#endif
-  return p;
+  return kp_wdk_zero_down_level(p, NumberOfBytes);
 }
 
 #ifdef __cplusplus
