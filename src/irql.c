@@ -276,21 +276,28 @@ kp_irql_t kp_spin_lock_acquire(kp_spin_lock_t *lock) {
   return old;
 }
 
+/* The AtDpcLevel / FromDpcLevel forms: the caller must already run at
+ * DISPATCH_LEVEL or above; otherwise bug check 0xC4 with @p code. */
+static bool at_dispatch_or_above(const kpi_thread_t *t, kp_spin_lock_t *lock,
+                                 kp_site_t site, const char *api,
+                                 uint64_t code) {
+  if (t->irql >= KP_DISPATCH_LEVEL) return true;
+  char what[256];
+  snprintf(what, sizeof what,
+           "%s(%p) called at IRQL %u (%s); the caller must already run at "
+           "DISPATCH_LEVEL or above.",
+           api, (void *)lock, (unsigned)t->irql, irql_name(t->irql));
+  c4(code, t->irql, (uint64_t)(uintptr_t)lock, 0, site, what);
+  return false;
+}
+
 void kp_spin_lock_acquire_at_dpc(kp_spin_lock_t *lock) {
   kp_site_t site = kp_site(NULL, 0, IRQL_CALLER());
   kpi_thread_t *t = kpi_thread();
   const char *api = "KeAcquireSpinLockAtDpcLevel";
   if (!object_ok(lock, _Alignof(kp_spin_lock_t), site, api)) return;
-  if (t->irql < KP_DISPATCH_LEVEL) {
-    char what[256];
-    snprintf(what, sizeof what,
-             "%s(%p) called at IRQL %u (%s); the caller must already run at "
-             "DISPATCH_LEVEL or above.",
-             api, (void *)lock, (unsigned)t->irql, irql_name(t->irql));
-    c4(KP_C4_SPIN_ACQUIRE_AT_DPC_IRQL, t->irql, (uint64_t)(uintptr_t)lock, 0,
-       site, what);
+  if (!at_dispatch_or_above(t, lock, site, api, KP_C4_SPIN_ACQUIRE_AT_DPC_IRQL))
     return;
-  }
   if (!spin_acquire_checked(lock, site, api)) return;
   spin_take(lock, t->id);
   t->spin_locks_held++;
@@ -334,16 +341,8 @@ void kp_spin_lock_release_from_dpc(kp_spin_lock_t *lock) {
   kpi_thread_t *t = kpi_thread();
   const char *api = "KeReleaseSpinLockFromDpcLevel";
   if (!object_ok(lock, _Alignof(kp_spin_lock_t), site, api)) return;
-  if (t->irql < KP_DISPATCH_LEVEL) {
-    char what[256];
-    snprintf(what, sizeof what,
-             "%s(%p) called at IRQL %u (%s); the caller must run at "
-             "DISPATCH_LEVEL or above.",
-             api, (void *)lock, (unsigned)t->irql, irql_name(t->irql));
-    c4(KP_C4_SPIN_RELEASE_FROM_DPC_IRQL, t->irql, (uint64_t)(uintptr_t)lock, 0,
-       site, what);
+  if (!at_dispatch_or_above(t, lock, site, api, KP_C4_SPIN_RELEASE_FROM_DPC_IRQL))
     return;
-  }
   if (!spin_release_checked(lock, site, api)) return;
   spin_give(t, lock);
 }
