@@ -1189,17 +1189,27 @@ static void release_chain(const la_calls_t *c, la_state_t *st,
   }
 }
 
+/* The checks flush and delete share: a plausible pointer, an active list
+ * (else 0xC4/0xCB naming @p op), and the list's IRQL rule. Returns the
+ * list's record, or NULL after a bug check. */
+static la_rec_t *list_for_whole_list_op(kp_system_t *sys, kp_lookaside_t *list,
+                                        unsigned op, kp_site_t site) {
+  if (!list_ptr_ok(sys, list)) return NULL;
+  la_rec_t *r = rec_find(sys, list);
+  if (r == NULL) {
+    raise_not_active(sys, list, op, site);
+    return NULL;
+  }
+  if (!irql_ok(sys, r->pool, r->type, true, (uint64_t)(uintptr_t)list, &site))
+    return NULL;
+  return r;
+}
+
 void kp_lookaside_flush(kp_system_t *sys, kp_lookaside_t *list,
                         kp_site_t site) {
   sys = sys_or_current(sys);
-  if (!list_ptr_ok(sys, list)) return;
-  la_rec_t *r = rec_find(sys, list);
-  if (r == NULL) {
-    raise_not_active(sys, list, LA_OP_FLUSH, site);
-    return;
-  }
-  if (!irql_ok(sys, r->pool, r->type, true, (uint64_t)(uintptr_t)list, &site))
-    return;
+  la_rec_t *r = list_for_whole_list_op(sys, list, LA_OP_FLUSH, site);
+  if (r == NULL) return;
   uint32_t opts = atomic_load_explicit(&r->st->options, memory_order_relaxed);
   la_calls_t c = calls_of(r);
   release_chain(&c, r->st, list, kpi_slist_flush(&list->list_head), opts, site);
@@ -1208,14 +1218,8 @@ void kp_lookaside_flush(kp_system_t *sys, kp_lookaside_t *list,
 void kp_lookaside_delete(kp_system_t *sys, kp_lookaside_t *list,
                          kp_site_t site) {
   sys = sys_or_current(sys);
-  if (!list_ptr_ok(sys, list)) return;
-  la_rec_t *r = rec_find(sys, list);
-  if (r == NULL) {
-    raise_not_active(sys, list, LA_OP_DELETE, site);
-    return;
-  }
-  if (!irql_ok(sys, r->pool, r->type, true, (uint64_t)(uintptr_t)list, &site))
-    return;
+  la_rec_t *r = list_for_whole_list_op(sys, list, LA_OP_DELETE, site);
+  if (r == NULL) return;
   la_state_t *st = r->st;
   uint32_t opts = atomic_load_explicit(&st->options, memory_order_relaxed);
   la_calls_t c = calls_of(r);
