@@ -19,8 +19,8 @@
 #include <string.h>
 
 #include "kp_internal.h"
-#include "kp_sanitizer.h"
-#include "kp_verifier.h"
+#include "mm/kp_sanitizer.h"
+#include "vf/kp_verifier.h"
 
 /* Header word 2 is the block address mixed with this constant, so that a
  * header copied from elsewhere is recognised as corrupt. */

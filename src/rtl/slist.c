@@ -3,7 +3,7 @@
  * a 16-byte compare-and-swap on x86-64 and arm64, with a striped-lock
  * fallback elsewhere. See include/kpool/slist.h for the contract.
  */
-#include "kp_slist.h"
+#include "rtl/kp_slist.h"
 
 _Static_assert(sizeof(kp_slist_header_t) == 16, "SLIST_HEADER is 16 bytes");
 _Static_assert(_Alignof(kp_slist_header_t) == 16, "SLIST_HEADER is aligned 16");

@@ -9,7 +9,7 @@
  */
 #include <string.h>
 
-#include "secure_internal.h"
+#include "ex/secure_internal.h"
 
 #if defined(__GNUC__) || defined(__clang__)
 #define PARAMS_RETURN_ADDRESS() __builtin_return_address(0)

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kp_verifier.h"
+#include "vf/kp_verifier.h"
 
 /* Systems with special pool or force IRQL checking, for the fault
  * callback (which runs in a signal handler and must not lock to find

@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kp_sanitizer.h"
-#include "kp_verifier.h"
+#include "mm/kp_sanitizer.h"
+#include "vf/kp_verifier.h"
 
 enum sp_state {
   SP_UNUSED = 0,   /* never allocated */

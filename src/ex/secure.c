@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "secure_internal.h"
+#include "ex/secure_internal.h"
 
 #define SEC_GRANULES_PER_PAGE (KPI_PAGE_SIZE / KPI_GRANULE)
 #define SEC_PAGES (KP_SECURE_POOL_CAPACITY / KPI_PAGE_SIZE)

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kp_verifier.h"
+#include "vf/kp_verifier.h"
 #include "kpool/fuzz.h"
 
 /* Bits of kpi_fault::active: which modes can fail a request. */

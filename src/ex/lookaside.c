@@ -24,8 +24,8 @@
 #include <string.h>
 
 #include "kp_internal.h"
-#include "kp_slist.h"
-#include "kp_verifier.h"
+#include "rtl/kp_slist.h"
+#include "vf/kp_verifier.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define LA_ASAN 1
