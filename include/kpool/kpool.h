@@ -22,5 +22,6 @@
 #include "slist.h"
 #include "lookaside.h"
 #include "verifier.h"
+#include "io.h"
 
 #endif /* KPOOL_KPOOL_H */
