@@ -603,6 +603,29 @@ KP_API void kp_irp_complete(kp_system_t *sys, kp_irp_t *irp, int8_t boost,
  */
 KP_API bool kp_irp_cancel(kp_system_t *sys, kp_irp_t *irp);
 
+/**
+ * IoSetCompletionRoutineEx: like setting the next location's completion
+ * routine, through a small non-paged block (tag 'IoCx') that lives until
+ * the routine runs; an IRP set up this way must be sent, or the block is
+ * reported as a leak at unload. @p flags are KP_SL_INVOKE_ON_*.
+ * STATUS_SUCCESS or STATUS_INSUFFICIENT_RESOURCES.
+ */
+KP_API kp_status_t kp_irp_set_completion_ex(kp_system_t *sys,
+                                            kp_device_t *device,
+                                            kp_irp_t *irp,
+                                            kp_completion_fn routine,
+                                            void *context, uint8_t flags);
+
+/**
+ * IoInitializeIrp. On an IRP kpool handed out (IoAllocateIrp, a request)
+ * it is Driver Verifier's 0xC9, P1 = 0x20D, P2 = caller, P3 = @p irp.
+ * On driver memory the IRP is initialised (header, empty stack) but kpool
+ * does not track it, so sending it is 0xC9/0x03: IRPs a driver carves
+ * from its own pool are not simulated (docs/driver-model.md).
+ */
+KP_API void kp_irp_initialize(kp_system_t *sys, kp_irp_t *irp, uint16_t size,
+                              int stack_size, kp_site_t site);
+
 /** IoAcquireCancelSpinLock / IoReleaseCancelSpinLock. */
 KP_API kp_irql_t kp_io_cancel_lock(kp_system_t *sys);
 KP_API void kp_io_cancel_unlock(kp_system_t *sys, kp_irql_t irql);
@@ -631,6 +654,26 @@ KP_API kp_irp_t *kp_irp_build_fsd(kp_system_t *sys, uint32_t major,
  *  recorded (and the IoStatusBlock is the way to see completion). */
 typedef void (*kp_io_event_fn)(void *event);
 KP_API void kp_io_set_event_signal(kp_system_t *sys, kp_io_event_fn fn);
+
+/**
+ * IoGetDeviceObjectPointer: opens @p name as a kernel caller (CREATE, then
+ * at once CLEANUP, as the handle is closed) and returns the top of the
+ * device's stack and the referenced file object. kp_io_file_dereference
+ * (ObDereferenceObject) of the last reference sends the CLOSE.
+ * STATUS_OBJECT_NAME_NOT_FOUND, STATUS_OBJECT_NAME_INVALID,
+ * STATUS_INVALID_PARAMETER, or the CREATE's failure status.
+ */
+KP_API kp_status_t kp_io_get_device_pointer(kp_system_t *sys,
+                                            const uint16_t *name,
+                                            size_t name_len, uint32_t access,
+                                            kp_file_t **file,
+                                            kp_device_t **device);
+
+/** References to a file object kpool made (ObReferenceObject /
+ *  ObDereferenceObject); false when @p file is not one. The last
+ *  dereference sends IRP_MJ_CLOSE (at PASSIVE_LEVEL; deferred otherwise). */
+KP_API bool kp_io_file_reference(kp_system_t *sys, kp_file_t *file);
+KP_API bool kp_io_file_dereference(kp_system_t *sys, kp_file_t *file);
 
 /* ---------------------------------------------------------------------------
  * Requests from the test, as a user-mode caller (facts §3.4, §3.5).

@@ -23,5 +23,6 @@
 #include "lookaside.h"
 #include "verifier.h"
 #include "io.h"
+#include "ob.h"
 
 #endif /* KPOOL_KPOOL_H */

@@ -116,6 +116,8 @@ struct kp_io_handle {
   kp_device_t *top;
   uint32_t access;
   uint32_t outstanding;         /* requests in flight (under io lock) */
+  uint32_t file_refs;           /* references to the file object (the
+                                   handle's own, ObReferenceObject's) */
   bool cleanup_sent;
   bool close_wanted;
   struct kp_io_handle *next;

@@ -516,3 +516,63 @@ kp_irp_t *kp_irp_build_fsd(kp_system_t *sys, uint32_t major,
   }
   return irp;
 }
+
+/* ---------------------------------------------------------------------------
+ * IoSetCompletionRoutineEx and IoInitializeIrp.
+ * ------------------------------------------------------------------------- */
+#define TAG_COMPLETION_EX KP_TAG('I', 'o', 'C', 'x')
+
+typedef struct completion_ex {
+  kp_system_t *sys;
+  kp_completion_fn routine;
+  void *context;
+} completion_ex_t;
+
+/* Runs the driver's routine after freeing the block that stood for it. */
+static kp_status_t completion_ex_run(kp_device_t *device, kp_irp_t *irp,
+                                     void *context) {
+  completion_ex_t *e = context;
+  kp_completion_fn routine = e->routine;
+  void *ctx = e->context;
+  kp_free(e->sys, e, TAG_COMPLETION_EX, KP_HERE);
+  return routine(device, irp, ctx);
+}
+
+kp_status_t kp_irp_set_completion_ex(kp_system_t *sys, kp_device_t *device,
+                                     kp_irp_t *irp, kp_completion_fn routine,
+                                     void *context, uint8_t flags) {
+  (void)device;
+  if (sys == NULL || irp == NULL || routine == NULL) return KP_STATUS_INVALID_PARAMETER;
+  completion_ex_t *e = kp_alloc2(sys, KP_POOL_FLAG_NON_PAGED, sizeof *e,
+                                 TAG_COMPLETION_EX, KP_HERE);
+  if (e == NULL) return KP_STATUS_INSUFFICIENT_RESOURCES;
+  e->sys = sys;
+  e->routine = routine;
+  e->context = context;
+  kp_io_stack_t *next = kp_irp_next(irp);
+  next->completion = completion_ex_run;
+  next->context = e;
+  next->control = (uint8_t)(flags & (KP_SL_INVOKE_ON_SUCCESS | KP_SL_INVOKE_ON_ERROR |
+                                     KP_SL_INVOKE_ON_CANCEL));
+  return KP_STATUS_SUCCESS;
+}
+
+void kp_irp_initialize(kp_system_t *sys, kp_irp_t *irp, uint16_t size,
+                       int stack_size, kp_site_t site) {
+  kpi_io_t *io = kpi_io(sys);
+  if (io == NULL || irp == NULL) return;
+  kpi_mutex_lock(&io->lock);
+  bool tracked = kpi_io_irp_find(io, irp) != NULL;
+  kpi_mutex_unlock(&io->lock);
+  if (tracked) {
+    io_violation(sys, 0x20D, (uintptr_t)site.caller, (uintptr_t)irp, 0, site,
+                 "IoInitializeIrp on an IRP from IoAllocateIrp (it is already "
+                 "initialised; use IoReuseIrp to recycle it).");
+    return;
+  }
+  if (stack_size < 1 || stack_size > MAX_STACK || size < kp_irp_size(stack_size)) return;
+  kp_printf(sys, "kpool: IoInitializeIrp on driver memory %p: initialised, but "
+            "kpool does not track IRPs a driver allocates itself; sending it "
+            "is 0xC9/0x03 (use IoAllocateIrp)\n", (void *)irp);
+  irp_init(irp, stack_size);
+}

@@ -290,6 +290,7 @@ kp_status_t kp_io_open(kp_system_t *sys, const char *name, uint32_t access,
     hd->top = top;
     hd->access = access;
     hd->file = file;
+    hd->file_refs = 1;
     hd->next = io->handles;
     io->handles = hd;
   }
@@ -338,18 +339,69 @@ void kpi_io_run_closes(kp_system_t *sys) {
   }
 }
 
+/* Under the lock: the handle whose file object is @p file. */
+static kp_io_handle_t *handle_of(kpi_io_t *io, const kp_file_t *file) {
+  for (kp_io_handle_t *h = io->handles; h != NULL; h = h->next)
+    if (h->file == file) return h;
+  return NULL;
+}
+
+bool kp_io_file_reference(kp_system_t *sys, kp_file_t *file) {
+  kpi_io_t *io = kpi_io(sys);
+  if (io == NULL || file == NULL) return false;
+  kpi_mutex_lock(&io->lock);
+  kp_io_handle_t *h = handle_of(io, file);
+  if (h != NULL) h->file_refs++;
+  kpi_mutex_unlock(&io->lock);
+  return h != NULL;
+}
+
+bool kp_io_file_dereference(kp_system_t *sys, kp_file_t *file) {
+  kpi_io_t *io = kpi_io(sys);
+  if (io == NULL || file == NULL) return false;
+  kpi_mutex_lock(&io->lock);
+  kp_io_handle_t *h = handle_of(io, file);
+  bool ok = h != NULL && h->file_refs > 0;
+  if (ok && --h->file_refs == 0) h->close_wanted = true;
+  kpi_mutex_unlock(&io->lock);
+  if (ok) kpi_io_run_closes(sys);
+  return ok;
+}
+
 kp_status_t kp_io_close(kp_io_handle_t *hd) {
   if (hd == NULL) return KP_STATUS_INVALID_HANDLE;
   kp_system_t *sys = hd->sys;
-  kpi_io_t *io = kpi_io(sys);
   if (hd->cleanup_sent) return KP_STATUS_INVALID_HANDLE;
   hd->cleanup_sent = true;
   kp_status_t st = simple_request(hd, KP_IRP_MJ_CLEANUP, NULL);
-  // CLOSE comes when the last request on the file object is done.
-  kpi_mutex_lock(&io->lock);
-  hd->close_wanted = true;
-  kpi_mutex_unlock(&io->lock);
-  kpi_io_run_closes(sys);
+  // CLOSE comes when the last reference to the file object goes and the
+  // last request on it is done.
+  (void)kp_io_file_dereference(sys, hd->file);
+  return st;
+}
+
+kp_status_t kp_io_get_device_pointer(kp_system_t *sys, const uint16_t *name,
+                                     size_t name_len, uint32_t access,
+                                     kp_file_t **file, kp_device_t **device) {
+  if (file != NULL) *file = NULL;
+  if (device != NULL) *device = NULL;
+  if (sys == NULL || name == NULL || file == NULL || device == NULL)
+    return KP_STATUS_INVALID_PARAMETER;
+  if (name_len == 0 || name_len > 1024) return KP_STATUS_OBJECT_NAME_INVALID;
+  char ascii[1025];
+  for (size_t i = 0; i < name_len; i++) {
+    if (name[i] == 0 || name[i] >= 0x80) return KP_STATUS_OBJECT_NAME_INVALID;
+    ascii[i] = (char)name[i];
+  }
+  ascii[name_len] = '\0';
+  kp_io_handle_t *hd = NULL;
+  kp_status_t st = kp_io_open(sys, ascii, access, &hd);
+  if (!KP_SUCCESS(st)) return st;
+  hd->cleanup_sent = true;
+  (void)simple_request(hd, KP_IRP_MJ_CLEANUP, NULL);
+  // The handle's reference becomes the caller's file object reference.
+  *file = hd->file;
+  *device = hd->top;
   return st;
 }
 

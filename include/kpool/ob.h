@@ -1,0 +1,46 @@
+/**
+ * @file kpool/ob.h
+ * @brief The simulated object manager's reference counts (facts §7.1).
+ *
+ * ObReferenceObject / ObDereferenceObject (and the WithTag forms) on the
+ * objects kpool makes: device objects and file objects today (processes,
+ * threads and events join as their modules land). A reference keeps the
+ * object: a deleted device with references is freed when the last one
+ * goes; the last reference to a file object sends IRP_MJ_CLOSE.
+ *
+ * @par Bug checks
+ * - Dereferencing an object whose count is 0: with the verifier's
+ *   automatic checks, 0xC4 DRIVER_VERIFIER_DETECTED_VIOLATION, P1 = 0x3F,
+ *   P2 = the object, P3 = (uint64_t)-1; otherwise 0x18
+ *   REFERENCE_BY_POINTER, P1 = the object type (3 device, 5 file), P2 = the
+ *   object.
+ * - Referencing or dereferencing something that is not an object kpool
+ *   knows: 0x18, P1 = 0, P2 = the address (kpool's choice: Windows would
+ *   corrupt memory in front of it).
+ *
+ * Thread-safe.
+ */
+#ifndef KPOOL_OB_H
+#define KPOOL_OB_H
+
+#include "common.h"
+#include "system.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KP_BUGCHECK_REFERENCE_BY_POINTER 0x00000018u
+
+/** ObReferenceObject(WithTag): adds a reference to @p object. @p tag is
+ *  recorded by nothing yet ('tlfD' for the untagged forms). */
+KP_API void kp_ob_reference(kp_system_t *sys, void *object, uint32_t tag);
+
+/** ObDereferenceObject(WithTag): drops a reference; see the bug checks. */
+KP_API void kp_ob_dereference(kp_system_t *sys, void *object, uint32_t tag);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KPOOL_OB_H */

@@ -1,0 +1,34 @@
+/**
+ * @file kpool/wdk/kp_wdk_ob.h
+ * @brief WDK face of object references: ObReferenceObject,
+ *        ObDereferenceObject and the WithTag forms (kpool/ob.h).
+ *
+ * Included by wdm.h near its end. The plain forms record the default tag
+ * 'tlfD' ("Dflt"), as Windows 7 and later do (facts §7.1). Each returns
+ * 0 (drivers treat the result as VOID). IRQL <= DISPATCH_LEVEL.
+ * @bugcheck an underflow is 0xC4/0x3F with the verifier, else 0x18; an
+ * unknown object is 0x18 with P1 = 0 (kpool/ob.h).
+ */
+#ifndef KPOOL_WDK_KP_WDK_OB_H
+#define KPOOL_WDK_KP_WDK_OB_H
+
+#include "wdm.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+NTKERNELAPI LONG_PTR FASTCALL ObfReferenceObject(PVOID Object);
+NTKERNELAPI LONG_PTR FASTCALL ObfDereferenceObject(PVOID Object);
+NTKERNELAPI LONG_PTR FASTCALL ObfReferenceObjectWithTag(PVOID Object, ULONG Tag);
+NTKERNELAPI LONG_PTR FASTCALL ObfDereferenceObjectWithTag(PVOID Object, ULONG Tag);
+#define ObReferenceObject(Object) ObfReferenceObject(Object)
+#define ObDereferenceObject(Object) ObfDereferenceObject(Object)
+#define ObReferenceObjectWithTag(Object, Tag) ObfReferenceObjectWithTag(Object, Tag)
+#define ObDereferenceObjectWithTag(Object, Tag) ObfDereferenceObjectWithTag(Object, Tag)
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KPOOL_WDK_KP_WDK_OB_H */

@@ -1,0 +1,36 @@
+/*
+ * object.c — ObReferenceObject / ObDereferenceObject over the objects the
+ * other modules own (device and file objects from the I/O manager).
+ */
+#include "kp_internal.h"
+#include "kpool/io.h"
+#include "kpool/ob.h"
+
+static void unknown_object(kp_system_t *sys, void *object, const char *what) {
+  kpi_bugcheck_raise(sys, KP_BUGCHECK_REFERENCE_BY_POINTER, 0, (uintptr_t)object,
+                     0, 0, NULL,
+                     "%s on %p, which is not an object kpool knows (a device "
+                     "or file object), or one already freed.", what, object);
+}
+
+void kp_ob_reference(kp_system_t *sys, void *object, uint32_t tag) {
+  (void)tag;
+  if (sys == NULL) return;
+  if (kp_io_is_device(sys, object)) {
+    kp_io_device_reference(sys, object);
+    return;
+  }
+  if (kp_io_file_reference(sys, object)) return;
+  unknown_object(sys, object, "ObReferenceObject");
+}
+
+void kp_ob_dereference(kp_system_t *sys, void *object, uint32_t tag) {
+  (void)tag;
+  if (sys == NULL) return;
+  if (kp_io_is_device(sys, object)) {
+    kp_io_device_dereference(sys, object);  // raises on an underflow
+    return;
+  }
+  if (kp_io_file_dereference(sys, object)) return;
+  unknown_object(sys, object, "ObDereferenceObject");
+}
