@@ -51,6 +51,8 @@ static void io_destroy(kp_system_t *sys, void *state) {
     free(n->target);
     free(n);
   }
+  // Requests that can no longer finish (their driver left them pending).
+  for (kpi_io_irp_t *h = io->irps; h != NULL; h = h->next) free(h->request);
   for (kpi_io_drv_t *d = io->drivers, *next; d != NULL; d = next) {
     next = d->next;
     free(d);

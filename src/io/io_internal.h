@@ -119,6 +119,7 @@ struct kp_io_handle {
   uint32_t file_refs;           /* references to the file object (the
                                    handle's own, ObReferenceObject's) */
   bool cleanup_sent;
+  bool handle_closed;           /* no longer counted in open_files */
   bool close_wanted;
   struct kp_io_handle *next;
 };

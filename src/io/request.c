@@ -234,6 +234,17 @@ static uint16_t *ascii_u16(const char *s, size_t *len) {
   return u;
 }
 
+/* The handle is closed (CLEANUP sent): it no longer counts as an open
+ * handle to the device (unload and exclusive opens look at that count). */
+static void handle_closed(kp_io_handle_t *hd) {
+  kpi_io_t *io = kpi_io(hd->sys);
+  kpi_mutex_lock(&io->lock);
+  kpi_io_dev_t *dh = kpi_io_dev_find(io, hd->device);
+  if (dh != NULL && !hd->handle_closed) dh->open_files--;
+  hd->handle_closed = true;
+  kpi_mutex_unlock(&io->lock);
+}
+
 /* Drops the handle's file object and device references, and frees it. */
 static void handle_release(kp_io_handle_t *hd) {
   kp_system_t *sys = hd->sys;
@@ -246,7 +257,7 @@ static void handle_release(kp_io_handle_t *hd) {
     }
   kpi_io_dev_t *dh = kpi_io_dev_find(io, hd->device);
   if (dh != NULL) {
-    dh->open_files--;
+    if (!hd->handle_closed) dh->open_files--;
     dh->refs--;
   }
   kpi_mutex_unlock(&io->lock);
@@ -374,6 +385,7 @@ kp_status_t kp_io_close(kp_io_handle_t *hd) {
   if (hd->cleanup_sent) return KP_STATUS_INVALID_HANDLE;
   hd->cleanup_sent = true;
   kp_status_t st = simple_request(hd, KP_IRP_MJ_CLEANUP, NULL);
+  handle_closed(hd);
   // CLOSE comes when the last reference to the file object goes and the
   // last request on it is done.
   (void)kp_io_file_dereference(sys, hd->file);
@@ -399,6 +411,7 @@ kp_status_t kp_io_get_device_pointer(kp_system_t *sys, const uint16_t *name,
   if (!KP_SUCCESS(st)) return st;
   hd->cleanup_sent = true;
   (void)simple_request(hd, KP_IRP_MJ_CLEANUP, NULL);
+  handle_closed(hd);
   // The handle's reference becomes the caller's file object reference.
   *file = hd->file;
   *device = hd->top;
