@@ -261,6 +261,10 @@ typedef struct _IO_STATUS_BLOCK {
 #ifndef STATUS_INVALID_CID
 #define STATUS_INVALID_CID ((NTSTATUS)0xC000000BL)
 #endif
+/** What a completion routine returns to let completion go on. */
+#ifndef STATUS_CONTINUE_COMPLETION
+#define STATUS_CONTINUE_COMPLETION STATUS_SUCCESS
+#endif
 #ifndef STATUS_NO_SUCH_DEVICE
 #define STATUS_NO_SUCH_DEVICE ((NTSTATUS)0xC000000EL)
 #endif
