@@ -676,6 +676,82 @@ KP_API bool kp_io_file_reference(kp_system_t *sys, kp_file_t *file);
 KP_API bool kp_io_file_dereference(kp_system_t *sys, kp_file_t *file);
 
 /* ---------------------------------------------------------------------------
+ * Cancel-safe IRP queues (IoCsq*, facts §3.10). The driver supplies the
+ * queue and its lock through six callbacks; kpool supplies the cancel
+ * routine. Layout twins of IO_CSQ (64 bytes) and IO_CSQ_IRP_CONTEXT (24).
+ * ------------------------------------------------------------------------- */
+#define KP_IO_TYPE_CSQ_IRP_CONTEXT 1u
+#define KP_IO_TYPE_CSQ 2u
+#define KP_IO_TYPE_CSQ_EX 3u
+
+typedef struct kp_csq kp_csq_t;
+typedef void (*kp_csq_insert_fn)(kp_csq_t *csq, kp_irp_t *irp);
+typedef kp_status_t (*kp_csq_insert_ex_fn)(kp_csq_t *csq, kp_irp_t *irp,
+                                           void *insert_context);
+typedef void (*kp_csq_remove_fn)(kp_csq_t *csq, kp_irp_t *irp);
+typedef kp_irp_t *(*kp_csq_peek_fn)(kp_csq_t *csq, kp_irp_t *irp,
+                                    void *peek_context);
+typedef void (*kp_csq_acquire_fn)(kp_csq_t *csq, kp_irql_t *irql);
+typedef void (*kp_csq_release_fn)(kp_csq_t *csq, kp_irql_t irql);
+typedef void (*kp_csq_complete_fn)(kp_csq_t *csq, kp_irp_t *irp);
+
+struct kp_csq {
+  uint32_t type;                 /* KP_IO_TYPE_CSQ or _CSQ_EX */
+  uint32_t reserved0;
+  union {
+    kp_csq_insert_fn plain;      /* KP_IO_TYPE_CSQ */
+    kp_csq_insert_ex_fn ex;      /* KP_IO_TYPE_CSQ_EX */
+  } insert;
+  kp_csq_remove_fn remove;
+  kp_csq_peek_fn peek;
+  kp_csq_acquire_fn acquire;
+  kp_csq_release_fn release;
+  kp_csq_complete_fn complete_canceled;
+  void *reserve;
+};
+
+typedef struct kp_csq_irp_context {
+  uint32_t type;                 /* KP_IO_TYPE_CSQ_IRP_CONTEXT */
+  uint32_t reserved0;
+  kp_irp_t *irp;
+  kp_csq_t *csq;
+} kp_csq_irp_context_t;
+
+/** IoCsqInitialize(Ex): fills @p csq; @p insert is a kp_csq_insert_fn
+ *  (KP_IO_TYPE_CSQ) or a kp_csq_insert_ex_fn (KP_IO_TYPE_CSQ_EX), passed
+ *  as a generic function pointer. STATUS_INVALID_PARAMETER when a
+ *  callback is NULL or @p type is neither. */
+KP_API kp_status_t kp_csq_initialize(kp_csq_t *csq, uint32_t type,
+                                     void (*insert)(void),
+                                     kp_csq_remove_fn remove,
+                                     kp_csq_peek_fn peek,
+                                     kp_csq_acquire_fn acquire,
+                                     kp_csq_release_fn release,
+                                     kp_csq_complete_fn complete_canceled);
+
+/**
+ * IoCsqInsertIrp(Ex): under the queue lock, inserts @p irp (the Ex
+ * callback may refuse: its status is returned and nothing else happens),
+ * marks it pending and makes it cancelable (the IRP's DriverContext[3]
+ * holds @p context or @p csq). If the IRP was already cancelled, it is
+ * taken out again and CompleteCanceledIrp runs (after the lock is
+ * released). Returns STATUS_SUCCESS or the Ex callback's status.
+ */
+KP_API kp_status_t kp_csq_insert(kp_system_t *sys, kp_csq_t *csq, kp_irp_t *irp,
+                                 kp_csq_irp_context_t *context,
+                                 void *insert_context);
+
+/** IoCsqRemoveNextIrp: the first queued IRP PeekNextIrp offers that is not
+ *  being cancelled, removed and no longer cancelable; NULL if none. */
+KP_API kp_irp_t *kp_csq_remove_next(kp_system_t *sys, kp_csq_t *csq,
+                                    void *peek_context);
+
+/** IoCsqRemoveIrp: the IRP @p context describes, removed; NULL when it
+ *  has been cancelled (or was already removed). */
+KP_API kp_irp_t *kp_csq_remove(kp_system_t *sys, kp_csq_t *csq,
+                               kp_csq_irp_context_t *context);
+
+/* ---------------------------------------------------------------------------
  * Requests from the test, as a user-mode caller (facts §3.4, §3.5).
  * ------------------------------------------------------------------------- */
 typedef struct kp_io_handle kp_io_handle_t;

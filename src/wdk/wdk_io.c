@@ -262,3 +262,60 @@ LONG_PTR FASTCALL ObfDereferenceObjectWithTag(PVOID Object, ULONG Tag) {
   kp_ob_dereference(cur(), Object, Tag);
   return 0;
 }
+
+_Static_assert(sizeof(IO_CSQ) == 64 && sizeof(IO_CSQ_IRP_CONTEXT) == 24, "IO_CSQ");
+KP_SAME(IO_CSQ, CsqInsertIrp, kp_csq_t, insert);
+KP_SAME(IO_CSQ, CsqRemoveIrp, kp_csq_t, remove);
+KP_SAME(IO_CSQ, CsqPeekNextIrp, kp_csq_t, peek);
+KP_SAME(IO_CSQ, CsqAcquireLock, kp_csq_t, acquire);
+KP_SAME(IO_CSQ, CsqReleaseLock, kp_csq_t, release);
+KP_SAME(IO_CSQ, CsqCompleteCanceledIrp, kp_csq_t, complete_canceled);
+KP_SAME(IO_CSQ_IRP_CONTEXT, Irp, kp_csq_irp_context_t, irp);
+KP_SAME(IO_CSQ_IRP_CONTEXT, Csq, kp_csq_irp_context_t, csq);
+
+#define FN(f) ((void (*)(void))(f))
+
+NTSTATUS NTAPI IoCsqInitialize(PIO_CSQ Csq, PIO_CSQ_INSERT_IRP CsqInsertIrp,
+                               PIO_CSQ_REMOVE_IRP CsqRemoveIrp,
+                               PIO_CSQ_PEEK_NEXT_IRP CsqPeekNextIrp,
+                               PIO_CSQ_ACQUIRE_LOCK CsqAcquireLock,
+                               PIO_CSQ_RELEASE_LOCK CsqReleaseLock,
+                               PIO_CSQ_COMPLETE_CANCELED_IRP CsqCompleteCanceledIrp) {
+  return kp_csq_initialize((kp_csq_t *)Csq, KP_IO_TYPE_CSQ, FN(CsqInsertIrp),
+                           (kp_csq_remove_fn)FN(CsqRemoveIrp), (kp_csq_peek_fn)FN(CsqPeekNextIrp),
+                           (kp_csq_acquire_fn)FN(CsqAcquireLock),
+                           (kp_csq_release_fn)FN(CsqReleaseLock),
+                           (kp_csq_complete_fn)FN(CsqCompleteCanceledIrp));
+}
+
+NTSTATUS NTAPI IoCsqInitializeEx(PIO_CSQ Csq, PIO_CSQ_INSERT_IRP_EX CsqInsertIrp,
+                                 PIO_CSQ_REMOVE_IRP CsqRemoveIrp,
+                                 PIO_CSQ_PEEK_NEXT_IRP CsqPeekNextIrp,
+                                 PIO_CSQ_ACQUIRE_LOCK CsqAcquireLock,
+                                 PIO_CSQ_RELEASE_LOCK CsqReleaseLock,
+                                 PIO_CSQ_COMPLETE_CANCELED_IRP CsqCompleteCanceledIrp) {
+  return kp_csq_initialize((kp_csq_t *)Csq, KP_IO_TYPE_CSQ_EX, FN(CsqInsertIrp),
+                           (kp_csq_remove_fn)FN(CsqRemoveIrp), (kp_csq_peek_fn)FN(CsqPeekNextIrp),
+                           (kp_csq_acquire_fn)FN(CsqAcquireLock),
+                           (kp_csq_release_fn)FN(CsqReleaseLock),
+                           (kp_csq_complete_fn)FN(CsqCompleteCanceledIrp));
+}
+
+VOID NTAPI IoCsqInsertIrp(PIO_CSQ Csq, PIRP Irp, PIO_CSQ_IRP_CONTEXT Context) {
+  (void)kp_csq_insert(cur(), (kp_csq_t *)Csq, (kp_irp_t *)Irp, (kp_csq_irp_context_t *)Context,
+                      NULL);
+}
+
+NTSTATUS NTAPI IoCsqInsertIrpEx(PIO_CSQ Csq, PIRP Irp, PIO_CSQ_IRP_CONTEXT Context,
+                                PVOID InsertContext) {
+  return kp_csq_insert(cur(), (kp_csq_t *)Csq, (kp_irp_t *)Irp, (kp_csq_irp_context_t *)Context,
+                       InsertContext);
+}
+
+PIRP NTAPI IoCsqRemoveNextIrp(PIO_CSQ Csq, PVOID PeekContext) {
+  return (PIRP)kp_csq_remove_next(cur(), (kp_csq_t *)Csq, PeekContext);
+}
+
+PIRP NTAPI IoCsqRemoveIrp(PIO_CSQ Csq, PIO_CSQ_IRP_CONTEXT Context) {
+  return (PIRP)kp_csq_remove(cur(), (kp_csq_t *)Csq, (kp_csq_irp_context_t *)Context);
+}

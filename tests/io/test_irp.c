@@ -586,6 +586,117 @@ static void test_set_completion_routine_ex(void **state) {
   IoFreeIrp(irp);
 }
 
+/* ---------------------------------------------------------------------------
+ * Cancel-safe queues.
+ * ------------------------------------------------------------------------- */
+static IO_CSQ g_csq;
+static LIST_ENTRY g_queue;
+static KSPIN_LOCK g_qlock;
+static PIRP g_canceled[4];
+static int g_ncanceled;
+static BOOLEAN g_lock_held_at_complete;
+static BOOLEAN g_held;
+
+static VOID QInsert(PIO_CSQ Csq, PIRP Irp) {
+  (void)Csq;
+  InsertTailList(&g_queue, &Irp->Tail.Overlay.ListEntry);
+}
+static NTSTATUS QInsertEx(PIO_CSQ Csq, PIRP Irp, PVOID InsertContext) {
+  if (InsertContext != NULL) return STATUS_DEVICE_BUSY;
+  QInsert(Csq, Irp);
+  return STATUS_SUCCESS;
+}
+static VOID QRemove(PIO_CSQ Csq, PIRP Irp) {
+  (void)Csq;
+  RemoveEntryList(&Irp->Tail.Overlay.ListEntry);
+}
+static PIRP QPeek(PIO_CSQ Csq, PIRP Irp, PVOID PeekContext) {
+  (void)Csq;
+  (void)PeekContext;
+  PLIST_ENTRY e = Irp == NULL ? g_queue.Flink : Irp->Tail.Overlay.ListEntry.Flink;
+  return e == &g_queue ? NULL : CONTAINING_RECORD(e, IRP, Tail.Overlay.ListEntry);
+}
+static VOID QAcquire(PIO_CSQ Csq, PKIRQL Irql) {
+  (void)Csq;
+  KeAcquireSpinLock(&g_qlock, Irql);
+  g_held = TRUE;
+}
+static VOID QRelease(PIO_CSQ Csq, KIRQL Irql) {
+  (void)Csq;
+  g_held = FALSE;
+  KeReleaseSpinLock(&g_qlock, Irql);
+}
+static VOID QCompleteCanceled(PIO_CSQ Csq, PIRP Irp) {
+  (void)Csq;
+  g_lock_held_at_complete = g_held;
+  g_canceled[g_ncanceled++] = Irp;
+}
+
+static PIRP queued_irp(void) {
+  PIRP irp = IoAllocateIrp(1, FALSE);
+  IoSetNextIrpStackLocation(irp);  // as if a dispatch routine owned it
+  return irp;
+}
+
+static void test_cancel_safe_queue(void **state) {
+  (void)state;
+  InitializeListHead(&g_queue);
+  KeInitializeSpinLock(&g_qlock);
+  g_ncanceled = 0;
+  assert_int_equal(IoCsqInitialize(&g_csq, QInsert, QRemove, QPeek, QAcquire, QRelease,
+                                   QCompleteCanceled),
+                   STATUS_SUCCESS);
+  assert_int_equal(g_csq.Type, IO_TYPE_CSQ);
+  PIRP a = queued_irp(), b = queued_irp(), c = queued_irp();
+  IO_CSQ_IRP_CONTEXT ctx;
+  IoCsqInsertIrp(&g_csq, a, NULL);
+  IoCsqInsertIrp(&g_csq, b, &ctx);
+  IoCsqInsertIrp(&g_csq, c, NULL);
+  assert_true(IoGetCurrentIrpStackLocation(a)->Control & SL_PENDING_RETURNED);
+  assert_ptr_equal(a->Tail.Overlay.DriverContext[3], &g_csq);
+  assert_ptr_equal(b->Tail.Overlay.DriverContext[3], &ctx);
+  assert_int_equal(ctx.Type, IO_TYPE_CSQ_IRP_CONTEXT);
+  // Cancelling the first: removed, then completed outside the lock.
+  assert_true(IoCancelIrp(a));
+  assert_int_equal(g_ncanceled, 1);
+  assert_ptr_equal(g_canceled[0], a);
+  assert_false(g_lock_held_at_complete);
+  assert_int_equal(KeGetCurrentIrql(), PASSIVE_LEVEL);
+  // b by its context, then c as the next one.
+  assert_ptr_equal(IoCsqRemoveIrp(&g_csq, &ctx), b);
+  assert_null(ctx.Irp);
+  assert_null(IoCsqRemoveIrp(&g_csq, &ctx));
+  assert_null(b->CancelRoutine);
+  assert_ptr_equal(IoCsqRemoveNextIrp(&g_csq, NULL), c);
+  assert_null(IoCsqRemoveNextIrp(&g_csq, NULL));
+  assert_false(IoCancelIrp(c));  // no longer cancelable
+  // An IRP cancelled before it is queued does not stay queued.
+  PIRP d = queued_irp();
+  d->Cancel = TRUE;
+  IoCsqInsertIrp(&g_csq, d, NULL);
+  assert_int_equal(g_ncanceled, 2);
+  assert_ptr_equal(g_canceled[1], d);
+  assert_true(IsListEmpty(&g_queue));
+  // The Ex form: the driver may refuse.
+  assert_int_equal(IoCsqInitializeEx(&g_csq, QInsertEx, QRemove, QPeek, QAcquire, QRelease,
+                                     QCompleteCanceled),
+                   STATUS_SUCCESS);
+  PIRP e = queued_irp();
+  assert_int_equal(IoCsqInsertIrpEx(&g_csq, e, NULL, (PVOID)1), STATUS_DEVICE_BUSY);
+  assert_null(e->CancelRoutine);
+  assert_int_equal(IoCsqInsertIrpEx(&g_csq, e, NULL, NULL), STATUS_SUCCESS);
+  assert_ptr_equal(IoCsqRemoveNextIrp(&g_csq, NULL), e);
+  assert_int_equal(IoCsqInitialize(&g_csq, NULL, QRemove, QPeek, QAcquire, QRelease,
+                                   QCompleteCanceled),
+                   STATUS_INVALID_PARAMETER);
+  PIRP all[] = {a, b, c, d, e};
+  for (int i = 0; i < 5; i++) {
+    IoSkipCurrentIrpStackLocation(all[i]);
+    IoFreeIrp(all[i]);
+  }
+  assert_int_equal(kpt_last.count, 0);
+}
+
 /* With special pool on the system buffer's tag, a write one byte past it
  * hits the guard page: 0xD6. */
 static int setup_special(void **state) {
@@ -651,6 +762,7 @@ int main(void) {
       T(test_build_device_io_control_request),
       T(test_build_synchronous_fsd_request),
       T(test_set_completion_routine_ex),
+      T(test_cancel_safe_queue),
       cmocka_unit_test_setup_teardown(test_system_buffer_overrun_hits_special_pool,
                                       setup_special, teardown_special),
   };

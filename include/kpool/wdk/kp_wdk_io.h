@@ -834,6 +834,70 @@ NTKERNELAPI NTSTATUS NTAPI IoSetCompletionRoutineEx(
     PVOID Context, BOOLEAN InvokeOnSuccess, BOOLEAN InvokeOnError,
     BOOLEAN InvokeOnCancel);
 
+/* ===========================================================================
+ * Cancel-safe IRP queues (facts §3.10; kp_csq_* in kpool/io.h).
+ * ========================================================================= */
+#define IO_TYPE_CSQ_IRP_CONTEXT 1
+#define IO_TYPE_CSQ 2
+#define IO_TYPE_CSQ_EX 3
+
+typedef VOID IO_CSQ_INSERT_IRP(struct _IO_CSQ *Csq, PIRP Irp);
+typedef IO_CSQ_INSERT_IRP *PIO_CSQ_INSERT_IRP;
+typedef NTSTATUS IO_CSQ_INSERT_IRP_EX(struct _IO_CSQ *Csq, PIRP Irp, PVOID InsertContext);
+typedef IO_CSQ_INSERT_IRP_EX *PIO_CSQ_INSERT_IRP_EX;
+typedef VOID IO_CSQ_REMOVE_IRP(struct _IO_CSQ *Csq, PIRP Irp);
+typedef IO_CSQ_REMOVE_IRP *PIO_CSQ_REMOVE_IRP;
+typedef PIRP IO_CSQ_PEEK_NEXT_IRP(struct _IO_CSQ *Csq, PIRP Irp, PVOID PeekContext);
+typedef IO_CSQ_PEEK_NEXT_IRP *PIO_CSQ_PEEK_NEXT_IRP;
+typedef VOID IO_CSQ_ACQUIRE_LOCK(struct _IO_CSQ *Csq, PKIRQL Irql);
+typedef IO_CSQ_ACQUIRE_LOCK *PIO_CSQ_ACQUIRE_LOCK;
+typedef VOID IO_CSQ_RELEASE_LOCK(struct _IO_CSQ *Csq, KIRQL Irql);
+typedef IO_CSQ_RELEASE_LOCK *PIO_CSQ_RELEASE_LOCK;
+typedef VOID IO_CSQ_COMPLETE_CANCELED_IRP(struct _IO_CSQ *Csq, PIRP Irp);
+typedef IO_CSQ_COMPLETE_CANCELED_IRP *PIO_CSQ_COMPLETE_CANCELED_IRP;
+
+/** IO_CSQ (64 bytes, fixed): lives in the device extension. */
+typedef struct _IO_CSQ {
+  ULONG Type;
+  PIO_CSQ_INSERT_IRP CsqInsertIrp;
+  PIO_CSQ_REMOVE_IRP CsqRemoveIrp;
+  PIO_CSQ_PEEK_NEXT_IRP CsqPeekNextIrp;
+  PIO_CSQ_ACQUIRE_LOCK CsqAcquireLock;
+  PIO_CSQ_RELEASE_LOCK CsqReleaseLock;
+  PIO_CSQ_COMPLETE_CANCELED_IRP CsqCompleteCanceledIrp;
+  PVOID ReservePointer;
+} IO_CSQ, *PIO_CSQ;
+
+/** IO_CSQ_IRP_CONTEXT (24 bytes): names one queued IRP for IoCsqRemoveIrp. */
+typedef struct _IO_CSQ_IRP_CONTEXT {
+  ULONG Type;
+  PIRP Irp;
+  PIO_CSQ Csq;
+} IO_CSQ_IRP_CONTEXT, *PIO_CSQ_IRP_CONTEXT;
+
+/** IoCsqInitialize: kp_csq_initialize (type IO_TYPE_CSQ). */
+NTKERNELAPI NTSTATUS NTAPI IoCsqInitialize(PIO_CSQ Csq, PIO_CSQ_INSERT_IRP CsqInsertIrp,
+                                           PIO_CSQ_REMOVE_IRP CsqRemoveIrp,
+                                           PIO_CSQ_PEEK_NEXT_IRP CsqPeekNextIrp,
+                                           PIO_CSQ_ACQUIRE_LOCK CsqAcquireLock,
+                                           PIO_CSQ_RELEASE_LOCK CsqReleaseLock,
+                                           PIO_CSQ_COMPLETE_CANCELED_IRP CsqCompleteCanceledIrp);
+/** IoCsqInitializeEx: kp_csq_initialize (type IO_TYPE_CSQ_EX). */
+NTKERNELAPI NTSTATUS NTAPI IoCsqInitializeEx(PIO_CSQ Csq, PIO_CSQ_INSERT_IRP_EX CsqInsertIrp,
+                                             PIO_CSQ_REMOVE_IRP CsqRemoveIrp,
+                                             PIO_CSQ_PEEK_NEXT_IRP CsqPeekNextIrp,
+                                             PIO_CSQ_ACQUIRE_LOCK CsqAcquireLock,
+                                             PIO_CSQ_RELEASE_LOCK CsqReleaseLock,
+                                             PIO_CSQ_COMPLETE_CANCELED_IRP CsqCompleteCanceledIrp);
+/** IoCsqInsertIrp / IoCsqInsertIrpEx: kp_csq_insert. */
+NTKERNELAPI VOID NTAPI IoCsqInsertIrp(PIO_CSQ Csq, PIRP Irp, PIO_CSQ_IRP_CONTEXT Context);
+NTKERNELAPI NTSTATUS NTAPI IoCsqInsertIrpEx(PIO_CSQ Csq, PIRP Irp, PIO_CSQ_IRP_CONTEXT Context,
+                                            PVOID InsertContext);
+/** IoCsqRemoveNextIrp: kp_csq_remove_next. */
+NTKERNELAPI PIRP NTAPI IoCsqRemoveNextIrp(PIO_CSQ Csq, PVOID PeekContext);
+/** IoCsqRemoveIrp: kp_csq_remove. */
+NTKERNELAPI PIRP NTAPI IoCsqRemoveIrp(PIO_CSQ Csq, PIO_CSQ_IRP_CONTEXT Context);
+
 #ifdef __cplusplus
 }
 #endif
