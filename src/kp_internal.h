@@ -238,6 +238,11 @@ struct kp_system {
   atomic_uint before_free_hooks;          /* modules with a before_free op */
   atomic_uint alloc_hooks;                /* modules with an alloc_hook */
   atomic_uint foreign_hooks;              /* modules with free/query/visit hooks */
+
+  /* --- Driver model (io/, cm/, ps/): leftovers the unload checks reported
+   * that are no bug check (a device or link not deleted, a handle left
+   * open); kp_io_unload turns a non-zero count into STATUS_UNSUCCESSFUL. */
+  atomic_uint unload_findings;
 };
 
 /* Module registry. Returns the state registered under @ops, or NULL. */

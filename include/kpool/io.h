@@ -425,8 +425,8 @@ KP_API kp_status_t kp_io_unload(kp_system_t *sys, kp_driver_t *driver);
 /** The driver loaded under @p name, or NULL. */
 KP_API kp_driver_t *kp_driver_find(kp_system_t *sys, const char *name);
 
-/** Number of leftovers (devices, links, IRPs) the last I/O unload check
- *  reported; 0 when clean. */
+/** Number of leftovers (devices, links, IRPs, registry handles,
+ *  callbacks) the last unload check reported; 0 when clean. */
 KP_API uint32_t kp_io_unload_findings(kp_system_t *sys);
 
 /* ---------------------------------------------------------------------------

@@ -24,5 +24,6 @@
 #include "verifier.h"
 #include "io.h"
 #include "ob.h"
+#include "cm.h"
 
 #endif /* KPOOL_KPOOL_H */

@@ -244,15 +244,15 @@ kp_status_t kp_io_unload(kp_system_t *sys, kp_driver_t *driver) {
     if (o->state == KPI_DRV_LOADED || o->state == KPI_DRV_LOADING) last = false;
   kpi_mutex_unlock(&io->lock);
   if (!last) return KP_STATUS_SUCCESS;
-  io->findings = 0;
+  atomic_store(&sys->unload_findings, 0);
   kp_status_t st = kp_driver_unload(sys);
-  return st == KP_STATUS_SUCCESS && io->findings == 0 ? KP_STATUS_SUCCESS
-                                                      : KP_STATUS_UNSUCCESSFUL;
+  return st == KP_STATUS_SUCCESS && atomic_load(&sys->unload_findings) == 0
+             ? KP_STATUS_SUCCESS
+             : KP_STATUS_UNSUCCESSFUL;
 }
 
 uint32_t kp_io_unload_findings(kp_system_t *sys) {
-  kpi_io_t *io = kpi_io(sys);
-  return io != NULL ? io->findings : 0;
+  return sys != NULL ? atomic_load(&sys->unload_findings) : 0;
 }
 
 /* Writes a device's name (or "(unnamed)") into @p buf as ASCII. */
@@ -339,7 +339,7 @@ void kpi_io_unload_check(kp_system_t *sys, void *state) {
       }
     }
   }
-  io->findings += n_found;
+  atomic_fetch_add(&sys->unload_findings, n_found);
   bool verify = kpi_io_verify(sys);
   kpi_mutex_unlock(&io->lock);
   for (uint32_t i = 0; i < n_owned; i++) {

@@ -1589,5 +1589,6 @@ FORCEINLINE PVOID kp_wdk_ExAllocatePoolPriorityZero_at(
 #include "kp_wdk_pool3.h"
 #include "kp_wdk_io.h"
 #include "kp_wdk_ob.h"
+#include "kp_wdk_cm.h"
 
 #endif /* KPOOL_WDK_WDM_H */
