@@ -157,6 +157,12 @@ static void bugcheck_dispatch(kp_system_t *sys, const kp_bugcheck_t *bc) {
     memcpy(sys->last_bugcheck_params, bc->params, sizeof bc->params);
     kpi_mutex_unlock(&sys->lock);
     atomic_fetch_add(&sys->bugcheck_count, 1);
+    // The monitor records it before the handler runs: a handler may
+    // longjmp, and the default one aborts.
+    kpi_event_t ev = {0};
+    ev.kind = KPI_EVENT_BUGCHECK;
+    ev.bugcheck = bc;
+    kpi_event(sys, &ev);
   }
   if (fn == NULL) {
     fn = atomic_load(&bugcheck_global_fn);

@@ -51,6 +51,8 @@ void kpi_os_release(void *addr, size_t size);
 uint64_t kpi_os_thread_id(void);
 /* Lets other threads run (spin-wait back-off). */
 void kpi_os_yield(void);
+/* Microseconds of a monotonic host clock (an arbitrary origin). */
+uint64_t kpi_os_monotonic_us(void);
 /* Sleeps for about @ms milliseconds of real time. */
 void kpi_os_sleep_ms(uint32_t ms);
 
