@@ -194,7 +194,10 @@ static bool sample_list(const kp_lookaside_info_t *info, void *arg) {
   sample_ctx_t *c = arg;
   kpi_monitor_t *m = c->m;
   uint32_t k = 0;
-  while (k < m->nlists && !(m->lists[k].list == info->list && !m->lists[k].gone))
+  // The same storage reused for a list of another tag or size is a new list.
+  while (k < m->nlists &&
+         !(m->lists[k].list == info->list && m->lists[k].tag == info->tag &&
+           m->lists[k].size == info->size))
     k++;
   if (k == m->nlists) {
     if (m->nlists == m->opt.max_lists) return true;
