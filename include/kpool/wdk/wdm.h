@@ -45,8 +45,9 @@
  *
  * - **Assertions.** A failed ASSERT, ASSERTMSG, NT_ASSERT, NT_ASSERTMSG or
  *   NT_VERIFY raises bug check 0x1E KMODE_EXCEPTION_NOT_HANDLED with
- *   P1 = STATUS_ASSERTION_FAILURE (0x00000000C0000420: kpool passes every
- *   exception code to 0x1E as a 32-bit value, as kp_raise_status does),
+ *   P1 = STATUS_ASSERTION_FAILURE sign-extended to 64 bits as x64 Windows
+ *   shows it (0xFFFFFFFFC0000420, as every exception code kp_raise_status
+ *   passes to 0x1E),
  *   P2 = the caller's address, P3 = P4 = 0, and the expression,
  *   message and file:line in the explanation. On Windows NT_ASSERT raises a
  *   STATUS_ASSERTION_FAILURE exception, which unhandled is this bug check;
