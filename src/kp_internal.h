@@ -40,6 +40,15 @@ typedef struct kpi_thread {
   uint32_t fail_kind;        /* kp_fail_kind_t; 0 = none pending */
   char fail_detail[160];
   kp_fail_info_t last_fail;  /* kp_last_failure() */
+  /* A bug check whose handler returned while this thread ran raised or
+   * held spin locks: the operation it stopped was abandoned in that state,
+   * and later reports on this thread say they follow from it (bugcheck.c).
+   * Forgotten when the thread is back at PASSIVE_LEVEL with no spin lock. */
+  bool abandoned;
+  uint32_t abandoned_code;
+  uint64_t abandoned_p1;
+  kp_irql_t abandoned_irql;
+  uint32_t abandoned_locks;
 } kpi_thread_t;
 
 /* The calling thread's state, created on first use. Never NULL. */
@@ -450,6 +459,8 @@ void kpi_irql_changed(kp_irql_t old_irql, kp_irql_t new_irql);
 static inline void kpi_irql_store(kpi_thread_t *t, kp_irql_t irql) {
   kp_irql_t old = t->irql;
   t->irql = irql;
+  if (t->abandoned && irql == KP_PASSIVE_LEVEL && t->spin_locks_held == 0)
+    t->abandoned = false;
   if ((old >= KP_DISPATCH_LEVEL) != (irql >= KP_DISPATCH_LEVEL))
     kpi_irql_changed(old, irql);
 }
