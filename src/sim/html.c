@@ -180,6 +180,7 @@ typedef struct leak_row {
   const char *file;
   uint32_t line;
   const void *caller;
+  const void *outer;
   uint64_t count;
   uint64_t bytes;
   uint32_t thread;
@@ -215,7 +216,7 @@ static bool fig_block(const kp_block_info_t *b, void *arg) {
   for (size_t i = 0; i < f->nleaks; i++) {
     leak_row_t *r = &f->leaks[i];
     if (r->tag == b->tag && r->pool == b->pool && r->line == b->site.line &&
-        r->caller == b->site.caller &&
+        r->caller == b->site.caller && r->outer == b->site.outer &&
         (r->file == b->site.file ||
          (r->file != NULL && b->site.file != NULL && strcmp(r->file, b->site.file) == 0))) {
       r->count++;
@@ -237,6 +238,7 @@ static bool fig_block(const kp_block_info_t *b, void *arg) {
   r->file = b->site.file;
   r->line = b->site.line;
   r->caller = b->site.caller;
+  r->outer = b->site.outer;
   r->count = 1;
   r->bytes = b->block_bytes;
   r->thread = b->thread;
@@ -433,7 +435,7 @@ static void section_leaks(const kpi_writer_t *w, const figures_t *f) {
   for (size_t i = 0; i < f->nleaks; i++) {
     const leak_row_t *r = &f->leaks[i];
     char tag[5], site[256];
-    kp_site_t s = {r->file, r->line, r->caller};
+    kp_site_t s = kp_site_outer(r->file, r->line, r->caller, r->outer);
     kpi_site_text(s, site, sizeof site);
     kpi_writef(w, "<tr><td class=\"l\"><code>");
     kpi_html_text(w, kp_tag_text(r->tag, tag));

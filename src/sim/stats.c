@@ -319,6 +319,8 @@ static int site_cmp(kp_site_t a, kp_site_t b) {
     if (c != 0) return c;
   }
   if (a.line != b.line) return a.line < b.line ? -1 : 1;
+  // One wrapper line, many callers: group by the outer site too.
+  if (a.outer != b.outer) return (uintptr_t)a.outer < (uintptr_t)b.outer ? -1 : 1;
   if (a.file == NULL && a.caller != b.caller)
     return (uintptr_t)a.caller < (uintptr_t)b.caller ? -1 : 1;
   return 0;

@@ -1540,42 +1540,65 @@ FORCEINLINE PVOID kp_wdk_ExAllocatePoolPriorityZero_at(
  * without a following '(' still denote the exported functions.
  * ========================================================================= */
 #if !defined(KPOOL_NO_CALL_SITES)
-#define ExAllocatePool2(Flags, NumberOfBytes, Tag)                             \
-  kp_wdk_ExAllocatePool2_at((Flags), (NumberOfBytes), (Tag), __FILE__,         \
-                            __LINE__)
-#define ExAllocatePool(PoolType, NumberOfBytes)                                \
-  kp_wdk_ExAllocatePool_at((PoolType), (NumberOfBytes), __FILE__, __LINE__)
-#define ExAllocatePoolWithTag(PoolType, NumberOfBytes, Tag)                    \
-  kp_wdk_ExAllocatePoolWithTag_at((PoolType), (NumberOfBytes), (Tag),          \
-                                  __FILE__, __LINE__)
-#define ExAllocatePoolWithQuota(PoolType, NumberOfBytes)                       \
-  kp_wdk_ExAllocatePoolWithQuota_at((PoolType), (NumberOfBytes), __FILE__,     \
-                                    __LINE__)
-#define ExAllocatePoolWithQuotaTag(PoolType, NumberOfBytes, Tag)               \
-  kp_wdk_ExAllocatePoolWithQuotaTag_at((PoolType), (NumberOfBytes), (Tag),     \
-                                       __FILE__, __LINE__)
-#define ExAllocatePoolWithTagPriority(PoolType, NumberOfBytes, Tag, Priority)  \
-  kp_wdk_ExAllocatePoolWithTagPriority_at((PoolType), (NumberOfBytes), (Tag),  \
-                                          (Priority), __FILE__, __LINE__)
-#define ExAllocatePoolZero(PoolType, NumberOfBytes, Tag)                       \
-  kp_wdk_ExAllocatePoolZero_at((PoolType), (NumberOfBytes), (Tag), __FILE__,   \
-                               __LINE__)
-#define ExAllocatePoolUninitialized(PoolType, NumberOfBytes, Tag)              \
-  kp_wdk_ExAllocatePoolWithTag_at((PoolType), (NumberOfBytes), (Tag),          \
-                                  __FILE__, __LINE__)
-#define ExAllocatePoolQuotaZero(PoolType, NumberOfBytes, Tag)                  \
-  kp_wdk_ExAllocatePoolQuotaZero_at((PoolType), (NumberOfBytes), (Tag),        \
-                                    __FILE__, __LINE__)
-#define ExAllocatePoolQuotaUninitialized(PoolType, NumberOfBytes, Tag)         \
-  kp_wdk_ExAllocatePoolWithQuotaTag_at((PoolType), (NumberOfBytes), (Tag),     \
-                                       __FILE__, __LINE__)
-#define ExAllocatePoolPriorityZero(PoolType, NumberOfBytes, Tag, Priority)     \
-  kp_wdk_ExAllocatePoolPriorityZero_at((PoolType), (NumberOfBytes), (Tag),     \
-                                       (Priority), __FILE__, __LINE__)
+/*
+ * The allocation macros also record who called the function that expands
+ * them: the return address of the enclosing function, so that blocks
+ * allocated through a driver's own wrapper (its operator new, its
+ * lookaside class) are reported as "Memory.cpp:6, called from <function>
+ * at <file:line>" and leak reports group them by that outer site. The
+ * value travels in a thread-local variable that the _at function reads
+ * and clears (their signatures stay as they are). A wrapper the compiler
+ * inlines reports its caller's caller: mark it noinline to keep one level.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#ifdef __cplusplus
+extern "C" {
+#endif
+KP_API extern __thread const void *kp_wdk_outer_caller;
+#ifdef __cplusplus
+}
+#endif
+#define KP_WDK_OUTER()                                                         \
+  ((void)(kp_wdk_outer_caller = (const void *)__builtin_return_address(0)))
+#else
+#define KP_WDK_OUTER() ((void)0)
+#endif
+#define ExAllocatePool2(Flags, NumberOfBytes, Tag) \
+  (KP_WDK_OUTER(), kp_wdk_ExAllocatePool2_at((Flags), (NumberOfBytes), (Tag), __FILE__,         \
+                            __LINE__))
+#define ExAllocatePool(PoolType, NumberOfBytes) \
+  (KP_WDK_OUTER(), kp_wdk_ExAllocatePool_at((PoolType), (NumberOfBytes), __FILE__, __LINE__))
+#define ExAllocatePoolWithTag(PoolType, NumberOfBytes, Tag) \
+  (KP_WDK_OUTER(), kp_wdk_ExAllocatePoolWithTag_at((PoolType), (NumberOfBytes), (Tag),          \
+                                  __FILE__, __LINE__))
+#define ExAllocatePoolWithQuota(PoolType, NumberOfBytes) \
+  (KP_WDK_OUTER(), kp_wdk_ExAllocatePoolWithQuota_at((PoolType), (NumberOfBytes), __FILE__,     \
+                                    __LINE__))
+#define ExAllocatePoolWithQuotaTag(PoolType, NumberOfBytes, Tag) \
+  (KP_WDK_OUTER(), kp_wdk_ExAllocatePoolWithQuotaTag_at((PoolType), (NumberOfBytes), (Tag),     \
+                                       __FILE__, __LINE__))
+#define ExAllocatePoolWithTagPriority(PoolType, NumberOfBytes, Tag, Priority) \
+  (KP_WDK_OUTER(), kp_wdk_ExAllocatePoolWithTagPriority_at((PoolType), (NumberOfBytes), (Tag),  \
+                                          (Priority), __FILE__, __LINE__))
+#define ExAllocatePoolZero(PoolType, NumberOfBytes, Tag) \
+  (KP_WDK_OUTER(), kp_wdk_ExAllocatePoolZero_at((PoolType), (NumberOfBytes), (Tag), __FILE__,   \
+                               __LINE__))
+#define ExAllocatePoolUninitialized(PoolType, NumberOfBytes, Tag) \
+  (KP_WDK_OUTER(), kp_wdk_ExAllocatePoolWithTag_at((PoolType), (NumberOfBytes), (Tag),          \
+                                  __FILE__, __LINE__))
+#define ExAllocatePoolQuotaZero(PoolType, NumberOfBytes, Tag) \
+  (KP_WDK_OUTER(), kp_wdk_ExAllocatePoolQuotaZero_at((PoolType), (NumberOfBytes), (Tag),        \
+                                    __FILE__, __LINE__))
+#define ExAllocatePoolQuotaUninitialized(PoolType, NumberOfBytes, Tag) \
+  (KP_WDK_OUTER(), kp_wdk_ExAllocatePoolWithQuotaTag_at((PoolType), (NumberOfBytes), (Tag),     \
+                                       __FILE__, __LINE__))
+#define ExAllocatePoolPriorityZero(PoolType, NumberOfBytes, Tag, Priority) \
+  (KP_WDK_OUTER(), kp_wdk_ExAllocatePoolPriorityZero_at((PoolType), (NumberOfBytes), (Tag),     \
+                                       (Priority), __FILE__, __LINE__))
 #define ExAllocatePoolPriorityUninitialized(PoolType, NumberOfBytes, Tag,      \
-                                            Priority)                          \
-  kp_wdk_ExAllocatePoolWithTagPriority_at((PoolType), (NumberOfBytes), (Tag),  \
-                                          (Priority), __FILE__, __LINE__)
+                                            Priority) \
+  (KP_WDK_OUTER(), kp_wdk_ExAllocatePoolWithTagPriority_at((PoolType), (NumberOfBytes), (Tag),  \
+                                          (Priority), __FILE__, __LINE__))
 #define ExFreePoolWithTag(P, Tag)                                              \
   kp_wdk_ExFreePoolWithTag_at((P), (Tag), __FILE__, __LINE__)
 #define ExFreePool(P) kp_wdk_ExFreePool_at((P), __FILE__, __LINE__)
