@@ -47,11 +47,6 @@ static const char *base_name(const char *path) {
   return b != NULL ? b + 1 : path;
 }
 
-static void chomp(char *s) {
-  size_t n = strlen(s);
-  while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r')) s[--n] = '\0';
-}
-
 /* "func at file:line" from a tool's two lines; false for "??". */
 static bool tool_lines(const char *fn, const char *where, char *buf, size_t len) {
   if (fn[0] == '\0' || strncmp(fn, "??", 2) == 0) return false;
@@ -70,6 +65,11 @@ static bool tool_lines(const char *fn, const char *where, char *buf, size_t len)
 }
 
 #if !defined(SYM_ASAN)
+static void chomp(char *s) {
+  size_t n = strlen(s);
+  while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r')) s[--n] = '\0';
+}
+
 static bool run_tool(const char *cmd, char *buf, size_t len) {
   FILE *p = popen(cmd, "r");
   if (p == NULL) return false;
