@@ -22,5 +22,6 @@
 #include "slist.h"
 #include "lookaside.h"
 #include "verifier.h"
+#include "monitor.h"
 
 #endif /* KPOOL_KPOOL_H */
