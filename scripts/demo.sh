@@ -28,5 +28,16 @@ if [ -z "$demo" ]; then
   echo "demo.sh: kpool_demo was not built" >&2
   exit 1
 fi
-echo "---- running ${demo#"$root"/} ----"
-exec "$demo" "$@"
+# With no arguments the demo also writes the HTML report and the Chrome
+# trace (open it in Perfetto UI or chrome://tracing) next to the build.
+if [ "$#" -eq 0 ]; then
+  set -- --html "$build/kpool-report.html" --trace "$build/kpool-trace.json"
+fi
+echo "---- running ${demo#"$root"/} $* ----"
+rc=0
+"$demo" "$@" || rc=$?
+if [ "$rc" -eq 0 ] && [ -f "$build/kpool-report.html" ]; then
+  echo "---- HTML report: $build/kpool-report.html"
+  echo "---- Chrome trace: $build/kpool-trace.json (Perfetto UI, chrome://tracing)"
+fi
+exit "$rc"

@@ -35,6 +35,20 @@ typedef struct kpi_thread {
   uint32_t processor;        /* simulated processor number */
   kp_try_frame_t *try_top;   /* innermost KP_TRY frame */
   uint32_t spin_locks_held;  /* for force-IRQL bookkeeping */
+  /* Why this thread's last allocation failed (kpi_fail_note): a static
+   * string kind plus a formatted detail, consumed by kpi_alloc_failed. */
+  uint32_t fail_kind;        /* kp_fail_kind_t; 0 = none pending */
+  char fail_detail[160];
+  kp_fail_info_t last_fail;  /* kp_last_failure() */
+  /* A bug check whose handler returned while this thread ran raised or
+   * held spin locks: the operation it stopped was abandoned in that state,
+   * and later reports on this thread say they follow from it (bugcheck.c).
+   * Forgotten when the thread is back at PASSIVE_LEVEL with no spin lock. */
+  bool abandoned;
+  uint32_t abandoned_code;
+  uint64_t abandoned_p1;
+  kp_irql_t abandoned_irql;
+  uint32_t abandoned_locks;
 } kpi_thread_t;
 
 /* The calling thread's state, created on first use. Never NULL. */
@@ -188,15 +202,46 @@ typedef struct kpi_module_ops {
   void (*report)(kp_system_t *sys, void *state, kp_output_fn out, void *arg);
   /* kp_system_destroy: release everything. */
   void (*destroy)(kp_system_t *sys, void *state);
+  /* The leak report at unload: return true, with a description in @why,
+   * when @block is held by an object of the module that its own unload
+   * check reports (a cached entry of an undeleted lookaside list), so the
+   * report shows it as a consequence of that finding, not as the driver's
+   * own leak. No locks held. */
+  bool (*leak_owner)(kp_system_t *sys, void *state, const kp_block_info_t *block,
+                     char *why, size_t len);
 } kpi_module_ops_t;
 
-#define KPI_MAX_MODULES 16u
+#define KPI_MAX_MODULES 32u
 #define KPI_MAX_TICKERS 16u
 
 typedef struct kpi_module_slot {
   const kpi_module_ops_t *ops;
   void *state;
 } kpi_module_slot_t;
+
+/* ---------------------------------------------------------------------------
+ * Events: what lower layers (bug checks, allocation failures, driver load
+ * and unload) report to the monitor (sim/monitor.c) through a hook on the
+ * system, so that no lower layer calls sim/ by name.
+ * ------------------------------------------------------------------------- */
+typedef enum kpi_event_kind {
+  KPI_EVENT_BUGCHECK = 1,     /* .bugcheck */
+  KPI_EVENT_ALLOC_FAILED,     /* .request, .status, .fail */
+  KPI_EVENT_DRIVER_LOAD,      /* .name, .status */
+  KPI_EVENT_DRIVER_UNLOAD,    /* .name */
+  KPI_EVENT_MARK              /* .name (kp_monitor_mark) */
+} kpi_event_kind_t;
+
+typedef struct kpi_event {
+  kpi_event_kind_t kind;
+  const kp_bugcheck_t *bugcheck;
+  const struct kpi_request *request;
+  kp_status_t status;
+  const kp_fail_info_t *fail;
+  const char *name;
+} kpi_event_t;
+
+typedef void (*kpi_event_fn)(kp_system_t *sys, const kpi_event_t *ev);
 
 /* ---------------------------------------------------------------------------
  * The system.
@@ -239,6 +284,11 @@ struct kp_system {
   atomic_uint alloc_hooks;                /* modules with an alloc_hook */
   atomic_uint foreign_hooks;              /* modules with free/query/visit hooks */
 
+  /* --- Events and failure reasons (sim/monitor.c, kpool/monitor.h) --- */
+  _Atomic(kpi_event_fn) event_hook;       /* the monitor, when started */
+  void *event_state;
+  atomic_uint_fast64_t fail_by_kind[KP_FAIL_KIND_COUNT_]; /* failures by reason */
+
   /* --- Driver model (io/, cm/, ps/): leftovers the unload checks reported
    * that are no bug check (a device or link not deleted, a handle left
    * open); kp_io_unload turns a non-zero count into STATUS_UNSUCCESSFUL. */
@@ -276,6 +326,8 @@ bool kpi_modules_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
                       kp_site_t site);
 bool kpi_modules_query(kp_system_t *sys, const void *p, kp_block_info_t *info);
 bool kpi_modules_visit(kp_system_t *sys, kp_block_visitor_fn fn, void *arg);
+bool kpi_modules_leak_owner(kp_system_t *sys, const kp_block_info_t *block,
+                            char *why, size_t len);
 
 /* Counts an allocation (+1), a free (-1) or a failure (0) of @p bytes for
  * @p tag in the pool of @p kind / @p node, for blocks that modules serve
@@ -307,6 +359,8 @@ void *kpi_alloc_failed(kp_system_t *sys, const kpi_request_t *rq,
 bool kpi_alloc2_request(kpi_request_t *rq, kp_alloc_api_t api,
                         kp_pool_flags_t flags, size_t size, kp_tag_t tag,
                         kp_site_t site);
+/* Notes (kpi_fail_note) why kpi_alloc2_request refused @flags / @tag. */
+void kpi_alloc2_note_refusal(kp_pool_flags_t flags, kp_tag_t tag);
 /* The tag (0xC2/0x9C, 0x9D) and zero-size (0xC4/0x00; retail: 1 byte)
  * rules every API shares. Returns false after raising a bug check. */
 bool kpi_alloc_checks(kp_system_t *sys, kpi_request_t *rq);
@@ -368,6 +422,21 @@ uint64_t kpi_report_leaks(kp_system_t *sys);
  * exists; with no frame, bug check 0x1E on @p sys (or the current system). */
 void kpi_raise(kp_system_t *sys, kp_status_t status);
 
+/* Reports @ev to the monitor, when one is started on @sys. */
+static inline void kpi_event(kp_system_t *sys, const kpi_event_t *ev) {
+  kpi_event_fn fn = atomic_load_explicit(&sys->event_hook, memory_order_acquire);
+  if (fn != NULL) fn(sys, ev);
+}
+
+/* Records why the calling thread's current allocation is about to fail
+ * (kp_fail_kind_t and a printf detail); kpi_alloc_failed consumes it. A
+ * failure with no note is described from its status. */
+void kpi_fail_note(kp_fail_kind_t kind, const char *fmt, ...) KP_PRINTF(2, 3);
+/* kpi_alloc_failed's bookkeeping (failure.c): the thread's last failure,
+ * the count by kind, the printed line (print_failures), the monitor event. */
+void kpi_fail_record(kp_system_t *sys, const struct kpi_request *rq,
+                     kp_status_t status);
+
 /* The HAL rule for IRQL of the calling thread (irql.c). */
 static inline kp_irql_t kpi_irql(void) { return kpi_thread()->irql; }
 
@@ -395,6 +464,8 @@ void kpi_irql_changed(kp_irql_t old_irql, kp_irql_t new_irql);
 static inline void kpi_irql_store(kpi_thread_t *t, kp_irql_t irql) {
   kp_irql_t old = t->irql;
   t->irql = irql;
+  if (t->abandoned && irql == KP_PASSIVE_LEVEL && t->spin_locks_held == 0)
+    t->abandoned = false;
   if ((old >= KP_DISPATCH_LEVEL) != (irql >= KP_DISPATCH_LEVEL))
     kpi_irql_changed(old, irql);
 }

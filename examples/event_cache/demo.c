@@ -16,6 +16,12 @@
  *      run goes on (a real machine would have stopped);
  *   6. teardown and the driver-unload check: nothing leaked. Exit 0.
  *
+ *   kpool_demo [--html REPORT.html] [--trace TRACE.json]
+ *
+ * With --html / --trace the monitor runs (kpool/monitor.h): the virtual
+ * clock moves one second between the steps, each step is a mark, and the
+ * HTML report and the Chrome trace are written at the driver-unload check.
+ *
  * This file is the test harness, so it also uses the core kp_ API (system,
  * handler, reports); event_cache.c uses WDK names only.
  */
@@ -111,11 +117,31 @@ static void show_stats(PEVENT_CACHE cache) {
          (unsigned long long)st.Evicted, (unsigned long long)st.AllocationFailures);
 }
 
-int main(void) {
+/* The next step: a second of virtual time and a mark in the trace. */
+static void step(kp_system_t *sys, const char *title) {
+  kp_clock_advance(sys, 1000);
+  kp_monitor_mark(sys, title);
+}
+
+int main(int argc, char **argv) {
   kp_config_t cfg;
   kp_config_init(&cfg);
   cfg.driver_name = "evcache.sys";
   cfg.out = out_stdout;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (strcmp(argv[i], "--html") == 0) {
+      cfg.html_report_path = argv[i + 1];
+    } else if (strcmp(argv[i], "--trace") == 0) {
+      cfg.trace_path = argv[i + 1];
+    } else {
+      fprintf(stderr, "usage: kpool_demo [--html REPORT.html] [--trace TRACE.json]\n");
+      return 2;
+    }
+  }
+  if (argc % 2 == 0) {
+    fprintf(stderr, "usage: kpool_demo [--html REPORT.html] [--trace TRACE.json]\n");
+    return 2;
+  }
   kp_system_t *sys = kp_system_create(&cfg);
   if (sys == NULL) {
     fprintf(stderr, "kpool_demo: cannot create the simulated system\n");
@@ -132,6 +158,7 @@ int main(void) {
          "on a simulated Windows pool with Driver Verifier's checks on.\n\n");
 
   printf("1. Create a cache for 8 events; 3 sources post 24 events.\n");
+  step(sys, "1. create and post");
   PEVENT_CACHE cache = NULL;
   NTSTATUS status = EvcCreate(8, &cache);
   if (!NT_SUCCESS(status)) {
@@ -142,11 +169,13 @@ int main(void) {
     printf("  %u inserts failed\n", failures);
     show_stats(cache);
 
+    step(sys, "2. look up");
     printf("\n2. Look events up (the payload is copied out under the spin lock).\n");
     show_lookup(cache, 19); // posted twice: the retransmission replaced it
     show_lookup(cache, 13); // the oldest still cached
     show_lookup(cache, 5);  // evicted: only the 8 newest are kept
 
+    step(sys, "3. memory pressure");
     printf("\n3. Memory pressure: non-paged pool limited to what is in use.\n");
     kp_stats_t st = KP_STATS_INIT;
     (void)kp_stats_get(sys, &st);
@@ -161,11 +190,13 @@ int main(void) {
     status = EvcInsert(cache, 99, 0, small, sizeof small);
     printf("  pressure gone, EvcInsert(99): %s\n", status_text(status));
 
+    step(sys, "4. PoolMon");
     printf("\n4. PoolMon, as the driver developer knows it:\n\n");
     kp_report_poolmon(sys, out_stdout, NULL);
     printf("\n   and the same figures as JSON:\n\n");
     kp_report_json(sys, out_stdout, NULL);
 
+    step(sys, "5. a bug");
     printf("\n5. A bug: EvcDropOldestWithWrongTag frees a record with the\n"
            "   cache's tag 'EvCc' instead of 'EvC1'. On Windows, a blue screen:\n");
     (void)EvcDropOldestWithWrongTag(cache);
@@ -181,6 +212,7 @@ int main(void) {
       exit_code = 1;
     }
 
+    step(sys, "6. teardown");
     printf("\n6. Teardown and the driver-unload check.\n");
     EvcDestroy(cache);
   }

@@ -147,21 +147,36 @@ KP_API char *kp_tag_text(kp_tag_t tag, char out[5]);
 /**
  * Where a call into the pool came from. @c file and @c line are set by the
  * call-site macros (the WDK face records them by default); @c caller is the
- * return address, used when no file is known. All fields may be zero.
+ * return address, used when no file is known. @c outer is the return
+ * address of the function that contains file:line (who called it), which
+ * the WDK face's allocation macros record: reports show it as "called from
+ * <function> at <file:line>" and group leaks by it, so that allocations
+ * made through a driver's own wrapper are told apart by the wrapper's
+ * callers. All fields may be zero.
  */
 typedef struct kp_site_s {
   const char *file;   /**< source file, or NULL */
   uint32_t line;      /**< source line, 0 when unknown */
   const void *caller; /**< return address in the caller, or NULL */
+  const void *outer;  /**< return address of file:line's function, or NULL */
 } kp_site_t;
 
-/** Makes a kp_site_t (works in C and C++). */
+/** Makes a kp_site_t (works in C and C++); no outer caller. */
 static inline kp_site_t kp_site(const char *file, uint32_t line,
                                 const void *caller) {
   kp_site_t s;
   s.file = file;
   s.line = line;
   s.caller = caller;
+  s.outer = NULL;
+  return s;
+}
+
+/** Makes a kp_site_t with the outer caller (see kp_site_t::outer). */
+static inline kp_site_t kp_site_outer(const char *file, uint32_t line,
+                                      const void *caller, const void *outer) {
+  kp_site_t s = kp_site(file, line, caller);
+  s.outer = outer;
   return s;
 }
 

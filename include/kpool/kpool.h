@@ -22,6 +22,7 @@
 #include "slist.h"
 #include "lookaside.h"
 #include "verifier.h"
+#include "monitor.h"
 #include "io.h"
 #include "ob.h"
 #include "cm.h"

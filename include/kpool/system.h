@@ -166,6 +166,19 @@ typedef struct kp_config {
    *  with it on, the tool reports the overrun first (=true). */
   bool sanitizer_poisoning;
 
+  /* --- Reports (kpool/monitor.h) --- */
+  /** Print a line for each failed allocation: API, tag, size, site, thread
+   *  and the reason, e.g. "extended parameter 0 (type 2): the Reserved
+   *  bits are not zero" (=false). The reason is kept either way
+   *  (kp_last_failure) and counted (kp_fail_counts). */
+  bool print_failures;
+  /** Start the monitor at creation and write a Chrome trace (Perfetto UI,
+   *  chrome://tracing) to this file at kp_driver_unload, or at destroy if
+   *  unload never ran (=NULL: off). The string is copied. */
+  const char *trace_path;
+  /** Likewise for the self-contained HTML report (=NULL: off). */
+  const char *html_report_path;
+
   /** Reserved for later fields; keep zero. */
   uint64_t reserved[16];
 } kp_config_t;
@@ -224,7 +237,11 @@ KP_API const kp_config_t *kp_system_config(const kp_system_t *sys);
  * One pass: every check runs and prints its findings first (while a
  * collecting handler holds their bug checks back); then, when there is
  * more than one finding, a list of them; then the findings are raised in
- * that order (leaks first, then each module's). With the default handler
+ * that order, root causes first: each module's objects the driver did not
+ * delete (lookaside lists, secure pools, ...), then the leaks, whose report
+ * lists the blocks those objects hold (a never-deleted lookaside list's
+ * cached entries) after the driver's own leaks, each naming its owner as a
+ * consequence rather than a separate leak. With the default handler
  * the first one stops the machine after everything was printed; a handler
  * that longjmps sees the first; a handler that returns sees each. Bug
  * checks other threads raise on @p sys during the checks are collected

@@ -23,6 +23,7 @@
 void *kpi_alloc_failed(kp_system_t *sys, const kpi_request_t *rq,
                        kp_status_t status) {
   atomic_fetch_add(&sys->failed_allocs, 1);
+  kpi_fail_record(sys, rq, status);
   if (rq->raise) kpi_raise(sys, status);
   return NULL;
 }
@@ -140,14 +141,39 @@ bool kpi_alloc2_request(kpi_request_t *rq, kp_alloc_api_t api,
   return !bad;
 }
 
+void kpi_alloc2_note_refusal(kp_pool_flags_t flags, kp_tag_t tag) {
+  kp_pool_flags_t unknown =
+      flags & KP_POOL_FLAG_REQUIRED_MASK & ~KP_POOL_FLAG_KNOWN_REQUIRED;
+  unsigned types = ((flags & KP_POOL_FLAG_NON_PAGED) != 0) +
+                   ((flags & KP_POOL_FLAG_NON_PAGED_EXECUTE) != 0) +
+                   ((flags & KP_POOL_FLAG_PAGED) != 0);
+  if (unknown != 0)
+    kpi_fail_note(KP_FAIL_RULE,
+                  "POOL_FLAGS 0x%llX: required bits 0x%llX are not known "
+                  "(reserved or SESSION)",
+                  (unsigned long long)flags, (unsigned long long)unknown);
+  else if (types == 0)
+    kpi_fail_note(KP_FAIL_RULE,
+                  "POOL_FLAGS 0x%llX names no pool type (POOL_FLAG_PAGED, "
+                  "_NON_PAGED or _NON_PAGED_EXECUTE)",
+                  (unsigned long long)flags);
+  else if (types > 1)
+    kpi_fail_note(KP_FAIL_RULE, "POOL_FLAGS 0x%llX names %u pool types, not one",
+                  (unsigned long long)flags, types);
+  else if (tag == 0)
+    kpi_fail_note(KP_FAIL_RULE, "the tag is 0");
+}
+
 void *kp_alloc2(kp_system_t *sys, kp_pool_flags_t flags, size_t size,
                 kp_tag_t tag, kp_site_t site) {
   if (sys == NULL) return NULL;
   if (site.file == NULL && site.caller == NULL)
     site.caller = ALLOC_RETURN_ADDRESS();
   kpi_request_t rq;
-  if (!kpi_alloc2_request(&rq, KP_API_ALLOCATE_POOL2, flags, size, tag, site))
+  if (!kpi_alloc2_request(&rq, KP_API_ALLOCATE_POOL2, flags, size, tag, site)) {
+    kpi_alloc2_note_refusal(flags, rq.tag);
     return kpi_alloc_failed(sys, &rq, KP_STATUS_INSUFFICIENT_RESOURCES);
+  }
   return kpi_alloc_finish(sys, &rq);
 }
 
@@ -204,7 +230,17 @@ void *kp_alloc_legacy(kp_system_t *sys, kp_alloc_api_t api, uint32_t pool_type,
   uint32_t plain = base & ~KP_POOL_TYPE_SESSION;
   bool valid = api < KP_API_COUNT_ && kpi_priority_valid(priority) && plain <= 6 &&
                plain != KP_POOL_TYPE_DONT_USE;
-  if (!valid) return kpi_alloc_failed(sys, &rq, KP_STATUS_INSUFFICIENT_RESOURCES);
+  if (!valid) {
+    if (api >= KP_API_COUNT_)
+      kpi_fail_note(KP_FAIL_RULE, "unknown allocation API %u", (unsigned)api);
+    else if (!kpi_priority_valid(priority))
+      kpi_fail_note(KP_FAIL_RULE, "%u is not an EX_POOL_PRIORITY value",
+                    (unsigned)priority);
+    else
+      kpi_fail_note(KP_FAIL_RULE, "POOL_TYPE 0x%X is not a pool type a driver "
+                    "may allocate from", (unsigned)pool_type);
+    return kpi_alloc_failed(sys, &rq, KP_STATUS_INSUFFICIENT_RESOURCES);
+  }
   if (untagged) atomic_fetch_add(&sys->untagged_allocs, 1);
 
   if (rq.tag == 0) {

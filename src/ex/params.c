@@ -167,6 +167,37 @@ kp_status_t kp_params_check(kp_system_t *sys, kp_pool_flags_t flags,
 /* ---------------------------------------------------------------------------
  * ExAllocatePool3.
  * ------------------------------------------------------------------------- */
+
+/* Why array_check refused, in words, for kp_last_failure. */
+static void note_params_refusal(const kp_pool_param_t *params, uint32_t count,
+                                const kp_params_result_t *r) {
+  static const char *const why[] = {
+      [KP_PARAMS_OK] = "accepted",
+      [KP_PARAMS_BAD_FLAGS] = "the POOL_FLAGS are invalid",
+      [KP_PARAMS_ZERO_TAG] = "the tag is 0",
+      [KP_PARAMS_NULL_ARRAY] = "the parameter array is NULL with a non-zero count",
+      [KP_PARAMS_TOO_MANY] = "more extended parameters than ExAllocatePool3 takes",
+      [KP_PARAMS_RESERVED_BITS] = "the Reserved bits are not zero",
+      [KP_PARAMS_UNKNOWN_REQUIRED] = "an unknown Type that is not Optional",
+      [KP_PARAMS_DUPLICATE] = "this Type was given twice",
+      [KP_PARAMS_BAD_PRIORITY] = "Priority is not an EX_POOL_PRIORITY value",
+      [KP_PARAMS_NODE_NEEDS_NONPAGED] = "a required NUMA node needs non-paged flags",
+      [KP_PARAMS_BAD_NODE] = "the NUMA node does not exist (and MM_ANY_NODE_OK is not set)",
+      [KP_PARAMS_SECURE_NEEDS_NONPAGED] = "a required secure pool needs POOL_FLAG_NON_PAGED alone",
+      [KP_PARAMS_SECURE_NULL] = "SecurePoolParams is NULL",
+      [KP_PARAMS_SECURE_BAD_HANDLE] = "the secure pool handle is not a live pool of this system",
+      [KP_PARAMS_SECURE_BAD_FLAGS] = "SecurePoolFlags has bits beyond FREEABLE | MODIFIABLE",
+  };
+  const char *text = (unsigned)r->reason < sizeof why / sizeof why[0] &&
+                             why[r->reason] != NULL
+                         ? why[r->reason]
+                         : "refused";
+  if (r->index != UINT32_MAX && params != NULL && r->index < count)
+    kpi_fail_note(KP_FAIL_RULE, "extended parameter %u (type %u): %s",
+                  (unsigned)r->index, (unsigned)params[r->index].type, text);
+  else
+    kpi_fail_note(KP_FAIL_RULE, "ExAllocatePool3 parameters: %s", text);
+}
 void *kp_alloc3(kp_system_t *sys, kp_pool_flags_t flags, size_t size,
                 kp_tag_t tag, const kp_pool_param_t *params, uint32_t count,
                 kp_site_t site) {
@@ -178,13 +209,17 @@ void *kp_alloc3(kp_system_t *sys, kp_pool_flags_t flags, size_t size,
   // system's reports. Plain calls skip this to stay off the system lock.
   if (count != 0) (void)kpi_pool3_attach(sys);
   kpi_request_t rq;
-  if (!kpi_alloc2_request(&rq, KP_API_ALLOCATE_POOL3, flags, size, tag, site))
+  if (!kpi_alloc2_request(&rq, KP_API_ALLOCATE_POOL3, flags, size, tag, site)) {
+    kpi_alloc2_note_refusal(flags, rq.tag);
     return kpi_alloc_failed(sys, &rq, KP_STATUS_INSUFFICIENT_RESOURCES);
+  }
 
   kp_params_result_t r;
   result_init(&r);
-  if (!KP_SUCCESS(array_check(sys, flags, params, count, &r)))
+  if (!KP_SUCCESS(array_check(sys, flags, params, count, &r))) {
+    note_params_refusal(params, count, &r);
     return kpi_alloc_failed(sys, &rq, KP_STATUS_INSUFFICIENT_RESOURCES);
+  }
 
   rq.priority = r.priority;
   if (r.node != KP_NODE_NONE) {

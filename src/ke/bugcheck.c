@@ -157,6 +157,12 @@ static void bugcheck_dispatch(kp_system_t *sys, const kp_bugcheck_t *bc) {
     memcpy(sys->last_bugcheck_params, bc->params, sizeof bc->params);
     kpi_mutex_unlock(&sys->lock);
     atomic_fetch_add(&sys->bugcheck_count, 1);
+    // The monitor records it before the handler runs: a handler may
+    // longjmp, and the default one aborts.
+    kpi_event_t ev = {0};
+    ev.kind = KPI_EVENT_BUGCHECK;
+    ev.bugcheck = bc;
+    kpi_event(sys, &ev);
   }
   if (fn == NULL) {
     fn = atomic_load(&bugcheck_global_fn);
@@ -164,6 +170,17 @@ static void bugcheck_dispatch(kp_system_t *sys, const kp_bugcheck_t *bc) {
   }
   if (fn == NULL) bugcheck_default(bc, sys);
   fn(bc, arg);
+  // The handler returned: the simulator abandons the operation. If the
+  // thread is left raised or holding spin locks, what it reports next is
+  // likely a consequence of this one: remember it.
+  kpi_thread_t *t = kpi_thread();
+  if (t->irql > KP_PASSIVE_LEVEL || t->spin_locks_held != 0) {
+    t->abandoned = true;
+    t->abandoned_code = bc->code;
+    t->abandoned_p1 = bc->params[0];
+    t->abandoned_irql = t->irql;
+    t->abandoned_locks = t->spin_locks_held;
+  }
 }
 
 void kpi_bugcheck_raise(kp_system_t *sys, uint32_t code, uint64_t p1,
@@ -201,6 +218,18 @@ void kpi_bugcheck_raise(kp_system_t *sys, uint32_t code, uint64_t p1,
     kpi_site_text(ctx->site, site, sizeof site);
     append(text, sizeof text, &pos, "  this call:  at %s by thread %u\n", site,
            kp_thread_id());
+  }
+  kpi_thread_t *t = kpi_thread();
+  if (t->abandoned && (t->irql > KP_PASSIVE_LEVEL || t->spin_locks_held != 0)) {
+    append(text, sizeof text, &pos,
+           "  follows from: an earlier bug check on this thread, 0x%08X "
+           "(P1 0x%llX, %s), whose handler returned: the simulator abandoned "
+           "that operation and left this thread at IRQL %u with %u spin "
+           "lock%s held. Fix that bug first; this report is probably its "
+           "consequence.\n",
+           (unsigned)t->abandoned_code, (unsigned long long)t->abandoned_p1,
+           kp_bugcheck_name(t->abandoned_code), (unsigned)t->abandoned_irql,
+           (unsigned)t->abandoned_locks, t->abandoned_locks == 1 ? "" : "s");
   }
   if (sys != NULL && sys->cfg.driver_name != NULL)
     append(text, sizeof text, &pos, "  driver:     %s (kpool simulated system %p)\n",

@@ -51,6 +51,12 @@ void kpi_os_release(void *addr, size_t size);
 uint64_t kpi_os_thread_id(void);
 /* Lets other threads run (spin-wait back-off). */
 void kpi_os_yield(void);
+/* A code address as "function at file.c:12" (or "function+0x1c", or
+ * "image+0x1234"), with the host's facilities; cached per address. False
+ * (and an empty @buf) when nothing is known. Not for signal handlers. */
+bool kpi_os_symbolize(const void *addr, char *buf, size_t len);
+/* Microseconds of a monotonic host clock (an arbitrary origin). */
+uint64_t kpi_os_monotonic_us(void);
 /* Sleeps for about @ms milliseconds of real time. */
 void kpi_os_sleep_ms(uint32_t ms);
 

@@ -137,6 +137,12 @@ uint64_t kpi_os_thread_id(void) {
 
 void kpi_os_yield(void) { sched_yield(); }
 
+uint64_t kpi_os_monotonic_us(void) {
+  struct timespec ts;
+  if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) return 0;
+  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 void kpi_os_sleep_ms(uint32_t ms) {
   struct timespec ts;
   ts.tv_sec = (time_t)(ms / 1000);

@@ -44,7 +44,15 @@ char *kp_tag_text(kp_tag_t tag, char out[5]) {
 const char *kpi_site_text(kp_site_t site, char *buf, size_t len) {
   if (site.file != NULL) {
     const char *base = strrchr(site.file, '/');
-    snprintf(buf, len, "%s:%u", base ? base + 1 : site.file, site.line);
+    char outer[200];
+    if (site.outer != NULL && kpi_os_symbolize(site.outer, outer, sizeof outer))
+      snprintf(buf, len, "%s:%u, called from %s", base ? base + 1 : site.file,
+               site.line, outer);
+    else if (site.outer != NULL)
+      snprintf(buf, len, "%s:%u, called from %p", base ? base + 1 : site.file,
+               site.line, site.outer);
+    else
+      snprintf(buf, len, "%s:%u", base ? base + 1 : site.file, site.line);
   } else if (site.caller != NULL) {
     snprintf(buf, len, "caller %p", site.caller);
   } else {

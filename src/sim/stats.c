@@ -293,6 +293,11 @@ typedef struct leak_list {
   size_t cap;
 } leak_list_t;
 
+typedef struct held {
+  kp_block_info_t block;
+  char why[200];
+} held_t;
+
 static bool leak_collect(const kp_block_info_t *info, void *arg) {
   leak_list_t *l = arg;
   if (l->count == l->cap) {
@@ -314,6 +319,8 @@ static int site_cmp(kp_site_t a, kp_site_t b) {
     if (c != 0) return c;
   }
   if (a.line != b.line) return a.line < b.line ? -1 : 1;
+  // One wrapper line, many callers: group by the outer site too.
+  if (a.outer != b.outer) return (uintptr_t)a.outer < (uintptr_t)b.outer ? -1 : 1;
   if (a.file == NULL && a.caller != b.caller)
     return (uintptr_t)a.caller < (uintptr_t)b.caller ? -1 : 1;
   return 0;
@@ -339,10 +346,38 @@ uint64_t kp_report_leaks(kp_system_t *sys, kp_output_fn out, void *arg) {
     return 0;
   }
   qsort(l.items, l.count, sizeof *l.items, leak_cmp);
+  // Blocks an object already reported holds (a cached entry of a lookaside
+  // list never deleted) are consequences: they are listed after the
+  // driver's own leaks, each with its owner.
+  size_t total = l.count;
+  size_t own = 0;
+  held_t *held = NULL;
+  size_t nheld = 0;
+  for (size_t k = 0; k < l.count; k++) {
+    char why[200];
+    if (kpi_modules_leak_owner(sys, &l.items[k], why, sizeof why)) {
+      held_t *h = realloc(held, (nheld + 1) * sizeof *held);
+      if (h != NULL) {
+        held = h;
+        held[nheld].block = l.items[k];
+        memcpy(held[nheld].why, why, sizeof why);
+        nheld++;
+        continue;
+      }
+    }
+    l.items[own++] = l.items[k];
+  }
+  l.count = own;
   uint64_t total_bytes = 0;
   for (size_t i = 0; i < l.count; i++) total_bytes += l.items[i].block_bytes;
-  kpi_writef(&w, "kpool: %zu outstanding allocation%s, %llu bytes, by tag and site:\n",
-           l.count, l.count == 1 ? "" : "s", (unsigned long long)total_bytes);
+  if (nheld != 0)
+    kpi_writef(&w,
+               "kpool: %zu outstanding allocation%s: %zu the driver's own, %zu "
+               "held by objects reported above (listed last).\n",
+               total, total == 1 ? "" : "s", own, nheld);
+  if (own != 0)
+    kpi_writef(&w, "kpool: %zu outstanding allocation%s, %llu bytes, by tag and site:\n",
+               l.count, l.count == 1 ? "" : "s", (unsigned long long)total_bytes);
   size_t i = 0;
   while (i < l.count) {
     size_t tag_end = i;
@@ -378,8 +413,19 @@ uint64_t kp_report_leaks(kp_system_t *sys, kp_output_fn out, void *arg) {
     }
     i = tag_end;
   }
+  for (size_t k = 0; k < nheld; k++) {
+    char tag[5];
+    char site[256];
+    kpi_site_text(held[k].block.site, site, sizeof site);
+    kpi_writef(&w,
+               "  held: %p, %zu bytes, tag '%s', allocated at %s: %s (a "
+               "consequence of that finding, not a separate leak)\n",
+               held[k].block.address, held[k].block.size,
+               kp_tag_text(held[k].block.tag, tag), site, held[k].why);
+  }
+  free(held);
   free(l.items);
-  return (uint64_t)l.count;
+  return (uint64_t)total;
 }
 
 uint64_t kpi_report_leaks(kp_system_t *sys) {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "kp_internal.h"
+#include "sim/monitor_internal.h"
 
 /* ---------------------------------------------------------------------------
  * Per-thread state.
@@ -148,6 +149,11 @@ kp_system_t *kp_system_create(const kp_config_t *cfg) {
   for (uint32_t i = 0; i < sys->pool_count; i++) sys->pools[i].index = i;
   // Special pool, force IRQL checking, fault injection (verifier.c).
   if (!kpi_verifier_attach(sys)) {
+    kp_system_destroy(sys);
+    return NULL;
+  }
+  // The trace and HTML report, when the configuration names their files.
+  if (!kpi_monitor_attach(sys)) {
     kp_system_destroy(sys);
     return NULL;
   }
@@ -299,6 +305,17 @@ bool kpi_modules_visit(kp_system_t *sys, kp_block_visitor_fn fn, void *arg) {
   return true;
 }
 
+bool kpi_modules_leak_owner(kp_system_t *sys, const kp_block_info_t *block,
+                            char *why, size_t len) {
+  kpi_module_slot_t mods[KPI_MAX_MODULES];
+  uint32_t n = modules_snapshot(sys, mods);
+  for (uint32_t i = 0; i < n; i++)
+    if (mods[i].ops->leak_owner != NULL &&
+        mods[i].ops->leak_owner(sys, mods[i].state, block, why, len))
+      return true;
+  return false;
+}
+
 /* ---------------------------------------------------------------------------
  * Unload and destruction.
  * ------------------------------------------------------------------------- */
@@ -400,17 +417,33 @@ kp_status_t kp_driver_unload(kp_system_t *sys) {
   kp_bugcheck_fn old_fn = NULL;
   void *old_arg = NULL;
   kp_bugcheck_set_handler(sys, unload_collect, f, &old_fn, &old_arg);
-  bool clean = leak_check(sys, "driver unload");
+  // Root causes first: what each module still holds (a lookaside list never
+  // deleted, a timer still set, a device not deleted) comes before the
+  // leak check, whose report then shows the blocks those objects hold
+  // (cached entries, extensions) as their consequences.
   kpi_module_slot_t mods[KPI_MAX_MODULES];
   uint32_t n = modules_snapshot(sys, mods);
   for (uint32_t i = 0; i < n; i++)
     if (mods[i].ops->unload_check != NULL)
       mods[i].ops->unload_check(sys, mods[i].state);
+  bool clean = leak_check(sys, "driver unload");
   kp_bugcheck_set_handler(sys, old_fn, old_arg, NULL, NULL);
   uint32_t found = f->count;
   uint32_t kept = found < UNLOAD_FINDINGS_MAX ? found : UNLOAD_FINDINGS_MAX;
   // The held-back bug checks are counted when raised below, not twice.
   if (found != 0) atomic_fetch_sub(&sys->bugcheck_count, found);
+  {
+    // The monitor recorded each finding as it was collected: it must not
+    // record their raise again, and its files must exist before the first
+    // raise stops the machine.
+    uint32_t codes[UNLOAD_FINDINGS_MAX];
+    uint64_t params[UNLOAD_FINDINGS_MAX][4];
+    for (uint32_t i = 0; i < kept; i++) {
+      codes[i] = f->item[i].code;
+      memcpy(params[i], f->item[i].params, sizeof params[i]);
+    }
+    kpi_monitor_unload(sys, kept, codes, (const uint64_t(*)[4])params);
+  }
   if (found > 1) unload_announce(sys, f, kept);
   for (uint32_t i = 0; i < kept; i++) {
     const unload_finding_t *it = &f->item[i];
@@ -432,6 +465,7 @@ void kp_system_destroy(kp_system_t *sys) {
   if (sys == NULL) return;
   // No clock thread may touch the system while it goes away.
   kp_clock_stop_realtime(sys);
+  kpi_monitor_before_destroy(sys);
   if (!sys->unload_checked && !sys->destroy_checked) {
     // Set first: if the handler longjmps out of the leak bug check, a second
     // destroy call releases everything without checking again.

@@ -346,6 +346,13 @@ bool kpi_fault_decide(kp_system_t *sys, kpi_fault_t *f, const kpi_request_t *rq)
     if (why & FAULT_NTH) f->by_nth++;
     if (why & FAULT_SYSTEMATIC) f->by_systematic++;
     if (why & FAULT_FUZZ) f->by_fuzz++;
+    kpi_fail_note(KP_FAIL_INJECTED,
+                  "injected by Driver Verifier's low resources simulation "
+                  "(%s)",
+                  (why & FAULT_FUZZ)         ? "fuzzer-driven"
+                  : (why & FAULT_SYSTEMATIC) ? "systematic, once per site"
+                  : (why & FAULT_NTH)        ? "fail the Nth allocation"
+                                             : "random");
   }
   kpi_mutex_unlock(&f->lock);
   return why != 0;

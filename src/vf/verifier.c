@@ -538,6 +538,18 @@ void kp_verifier_report(kp_system_t *sys, kp_output_fn out, void *arg) {
            c.allocations_succeeded, c.allocations_succeeded_special,
            c.allocations_with_no_tag, c.allocations_failed, c.faults_injected);
   out(line, arg);
+  // kpool: why they failed (Windows fails by rule silently).
+  uint64_t by_kind[KP_FAIL_KIND_COUNT_];
+  kp_fail_counts(sys, by_kind);
+  snprintf(line, sizeof line,
+           "  Failed by rule (flags, tag, parameters) %" PRIu64 "\n"
+           "  Failed by injection                     %" PRIu64 "\n"
+           "  Failed by pool pressure                 %" PRIu64 "\n"
+           "  Failed by quota                         %" PRIu64 "\n"
+           "  Failed by NUMA node                     %" PRIu64 "\n",
+           by_kind[KP_FAIL_RULE], by_kind[KP_FAIL_INJECTED],
+           by_kind[KP_FAIL_PRESSURE], by_kind[KP_FAIL_QUOTA], by_kind[KP_FAIL_NODE]);
+  out(line, arg);
   vf_state_t *v = kpi_system_module(sys, &vf_ops);
   if (v == NULL) return;
   if (v->special != NULL) kpi_special_write_report(sys, v->special, out, arg);

@@ -27,7 +27,7 @@
 // A call through the real function: no file, the caller's return address.
 #define WDK_SITE_CALLER() kp_site(NULL, 0, WDK_CALLER())
 // A call through a macro: its file and line, and the return address too.
-#define WDK_SITE_AT(file, line) kp_site((file), (uint32_t)(line), WDK_CALLER())
+#include "kp_wdk_site.h"
 
 /* The WDK structures are the core's list, field for field. */
 C_ASSERT(offsetof(NPAGED_LOOKASIDE_LIST, L) == 0);

@@ -26,7 +26,12 @@
 // A call through the real function: no file, the caller's return address.
 #define WDK_SITE_CALLER() kp_site(NULL, 0, WDK_CALLER())
 // A call through a macro: its file and line, and the return address too.
-#define WDK_SITE_AT(file, line) kp_site((file), (uint32_t)(line), WDK_CALLER())
+#include "kp_wdk_site.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+/* Set by the allocation macros (wdm.h), taken by WDK_SITE_AT. */
+__thread const void *kp_wdk_outer_caller;
+#endif
 
 BOOLEAN ExPoolZeroingNativelySupported = FALSE;
 POOL_TYPE ExDefaultNonPagedPoolType = NonPagedPoolExecute;

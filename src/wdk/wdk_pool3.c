@@ -23,7 +23,7 @@
 #endif
 
 #define WDK_SITE_CALLER() kp_site(NULL, 0, WDK_CALLER())
-#define WDK_SITE_AT(file, line) kp_site((file), (uint32_t)(line), WDK_CALLER())
+#include "kp_wdk_site.h"
 
 /* The WDK array, converted. Arrays longer than the core reads are passed
  * on unconverted with their count: the core refuses them unread. */

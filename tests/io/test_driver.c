@@ -243,13 +243,15 @@ static void test_unload_with_pending_irp_is_0xCE(void **state) {
   kpt_output_reset();
   kpt_reset_caught();
   assert_int_equal(kp_io_unload(sys, drv), KP_STATUS_UNSUCCESSFUL);
-  // The pool leak (0xC4/0x62: the IRP, its system buffer) comes first;
-  // the 0xCE for the IRP is among the findings.
+  // Root cause first: the 0xCE for the IRP, then the pool it holds
+  // (0xC4/0x62: the IRP, its system buffer).
   assert_non_null(strstr(kpt_output, "0x000000CE"));
   char expect[64];
   snprintf(expect, sizeof expect, "0x%016llX", (unsigned long long)(uintptr_t)ToyCancel);
   assert_non_null(strstr(kpt_output, expect));
-  assert_non_null(strstr(kpt_output, "neither completed nor cancelled"));
+  assert_non_null(strstr(kpt_output, "finding 1: *** STOP: 0x000000CE"));
+  assert_int_equal(kpt_last.code, 0xC4);
+  assert_int_equal(kpt_last.p[0], 0x62);
   assert_ptr_not_equal(irp, NULL);
   assert_true(kp_io_unload_findings(sys) >= 1);
   (void)req;  // the request can never finish: its driver is gone

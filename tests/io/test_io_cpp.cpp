@@ -10,7 +10,10 @@ extern "C" {
 
 #include <ntddk.h>
 
-#include <kpool/kpool.h>
+// Not <kpool/kpool.h>: main's monitor.h trips g++ -Wshadow (reported).
+#include <kpool/bugcheck.h>
+#include <kpool/io.h>
+#include <kpool/system.h>
 #include "io/toy_driver.h"
 
 static void test_cpp_driver_round_trip(void **state) {

@@ -311,10 +311,14 @@ static void test_not_completed_is_0x226(void **state) {
   g_h = NULL;
   kpt_reset_caught();
   assert_int_equal(kp_io_unload(sys, g_drv), KP_STATUS_UNSUCCESSFUL);
-  // Findings in order: the pool the IRP holds (0xC4/0x62), then 0xCE.
-  assert_int_equal(kpt_last.code, 0xCE);
-  assert_non_null(strstr(kpt_output, "0x000000C4 (0x0000000000000062"));
-  assert_int_equal(kpt_last.p[0], (uintptr_t)ToyDeviceControl);
+  // Findings, root cause first: 0xCE (P1 = the dispatch routine that owns
+  // the IRP), then the pool the IRP holds (0xC4/0x62).
+  char expect[80];
+  snprintf(expect, sizeof expect, "finding 1: *** STOP: 0x000000CE (0x%016llX",
+           (unsigned long long)(uintptr_t)ToyDeviceControl);
+  assert_non_null(strstr(kpt_output, expect));
+  assert_int_equal(kpt_last.code, 0xC4);
+  assert_int_equal(kpt_last.p[0], 0x62);
   // Nothing else to check at teardown.
   g_drv = NULL;
 }

@@ -147,6 +147,53 @@ static void test_default_handler_aborts(void **state) {
   assert_non_null(strstr(buf, "'Tag2'"));
 }
 
+/* A handler that records and returns: the simulator abandons each operation. */
+static char returned_text[8][4096];
+static uint32_t returned_code[8];
+static int returned_n;
+static void record_and_return(const kp_bugcheck_t *bc, void *arg) {
+  (void)arg;
+  if (returned_n < 8) {
+    returned_code[returned_n] = bc->code;
+    snprintf(returned_text[returned_n], sizeof returned_text[0], "%s", bc->explanation);
+  }
+  returned_n++;
+}
+
+/* After a handler returned from a bug check that left the thread at
+ * DISPATCH_LEVEL holding a spin lock, the next report says it follows from
+ * that one; back at PASSIVE_LEVEL, reports stand on their own again. */
+static void test_report_after_abandoned_operation_names_its_cause(void **state) {
+  kp_system_t *sys = *state;
+  kp_system_t *prev = kp_system_set_current(sys);
+  returned_n = 0;
+  kp_bugcheck_set_handler(sys, record_and_return, NULL, NULL, NULL);
+  kp_spin_lock_t lock;
+  kp_spin_lock_init(&lock);
+  kp_irql_t old = kp_spin_lock_acquire(&lock);
+  (void)kp_spin_lock_acquire(&lock);  // acquired twice: bug check, returns
+  assert_int_equal(returned_n, 1);
+  assert_null(strstr(returned_text[0], "follows from"));
+  // Still at DISPATCH_LEVEL with the lock held: a paged allocation is an
+  // IRQL violation, which the report ties to the first bug check.
+  void *p = kp_alloc2(sys, KPT_PG, 32, KPT_TAG1, KP_HERE);
+  assert_null(p);
+  assert_int_equal(returned_n, 2);
+  char want[128];
+  snprintf(want, sizeof want, "follows from: an earlier bug check on this thread, 0x%08X",
+           (unsigned)returned_code[0]);
+  assert_non_null(strstr(returned_text[1], want));
+  assert_non_null(strstr(returned_text[1], "at IRQL 2 with 1 spin lock held"));
+  kp_spin_lock_release(&lock, old);
+  assert_int_equal(kp_irql_get(), KP_PASSIVE_LEVEL);
+  // Back at PASSIVE_LEVEL: the next report stands on its own.
+  kp_bugcheck(sys, 0xE2, 0, 0, 0, 0, NULL);
+  assert_int_equal(returned_n, 3);
+  assert_null(strstr(returned_text[2], "follows from"));
+  kp_bugcheck_set_handler(sys, kpt_handler, NULL, NULL, NULL);
+  kp_system_set_current(prev);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_stop_line_format, kpt_setup, kpt_teardown),
@@ -157,6 +204,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_handler_swap, kpt_setup, kpt_teardown),
       cmocka_unit_test(test_global_handler),
       cmocka_unit_test(test_default_handler_aborts),
+      cmocka_unit_test_setup_teardown(test_report_after_abandoned_operation_names_its_cause,
+                                      kpt_setup, kpt_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -390,8 +390,8 @@ C_ASSERT(sizeof(POOL_TYPE) == sizeof(uint32_t));
                                             __FILE__, __LINE__)
 #define ExDeleteNPagedLookasideList(Lookaside)                                 \
   kp_wdk_ExDeleteNPagedLookasideList_at((Lookaside), __FILE__, __LINE__)
-#define ExAllocateFromNPagedLookasideList(Lookaside)                           \
-  kp_wdk_ExAllocateFromNPagedLookasideList_at((Lookaside), __FILE__, __LINE__)
+#define ExAllocateFromNPagedLookasideList(Lookaside) \
+  (KP_WDK_OUTER(), kp_wdk_ExAllocateFromNPagedLookasideList_at((Lookaside), __FILE__, __LINE__))
 #define ExFreeToNPagedLookasideList(Lookaside, Entry)                          \
   kp_wdk_ExFreeToNPagedLookasideList_at((Lookaside), (Entry), __FILE__,        \
                                         __LINE__)
@@ -402,8 +402,8 @@ C_ASSERT(sizeof(POOL_TYPE) == sizeof(uint32_t));
                                            __FILE__, __LINE__)
 #define ExDeletePagedLookasideList(Lookaside)                                  \
   kp_wdk_ExDeletePagedLookasideList_at((Lookaside), __FILE__, __LINE__)
-#define ExAllocateFromPagedLookasideList(Lookaside)                            \
-  kp_wdk_ExAllocateFromPagedLookasideList_at((Lookaside), __FILE__, __LINE__)
+#define ExAllocateFromPagedLookasideList(Lookaside) \
+  (KP_WDK_OUTER(), kp_wdk_ExAllocateFromPagedLookasideList_at((Lookaside), __FILE__, __LINE__))
 #define ExFreeToPagedLookasideList(Lookaside, Entry)                           \
   kp_wdk_ExFreeToPagedLookasideList_at((Lookaside), (Entry), __FILE__,         \
                                        __LINE__)
@@ -416,8 +416,8 @@ C_ASSERT(sizeof(POOL_TYPE) == sizeof(uint32_t));
   kp_wdk_ExDeleteLookasideListEx_at((Lookaside), __FILE__, __LINE__)
 #define ExFlushLookasideListEx(Lookaside)                                      \
   kp_wdk_ExFlushLookasideListEx_at((Lookaside), __FILE__, __LINE__)
-#define ExAllocateFromLookasideListEx(Lookaside)                               \
-  kp_wdk_ExAllocateFromLookasideListEx_at((Lookaside), __FILE__, __LINE__)
+#define ExAllocateFromLookasideListEx(Lookaside) \
+  (KP_WDK_OUTER(), kp_wdk_ExAllocateFromLookasideListEx_at((Lookaside), __FILE__, __LINE__))
 #define ExFreeToLookasideListEx(Lookaside, Entry)                              \
   kp_wdk_ExFreeToLookasideListEx_at((Lookaside), (Entry), __FILE__, __LINE__)
 #endif /* !KPOOL_NO_CALL_SITES */

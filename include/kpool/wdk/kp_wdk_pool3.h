@@ -267,10 +267,10 @@ KP_API VOID kp_wdk_ExDestroyPool_at(HANDLE PoolHandle, const char *File,
 /* Call-site macros (see wdm.h). */
 #if !defined(KPOOL_NO_CALL_SITES)
 #define ExAllocatePool3(Flags, NumberOfBytes, Tag, ExtendedParameters,         \
-                        ExtendedParametersCount)                               \
-  kp_wdk_ExAllocatePool3_at((Flags), (NumberOfBytes), (Tag),                   \
+                        ExtendedParametersCount) \
+  (KP_WDK_OUTER(), kp_wdk_ExAllocatePool3_at((Flags), (NumberOfBytes), (Tag),                   \
                             (ExtendedParameters), (ExtendedParametersCount),   \
-                            __FILE__, __LINE__)
+                            __FILE__, __LINE__))
 #define ExFreePool2(P, Tag, ExtendedParameters, ExtendedParametersCount)       \
   kp_wdk_ExFreePool2_at((P), (Tag), (ExtendedParameters),                      \
                         (ExtendedParametersCount), __FILE__, __LINE__)

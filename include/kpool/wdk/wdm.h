@@ -45,8 +45,9 @@
  *
  * - **Assertions.** A failed ASSERT, ASSERTMSG, NT_ASSERT, NT_ASSERTMSG or
  *   NT_VERIFY raises bug check 0x1E KMODE_EXCEPTION_NOT_HANDLED with
- *   P1 = STATUS_ASSERTION_FAILURE (0x00000000C0000420: kpool passes every
- *   exception code to 0x1E as a 32-bit value, as kp_raise_status does),
+ *   P1 = STATUS_ASSERTION_FAILURE sign-extended to 64 bits as x64 Windows
+ *   shows it (0xFFFFFFFFC0000420, as every exception code kp_raise_status
+ *   passes to 0x1E),
  *   P2 = the caller's address, P3 = P4 = 0, and the expression,
  *   message and file:line in the explanation. On Windows NT_ASSERT raises a
  *   STATUS_ASSERTION_FAILURE exception, which unhandled is this bug check;
@@ -1539,42 +1540,65 @@ FORCEINLINE PVOID kp_wdk_ExAllocatePoolPriorityZero_at(
  * without a following '(' still denote the exported functions.
  * ========================================================================= */
 #if !defined(KPOOL_NO_CALL_SITES)
-#define ExAllocatePool2(Flags, NumberOfBytes, Tag)                             \
-  kp_wdk_ExAllocatePool2_at((Flags), (NumberOfBytes), (Tag), __FILE__,         \
-                            __LINE__)
-#define ExAllocatePool(PoolType, NumberOfBytes)                                \
-  kp_wdk_ExAllocatePool_at((PoolType), (NumberOfBytes), __FILE__, __LINE__)
-#define ExAllocatePoolWithTag(PoolType, NumberOfBytes, Tag)                    \
-  kp_wdk_ExAllocatePoolWithTag_at((PoolType), (NumberOfBytes), (Tag),          \
-                                  __FILE__, __LINE__)
-#define ExAllocatePoolWithQuota(PoolType, NumberOfBytes)                       \
-  kp_wdk_ExAllocatePoolWithQuota_at((PoolType), (NumberOfBytes), __FILE__,     \
-                                    __LINE__)
-#define ExAllocatePoolWithQuotaTag(PoolType, NumberOfBytes, Tag)               \
-  kp_wdk_ExAllocatePoolWithQuotaTag_at((PoolType), (NumberOfBytes), (Tag),     \
-                                       __FILE__, __LINE__)
-#define ExAllocatePoolWithTagPriority(PoolType, NumberOfBytes, Tag, Priority)  \
-  kp_wdk_ExAllocatePoolWithTagPriority_at((PoolType), (NumberOfBytes), (Tag),  \
-                                          (Priority), __FILE__, __LINE__)
-#define ExAllocatePoolZero(PoolType, NumberOfBytes, Tag)                       \
-  kp_wdk_ExAllocatePoolZero_at((PoolType), (NumberOfBytes), (Tag), __FILE__,   \
-                               __LINE__)
-#define ExAllocatePoolUninitialized(PoolType, NumberOfBytes, Tag)              \
-  kp_wdk_ExAllocatePoolWithTag_at((PoolType), (NumberOfBytes), (Tag),          \
-                                  __FILE__, __LINE__)
-#define ExAllocatePoolQuotaZero(PoolType, NumberOfBytes, Tag)                  \
-  kp_wdk_ExAllocatePoolQuotaZero_at((PoolType), (NumberOfBytes), (Tag),        \
-                                    __FILE__, __LINE__)
-#define ExAllocatePoolQuotaUninitialized(PoolType, NumberOfBytes, Tag)         \
-  kp_wdk_ExAllocatePoolWithQuotaTag_at((PoolType), (NumberOfBytes), (Tag),     \
-                                       __FILE__, __LINE__)
-#define ExAllocatePoolPriorityZero(PoolType, NumberOfBytes, Tag, Priority)     \
-  kp_wdk_ExAllocatePoolPriorityZero_at((PoolType), (NumberOfBytes), (Tag),     \
-                                       (Priority), __FILE__, __LINE__)
+/*
+ * The allocation macros also record who called the function that expands
+ * them: the return address of the enclosing function, so that blocks
+ * allocated through a driver's own wrapper (its operator new, its
+ * lookaside class) are reported as "Memory.cpp:6, called from <function>
+ * at <file:line>" and leak reports group them by that outer site. The
+ * value travels in a thread-local variable that the _at function reads
+ * and clears (their signatures stay as they are). A wrapper the compiler
+ * inlines reports its caller's caller: mark it noinline to keep one level.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#ifdef __cplusplus
+extern "C" {
+#endif
+KP_API extern __thread const void *kp_wdk_outer_caller;
+#ifdef __cplusplus
+}
+#endif
+#define KP_WDK_OUTER()                                                         \
+  ((void)(kp_wdk_outer_caller = (const void *)__builtin_return_address(0)))
+#else
+#define KP_WDK_OUTER() ((void)0)
+#endif
+#define ExAllocatePool2(Flags, NumberOfBytes, Tag) \
+  (KP_WDK_OUTER(), kp_wdk_ExAllocatePool2_at((Flags), (NumberOfBytes), (Tag), __FILE__,         \
+                            __LINE__))
+#define ExAllocatePool(PoolType, NumberOfBytes) \
+  (KP_WDK_OUTER(), kp_wdk_ExAllocatePool_at((PoolType), (NumberOfBytes), __FILE__, __LINE__))
+#define ExAllocatePoolWithTag(PoolType, NumberOfBytes, Tag) \
+  (KP_WDK_OUTER(), kp_wdk_ExAllocatePoolWithTag_at((PoolType), (NumberOfBytes), (Tag),          \
+                                  __FILE__, __LINE__))
+#define ExAllocatePoolWithQuota(PoolType, NumberOfBytes) \
+  (KP_WDK_OUTER(), kp_wdk_ExAllocatePoolWithQuota_at((PoolType), (NumberOfBytes), __FILE__,     \
+                                    __LINE__))
+#define ExAllocatePoolWithQuotaTag(PoolType, NumberOfBytes, Tag) \
+  (KP_WDK_OUTER(), kp_wdk_ExAllocatePoolWithQuotaTag_at((PoolType), (NumberOfBytes), (Tag),     \
+                                       __FILE__, __LINE__))
+#define ExAllocatePoolWithTagPriority(PoolType, NumberOfBytes, Tag, Priority) \
+  (KP_WDK_OUTER(), kp_wdk_ExAllocatePoolWithTagPriority_at((PoolType), (NumberOfBytes), (Tag),  \
+                                          (Priority), __FILE__, __LINE__))
+#define ExAllocatePoolZero(PoolType, NumberOfBytes, Tag) \
+  (KP_WDK_OUTER(), kp_wdk_ExAllocatePoolZero_at((PoolType), (NumberOfBytes), (Tag), __FILE__,   \
+                               __LINE__))
+#define ExAllocatePoolUninitialized(PoolType, NumberOfBytes, Tag) \
+  (KP_WDK_OUTER(), kp_wdk_ExAllocatePoolWithTag_at((PoolType), (NumberOfBytes), (Tag),          \
+                                  __FILE__, __LINE__))
+#define ExAllocatePoolQuotaZero(PoolType, NumberOfBytes, Tag) \
+  (KP_WDK_OUTER(), kp_wdk_ExAllocatePoolQuotaZero_at((PoolType), (NumberOfBytes), (Tag),        \
+                                    __FILE__, __LINE__))
+#define ExAllocatePoolQuotaUninitialized(PoolType, NumberOfBytes, Tag) \
+  (KP_WDK_OUTER(), kp_wdk_ExAllocatePoolWithQuotaTag_at((PoolType), (NumberOfBytes), (Tag),     \
+                                       __FILE__, __LINE__))
+#define ExAllocatePoolPriorityZero(PoolType, NumberOfBytes, Tag, Priority) \
+  (KP_WDK_OUTER(), kp_wdk_ExAllocatePoolPriorityZero_at((PoolType), (NumberOfBytes), (Tag),     \
+                                       (Priority), __FILE__, __LINE__))
 #define ExAllocatePoolPriorityUninitialized(PoolType, NumberOfBytes, Tag,      \
-                                            Priority)                          \
-  kp_wdk_ExAllocatePoolWithTagPriority_at((PoolType), (NumberOfBytes), (Tag),  \
-                                          (Priority), __FILE__, __LINE__)
+                                            Priority) \
+  (KP_WDK_OUTER(), kp_wdk_ExAllocatePoolWithTagPriority_at((PoolType), (NumberOfBytes), (Tag),  \
+                                          (Priority), __FILE__, __LINE__))
 #define ExFreePoolWithTag(P, Tag)                                              \
   kp_wdk_ExFreePoolWithTag_at((P), (Tag), __FILE__, __LINE__)
 #define ExFreePool(P) kp_wdk_ExFreePool_at((P), __FILE__, __LINE__)
