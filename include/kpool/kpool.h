@@ -26,5 +26,6 @@
 #include "io.h"
 #include "ob.h"
 #include "cm.h"
+#include "ps.h"
 
 #endif /* KPOOL_KPOOL_H */

@@ -5,12 +5,13 @@
 #include "kp_internal.h"
 #include "kpool/io.h"
 #include "kpool/ob.h"
+#include "kpool/ps.h"
 
 static void unknown_object(kp_system_t *sys, void *object, const char *what) {
   kpi_bugcheck_raise(sys, KP_BUGCHECK_REFERENCE_BY_POINTER, 0, (uintptr_t)object,
                      0, 0, NULL,
                      "%s on %p, which is not an object kpool knows (a device "
-                     "or file object), or one already freed.", what, object);
+                     "file, process or thread object), or one already freed.", what, object);
 }
 
 void kp_ob_reference(kp_system_t *sys, void *object, uint32_t tag) {
@@ -21,6 +22,7 @@ void kp_ob_reference(kp_system_t *sys, void *object, uint32_t tag) {
     return;
   }
   if (kp_io_file_reference(sys, object)) return;
+  if (kp_ps_object_reference(sys, object, +1)) return;
   unknown_object(sys, object, "ObReferenceObject");
 }
 
@@ -32,5 +34,6 @@ void kp_ob_dereference(kp_system_t *sys, void *object, uint32_t tag) {
     return;
   }
   if (kp_io_file_dereference(sys, object)) return;
+  if (kp_ps_object_reference(sys, object, -1)) return;  // raises on an underflow
   unknown_object(sys, object, "ObDereferenceObject");
 }
