@@ -22,5 +22,8 @@
 #include "slist.h"
 #include "lookaside.h"
 #include "verifier.h"
+#include "bitmap.h"
+#include "gentable.h"
+#include "mdl.h"
 
 #endif /* KPOOL_KPOOL_H */
