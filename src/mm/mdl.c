@@ -259,15 +259,32 @@ kp_mdl_t *kp_mdl_alloc(kp_system_t *sys, void *va, uint32_t length,
                        bool secondary, bool charge_quota, void **irp_mdl_slot,
                        kp_site_t site) {
   if (sys == NULL || length > KP_MDL_MAX_LENGTH) return NULL;
-  size_t bytes = kp_mdl_size_of(va, length);
-  // A quota allocation that fails returns NULL instead of raising, because
-  // IoAllocateMdl reports failure with NULL.
-  kp_alloc_api_t api =
+  // The request ExAllocatePoolWithTag(NonPagedPoolNx, size, 'Mdl ') would
+  // make (ExAllocatePoolWithQuotaTag with POOL_QUOTA_FAIL_INSTEAD_OF_RAISE
+  // when charging quota: IoAllocateMdl reports failure with NULL, never a
+  // raise), built here so that mm/ does not call up into ex/.
+  kpi_request_t rq;
+  memset(&rq, 0, sizeof rq);
+  rq.api =
       charge_quota ? KP_API_ALLOCATE_POOL_QUOTA : KP_API_ALLOCATE_POOL_WITH_TAG;
-  uint32_t type = KP_POOL_TYPE_NONPAGED_NX |
-                  (charge_quota ? KP_POOL_QUOTA_FAIL_INSTEAD_OF_RAISE : 0u);
-  kp_mdl_t *mdl = kp_alloc_legacy(sys, api, type, bytes, KP_TAG_MDL,
-                                  KP_PRIORITY_NORMAL, site);
+  rq.pool_type = KP_POOL_TYPE_NONPAGED_NX |
+                 (charge_quota ? KP_POOL_QUOTA_FAIL_INSTEAD_OF_RAISE : 0u);
+  rq.kind = KP_POOL_NONPAGED;
+  rq.flags = KP_POOL_FLAG_NON_PAGED | KP_POOL_FLAG_UNINITIALIZED |
+             (charge_quota ? KP_POOL_FLAG_USE_QUOTA : 0u);
+  rq.size = kp_mdl_size_of(va, length);
+  rq.tag = KP_TAG_MDL;
+  rq.priority = KP_PRIORITY_NORMAL;
+  rq.node = KPI_NODE_CURRENT;
+  rq.quota = charge_quota;
+  rq.align = KPI_GRANULE;
+  rq.site = site;
+  kp_status_t why = KP_STATUS_SUCCESS;
+  kp_mdl_t *mdl = kpi_alloc(sys, &rq, &why);
+  // A failure is counted as every failed allocation is; an IRQL violation
+  // already raised its bug check.
+  if (mdl == NULL && why != KPI_STATUS_BUGCHECKED)
+    atomic_fetch_add(&sys->failed_allocs, 1);
   if (mdl == NULL) return NULL;
   kp_mdl_init(mdl, va, length);
   if (irp_mdl_slot != NULL) {
@@ -556,6 +573,14 @@ void kp_mdl_build_partial(kp_system_t *sys, kp_mdl_t *source, kp_mdl_t *target,
                     ? ((size_t)(uint16_t)target->size - sizeof(kp_mdl_t)) /
                           sizeof(uintptr_t)
                     : 0;
+  // Size is a CSHORT and wraps for MDLs above ~16 MB; a target that is a
+  // live pool block (IoAllocateMdl) has its true capacity in the block.
+  kp_block_info_t tinfo;
+  if (kp_block_query(sys, target, &tinfo) && tinfo.address == (void *)target &&
+      tinfo.size > sizeof(kp_mdl_t)) {
+    size_t block_room = (tinfo.size - sizeof(kp_mdl_t)) / sizeof(uintptr_t);
+    if (block_room > room) room = block_room;
+  }
   if (pages > room) {
     kpi_bugcheck_ctx_t ctx = {0};
     ctx.site = site;

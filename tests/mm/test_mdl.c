@@ -134,6 +134,19 @@ static void test_allocate_and_free(void **state) {
   assert_non_null(mdl);
   assert_int_equal(mdl->Size, sizeof(MDL));
   IoFreeMdl(mdl);
+  // No non-paged memory left: NULL, counted as a failed allocation.
+  kp_tag_stats_t before, after;
+  assert_true(kp_stats_tag(sys, KP_TAG('M', 'd', 'l', ' '), KP_POOL_NONPAGED,
+                           &before));
+  assert_int_equal(kp_pool_set_available(sys, KP_POOL_NONPAGED, 0, 0),
+                   STATUS_SUCCESS);
+  assert_null(IoAllocateMdl(va, 64, FALSE, FALSE, NULL));
+  assert_true(kp_stats_tag(sys, KP_TAG('M', 'd', 'l', ' '), KP_POOL_NONPAGED,
+                           &after));
+  assert_int_equal(after.failures, before.failures + 1);
+  assert_int_equal(after.allocs, before.allocs);
+  assert_int_equal(kp_pool_set_available(sys, KP_POOL_NONPAGED, 0, SIZE_MAX),
+                   STATUS_SUCCESS);
   // The real exported function records the return address instead.
   mdl = (IoAllocateMdl)(va, 16, FALSE, FALSE, NULL);
   assert_non_null(mdl);
