@@ -178,9 +178,7 @@ static bool pool_range(kp_system_t *sys, uintptr_t s, uintptr_t e,
  * Geometry.
  * ------------------------------------------------------------------------- */
 
-uintptr_t kp_mdl_pfn(const void *va) {
-  return (uintptr_t)va >> KPI_PAGE_SHIFT;
-}
+uintptr_t kp_mdl_pfn(const void *va) { return (uintptr_t)va >> KPI_PAGE_SHIFT; }
 
 size_t kp_mdl_pages_spanned(const void *va, size_t size) {
   size_t off = (uintptr_t)va & (KPI_PAGE_SIZE - 1u);
@@ -188,7 +186,8 @@ size_t kp_mdl_pages_spanned(const void *va, size_t size) {
 }
 
 size_t kp_mdl_size_of(const void *base, size_t length) {
-  return sizeof(kp_mdl_t) + sizeof(uintptr_t) * kp_mdl_pages_spanned(base, length);
+  return sizeof(kp_mdl_t) +
+         sizeof(uintptr_t) * kp_mdl_pages_spanned(base, length);
 }
 
 uintptr_t *kp_mdl_pfns(kp_mdl_t *mdl) { return (uintptr_t *)(void *)(mdl + 1); }
@@ -311,7 +310,7 @@ void kp_mdl_free(kp_system_t *sys, kp_mdl_t *mdl, kp_site_t site) {
       // IoFreeMdl releases a partial MDL's own mapping.
       if ((f & KP_MDL_PARTIAL_HAS_BEEN_MAPPED) != 0)
         flags_set(mdl, (uint16_t)(f & ~(KP_MDL_PARTIAL_HAS_BEEN_MAPPED |
-                                         KP_MDL_MAPPED_TO_SYSTEM_VA)));
+                                        KP_MDL_MAPPED_TO_SYSTEM_VA)));
     } else if ((f & KP_MDL_MAPPED_TO_SYSTEM_VA) != 0 &&
                (f & KP_MDL_SOURCE_IS_NONPAGED_POOL) == 0) {
       mdl_bugcheck(sys, MDL_P1_FREE_MAPPED, (uint64_t)(uintptr_t)mdl, f, 0,
@@ -373,9 +372,9 @@ void kp_mdl_probe_and_lock(kp_system_t *sys, kp_mdl_t *mdl, int access_mode,
                "MmProbeAndLockPages"))
     return;
   uint16_t f = flags_of(mdl);
-  uint16_t wrong = (uint16_t)(f & (KP_MDL_PAGES_LOCKED |
-                                   KP_MDL_SOURCE_IS_NONPAGED_POOL |
-                                   KP_MDL_PARTIAL | KP_MDL_MAPPED_TO_SYSTEM_VA));
+  uint16_t wrong =
+      (uint16_t)(f & (KP_MDL_PAGES_LOCKED | KP_MDL_SOURCE_IS_NONPAGED_POOL |
+                      KP_MDL_PARTIAL | KP_MDL_MAPPED_TO_SYSTEM_VA));
   if (wrong != 0) {
     mdl_bugcheck(sys, MDL_P1_PROBE_FLAGS, (uint64_t)(uintptr_t)mdl, f, wrong,
                  site,
@@ -429,7 +428,7 @@ void kp_mdl_unlock(kp_system_t *sys, kp_mdl_t *mdl, kp_site_t site) {
     return;
   }
   // The system mapping goes first, as MmUnlockPages does.
-  f &= (uint16_t)~(KP_MDL_MAPPED_TO_SYSTEM_VA | KP_MDL_PAGES_LOCKED);
+  f &= (uint16_t) ~(KP_MDL_MAPPED_TO_SYSTEM_VA | KP_MDL_PAGES_LOCKED);
   mdl->mapped_va = NULL;
   flags_set(mdl, f);
 }
@@ -461,8 +460,8 @@ void *kp_mdl_map(kp_system_t *sys, kp_mdl_t *mdl, int access_mode,
     return NULL;
   }
   if (!user) {
-    uint16_t wrong =
-        (uint16_t)(f & (KP_MDL_MAPPED_TO_SYSTEM_VA | KP_MDL_SOURCE_IS_NONPAGED_POOL));
+    uint16_t wrong = (uint16_t)(f & (KP_MDL_MAPPED_TO_SYSTEM_VA |
+                                     KP_MDL_SOURCE_IS_NONPAGED_POOL));
     if (wrong != 0) {
       mdl_bugcheck(sys, MDL_P1_MAP_FLAGS, m, f, wrong, site,
                    "MmMapLockedPagesSpecifyCache (kernel mode) was called for "
@@ -492,8 +491,7 @@ void *kp_mdl_map(kp_system_t *sys, kp_mdl_t *mdl, int access_mode,
   return va;
 }
 
-void kp_mdl_unmap(kp_system_t *sys, void *base, kp_mdl_t *mdl,
-                  kp_site_t site) {
+void kp_mdl_unmap(kp_system_t *sys, void *base, kp_mdl_t *mdl, kp_site_t site) {
   uint64_t m = (uint64_t)(uintptr_t)mdl;
   if (!irql_ok(sys, KP_DISPATCH_LEVEL, MDL_P1_UNMAP_IRQL,
                (uint64_t)(uintptr_t)base, m, site, "MmUnmapLockedPages"))
@@ -503,7 +501,8 @@ void kp_mdl_unmap(kp_system_t *sys, void *base, kp_mdl_t *mdl,
                         (f & KP_MDL_SOURCE_IS_NONPAGED_POOL) == 0 &&
                         base == mdl->mapped_va;
   if (system_mapping) {
-    f &= (uint16_t)~(KP_MDL_MAPPED_TO_SYSTEM_VA | KP_MDL_PARTIAL_HAS_BEEN_MAPPED);
+    f &= (uint16_t) ~(KP_MDL_MAPPED_TO_SYSTEM_VA |
+                      KP_MDL_PARTIAL_HAS_BEEN_MAPPED);
     mdl->mapped_va = NULL;
     flags_set(mdl, f);
     return;
@@ -514,13 +513,13 @@ void kp_mdl_unmap(kp_system_t *sys, void *base, kp_mdl_t *mdl,
                       (f & (KP_MDL_PAGES_LOCKED | KP_MDL_PARTIAL |
                             KP_MDL_SOURCE_IS_NONPAGED_POOL)) != 0;
   if (user_mapping) return;
-  mdl_bugcheck(sys, MDL_P1_MAP_FLAGS, m, f,
-               f & (KP_MDL_SOURCE_IS_NONPAGED_POOL | KP_MDL_MAPPED_TO_SYSTEM_VA),
-               site,
-               "MmUnmapLockedPages was called with an address that is not a "
-               "mapping of this MDL (never mapped, already unmapped, or an "
-               "MDL built by MmBuildMdlForNonPagedPool). kpool's check: "
-               "Windows corrupts its page tables here.");
+  mdl_bugcheck(
+      sys, MDL_P1_MAP_FLAGS, m, f,
+      f & (KP_MDL_SOURCE_IS_NONPAGED_POOL | KP_MDL_MAPPED_TO_SYSTEM_VA), site,
+      "MmUnmapLockedPages was called with an address that is not a "
+      "mapping of this MDL (never mapped, already unmapped, or an "
+      "MDL built by MmBuildMdlForNonPagedPool). kpool's check: "
+      "Windows corrupts its page tables here.");
 }
 
 void *kp_mdl_system_address(kp_system_t *sys, kp_mdl_t *mdl, uint32_t priority,
@@ -593,11 +592,12 @@ void kp_mdl_build_partial(kp_system_t *sys, kp_mdl_t *source, kp_mdl_t *target,
   size_t first = (size_t)(((v & ~(uintptr_t)(KPI_PAGE_SIZE - 1u)) -
                            (uintptr_t)source->start_va) >>
                           KPI_PAGE_SHIFT);
-  uint16_t keep = (uint16_t)(flags_of(target) & (KP_MDL_ALLOCATED_FIXED_SIZE |
-                                                 KP_MDL_PAGE_CONTENTS_INVARIANT));
-  uint16_t inherit = (uint16_t)(sf & (KP_MDL_SOURCE_IS_NONPAGED_POOL |
-                                      KP_MDL_MAPPED_TO_SYSTEM_VA |
-                                      KP_MDL_IO_PAGE_READ));
+  uint16_t keep =
+      (uint16_t)(flags_of(target) & (KP_MDL_ALLOCATED_FIXED_SIZE |
+                                     KP_MDL_PAGE_CONTENTS_INVARIANT));
+  uint16_t inherit =
+      (uint16_t)(sf & (KP_MDL_SOURCE_IS_NONPAGED_POOL |
+                       KP_MDL_MAPPED_TO_SYSTEM_VA | KP_MDL_IO_PAGE_READ));
   target->start_va = (void *)(v & ~(uintptr_t)(KPI_PAGE_SIZE - 1u));
   target->byte_offset = (uint32_t)(v & (KPI_PAGE_SIZE - 1u));
   target->byte_count = length;
@@ -615,7 +615,8 @@ void kp_mdl_prepare_reuse(kp_system_t *sys, kp_mdl_t *mdl) {
   (void)sys;
   uint16_t f = flags_of(mdl);
   if ((f & KP_MDL_PARTIAL_HAS_BEEN_MAPPED) != 0) {
-    f &= (uint16_t)~(KP_MDL_PARTIAL_HAS_BEEN_MAPPED | KP_MDL_MAPPED_TO_SYSTEM_VA);
+    f &= (uint16_t) ~(KP_MDL_PARTIAL_HAS_BEEN_MAPPED |
+                      KP_MDL_MAPPED_TO_SYSTEM_VA);
     mdl->mapped_va = NULL;
     flags_set(mdl, f);
   }

@@ -209,8 +209,8 @@ void kp_avl_init(kp_avl_table_t *t, kp_avl_compare_fn compare,
   t->context = context;
 }
 
-static kp_gt_search_t find_node_or_parent(kp_avl_table_t *t,
-                                          const void *buffer, node_t **out) {
+static kp_gt_search_t find_node_or_parent(kp_avl_table_t *t, const void *buffer,
+                                          node_t **out) {
   *out = NULL;
   if (tree_root(t) == NULL) return KP_GT_EMPTY_TREE;
   node_t *n = tree_root(t);
@@ -330,9 +330,8 @@ void *kp_avl_lookup_first_matching(kp_avl_table_t *t, const void *buffer,
   // Equal elements are neighbours in sort order: walk back to the first.
   for (;;) {
     node_t *prev = predecessor(t, n);
-    if (prev == NULL ||
-        t->compare(t, (void *)(uintptr_t)buffer, node_data(prev)) !=
-            KP_GT_EQUAL)
+    if (prev == NULL || t->compare(t, (void *)(uintptr_t)buffer,
+                                   node_data(prev)) != KP_GT_EQUAL)
       break;
     n = prev;
   }
@@ -342,8 +341,8 @@ void *kp_avl_lookup_first_matching(kp_avl_table_t *t, const void *buffer,
 
 void *kp_avl_enumerate_nosplay(kp_avl_table_t *t, void **key) {
   if (tree_root(t) == NULL) return NULL;
-  node_t *n = *key == NULL ? leftmost(tree_root(t))
-                           : successor(t, (node_t *)*key);
+  node_t *n =
+      *key == NULL ? leftmost(tree_root(t)) : successor(t, (node_t *)*key);
   if (n == NULL) return NULL;
   *key = n;
   return node_data(n);

@@ -25,8 +25,8 @@ static bool range_ok(const kp_bitmap_t *bm, const char *what, uint32_t start,
   kp_system_t *sys = kpi_current();
   kpi_bugcheck_raise(
       sys, KP_BUGCHECK_KMODE_EXCEPTION_NOT_HANDLED,
-      (uint64_t)(int64_t)KP_STATUS_ASSERTION_FAILURE,
-      (uint64_t)(uintptr_t)bm, start, count, NULL,
+      (uint64_t)(int64_t)KP_STATUS_ASSERTION_FAILURE, (uint64_t)(uintptr_t)bm,
+      start, count, NULL,
       "%s on bitmap %p: bits [%u, %llu) are not inside the map of %u bits.\n"
       "  A checked Windows kernel fails the routine's ASSERT here (an\n"
       "  unhandled STATUS_ASSERTION_FAILURE); a retail one writes past the\n"
@@ -109,8 +109,8 @@ static uint32_t next_bit(const kp_bitmap_t *bm, uint32_t from, uint32_t limit,
 }
 
 // How many bits equal @value start at @from, counting up to @limit.
-static uint32_t run_length(const kp_bitmap_t *bm, uint32_t from,
-                           uint32_t limit, bool value) {
+static uint32_t run_length(const kp_bitmap_t *bm, uint32_t from, uint32_t limit,
+                           bool value) {
   return next_bit(bm, from, limit, !value) - from;
 }
 
@@ -162,7 +162,9 @@ void kp_bitmap_init(kp_bitmap_t *bm, uint32_t *buffer, uint32_t size) {
   bm->buffer = buffer;
 }
 
-void kp_bitmap_clear_all(kp_bitmap_t *bm) { fill_range(bm, 0, bm->size, false); }
+void kp_bitmap_clear_all(kp_bitmap_t *bm) {
+  fill_range(bm, 0, bm->size, false);
+}
 
 void kp_bitmap_set_all(kp_bitmap_t *bm) { fill_range(bm, 0, bm->size, true); }
 
@@ -205,8 +207,7 @@ bool kp_bitmap_are_clear(const kp_bitmap_t *bm, uint32_t start,
   return are_all(bm, start, length, false);
 }
 
-bool kp_bitmap_are_set(const kp_bitmap_t *bm, uint32_t start,
-                       uint32_t length) {
+bool kp_bitmap_are_set(const kp_bitmap_t *bm, uint32_t start, uint32_t length) {
   return are_all(bm, start, length, true);
 }
 
@@ -229,7 +230,8 @@ uint32_t kp_bitmap_find_set(const kp_bitmap_t *bm, uint32_t count,
 uint32_t kp_bitmap_find_clear_and_set(kp_bitmap_t *bm, uint32_t count,
                                       uint32_t hint) {
   uint32_t s = find(bm, count, hint, false);
-  if (s != KP_BITMAP_NOT_FOUND && count != 0) fill_range(bm, s, s + count, true);
+  if (s != KP_BITMAP_NOT_FOUND && count != 0)
+    fill_range(bm, s, s + count, true);
   return s;
 }
 
@@ -256,8 +258,8 @@ uint32_t kp_bitmap_first_run_clear(const kp_bitmap_t *bm, uint32_t *start) {
   return kp_bitmap_next_run_clear(bm, 0, start);
 }
 
-uint32_t kp_bitmap_last_run_clear_backward(const kp_bitmap_t *bm,
-                                           uint32_t from, uint32_t *start) {
+uint32_t kp_bitmap_last_run_clear_backward(const kp_bitmap_t *bm, uint32_t from,
+                                           uint32_t *start) {
   *start = 0;
   if (from >= bm->size) return 0;
   // Walk down to the last clear bit at or before @from, then to the first
@@ -281,9 +283,8 @@ uint32_t kp_bitmap_last_run_clear_backward(const kp_bitmap_t *bm,
   return end - *start + 1u;
 }
 
-uint32_t kp_bitmap_find_clear_runs(const kp_bitmap_t *bm,
-                                   kp_bitmap_run_t *runs, uint32_t max,
-                                   bool longest) {
+uint32_t kp_bitmap_find_clear_runs(const kp_bitmap_t *bm, kp_bitmap_run_t *runs,
+                                   uint32_t max, bool longest) {
   if (runs == NULL || max == 0) return 0;
   uint32_t n = 0;
   uint32_t s = 0;

@@ -87,14 +87,14 @@ ULONG NTAPI RtlFindSetBits(PRTL_BITMAP BitMapHeader, ULONG NumberToFind,
   return kp_bitmap_find_set(BM(BitMapHeader), NumberToFind, HintIndex);
 }
 
-ULONG NTAPI RtlFindClearBitsAndSet(PRTL_BITMAP BitMapHeader,
-                                   ULONG NumberToFind, ULONG HintIndex) {
+ULONG NTAPI RtlFindClearBitsAndSet(PRTL_BITMAP BitMapHeader, ULONG NumberToFind,
+                                   ULONG HintIndex) {
   return kp_bitmap_find_clear_and_set(BM(BitMapHeader), NumberToFind,
                                       HintIndex);
 }
 
-ULONG NTAPI RtlFindSetBitsAndClear(PRTL_BITMAP BitMapHeader,
-                                   ULONG NumberToFind, ULONG HintIndex) {
+ULONG NTAPI RtlFindSetBitsAndClear(PRTL_BITMAP BitMapHeader, ULONG NumberToFind,
+                                   ULONG HintIndex) {
   return kp_bitmap_find_set_and_clear(BM(BitMapHeader), NumberToFind,
                                       HintIndex);
 }
@@ -123,9 +123,8 @@ ULONG NTAPI RtlFindLongestRunClear(PRTL_BITMAP BitMapHeader,
   return kp_bitmap_longest_run_clear(BM(BitMapHeader), StartingIndex);
 }
 
-ULONG NTAPI RtlFindClearRuns(PRTL_BITMAP BitMapHeader,
-                             PRTL_BITMAP_RUN RunArray, ULONG SizeOfRunArray,
-                             BOOLEAN LocateLongestRuns) {
+ULONG NTAPI RtlFindClearRuns(PRTL_BITMAP BitMapHeader, PRTL_BITMAP_RUN RunArray,
+                             ULONG SizeOfRunArray, BOOLEAN LocateLongestRuns) {
   return kp_bitmap_find_clear_runs(BM(BitMapHeader),
                                    (kp_bitmap_run_t *)(void *)RunArray,
                                    SizeOfRunArray, LocateLongestRuns != FALSE);

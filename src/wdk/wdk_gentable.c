@@ -113,8 +113,8 @@ static void put_new(PBOOLEAN out, bool value, bool set) {
   if (out != NULL && set) *out = value ? TRUE : FALSE;
 }
 
-PVOID NTAPI RtlInsertElementGenericTable(PRTL_GENERIC_TABLE Table,
-                                         PVOID Buffer, CLONG BufferSize,
+PVOID NTAPI RtlInsertElementGenericTable(PRTL_GENERIC_TABLE Table, PVOID Buffer,
+                                         CLONG BufferSize,
                                          PBOOLEAN NewElement) {
   bool is_new = false;
   PVOID r = kp_gtable_insert(GT(Table), Buffer, BufferSize, &is_new);
@@ -144,9 +144,9 @@ PVOID NTAPI RtlLookupElementGenericTable(PRTL_GENERIC_TABLE Table,
   return kp_gtable_lookup(GT(Table), Buffer);
 }
 
-PVOID NTAPI RtlLookupElementGenericTableFull(PRTL_GENERIC_TABLE Table,
-                                             PVOID Buffer, PVOID *NodeOrParent,
-                                             TABLE_SEARCH_RESULT *SearchResult) {
+PVOID NTAPI RtlLookupElementGenericTableFull(
+    PRTL_GENERIC_TABLE Table, PVOID Buffer, PVOID *NodeOrParent,
+    TABLE_SEARCH_RESULT *SearchResult) {
   kp_gt_search_t s = KP_GT_EMPTY_TREE;
   PVOID r = kp_gtable_lookup_full(GT(Table), Buffer, NodeOrParent, &s);
   *SearchResult = (TABLE_SEARCH_RESULT)s;
@@ -232,8 +232,7 @@ PVOID NTAPI RtlLookupFirstMatchingElementGenericTableAvl(PRTL_AVL_TABLE Table,
   return kp_avl_lookup_first_matching(AT(Table), Buffer, RestartKey);
 }
 
-PVOID NTAPI RtlEnumerateGenericTableAvl(PRTL_AVL_TABLE Table,
-                                        BOOLEAN Restart) {
+PVOID NTAPI RtlEnumerateGenericTableAvl(PRTL_AVL_TABLE Table, BOOLEAN Restart) {
   return kp_avl_enumerate(AT(Table), Restart != FALSE);
 }
 

@@ -11,7 +11,8 @@
 #include "kpool/system.h"
 
 _Static_assert(sizeof(MDL) == sizeof(kp_mdl_t), "MDL size");
-_Static_assert(sizeof(void *) != 8 || sizeof(MDL) == 0x30, "MDL is 0x30 on x64");
+_Static_assert(sizeof(void *) != 8 || sizeof(MDL) == 0x30,
+               "MDL is 0x30 on x64");
 _Static_assert(offsetof(MDL, Size) == offsetof(kp_mdl_t, size) &&
                    offsetof(MDL, MdlFlags) == offsetof(kp_mdl_t, flags) &&
                    offsetof(MDL, Process) == offsetof(kp_mdl_t, process) &&
@@ -50,8 +51,8 @@ static PMDL allocate(PVOID va, ULONG length, BOOLEAN secondary,
                      BOOLEAN charge_quota, PIRP irp, kp_site_t site) {
   (void)irp;
   return (PMDL)(void *)kp_mdl_alloc(kp_system_current(), va, length,
-                                     secondary != FALSE, charge_quota != FALSE,
-                                     NULL, site);
+                                    secondary != FALSE, charge_quota != FALSE,
+                                    NULL, site);
 }
 
 PMDL NTAPI(IoAllocateMdl)(PVOID VirtualAddress, ULONG Length,
