@@ -17,6 +17,12 @@
 
 #include "kp_test_util.h"
 
+/* The x64 WDK layout, checked at compile time as a driver would. */
+C_ASSERT(sizeof(MDL) == 0x30);
+C_ASSERT(FIELD_OFFSET(MDL, MdlFlags) == 0x0A);
+C_ASSERT(FIELD_OFFSET(MDL, MappedSystemVa) == 0x18);
+C_ASSERT(FIELD_OFFSET(MDL, ByteOffset) == 0x2C);
+
 #define DRV_TAG 'ldMT'
 #define AV_P1 ((uint64_t)(int64_t)(int32_t)0xC0000005u)
 #define ASSERT_P1 ((uint64_t)(int64_t)(int32_t)0xC0000420u)

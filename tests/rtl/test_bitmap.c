@@ -14,6 +14,11 @@
 
 #include "kp_test_util.h"
 
+/* The x64 WDK layouts, checked at compile time as a driver would. */
+C_ASSERT(sizeof(RTL_BITMAP) == 16);
+C_ASSERT(FIELD_OFFSET(RTL_BITMAP, Buffer) == 8);
+C_ASSERT(sizeof(RTL_BITMAP_RUN) == 8);
+
 #define NOT_FOUND 0xFFFFFFFFu
 #define ASSERT_P1 ((uint64_t)(int64_t)(int32_t)0xC0000420u)
 

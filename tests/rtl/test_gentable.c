@@ -17,6 +17,14 @@
 
 #include "kp_test_util.h"
 
+/* The x64 WDK layouts, checked at compile time as a driver would. */
+C_ASSERT(sizeof(RTL_SPLAY_LINKS) == 24);
+C_ASSERT(sizeof(RTL_GENERIC_TABLE) == 72);
+C_ASSERT(FIELD_OFFSET(RTL_GENERIC_TABLE, CompareRoutine) == 0x28);
+C_ASSERT(sizeof(RTL_BALANCED_LINKS) == 32);
+C_ASSERT(sizeof(RTL_AVL_TABLE) == 104);
+C_ASSERT(FIELD_OFFSET(RTL_AVL_TABLE, DeleteCount) == 0x40);
+
 #define DRV_TAG 'lbTG' /* shows as "GTbl" */
 
 static int setup(void **state) {
