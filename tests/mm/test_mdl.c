@@ -13,6 +13,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <pthread.h>
+
 #include <ntddk.h>
 
 #include "kp_test_util.h"
@@ -606,6 +608,62 @@ static void test_retail_mode(void **state) {
   ExFreePoolWithTag(np, DRV_TAG);
 }
 
+/* ---------------------------------------------------------------------------
+ * Threads: MDL calls and user-buffer registrations from several threads.
+ * ------------------------------------------------------------------------- */
+
+typedef struct mdl_worker {
+  kp_system_t *sys;
+  int index;
+  int failures;
+} mdl_worker_t;
+
+static void *mdl_worker_main(void *arg) {
+  mdl_worker_t *w = arg;
+  static UCHAR user[4][2048];
+  for (int i = 0; i < 200; i++) {
+    PUCHAR np = ExAllocatePool2(POOL_FLAG_NON_PAGED, 300 + i, DRV_TAG);
+    PMDL a = IoAllocateMdl(np, 300 + i, FALSE, FALSE, NULL);
+    if (np == NULL || a == NULL) {
+      w->failures++;
+      continue;
+    }
+    MmBuildMdlForNonPagedPool(a);
+    if (MmGetSystemAddressForMdlSafe(a, NormalPagePriority) != np) w->failures++;
+    IoFreeMdl(a);
+    if (kp_mdl_register_user_buffer(w->sys, user[w->index], sizeof user[0],
+                                    true) != STATUS_SUCCESS)
+      w->failures++;
+    PMDL b = IoAllocateMdl(user[w->index] + i, 100, FALSE, FALSE, NULL);
+    volatile NTSTATUS st = STATUS_SUCCESS;
+    KP_TRY { MmProbeAndLockPages(b, UserMode, IoWriteAccess); }
+    KP_EXCEPT(code) { st = code; }
+    KP_END_TRY;
+    if (st != STATUS_SUCCESS) w->failures++;
+    MmUnlockPages(b);
+    IoFreeMdl(b);
+    if (kp_mdl_unregister_user_buffer(w->sys, user[w->index]) != STATUS_SUCCESS)
+      w->failures++;
+    ExFreePoolWithTag(np, DRV_TAG);
+  }
+  return NULL;
+}
+
+static void test_threads(void **state) {
+  kp_system_t *sys = *state;
+  mdl_worker_t w[4];
+  pthread_t th[4];
+  for (int i = 0; i < 4; i++) {
+    w[i].sys = sys;
+    w[i].index = i;
+    w[i].failures = 0;
+    assert_int_equal(pthread_create(&th[i], NULL, mdl_worker_main, &w[i]), 0);
+  }
+  for (int i = 0; i < 4; i++) assert_int_equal(pthread_join(th[i], NULL), 0);
+  for (int i = 0; i < 4; i++) assert_int_equal(w[i].failures, 0);
+  assert_int_equal(kpt_last.count, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_layout_and_sizes, setup, teardown),
@@ -624,6 +682,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_verifier_irql_checks, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bugcheck_on_failure, setup, teardown),
       cmocka_unit_test_setup_teardown(test_retail_mode, setup_retail, teardown),
+      cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
