@@ -23,5 +23,8 @@
 #include "lookaside.h"
 #include "verifier.h"
 #include "monitor.h"
+#include "bitmap.h"
+#include "gentable.h"
+#include "mdl.h"
 
 #endif /* KPOOL_KPOOL_H */

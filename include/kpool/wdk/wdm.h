@@ -1611,5 +1611,7 @@ KP_API extern __thread const void *kp_wdk_outer_caller;
  * ========================================================================= */
 #include "kp_wdk_lookaside.h"
 #include "kp_wdk_pool3.h"
+#include "kp_wdk_rtl_ds.h"
+#include "kp_wdk_mdl.h"
 
 #endif /* KPOOL_WDK_WDM_H */
