@@ -797,8 +797,11 @@ typedef struct kp_io_op {
  * buffer of max(in, out) bytes (tag 'IoSb', so special pool guards its
  * end) and copies Information bytes back when the status is not an error;
  * IN/OUT_DIRECT copy the input and describe the output buffer with an MDL
- * (needs the MDL module: until it is present the request fails with
- * STATUS_NOT_SUPPORTED); NEITHER passes the caller's addresses
+ * (tag 'Mdl ', kpool/mdl.h) probed and locked in UserMode, for read
+ * (IN_DIRECT, DO_DIRECT_IO writes) or write (OUT_DIRECT, reads): the
+ * test's buffer is registered as a user buffer for the request's lifetime
+ * (unless the test registered it already); a probe failure fails the
+ * request with STATUS_ACCESS_VIOLATION without calling the driver; NEITHER passes the caller's addresses
  * (Type3InputBuffer, UserBuffer). The IOCTL's access bits are checked
  * against the handle's access first: STATUS_ACCESS_DENIED without calling
  * the driver.
@@ -836,17 +839,6 @@ KP_API kp_status_t kp_io_write(kp_io_handle_t *handle, const void *buf,
 KP_API kp_status_t kp_io_ioctl(kp_io_handle_t *handle, uint32_t code,
                                const void *in, uint32_t in_len, void *out,
                                uint32_t out_len, uint64_t *information);
-
-/**
- * MDL builder the MDL module installs (IN_DIRECT / OUT_DIRECT and
- * DO_DIRECT_IO): describe and lock @p len bytes at @p va for @p write
- * access; returns the MDL or NULL; @p free releases it.
- */
-typedef void *(*kp_io_mdl_build_fn)(kp_system_t *sys, void *va, uint32_t len,
-                                    bool write);
-typedef void (*kp_io_mdl_free_fn)(kp_system_t *sys, void *mdl);
-KP_API void kp_io_set_mdl_ops(kp_system_t *sys, kp_io_mdl_build_fn build,
-                              kp_io_mdl_free_fn free_fn);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "io/io_internal.h"
+#include "kpool/mdl.h"
 
 #define SERVICES_PREFIX "\\Registry\\Machine\\System\\CurrentControlSet\\Services\\"
 #define DRIVER_PREFIX "\\Driver\\"
@@ -41,7 +42,6 @@ kpi_io_t *kpi_io(kp_system_t *sys) {
 }
 
 static void io_destroy(kp_system_t *sys, void *state) {
-  (void)sys;
   kpi_io_t *io = state;
   // Pool blocks (devices, IRPs, buffers) go with the arenas; only host
   // memory is released here.
@@ -52,7 +52,11 @@ static void io_destroy(kp_system_t *sys, void *state) {
     free(n);
   }
   // Requests that can no longer finish (their driver left them pending).
-  for (kpi_io_irp_t *h = io->irps; h != NULL; h = h->next) free(h->request);
+  for (kpi_io_irp_t *h = io->irps; h != NULL; h = h->next) {
+    if (h->request != NULL && h->request->user_va != NULL)
+      (void)kp_mdl_unregister_user_buffer(sys, h->request->user_va);
+    free(h->request);
+  }
   for (kpi_io_drv_t *d = io->drivers, *next; d != NULL; d = next) {
     next = d->next;
     free(d);

@@ -101,7 +101,8 @@ typedef struct kpi_io_req {
   uint32_t method;              /* transfer method (IOCTL) or by device flags */
   bool buffered_out;            /* copy SystemBuffer back to op.out */
   uint32_t buffered_out_len;
-  void *mdl;
+  void *mdl;                    /* kp_mdl_t of a direct-I/O buffer */
+  void *user_va;                /* buffer kpool registered as user memory */
   _Atomic int done;             /* the final status is below */
   kp_status_t status;
   uint64_t information;
@@ -140,8 +141,6 @@ typedef struct kpi_io {
   uint32_t deleted_pos;
   kp_spin_lock_t cancel_lock;
   kp_io_event_fn event_fn;
-  kp_io_mdl_build_fn mdl_build;
-  kp_io_mdl_free_fn mdl_free;
   uint32_t findings;            /* last unload check's leftovers */
 } kpi_io_t;
 
@@ -180,6 +179,8 @@ void kpi_io_irp_delete(kp_system_t *sys, kp_irp_t *irp, kp_site_t site);
  * MDL, or the caller's addresses; STATUS_SUCCESS or the failure. */
 kp_status_t kpi_io_place_buffers(kp_system_t *sys, kp_irp_t *irp,
                                  kpi_io_req_t *req, uint32_t method);
+/* Unlocks and frees a request's MDL and forgets its user buffer. */
+void kpi_io_release_mdl(kp_system_t *sys, kpi_io_req_t *req);
 /* Requests (request.c): the top of the stack has been reached for a user
  * IRP whose submitter has returned: copy back, record, free. */
 void kpi_io_request_finish(kp_system_t *sys, kp_irp_t *irp);

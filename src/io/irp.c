@@ -415,22 +415,12 @@ void kp_io_set_event_signal(kp_system_t *sys, kp_io_event_fn fn) {
   if (io != NULL) io->event_fn = fn;
 }
 
-void kp_io_set_mdl_ops(kp_system_t *sys, kp_io_mdl_build_fn build,
-                       kp_io_mdl_free_fn free_fn) {
-  kpi_io_t *io = kpi_io(sys);
-  if (io == NULL) return;
-  io->mdl_build = build;
-  io->mdl_free = free_fn;
-}
-
 /* Undoes a half-built request. */
 static void build_fail(kp_system_t *sys, kp_irp_t *irp) {
   kpi_io_irp_t *h = kpi_irp_hdr(irp);
   if (irp->associated.system_buffer != NULL)
     kp_free(sys, irp->associated.system_buffer, KP_IO_TAG_SYSTEM_BUFFER, KP_HERE);
-  kpi_io_t *io = kpi_io(sys);
-  if (h->request != NULL && h->request->mdl != NULL && io->mdl_free != NULL)
-    io->mdl_free(sys, h->request->mdl);
+  kpi_io_release_mdl(sys, h->request);
   free(h->request);
   kpi_io_irp_delete(sys, irp, KP_HERE);
 }
@@ -463,8 +453,13 @@ kp_irp_t *kp_irp_build_ioctl(kp_system_t *sys, uint32_t code,
   next->parameters.ioctl.output_length = out_len;
   next->parameters.ioctl.input_length = in_len;
   next->parameters.ioctl.code = code;
-  if (!KP_SUCCESS(kpi_io_place_buffers(sys, irp, req, code & 3u))) {
+  kp_status_t st = kpi_io_place_buffers(sys, irp, req, code & 3u);
+  if (!KP_SUCCESS(st)) {
     build_fail(sys, irp);
+    if (st == KP_STATUS_ACCESS_VIOLATION && kpi_io_verify(sys))
+      io_violation(sys, 0x09, (uintptr_t)device, code, (uint32_t)st, KP_NOSITE,
+                   "IoBuildDeviceIoControlRequest with an output buffer that is "
+                   "not valid system memory (the MDL's probe failed).");
     return NULL;
   }
   return irp;
@@ -509,8 +504,13 @@ kp_irp_t *kp_irp_build_fsd(kp_system_t *sys, uint32_t major,
                       : (device->flags & KP_DO_DIRECT_IO)
                           ? (major == KP_IRP_MJ_READ ? KP_METHOD_OUT_DIRECT : KP_METHOD_IN_DIRECT)
                           : KP_METHOD_NEITHER;
-    if (!KP_SUCCESS(kpi_io_place_buffers(sys, irp, req, method))) {
+    kp_status_t st = kpi_io_place_buffers(sys, irp, req, method);
+    if (!KP_SUCCESS(st)) {
       build_fail(sys, irp);
+      if (st == KP_STATUS_ACCESS_VIOLATION && kpi_io_verify(sys))
+        io_violation(sys, 0x08, (uintptr_t)device, major, (uint32_t)st, KP_NOSITE,
+                     "IoBuildSynchronousFsdRequest with a buffer that is not valid "
+                     "system memory (the MDL's probe failed).");
       return NULL;
     }
   }

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "io/io_internal.h"
+#include "kpool/mdl.h"
+#include "kpool/raise.h"
 
 /* IO_SECURITY_CONTEXT as a CREATE's Parameters.Create.SecurityContext
  * points to it (x64: QoS, AccessState, DesiredAccess, FullCreateOptions). */
@@ -30,7 +32,6 @@ static bool wants_write(uint32_t access) {
 
 kp_status_t kpi_io_place_buffers(kp_system_t *sys, kp_irp_t *irp,
                                  kpi_io_req_t *req, uint32_t method) {
-  kpi_io_t *io = kpi_io(sys);
   kp_io_op_t *op = &req->op;
   kp_io_stack_t *next = kp_irp_next(irp);
   bool ioctl = op->major == KP_IRP_MJ_DEVICE_CONTROL ||
@@ -73,20 +74,50 @@ kp_status_t kpi_io_place_buffers(kp_system_t *sys, kp_irp_t *irp,
     return KP_STATUS_SUCCESS;
   }
   // IN_DIRECT / OUT_DIRECT (and DO_DIRECT_IO reads and writes): an MDL for
-  // the second buffer, none for a zero length.
+  // the second buffer, none for a zero length, probed and locked as the
+  // I/O manager does: for read when the driver reads from it (IN_DIRECT,
+  // writes), for write when it fills it (OUT_DIRECT, reads).
   void *va = ioctl ? op->out : (op->major == KP_IRP_MJ_WRITE ? (void *)(uintptr_t)op->in : op->out);
   uint32_t len = ioctl ? op->out_len : (op->major == KP_IRP_MJ_WRITE ? op->in_len : op->out_len);
   if (len == 0 || va == NULL) return KP_STATUS_SUCCESS;
-  if (io->mdl_build == NULL) {
-    kp_printf(sys, "kpool: direct I/O needs the MDL module (kp_io_set_mdl_ops); "
-              "the request fails with STATUS_NOT_SUPPORTED\n");
-    return KP_STATUS_NOT_SUPPORTED;
+  bool user = irp->requestor_mode == 1;
+  if (user && KP_SUCCESS(kp_mdl_register_user_buffer(sys, va, len, true))) {
+    // The test's buffer stands for the caller's user-mode buffer (unless the
+    // test registered it itself).
+    req->user_va = va;
   }
-  bool write_access = method == KP_METHOD_OUT_DIRECT;
-  req->mdl = io->mdl_build(sys, va, len, write_access);
-  if (req->mdl == NULL) return KP_STATUS_INSUFFICIENT_RESOURCES;
-  irp->mdl = req->mdl;
+  kp_mdl_t *mdl = kp_mdl_alloc(sys, va, len, false, false, &irp->mdl, KP_HERE);
+  if (mdl == NULL) return KP_STATUS_INSUFFICIENT_RESOURCES;
+  req->mdl = mdl;
+  int operation = method == KP_METHOD_OUT_DIRECT ? 1 /* IoWriteAccess */ : 0 /* IoReadAccess */;
+  volatile kp_status_t raised = KP_STATUS_SUCCESS;
+  KP_TRY {
+    kp_mdl_probe_and_lock(sys, mdl, user ? 1 : 0, operation, KP_HERE);
+  } KP_EXCEPT(st) {
+    raised = st;
+  } KP_END_TRY;
+  if (!KP_SUCCESS(raised)) {
+    // Not locked: the MDL goes, and the request fails as the probe did.
+    irp->mdl = NULL;
+    req->mdl = NULL;
+    kp_mdl_free(sys, mdl, KP_HERE);
+    return raised;
+  }
   return KP_STATUS_SUCCESS;
+}
+
+/* Releases a request's MDL and its user-buffer registration. */
+void kpi_io_release_mdl(kp_system_t *sys, kpi_io_req_t *req) {
+  if (req == NULL) return;
+  if (req->mdl != NULL) {
+    kp_mdl_unlock(sys, req->mdl, KP_HERE);
+    kp_mdl_free(sys, req->mdl, KP_HERE);
+    req->mdl = NULL;
+  }
+  if (req->user_va != NULL) {
+    (void)kp_mdl_unregister_user_buffer(sys, req->user_va);
+    req->user_va = NULL;
+  }
 }
 
 void kpi_io_request_finish(kp_system_t *sys, kp_irp_t *irp) {
@@ -114,7 +145,7 @@ void kpi_io_request_finish(kp_system_t *sys, kp_irp_t *irp) {
   }
   if (irp->associated.system_buffer != NULL && (irp->flags & KP_IRP_DEALLOCATE_BUFFER))
     kp_free(sys, irp->associated.system_buffer, KP_IO_TAG_SYSTEM_BUFFER, KP_HERE);
-  if (req != NULL && req->mdl != NULL && io->mdl_free != NULL) io->mdl_free(sys, req->mdl);
+  kpi_io_release_mdl(sys, req);
   uint32_t kind = h->kind;
   if (kind == KPI_IRP_BUILT) {
     if (irp->user_iosb != NULL) {
@@ -466,6 +497,7 @@ kp_status_t kp_io_submit(kp_io_handle_t *hd, const kp_io_op_t *op,
     if (!KP_SUCCESS(st)) {
       if (irp->associated.system_buffer != NULL)
         kp_free(sys, irp->associated.system_buffer, KP_IO_TAG_SYSTEM_BUFFER, KP_HERE);
+      kpi_io_release_mdl(sys, req);
       free(req);
       kpi_io_irp_delete(sys, irp, KP_HERE);
       return st;

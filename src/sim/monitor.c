@@ -52,6 +52,7 @@ static void monitor_free(kpi_monitor_t *m) {
   free(m->trace_path);
   free(m->html_path);
   kpi_mutex_destroy(&m->lock);
+  kpi_mutex_destroy(&m->sample_lock);
   free(m);
 }
 
@@ -100,6 +101,7 @@ kp_status_t kp_monitor_start(kp_system_t *sys, const kp_monitor_options_t *opt) 
   kpi_monitor_t *m = calloc(1, sizeof *m);
   if (m == NULL) return KP_STATUS_INSUFFICIENT_RESOURCES;
   kpi_mutex_init(&m->lock);
+  kpi_mutex_init(&m->sample_lock);
   m->opt = o;
   m->host_origin_us = kpi_os_monotonic_us();
   size_t ns = o.max_samples;
@@ -162,37 +164,60 @@ static void compact(kpi_monitor_t *m) {
   m->nsamples = keep;
 }
 
-typedef struct sample_ctx {
-  kpi_monitor_t *m;
-  uint64_t *row;            /* this sample's series bytes */
-  uint32_t sample;
-} sample_ctx_t;
+/* What the visitors collect, outside the monitor's lock. */
+typedef struct gathered {
+  kp_tag_stats_t *tags;
+  size_t ntags, cap_tags;
+  kp_lookaside_info_t *lists;
+  size_t nlists, cap_lists;
+} gathered_t;
 
-static bool sample_tag(const kp_tag_stats_t *st, void *arg) {
-  sample_ctx_t *c = arg;
-  kpi_monitor_t *m = c->m;
+static bool gather_tag(const kp_tag_stats_t *st, void *arg) {
+  gathered_t *g = arg;
+  if (g->ntags == g->cap_tags) {
+    size_t cap = g->cap_tags ? g->cap_tags * 2 : 32;
+    kp_tag_stats_t *t = realloc(g->tags, cap * sizeof *t);
+    if (t == NULL) return false;
+    g->tags = t;
+    g->cap_tags = cap;
+  }
+  g->tags[g->ntags++] = *st;
+  return true;
+}
+
+static bool gather_list(const kp_lookaside_info_t *info, void *arg) {
+  gathered_t *g = arg;
+  if (g->nlists == g->cap_lists) {
+    size_t cap = g->cap_lists ? g->cap_lists * 2 : 8;
+    kp_lookaside_info_t *t = realloc(g->lists, cap * sizeof *t);
+    if (t == NULL) return false;
+    g->lists = t;
+    g->cap_lists = cap;
+  }
+  g->lists[g->nlists++] = *info;
+  return true;
+}
+
+/* Row @i gets the bytes of @st (monitor's lock held). */
+static void sample_tag(kpi_monitor_t *m, uint64_t *row, const kp_tag_stats_t *st) {
   uint32_t k = 0;
   while (k < m->nseries && !(m->series[k].tag == st->tag && m->series[k].pool == st->pool))
     k++;
   if (k == m->nseries) {
     // A tag with nothing outstanding and never charted is not worth a line.
-    if (st->bytes == 0 && st->peak_bytes == 0) return true;
-    if (m->nseries < m->opt.max_series) {
-      m->series[k].tag = st->tag;
-      m->series[k].pool = st->pool;
-      m->nseries++;
-    } else {
-      c->row[m->opt.max_series] += st->bytes;
-      return true;
+    if (st->bytes == 0 && st->peak_bytes == 0) return;
+    if (m->nseries == m->opt.max_series) {
+      row[m->opt.max_series] += st->bytes;
+      return;
     }
+    m->series[k].tag = st->tag;
+    m->series[k].pool = st->pool;
+    m->nseries++;
   }
-  c->row[k] += st->bytes;  // nodes of one pool add up
-  return true;
+  row[k] += st->bytes;  // nodes of one pool add up
 }
 
-static bool sample_list(const kp_lookaside_info_t *info, void *arg) {
-  sample_ctx_t *c = arg;
-  kpi_monitor_t *m = c->m;
+static void sample_list(kpi_monitor_t *m, uint32_t i, const kp_lookaside_info_t *info) {
   uint32_t k = 0;
   // The same storage reused for a list of another tag or size is a new list.
   while (k < m->nlists &&
@@ -200,7 +225,7 @@ static bool sample_list(const kp_lookaside_info_t *info, void *arg) {
            m->lists[k].size == info->size))
     k++;
   if (k == m->nlists) {
-    if (m->nlists == m->opt.max_lists) return true;
+    if (m->nlists == m->opt.max_lists) return;
     m->lists[k].list = info->list;
     m->lists[k].tag = info->tag;
     m->lists[k].size = info->size;
@@ -209,17 +234,22 @@ static bool sample_list(const kp_lookaside_info_t *info, void *arg) {
   }
   m->lists[k].last = *info;
   m->lists[k].gone = false;
-  size_t at = (size_t)c->sample * m->opt.max_lists + k;
+  size_t at = (size_t)i * m->opt.max_lists + k;
   m->list_depth[at] = info->depth;
   m->list_cached[at] = info->current_depth;
   m->list_hit[at] = (float)info->allocate_hit_rate;
-  return true;
 }
 
 void kpi_monitor_take_sample(kp_system_t *sys, kpi_monitor_t *m) {
-  // Figures first, outside the monitor's lock (they take the pools' locks).
+  // One sampler at a time. The figures are gathered first, outside the
+  // monitor's lock: the visitors take the pools' and the registry's locks.
+  kpi_mutex_lock(&m->sample_lock);
   kp_stats_t st = KP_STATS_INIT;
   (void)kp_stats_get(sys, &st);
+  gathered_t g;
+  memset(&g, 0, sizeof g);
+  kp_stats_visit_tags(sys, gather_tag, &g);
+  (void)kp_lookaside_visit(sys, gather_list, &g);
   kpi_mutex_lock(&m->lock);
   if (m->nsamples == m->opt.max_samples) compact(m);
   uint32_t i = m->nsamples;
@@ -227,25 +257,23 @@ void kpi_monitor_take_sample(kp_system_t *sys, kpi_monitor_t *m) {
   s->vclock_ms = kp_clock_now(sys);
   s->host_us = kpi_os_monotonic_us() - m->host_origin_us;
   for (unsigned p = 0; p < KP_POOL_KIND_COUNT_; p++) s->pool_bytes[p] = st.pool[p].bytes;
-  sample_ctx_t c = {m, &m->series_bytes[(size_t)i * (m->opt.max_series + 1u)], i};
-  memset(c.row, 0, (m->opt.max_series + 1u) * sizeof *c.row);
+  uint64_t *row = &m->series_bytes[(size_t)i * (m->opt.max_series + 1u)];
+  memset(row, 0, (m->opt.max_series + 1u) * sizeof *row);
   for (uint32_t k = 0; k < m->opt.max_lists; k++)
     m->list_hit[(size_t)i * m->opt.max_lists + k] = -1.0f;
   for (uint32_t k = 0; k < m->nlists; k++) m->lists[k].gone = true;
-  kpi_mutex_unlock(&m->lock);
-  // The visitors run with the pools' and the registry's locks; the monitor's
-  // lock is taken inside each step instead would cost more than it saves:
-  // this thread alone writes row i until nsamples moves past it.
-  kp_stats_visit_tags(sys, sample_tag, &c);
-  (void)kp_lookaside_visit(sys, sample_list, &c);
-  kpi_mutex_lock(&m->lock);
+  for (size_t k = 0; k < g.ntags; k++) sample_tag(m, row, &g.tags[k]);
+  for (size_t k = 0; k < g.nlists; k++) sample_list(m, i, &g.lists[k]);
   for (uint32_t k = 0; k < m->nseries; k++) {
-    m->series[k].last = c.row[k];
-    if (c.row[k] > m->series[k].peak) m->series[k].peak = c.row[k];
+    m->series[k].last = row[k];
+    if (row[k] > m->series[k].peak) m->series[k].peak = row[k];
   }
   m->nsamples = i + 1;
   m->samples_taken++;
   kpi_mutex_unlock(&m->lock);
+  kpi_mutex_unlock(&m->sample_lock);
+  free(g.tags);
+  free(g.lists);
 }
 
 void kp_monitor_sample(kp_system_t *sys) {

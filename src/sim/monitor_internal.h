@@ -46,6 +46,7 @@ typedef struct mon_event {
 
 typedef struct kpi_monitor {
   kpi_mutex_t lock;
+  kpi_mutex_t sample_lock; /* one sample at a time; taken before `lock` */
   kp_monitor_options_t opt;
   uint64_t host_origin_us;
 

@@ -124,13 +124,19 @@ static void test_neither_passes_caller_addresses(void **state) {
   assert_int_equal(out[5], 0);
 }
 
-static void test_direct_io_needs_the_mdl_module(void **state) {
+static void test_out_direct_uses_a_locked_mdl(void **state) {
   (void)state;
-  char out[8];
-  uint64_t info = 1;
-  assert_int_equal(ioctl(IOCTL_TOY_OUT_DIRECT, NULL, 0, out, sizeof out, &info),
-                   STATUS_NOT_SUPPORTED);
-  assert_int_equal(info, 0);
+  char in[1] = {'z'}, out[6];
+  memset(out, '.', sizeof out);
+  uint64_t info = 0;
+  // The input is copied to the system buffer; the output is the caller's
+  // own memory, described by an MDL the driver writes through.
+  assert_int_equal(ioctl(IOCTL_TOY_OUT_DIRECT, in, 1, out, 5, &info), STATUS_SUCCESS);
+  assert_int_equal(info, 5);
+  assert_memory_equal(out, "zzzzz.", 6);
+  // No output: no MDL at all.
+  assert_int_equal(ioctl(IOCTL_TOY_OUT_DIRECT, in, 1, NULL, 0, &info), STATUS_INVALID_PARAMETER);
+  assert_int_equal(kpt_last.count, 0);
 }
 
 static void test_access_bits_checked_before_the_driver(void **state) {
@@ -740,7 +746,7 @@ int main(void) {
       T(test_buffered_ioctl_copies_in_and_back),
       T(test_buffered_error_copies_nothing_warning_copies),
       T(test_neither_passes_caller_addresses),
-      T(test_direct_io_needs_the_mdl_module),
+      T(test_out_direct_uses_a_locked_mdl),
       T(test_access_bits_checked_before_the_driver),
       T(test_buffered_read),
       T(test_create_cleanup_close_order),

@@ -179,6 +179,15 @@ static NTSTATUS ToyDeviceControl(PDEVICE_OBJECT DeviceObject, PIRP Irp) {
     case IOCTL_TOY_WARNING:
       if (out != 0) memset(buf, 'W', out);
       return ToyComplete(Irp, STATUS_BUFFER_OVERFLOW, out);
+    case IOCTL_TOY_OUT_DIRECT: {
+      // The second buffer, through the MDL the I/O manager locked.
+      if (Irp->MdlAddress == NULL) return ToyComplete(Irp, STATUS_INVALID_PARAMETER, 0);
+      PUCHAR va = (PUCHAR)MmGetSystemAddressForMdlSafe(Irp->MdlAddress, NormalPagePriority);
+      if (va == NULL) return ToyComplete(Irp, STATUS_INSUFFICIENT_RESOURCES, 0);
+      UCHAR fill = (in != 0 && buf != NULL) ? buf[0] : 'D';
+      memset(va, fill, MmGetMdlByteCount(Irp->MdlAddress));
+      return ToyComplete(Irp, STATUS_SUCCESS, MmGetMdlByteCount(Irp->MdlAddress));
+    }
     case IOCTL_TOY_OVERRUN: {
       ULONG len = in > out ? in : out;
       buf[len] = 0x41;  // one byte past the system buffer

@@ -10,6 +10,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <pthread.h>
+
 #include "kp_test_util.h"
 
 #define MON_TAG KP_TAG('M', 'o', 'n', '1')
@@ -464,6 +466,57 @@ static void test_undeleted_lookaside_list_is_the_root_cause(void **state) {
   kp_free(sys, own, MON_TAG, KP_HERE);
 }
 
+/* Samples, marks and writers while other threads allocate, fail and free:
+ * the TSan build checks the monitor's locking. */
+typedef struct churn {
+  kp_system_t *sys;
+  int failures;
+} churn_t;
+
+static void *churn_thread(void *arg) {
+  churn_t *c = arg;
+  for (int i = 0; i < 2000; i++) {
+    void *p = kp_alloc2(c->sys, KPT_NP, (size_t)(16 + i % 200), MON_TAG, KP_HERE);
+    if (i % 100 == 0 && kp_alloc2(c->sys, KPT_NP, 16, 0, KP_HERE) == NULL) c->failures++;
+    if (p != NULL) kp_free(c->sys, p, MON_TAG, KP_HERE);
+  }
+  return NULL;
+}
+
+static void sink(const char *text, void *arg) {
+  (void)text;
+  (*(size_t *)arg)++;
+}
+
+static void test_monitor_threads(void **state) {
+  kp_system_t *sys = *state;
+  kp_monitor_options_t o;
+  kp_monitor_options_init(&o);
+  o.max_samples = 32;
+  assert_int_equal(kp_monitor_start(sys, &o), KP_STATUS_SUCCESS);
+  churn_t c[2] = {{sys, 0}, {sys, 0}};
+  pthread_t t[2];
+  for (int i = 0; i < 2; i++) assert_int_equal(pthread_create(&t[i], NULL, churn_thread, &c[i]), 0);
+  size_t pieces = 0;
+  for (int i = 0; i < 40; i++) {
+    kp_monitor_sample(sys);
+    kp_monitor_mark(sys, "tick");
+    if (i % 10 == 0) {
+      assert_int_equal(kp_trace_write(sys, sink, &pieces), KP_STATUS_SUCCESS);
+      assert_int_equal(kp_html_report(sys, sink, &pieces), KP_STATUS_SUCCESS);
+    }
+  }
+  for (int i = 0; i < 2; i++) assert_int_equal(pthread_join(t[i], NULL), 0);
+  assert_true(pieces > 0);
+  kp_monitor_counts_t mc;
+  assert_true(kp_monitor_counts(sys, &mc));
+  assert_int_equal(mc.failures, (uint32_t)(c[0].failures + c[1].failures));
+  assert_true(mc.samples <= 32);
+  uint64_t counts[KP_FAIL_KIND_COUNT_];
+  kp_fail_counts(sys, counts);
+  assert_int_equal(counts[KP_FAIL_RULE], 40);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_reason_reserved_bits_in_extended_parameter,
@@ -479,6 +532,7 @@ int main(void) {
       cmocka_unit_test(test_files_written_at_unload),
       cmocka_unit_test_setup_teardown(test_undeleted_lookaside_list_is_the_root_cause,
                                       kpt_setup, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_monitor_threads, kpt_setup, kpt_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

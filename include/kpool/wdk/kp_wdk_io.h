@@ -26,6 +26,7 @@
 #define KPOOL_WDK_KP_WDK_IO_H
 
 #include "wdm.h"
+#include "kp_wdk_mdl.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -41,9 +42,7 @@ extern "C" {
 #endif
 
 typedef ULONG ACCESS_MASK, *PACCESS_MASK;
-typedef CCHAR KPROCESSOR_MODE;
-/** Previous / requestor mode values. */
-typedef enum _MODE { KernelMode, UserMode, MaximumMode } MODE;
+/* KPROCESSOR_MODE and MODE (KernelMode, UserMode) come from kp_wdk_mdl.h. */
 typedef ULONG DEVICE_TYPE;
 typedef ULONG SECURITY_INFORMATION, *PSECURITY_INFORMATION;
 typedef PVOID PSECURITY_DESCRIPTOR;

@@ -34,4 +34,7 @@ extern "C" {
 }
 #endif
 
+/* Generic tables and splay links (declared by the WDK in ntddk.h). */
+#include "kp_wdk_gentable.h"
+
 #endif /* KPOOL_WDK_NTDDK_H */

@@ -1611,6 +1611,8 @@ KP_API extern __thread const void *kp_wdk_outer_caller;
  * ========================================================================= */
 #include "kp_wdk_lookaside.h"
 #include "kp_wdk_pool3.h"
+#include "kp_wdk_rtl_ds.h"
+#include "kp_wdk_mdl.h"
 #include "kp_wdk_io.h"
 #include "kp_wdk_ob.h"
 #include "kp_wdk_cm.h"
