@@ -772,7 +772,10 @@ KP_API kp_status_t kp_io_open(kp_system_t *sys, const char *name,
 /**
  * CloseHandle: IRP_MJ_CLEANUP, then IRP_MJ_CLOSE (when no request is
  * outstanding on the file object, else when the last one finishes).
- * Returns the CLEANUP status. @p handle is gone afterwards.
+ * Returns STATUS_SUCCESS whatever the driver's CLEANUP returned, as
+ * CloseHandle does; STATUS_INVALID_HANDLE for NULL or a handle closed
+ * already. @p handle is gone afterwards (kpool frees it when the CLOSE
+ * has been sent).
  */
 KP_API kp_status_t kp_io_close(kp_io_handle_t *handle);
 
