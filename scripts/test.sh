@@ -244,6 +244,21 @@ install_and_consume() {
     mkdir -p "$tmp/consumer-corpus"
     cp -R "$root/tests/consumer/corpus/consumer_fuzz/." "$tmp/consumer-corpus/"
     "$cdir/consumer_fuzz" -max_total_time=3 -timeout=30 "$tmp/consumer-corpus"
+    # 4. The same project as OSS-Fuzz / ClusterFuzzLite would build it:
+    #    LIB_FUZZING_ENGINE and OUT set, flags from CFLAGS; kpool_add_fuzzer
+    #    must write the binary, zipped seeds and .options to $OUT.
+    local edir=$consumer_dir-engine eout=$tmp/consumer-out
+    rm -rf "$edir" "$eout"
+    env CC="$fuzz_cc" CFLAGS="-O1 -g -fsanitize=address -fsanitize=fuzzer-no-link" \
+      LIB_FUZZING_ENGINE=-fsanitize=fuzzer OUT="$eout" \
+      cmake -S "$root/tests/consumer" -B "$edir" -G Ninja -DCMAKE_BUILD_TYPE=None \
+      -DCMAKE_PREFIX_PATH="$prefix"
+    cmake --build "$edir" -j "$jobs" --target kpool_fuzzers
+    for f in consumer_fuzz consumer_fuzz_seed_corpus.zip consumer_fuzz.options; do
+      [ -f "$eout/$f" ] || { echo "kpool_add_fuzzer wrote no $eout/$f"; return 1; }
+    done
+    grep -q '^allow_user_segv_handler = 1' "$eout/consumer_fuzz.options"
+    echo "kpool_add_fuzzer in an OSS-Fuzz-like build: $(cd "$eout" && echo *)"
   else
     echo "no libFuzzer-capable clang: the consumer's libFuzzer binary is not built here"
   fi
@@ -255,15 +270,18 @@ cf_asan_options="alloc_dealloc_mismatch=0:allocator_may_return_null=1:allocator_
 cf_ubsan_options="allocator_release_to_os_interval_ms=500:handle_abort=2:handle_segv=2:handle_sigbus=2:handle_sigfpe=2:handle_sigill=2:print_stacktrace=1:print_summary=1:print_suppressions=0:silence_unsigned_overflow=1:use_sigaltstack=1:halt_on_error=1"
 
 # .clusterfuzzlite/build.sh as `compile` would run it in the base-builder
-# image: $SRC/kpool is this checkout, fresh $OUT and $WORK.
+# image: $SRC/kpool is this checkout (a link), fresh $OUT and $WORK. SRC and
+# WORK live in the scratch directory: under the build root (often inside the
+# checkout) the link would make the build tree part of its own source tree.
 build_cflite() {
-  rm -rf "$cflite_dir"
-  mkdir -p "$cflite_dir/src" "$cflite_dir/out" "$cflite_dir/work" "$cflite_dir/artifacts"
-  ln -s "$root" "$cflite_dir/src/kpool"
+  local src=$tmp/cflite-src work=$tmp/cflite-work
+  rm -rf "$cflite_dir" "$src" "$work"
+  mkdir -p "$src" "$work" "$cflite_dir/out" "$cflite_dir/artifacts"
+  ln -s "$root" "$src/kpool"
   local flags="-O1 -fno-omit-frame-pointer -gline-tables-only -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -fsanitize=address,undefined -fno-sanitize-recover=undefined -fsanitize-address-use-after-scope -fsanitize=fuzzer-no-link"
   (
-    cd "$cflite_dir/src/kpool"
-    env SRC="$cflite_dir/src" OUT="$cflite_dir/out" WORK="$cflite_dir/work" \
+    cd "$src/kpool"
+    env SRC="$src" OUT="$cflite_dir/out" WORK="$work" \
       CC="$fuzz_cc" CXX="${fuzz_cc%clang}clang++" CFLAGS="$flags" CXXFLAGS="$flags" \
       LIB_FUZZING_ENGINE=-fsanitize=fuzzer SANITIZER=address FUZZING_ENGINE=libfuzzer \
       FUZZING_LANGUAGE=c ARCHITECTURE="$(uname -m)" KPOOL_JOBS="$jobs" \
