@@ -33,7 +33,9 @@ cmake -S "$src" -B "$build" "${generator[@]}" \
   -DKPOOL_BUILD_FUZZERS=ON -DKPOOL_FUZZ_EXTERNAL=ON \
   -DKPOOL_BUILD_TESTS=OFF -DKPOOL_BUILD_EXAMPLES=ON -DKPOOL_BUILD_BENCH=OFF \
   -DKPOOL_BUILD_SHARED=OFF -DKPOOL_VALGRIND=OFF -DKPOOL_WERROR=OFF
-cmake --build "$build" -j "$jobs" --target kpool_fuzzers
+# Everything (not only the kpool_fuzzers target), so that a harness whose
+# CMake code forgot to join kpool_fuzzers is still built and found below.
+cmake --build "$build" -j "$jobs"
 
 # The seed directory of a fuzz source: fuzz/corpus/<name> for fuzz/fuzz_<name>.c;
 # for a harness elsewhere, <dir>/fuzz_corpus/<name>, <dir>/corpus/<name>,
