@@ -141,6 +141,13 @@ install_apt() {
     { have node && have npm; } || missing+=(nodejs npm)
     # Sanitizer reports name functions and lines only with llvm-symbolizer.
     have llvm-symbolizer || missing+=(llvm)
+    # The HTML report's render test (tests/sim/render_html.sh) uses headless
+    # Chromium. Debian ships it as a package; Ubuntu only as a snap (GitHub's
+    # runners have google-chrome instead), so only Debian gets it here.
+    if ! have chromium && ! have chromium-browser && ! have google-chrome &&
+      grep -qs '^ID=debian' /etc/os-release; then
+      missing+=(chromium)
+    fi
     if ! have clang || ! have clang++; then
       missing+=(clang)
       need_runtime=1
