@@ -68,6 +68,7 @@ typedef int32_t kp_status_t;
   XX(SUCCESS, 0x00000000u, "success")                                          \
   XX(TIMEOUT, 0x00000102u, "timeout")                                          \
   XX(PENDING, 0x00000103u, "pending")                                          \
+  XX(SOME_NOT_MAPPED, 0x00000107u, "some not mapped")                          \
   XX(DATATYPE_MISALIGNMENT, 0x80000002u, "datatype misalignment")              \
   XX(BREAKPOINT, 0x80000003u, "breakpoint")                                    \
   XX(BUFFER_OVERFLOW, 0x80000005u, "buffer overflow")                          \
@@ -91,6 +92,7 @@ typedef int32_t kp_status_t;
   XX(INVALID_PARAMETER_5, 0xC00000F3u, "invalid parameter 5")                  \
   XX(INVALID_PARAMETER_6, 0xC00000F4u, "invalid parameter 6")                  \
   XX(INVALID_PARAMETER_7, 0xC00000F5u, "invalid parameter 7")                  \
+  XX(NAME_TOO_LONG, 0xC0000106u, "name too long")                              \
   XX(CANCELLED, 0xC0000120u, "cancelled")                                      \
   XX(INVALID_ADDRESS, 0xC0000141u, "invalid address")                          \
   XX(INVALID_BUFFER_SIZE, 0xC0000206u, "invalid buffer size")                  \
@@ -107,7 +109,10 @@ enum kp_status_code { KP_STATUS_MAP(KP_STATUS_ENUM_) KP_STATUS_LAST_ = 0 };
 
 /**
  * The symbolic name of a status ("STATUS_INSUFFICIENT_RESOURCES"), or NULL
- * for a value kpool does not know. Thread-safe.
+ * for a value kpool does not know. Knows every KP_STATUS_* code and every
+ * status of the WDK face (the ~190 statuses drivers commonly use, facts
+ * §10.2); for values with two names (STATUS_WAIT_0, STATUS_ABANDONED_WAIT_0)
+ * it gives the first (STATUS_SUCCESS, STATUS_ABANDONED). Thread-safe.
  */
 KP_API const char *kp_status_name(kp_status_t st);
 
