@@ -277,6 +277,14 @@ const char *kpi_api_name(kp_alloc_api_t api) {
   case KP_API_ALLOCATE_POOL3: return "ExAllocatePool3";
   case KP_API_LOOKASIDE: return "lookaside list allocate";
   case KP_API_ALLOCATE_POOL_WITH_QUOTA: return "ExAllocatePoolWithQuota";
+  case KP_API_RTL_ANSI_TO_UNICODE: return "RtlAnsiStringToUnicodeString";
+  case KP_API_RTL_UNICODE_TO_ANSI: return "RtlUnicodeStringToAnsiString";
+  case KP_API_RTL_UTF8_TO_UNICODE: return "RtlUTF8StringToUnicodeString";
+  case KP_API_RTL_UNICODE_TO_UTF8: return "RtlUnicodeStringToUTF8String";
+  case KP_API_RTL_UPCASE_UNICODE: return "RtlUpcaseUnicodeString";
+  case KP_API_RTL_DOWNCASE_UNICODE: return "RtlDowncaseUnicodeString";
+  case KP_API_RTL_DUPLICATE_UNICODE: return "RtlDuplicateUnicodeString";
+  case KP_API_RTL_CREATE_UNICODE: return "RtlCreateUnicodeString";
   case KP_API_COUNT_: break;
   }
   return "unknown allocator";
