@@ -31,6 +31,11 @@
  *
  * All functions are thread-safe (they touch only their arguments).
  */
+/* Included directly: wdm.h first (it includes this header at its end). */
+#ifndef KPOOL_WDK_KP_WDK_CRT_H
+#include "wdm.h"
+#endif
+
 #ifndef KPOOL_WDK_KP_WDK_CRT_H
 #define KPOOL_WDK_KP_WDK_CRT_H
 

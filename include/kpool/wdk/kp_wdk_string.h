@@ -34,6 +34,11 @@
  *
  * All routines are thread-safe for distinct strings.
  */
+/* Included directly: wdm.h first (it includes this header at its end). */
+#ifndef KPOOL_WDK_KP_WDK_STRING_H
+#include "wdm.h"
+#endif
+
 #ifndef KPOOL_WDK_KP_WDK_STRING_H
 #define KPOOL_WDK_KP_WDK_STRING_H
 

@@ -223,6 +223,11 @@
  * header in C++ code that includes <algorithm> (or another standard header
  * that uses std::min) afterwards, or include those headers first and call
  * `(std::min)(a, b)`. tests/wdk/test_wdk_basedefs_*.cpp show both.
+ * The host's C++ library shifts this: libstdc++'s c++config.h #undefs min
+ * and max the first time any standard header is included, so with
+ * <ntddk.h> as the very first include a later <algorithm> compiles but
+ * the macros are gone; libc++ (macOS) shields its headers with
+ * push_macro, so both orders compile and the macros stay.
  */
 #ifndef NOMINMAX
 #ifndef min
