@@ -253,24 +253,37 @@ template <> struct kp_wdk_enum_int_<2> { typedef int16_t type; };
 template <> struct kp_wdk_enum_int_<4> { typedef int32_t type; };
 template <> struct kp_wdk_enum_int_<8> { typedef int64_t type; };
 }
+/* Unused operators of an enum with internal linkage (an anonymous
+ * namespace) must not warn. */
+#if defined(__GNUC__) || defined(__clang__)
+#define KP_WDK_ENUM_OP_ __attribute__((unused))
+#else
+#define KP_WDK_ENUM_OP_
+#endif
 #define KP_WDK_ENUM_INT_(T) kp_wdk_enum_int_<sizeof(T)>::type
 #define DEFINE_ENUM_FLAG_OPERATORS(T)                                          \
   extern "C++" {                                                               \
-  inline constexpr T operator|(T a, T b) noexcept {                            \
+  KP_WDK_ENUM_OP_ inline constexpr T operator|(T a, T b) noexcept {            \
     return T(((KP_WDK_ENUM_INT_(T))a) | ((KP_WDK_ENUM_INT_(T))b));             \
   }                                                                            \
-  inline T &operator|=(T &a, T b) noexcept { return a = a | b; }               \
-  inline constexpr T operator&(T a, T b) noexcept {                            \
+  KP_WDK_ENUM_OP_ inline T &operator|=(T &a, T b) noexcept {                   \
+    return a = a | b;                                                          \
+  }                                                                            \
+  KP_WDK_ENUM_OP_ inline constexpr T operator&(T a, T b) noexcept {            \
     return T(((KP_WDK_ENUM_INT_(T))a) & ((KP_WDK_ENUM_INT_(T))b));             \
   }                                                                            \
-  inline T &operator&=(T &a, T b) noexcept { return a = a & b; }               \
-  inline constexpr T operator~(T a) noexcept {                                 \
+  KP_WDK_ENUM_OP_ inline T &operator&=(T &a, T b) noexcept {                   \
+    return a = a & b;                                                          \
+  }                                                                            \
+  KP_WDK_ENUM_OP_ inline constexpr T operator~(T a) noexcept {                 \
     return T(~((KP_WDK_ENUM_INT_(T))a));                                       \
   }                                                                            \
-  inline constexpr T operator^(T a, T b) noexcept {                            \
+  KP_WDK_ENUM_OP_ inline constexpr T operator^(T a, T b) noexcept {            \
     return T(((KP_WDK_ENUM_INT_(T))a) ^ ((KP_WDK_ENUM_INT_(T))b));             \
   }                                                                            \
-  inline T &operator^=(T &a, T b) noexcept { return a = a ^ b; }               \
+  KP_WDK_ENUM_OP_ inline T &operator^=(T &a, T b) noexcept {                   \
+    return a = a ^ b;                                                          \
+  }                                                                            \
   }
 #else
 #define DEFINE_ENUM_FLAG_OPERATORS(T)
