@@ -8,6 +8,9 @@
  * max are then the WDK's macros, and std::min must be written
  * (std::min)(a, b). test_wdk_basedefs_nominmax.cpp shows the other order,
  * which needs NOMINMAX.
+ *
+ * Built twice: test_wdk_basedefs_cpp (WCHAR is char16_t, u"...") and
+ * test_wdk_basedefs_cpp_short (-fshort-wchar: WCHAR is wchar_t, L"...").
  */
 #include <algorithm>
 #include <cstdarg>
@@ -86,7 +89,13 @@ void test_enum_flag_operators(void **) {
 void test_wchar_and_wide_crt(void **) {
   static_assert(sizeof(WCHAR) == 2, "WCHAR is 16 bits");
 #if KPOOL_SHORT_WCHAR
+  // -fshort-wchar: WCHAR is wchar_t and L"..." is a PCWSTR, as in a WDK
+  // build.
+  static_assert(std::is_same<WCHAR, wchar_t>::value, "WCHAR is wchar_t");
   const WCHAR *hello = L"hello";
+  WCHAR arr[] = L"x\u00e9";
+  static_assert(sizeof arr == 6, "16-bit wide literal");
+  assert_int_equal(arr[1], 0xE9);
 #else
   // WCHAR is char16_t: u"..." literals are PCWSTR.
   static_assert(std::is_same<WCHAR, char16_t>::value, "WCHAR is char16_t");
@@ -96,19 +105,30 @@ void test_wchar_and_wide_crt(void **) {
   WCHAR buf[8];
   wcscpy(buf, hello);
   assert_int_equal(wcscmp(buf, hello), 0);
-  assert_ptr_equal(wcschr(buf, u'l'), buf + 2);
+  assert_ptr_equal(wcschr(buf, WCHAR('l')), buf + 2);
+#if KPOOL_SHORT_WCHAR
+  assert_int_equal(_wcsicmp(L"HELLO", hello), 0);
+#else
   assert_int_equal(_wcsicmp(u"HELLO", hello), 0);
+#endif
   UNICODE_STRING s;
   RtlInitUnicodeString(&s, hello);
   assert_int_equal(s.Length, 10);
+#if KPOOL_SHORT_WCHAR
+  UNICODE_STRING k = RTL_CONSTANT_STRING(L"Key");
+#else
   UNICODE_STRING k = RTL_CONSTANT_STRING(u"Key");
+#endif
   assert_int_equal(k.MaximumLength, 8);
   STRING a = RTL_CONSTANT_STRING("ansi");
   assert_int_equal(a.Length, 4);
-  // The host's wide functions still work on its own wchar_t.
+#if !KPOOL_SHORT_WCHAR
+  // The host's wide functions still work on its own wchar_t (under
+  // -fshort-wchar they cannot: the C and C++ libraries assume 4 bytes).
   std::wstring host(L"four");
   assert_int_equal(host.size(), 4);
   assert_int_equal(std::wcslen(L"three"), 5);
+#endif
   // The byte functions, visible after <ntddk.h>.
   char c[8];
   memset(c, 0, sizeof c);
