@@ -101,8 +101,9 @@ static void check_utf8(const uint8_t *in, uint32_t n, uint32_t small) {
   if (need > (small & ~1u)) {
     FUZZ_ASSERT(st == KP_STATUS_BUFFER_TOO_SMALL);
     FUZZ_ASSERT(part + 4 > (small & ~1u)); // at most one character short
-    if (part > 0) FUZZ_ASSERT(!(wide[part / 2 - 1] >= 0xD800 &&
-                                wide[part / 2 - 1] <= 0xDBFF));
+    if (part > 0)
+      FUZZ_ASSERT(
+          !(wide[part / 2 - 1] >= 0xD800 && wide[part / 2 - 1] <= 0xDBFF));
   } else {
     FUZZ_ASSERT(st != KP_STATUS_BUFFER_TOO_SMALL && part == need);
   }

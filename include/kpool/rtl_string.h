@@ -212,8 +212,7 @@ KP_API char kp_string_upper_char(char c);
  *         src Length (nothing written); STATUS_NO_MEMORY when the
  *         allocation fails (dst unchanged).
  */
-KP_API kp_status_t kp_string_upcase_unicode(kp_system_t *sys,
-                                            kp_ustring_t *dst,
+KP_API kp_status_t kp_string_upcase_unicode(kp_system_t *sys, kp_ustring_t *dst,
                                             const kp_ustring_t *src,
                                             bool allocate, kp_site_t site);
 /** Simulates RtlDowncaseUnicodeString: as kp_string_upcase_unicode. */
@@ -377,8 +376,7 @@ KP_API kp_status_t kp_string_unicode_to_utf8(kp_system_t *sys,
  *         with flag 1 (kpool's choice); STATUS_NO_MEMORY. An empty input
  *         without both flags gives 0, 0, NULL.
  */
-KP_API kp_status_t kp_string_duplicate_unicode(kp_system_t *sys,
-                                               uint32_t flags,
+KP_API kp_status_t kp_string_duplicate_unicode(kp_system_t *sys, uint32_t flags,
                                                const kp_ustring_t *in,
                                                kp_ustring_t *out,
                                                kp_site_t site);

@@ -323,7 +323,8 @@ int32_t kp_string_compare_ansi(const kp_astring_t *a, const kp_astring_t *b,
       xa = kp_string_upper_char(xa);
       xb = kp_string_upper_char(xb);
     }
-    if (xa != xb) return (int32_t)(unsigned char)xa - (int32_t)(unsigned char)xb;
+    if (xa != xb)
+      return (int32_t)(unsigned char)xa - (int32_t)(unsigned char)xb;
   }
   return (int32_t)a->length - (int32_t)b->length;
 }
@@ -423,7 +424,8 @@ static kp_status_t parse_uint(const void *s, size_t count,
                               uint32_t base, uint32_t *value) {
   if (!base_valid(base)) return KP_STATUS_INVALID_PARAMETER;
   size_t i = 0;
-  while (i < count && (at(s, i) == ' ' || (at(s, i) >= '\t' && at(s, i) <= '\r')))
+  while (i < count &&
+         (at(s, i) == ' ' || (at(s, i) >= '\t' && at(s, i) <= '\r')))
     i++;
   bool negative = false;
   if (i < count && (at(s, i) == '+' || at(s, i) == '-')) {
@@ -505,15 +507,15 @@ static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp,
   } else if (b0 >= 0xE0 && b0 <= 0xEF) {
     need = 2;
     v = b0 & 0x0Fu;
-    if (b0 == 0xE0) lo = 0xA0;      // no overlong forms
-    if (b0 == 0xED) hi = 0x9F;      // no surrogates
+    if (b0 == 0xE0) lo = 0xA0; // no overlong forms
+    if (b0 == 0xED) hi = 0x9F; // no surrogates
   } else if (b0 >= 0xF0 && b0 <= 0xF4) {
     need = 3;
     v = b0 & 0x07u;
-    if (b0 == 0xF0) lo = 0x90;      // no overlong forms
-    if (b0 == 0xF4) hi = 0x8F;      // nothing above U+10FFFF
+    if (b0 == 0xF0) lo = 0x90; // no overlong forms
+    if (b0 == 0xF4) hi = 0x8F; // nothing above U+10FFFF
   } else {
-    *cp = REPLACEMENT_CHAR;         // C0, C1, F5..FF, a stray continuation
+    *cp = REPLACEMENT_CHAR; // C0, C1, F5..FF, a stray continuation
     *bad = true;
     return 1;
   }
@@ -645,7 +647,8 @@ static kp_status_t target_buffer(kp_system_t *sys, kp_alloc_api_t api,
                                  kp_site_t site, void **out) {
   *out = NULL;
   if (size > 0xFFFFu) return KP_STATUS_INVALID_PARAMETER_2;
-  if (!allocate) return dst_max < size ? KP_STATUS_BUFFER_OVERFLOW : KP_STATUS_SUCCESS;
+  if (!allocate)
+    return dst_max < size ? KP_STATUS_BUFFER_OVERFLOW : KP_STATUS_SUCCESS;
   *out = string_alloc(sys, api, size, site);
   return *out != NULL ? KP_STATUS_SUCCESS : KP_STATUS_NO_MEMORY;
 }

@@ -227,10 +227,9 @@ NTSTATUS NTAPI RtlUTF8ToUnicodeN(PWSTR UnicodeStringDestination,
                                  PULONG UnicodeStringActualByteCount,
                                  PCCH UTF8StringSource,
                                  ULONG UTF8StringByteCount) {
-  return kp_string_utf8_to_utf16n((uint16_t *)(void *)UnicodeStringDestination,
-                                  UnicodeStringMaxByteCount,
-                                  UnicodeStringActualByteCount,
-                                  UTF8StringSource, UTF8StringByteCount);
+  return kp_string_utf8_to_utf16n(
+      (uint16_t *)(void *)UnicodeStringDestination, UnicodeStringMaxByteCount,
+      UnicodeStringActualByteCount, UTF8StringSource, UTF8StringByteCount);
 }
 
 NTSTATUS NTAPI RtlUnicodeToUTF8N(PCHAR UTF8StringDestination,
@@ -238,125 +237,115 @@ NTSTATUS NTAPI RtlUnicodeToUTF8N(PCHAR UTF8StringDestination,
                                  PULONG UTF8StringActualByteCount,
                                  PCWCH UnicodeStringSource,
                                  ULONG UnicodeStringByteCount) {
-  return kp_string_utf16_to_utf8n(UTF8StringDestination,
-                                  UTF8StringMaxByteCount,
-                                  UTF8StringActualByteCount,
-                                  CW(UnicodeStringSource),
-                                  UnicodeStringByteCount);
+  return kp_string_utf16_to_utf8n(
+      UTF8StringDestination, UTF8StringMaxByteCount, UTF8StringActualByteCount,
+      CW(UnicodeStringSource), UnicodeStringByteCount);
 }
 
 /* ---------------------------------------------------------------------------
  * Allocating routines and frees: the exported function and its twin.
  * ------------------------------------------------------------------------- */
 
-NTSTATUS NTAPI(RtlAnsiStringToUnicodeString)(PUNICODE_STRING DestinationString,
-                                             PCANSI_STRING SourceString,
-                                             BOOLEAN AllocateDestinationString) {
-  return kp_string_ansi_to_unicode(kp_system_current(), US(DestinationString),
-                                   CAS(SourceString),
-                                   AllocateDestinationString != FALSE,
-                                   WDK_SITE_CALLER());
+NTSTATUS
+NTAPI(RtlAnsiStringToUnicodeString)(PUNICODE_STRING DestinationString,
+                                    PCANSI_STRING SourceString,
+                                    BOOLEAN AllocateDestinationString) {
+  return kp_string_ansi_to_unicode(
+      kp_system_current(), US(DestinationString), CAS(SourceString),
+      AllocateDestinationString != FALSE, WDK_SITE_CALLER());
 }
 
 NTSTATUS kp_wdk_RtlAnsiStringToUnicodeString_at(
     PUNICODE_STRING DestinationString, PCANSI_STRING SourceString,
     BOOLEAN AllocateDestinationString, const char *File, ULONG Line) {
-  return kp_string_ansi_to_unicode(kp_system_current(), US(DestinationString),
-                                   CAS(SourceString),
-                                   AllocateDestinationString != FALSE,
-                                   WDK_SITE_AT(File, Line));
+  return kp_string_ansi_to_unicode(
+      kp_system_current(), US(DestinationString), CAS(SourceString),
+      AllocateDestinationString != FALSE, WDK_SITE_AT(File, Line));
 }
 
-NTSTATUS NTAPI(RtlUnicodeStringToAnsiString)(PANSI_STRING DestinationString,
-                                             PCUNICODE_STRING SourceString,
-                                             BOOLEAN AllocateDestinationString) {
-  return kp_string_unicode_to_ansi(kp_system_current(), AS(DestinationString),
-                                   CUS(SourceString),
-                                   AllocateDestinationString != FALSE,
-                                   WDK_SITE_CALLER());
+NTSTATUS
+NTAPI(RtlUnicodeStringToAnsiString)(PANSI_STRING DestinationString,
+                                    PCUNICODE_STRING SourceString,
+                                    BOOLEAN AllocateDestinationString) {
+  return kp_string_unicode_to_ansi(
+      kp_system_current(), AS(DestinationString), CUS(SourceString),
+      AllocateDestinationString != FALSE, WDK_SITE_CALLER());
 }
 
 NTSTATUS kp_wdk_RtlUnicodeStringToAnsiString_at(
     PANSI_STRING DestinationString, PCUNICODE_STRING SourceString,
     BOOLEAN AllocateDestinationString, const char *File, ULONG Line) {
-  return kp_string_unicode_to_ansi(kp_system_current(), AS(DestinationString),
-                                   CUS(SourceString),
-                                   AllocateDestinationString != FALSE,
-                                   WDK_SITE_AT(File, Line));
+  return kp_string_unicode_to_ansi(
+      kp_system_current(), AS(DestinationString), CUS(SourceString),
+      AllocateDestinationString != FALSE, WDK_SITE_AT(File, Line));
 }
 
-NTSTATUS NTAPI(RtlUTF8StringToUnicodeString)(PUNICODE_STRING DestinationString,
-                                             PCUTF8_STRING SourceString,
-                                             BOOLEAN AllocateDestinationString) {
-  return kp_string_utf8_to_unicode(kp_system_current(), US(DestinationString),
-                                   CAS(SourceString),
-                                   AllocateDestinationString != FALSE,
-                                   WDK_SITE_CALLER());
+NTSTATUS
+NTAPI(RtlUTF8StringToUnicodeString)(PUNICODE_STRING DestinationString,
+                                    PCUTF8_STRING SourceString,
+                                    BOOLEAN AllocateDestinationString) {
+  return kp_string_utf8_to_unicode(
+      kp_system_current(), US(DestinationString), CAS(SourceString),
+      AllocateDestinationString != FALSE, WDK_SITE_CALLER());
 }
 
 NTSTATUS kp_wdk_RtlUTF8StringToUnicodeString_at(
     PUNICODE_STRING DestinationString, PCUTF8_STRING SourceString,
     BOOLEAN AllocateDestinationString, const char *File, ULONG Line) {
-  return kp_string_utf8_to_unicode(kp_system_current(), US(DestinationString),
-                                   CAS(SourceString),
-                                   AllocateDestinationString != FALSE,
-                                   WDK_SITE_AT(File, Line));
+  return kp_string_utf8_to_unicode(
+      kp_system_current(), US(DestinationString), CAS(SourceString),
+      AllocateDestinationString != FALSE, WDK_SITE_AT(File, Line));
 }
 
-NTSTATUS NTAPI(RtlUnicodeStringToUTF8String)(PUTF8_STRING DestinationString,
-                                             PCUNICODE_STRING SourceString,
-                                             BOOLEAN AllocateDestinationString) {
-  return kp_string_unicode_to_utf8(kp_system_current(), AS(DestinationString),
-                                   CUS(SourceString),
-                                   AllocateDestinationString != FALSE,
-                                   WDK_SITE_CALLER());
+NTSTATUS
+NTAPI(RtlUnicodeStringToUTF8String)(PUTF8_STRING DestinationString,
+                                    PCUNICODE_STRING SourceString,
+                                    BOOLEAN AllocateDestinationString) {
+  return kp_string_unicode_to_utf8(
+      kp_system_current(), AS(DestinationString), CUS(SourceString),
+      AllocateDestinationString != FALSE, WDK_SITE_CALLER());
 }
 
 NTSTATUS kp_wdk_RtlUnicodeStringToUTF8String_at(
     PUTF8_STRING DestinationString, PCUNICODE_STRING SourceString,
     BOOLEAN AllocateDestinationString, const char *File, ULONG Line) {
-  return kp_string_unicode_to_utf8(kp_system_current(), AS(DestinationString),
-                                   CUS(SourceString),
-                                   AllocateDestinationString != FALSE,
-                                   WDK_SITE_AT(File, Line));
+  return kp_string_unicode_to_utf8(
+      kp_system_current(), AS(DestinationString), CUS(SourceString),
+      AllocateDestinationString != FALSE, WDK_SITE_AT(File, Line));
 }
 
 NTSTATUS NTAPI(RtlUpcaseUnicodeString)(PUNICODE_STRING DestinationString,
                                        PCUNICODE_STRING SourceString,
                                        BOOLEAN AllocateDestinationString) {
-  return kp_string_upcase_unicode(kp_system_current(), US(DestinationString),
-                                  CUS(SourceString),
-                                  AllocateDestinationString != FALSE,
-                                  WDK_SITE_CALLER());
+  return kp_string_upcase_unicode(
+      kp_system_current(), US(DestinationString), CUS(SourceString),
+      AllocateDestinationString != FALSE, WDK_SITE_CALLER());
 }
 
 NTSTATUS kp_wdk_RtlUpcaseUnicodeString_at(PUNICODE_STRING DestinationString,
                                           PCUNICODE_STRING SourceString,
                                           BOOLEAN AllocateDestinationString,
                                           const char *File, ULONG Line) {
-  return kp_string_upcase_unicode(kp_system_current(), US(DestinationString),
-                                  CUS(SourceString),
-                                  AllocateDestinationString != FALSE,
-                                  WDK_SITE_AT(File, Line));
+  return kp_string_upcase_unicode(
+      kp_system_current(), US(DestinationString), CUS(SourceString),
+      AllocateDestinationString != FALSE, WDK_SITE_AT(File, Line));
 }
 
 NTSTATUS NTAPI(RtlDowncaseUnicodeString)(PUNICODE_STRING DestinationString,
                                          PCUNICODE_STRING SourceString,
                                          BOOLEAN AllocateDestinationString) {
-  return kp_string_downcase_unicode(kp_system_current(), US(DestinationString),
-                                    CUS(SourceString),
-                                    AllocateDestinationString != FALSE,
-                                    WDK_SITE_CALLER());
+  return kp_string_downcase_unicode(
+      kp_system_current(), US(DestinationString), CUS(SourceString),
+      AllocateDestinationString != FALSE, WDK_SITE_CALLER());
 }
 
 NTSTATUS kp_wdk_RtlDowncaseUnicodeString_at(PUNICODE_STRING DestinationString,
                                             PCUNICODE_STRING SourceString,
                                             BOOLEAN AllocateDestinationString,
                                             const char *File, ULONG Line) {
-  return kp_string_downcase_unicode(kp_system_current(), US(DestinationString),
-                                    CUS(SourceString),
-                                    AllocateDestinationString != FALSE,
-                                    WDK_SITE_AT(File, Line));
+  return kp_string_downcase_unicode(
+      kp_system_current(), US(DestinationString), CUS(SourceString),
+      AllocateDestinationString != FALSE, WDK_SITE_AT(File, Line));
 }
 
 NTSTATUS NTAPI(RtlDuplicateUnicodeString)(ULONG Flags,

@@ -104,7 +104,9 @@ inline size_t wcslen(const WCHAR *s) { return kp_wdk_wcslen(s); }
 inline size_t wcsnlen(const WCHAR *s, size_t max) {
   return kp_wdk_wcsnlen(s, max);
 }
-inline int wcscmp(const WCHAR *a, const WCHAR *b) { return kp_wdk_wcscmp(a, b); }
+inline int wcscmp(const WCHAR *a, const WCHAR *b) {
+  return kp_wdk_wcscmp(a, b);
+}
 inline int wcsncmp(const WCHAR *a, const WCHAR *b, size_t n) {
   return kp_wdk_wcsncmp(a, b, n);
 }

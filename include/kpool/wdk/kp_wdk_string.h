@@ -86,11 +86,13 @@ inline PWCH kp_wdk_constant_buffer_(const WCHAR *s) {
  * or array: Length = sizeof(s) - sizeof(s[0]), MaximumLength = sizeof(s).
  */
 #define RTL_CONSTANT_STRING(s)                                                 \
-  {(USHORT)(sizeof(s) - sizeof((s)[0])), (USHORT)sizeof(s),                    \
-   kp_wdk_constant_buffer_(s)}
+  {                                                                            \
+    (USHORT)(sizeof(s) - sizeof((s)[0])), (USHORT)sizeof(s),                   \
+        kp_wdk_constant_buffer_(s)                                             \
+  }
 #else
 #define RTL_CONSTANT_STRING(s)                                                 \
-  {(USHORT)(sizeof(s) - sizeof((s)[0])), (USHORT)sizeof(s), (s)}
+  { (USHORT)(sizeof(s) - sizeof((s)[0])), (USHORT)sizeof(s), (s) }
 #endif
 
 /**
@@ -121,8 +123,8 @@ FORCEINLINE VOID RtlInitEmptyUnicodeString(PUNICODE_STRING UnicodeString,
 }
 
 /** RtlInitEmptyAnsiString: Length 0 over @p Buffer of @p BufferSize bytes. */
-FORCEINLINE VOID RtlInitEmptyAnsiString(PANSI_STRING AnsiString,
-                                        PCHAR Buffer, USHORT BufferSize) {
+FORCEINLINE VOID RtlInitEmptyAnsiString(PANSI_STRING AnsiString, PCHAR Buffer,
+                                        USHORT BufferSize) {
   AnsiString->Length = 0;
   AnsiString->MaximumLength = BufferSize;
   AnsiString->Buffer = Buffer;
@@ -142,11 +144,10 @@ NTSYSAPI VOID NTAPI RtlInitUnicodeString(PUNICODE_STRING DestinationString,
                                          PCWSTR SourceString);
 /** RtlInitUnicodeStringEx: kp_string_init_unicode_ex; STATUS_SUCCESS or
  *  STATUS_NAME_TOO_LONG (UNVERIFIED for this routine, facts §8.2). */
-NTSYSAPI NTSTATUS NTAPI RtlInitUnicodeStringEx(
-    PUNICODE_STRING DestinationString, PCWSTR SourceString);
+NTSYSAPI NTSTATUS NTAPI
+RtlInitUnicodeStringEx(PUNICODE_STRING DestinationString, PCWSTR SourceString);
 /** RtlInitString: kp_string_init_ansi (clamps at 0xFFFE). */
-NTSYSAPI VOID NTAPI RtlInitString(PSTRING DestinationString,
-                                  PCSZ SourceString);
+NTSYSAPI VOID NTAPI RtlInitString(PSTRING DestinationString, PCSZ SourceString);
 /** RtlInitStringEx: kp_string_init_ansi_ex; STATUS_NAME_TOO_LONG. */
 NTSYSAPI NTSTATUS NTAPI RtlInitStringEx(PSTRING DestinationString,
                                         PCSZ SourceString);
@@ -237,15 +238,14 @@ NTSYSAPI NTSTATUS NTAPI RtlInt64ToUnicodeString(ULONGLONG Value, ULONG Base,
 NTSYSAPI NTSTATUS NTAPI RtlUnicodeStringToInteger(PCUNICODE_STRING String,
                                                   ULONG Base, PULONG Value);
 /** RtlCharToInteger: kp_string_char_to_uint. */
-NTSYSAPI NTSTATUS NTAPI RtlCharToInteger(PCSZ String, ULONG Base,
-                                         PULONG Value);
+NTSYSAPI NTSTATUS NTAPI RtlCharToInteger(PCSZ String, ULONG Base, PULONG Value);
 /** RtlIntegerToChar: kp_string_uint_to_char. */
 NTSYSAPI NTSTATUS NTAPI RtlIntegerToChar(ULONG Value, ULONG Base,
                                          LONG OutputLength, PSZ String);
 
 /** RtlxUnicodeStringToAnsiSize: characters + 1. */
-NTSYSAPI ULONG NTAPI RtlxUnicodeStringToAnsiSize(
-    PCUNICODE_STRING UnicodeString);
+NTSYSAPI ULONG NTAPI
+RtlxUnicodeStringToAnsiSize(PCUNICODE_STRING UnicodeString);
 /** RtlxAnsiStringToUnicodeSize: (Length + 1) * 2. */
 NTSYSAPI ULONG NTAPI RtlxAnsiStringToUnicodeSize(PCANSI_STRING AnsiString);
 /** RtlUnicodeStringToAnsiSize / RtlAnsiStringToUnicodeSize: the x forms
@@ -283,11 +283,12 @@ NTSYSAPI NTSTATUS NTAPI RtlUnicodeToUTF8N(PCHAR UTF8StringDestination,
                                           ULONG UnicodeStringByteCount);
 
 /** RtlDuplicateUnicodeString: kp_string_duplicate_unicode. */
-NTSYSAPI NTSTATUS NTAPI RtlDuplicateUnicodeString(
-    ULONG Flags, PCUNICODE_STRING StringIn, PUNICODE_STRING StringOut);
+NTSYSAPI NTSTATUS NTAPI RtlDuplicateUnicodeString(ULONG Flags,
+                                                  PCUNICODE_STRING StringIn,
+                                                  PUNICODE_STRING StringOut);
 /** RtlCreateUnicodeString: kp_string_create_unicode. */
-NTSYSAPI BOOLEAN NTAPI RtlCreateUnicodeString(
-    PUNICODE_STRING DestinationString, PCWSTR SourceString);
+NTSYSAPI BOOLEAN NTAPI RtlCreateUnicodeString(PUNICODE_STRING DestinationString,
+                                              PCWSTR SourceString);
 /** RtlFreeUnicodeString: kp_string_free_unicode (zeroes the struct). */
 NTSYSAPI VOID NTAPI RtlFreeUnicodeString(PUNICODE_STRING UnicodeString);
 /** RtlFreeAnsiString: kp_string_free_ansi. */
@@ -353,8 +354,10 @@ KP_API VOID kp_wdk_RtlFreeUTF8String_at(PUTF8_STRING Utf8String,
   kp_wdk_RtlCreateUnicodeString_at((D), (S), __FILE__, __LINE__)
 #define RtlFreeUnicodeString(S)                                                \
   kp_wdk_RtlFreeUnicodeString_at((S), __FILE__, __LINE__)
-#define RtlFreeAnsiString(S) kp_wdk_RtlFreeAnsiString_at((S), __FILE__, __LINE__)
-#define RtlFreeUTF8String(S) kp_wdk_RtlFreeUTF8String_at((S), __FILE__, __LINE__)
+#define RtlFreeAnsiString(S)                                                   \
+  kp_wdk_RtlFreeAnsiString_at((S), __FILE__, __LINE__)
+#define RtlFreeUTF8String(S)                                                   \
+  kp_wdk_RtlFreeUTF8String_at((S), __FILE__, __LINE__)
 #endif /* !KPOOL_NO_CALL_SITES */
 
 #endif /* KPOOL_WDK_KP_WDK_STRING_H */
