@@ -17,6 +17,8 @@
 
 #include <wdm.h>
 
+#include "kp_test_util.h"
+
 typedef struct fact_status {
   const char *name;      /* the macro's name */
   NTSTATUS macro;        /* wdm.h's value */
@@ -289,12 +291,29 @@ static void test_classification(void **state) {
   assert_true(NT_SUCCESS(STATUS_ABANDONED_WAIT_63));
 }
 
+/* A report prints the name: an unhandled raise of a status that only the
+ * WDK table knows (bug check 0x1E's explanation). */
+static void test_reports_print_names(void **state) {
+  kp_system_t *sys = *state;
+  kp_system_t *old = kp_system_set_current(sys);
+  KPT_EXPECT_BUGCHECK(0x1E, (uint64_t)(int64_t)STATUS_OBJECT_NAME_NOT_FOUND,
+                      ExRaiseStatus(STATUS_OBJECT_NAME_NOT_FOUND));
+  assert_non_null(strstr(kpt_last.explanation,
+                         "0xC0000034 (STATUS_OBJECT_NAME_NOT_FOUND)"));
+  KPT_EXPECT_BUGCHECK(0x1E, (uint64_t)(int64_t)STATUS_DEVICE_REMOVED,
+                      ExRaiseStatus(STATUS_DEVICE_REMOVED));
+  assert_non_null(strstr(kpt_last.explanation, "STATUS_DEVICE_REMOVED"));
+  (void)kp_system_set_current(old);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_every_value_matches_the_facts),
       cmocka_unit_test(test_every_name_is_printed),
       cmocka_unit_test(test_core_map_names),
       cmocka_unit_test(test_classification),
+      cmocka_unit_test_setup_teardown(test_reports_print_names, kpt_setup,
+                                      kpt_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

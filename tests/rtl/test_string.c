@@ -1027,6 +1027,7 @@ static void test_null_pointers_raise(void **state) {
   // Unhandled: bug check 0x1E with STATUS_ACCESS_VIOLATION.
   KPT_EXPECT_BUGCHECK(0x1E, (uint64_t)(int64_t)STATUS_ACCESS_VIOLATION,
                       RtlCopyUnicodeString(NULL, &s));
+  assert_non_null(strstr(kpt_last.explanation, "STATUS_ACCESS_VIOLATION"));
   KPT_EXPECT_BUGCHECK(0x1E, (uint64_t)(int64_t)STATUS_ACCESS_VIOLATION,
                       (void)RtlAppendUnicodeStringToString(&s, NULL));
   KPT_EXPECT_BUGCHECK(0x1E, (uint64_t)(int64_t)STATUS_ACCESS_VIOLATION,
