@@ -46,10 +46,12 @@
  *   other character maps to itself. Windows' own table (l_intl.nls) covers
  *   more of Unicode; these ranges are what kpool guarantees.
  * - **A NULL where Windows requires a pointer** (a destination struct, a
- *   source struct that is not optional) is an access violation in the
- *   kernel: kpool raises STATUS_ACCESS_VIOLATION (kp_raise_status), which
- *   KP_TRY catches and which, unhandled, is bug check 0x1E with
- *   P1 = 0xC0000005. The routine then returns without effect.
+ *   source struct that is not optional, or the Buffer of a string whose
+ *   bytes the routine must read or write: Length > 0, or the room a result
+ *   needs) is an access violation in the kernel: kpool raises
+ *   STATUS_ACCESS_VIOLATION (kp_raise_status), which KP_TRY catches and
+ *   which, unhandled, is bug check 0x1E with P1 = 0xC0000005. The routine
+ *   then returns without effect (nothing allocated, nothing written).
  *
  * Thread safety: the routines touch only their arguments (and, for the
  * allocating ones, the thread-safe pool); two threads must not write the
@@ -371,8 +373,8 @@ KP_API kp_status_t kp_string_unicode_to_utf8(kp_system_t *sys,
  * Simulates RtlDuplicateUnicodeString (facts §8.2, UNVERIFIED details).
  * @return STATUS_SUCCESS; STATUS_INVALID_PARAMETER for flags other than
  *         0..3, flag 2 alone, a NULL @p in or @p out, in Length >
- *         MaximumLength, or Length 0 with MaximumLength > 0 and a NULL
- *         Buffer; STATUS_NAME_TOO_LONG when Length + 2 exceeds MAXUSHORT
+ *         MaximumLength, Length 0 with MaximumLength > 0 and a NULL
+ *         Buffer, or Length > 0 with a NULL Buffer (kpool's addition); STATUS_NAME_TOO_LONG when Length + 2 exceeds MAXUSHORT
  *         with flag 1 (kpool's choice); STATUS_NO_MEMORY. An empty input
  *         without both flags gives 0, 0, NULL.
  */
@@ -394,7 +396,8 @@ KP_API bool kp_string_create_unicode(kp_system_t *sys, kp_ustring_t *dst,
 /**
  * Simulates RtlFreeUnicodeString: frees a buffer the string routines
  * allocated (kp_free with KP_STRING_TAG) and zeroes the struct, so a second
- * call on the same struct does nothing. Buffer NULL does nothing.
+ * call on the same struct does nothing. Buffer NULL does nothing; a NULL
+ * @p sys leaves the struct untouched.
  * @bugcheck 0xC2/0x0A when the buffer is a pool block with another tag
  *           (not allocated by a string routine); the pool's double-free
  *           check when it was already freed (through a copy of the

@@ -34,6 +34,14 @@ static bool string_null(const void *p) {
   return true;
 }
 
+// A counted string whose Buffer is NULL although @p n bytes of it are to be
+// read or written: the kernel would fault on it, so raise as string_null.
+static bool string_unbacked(const void *buffer, size_t n) {
+  if (n == 0 || buffer != NULL) return false;
+  kp_raise_status(KP_STATUS_ACCESS_VIOLATION);
+  return true;
+}
+
 static size_t wide_len(const uint16_t *s) {
   size_t n = 0;
   while (s[n] != 0) n++;
@@ -130,6 +138,8 @@ void kp_string_copy_unicode(kp_ustring_t *dst, const kp_ustring_t *src) {
     return;
   }
   uint16_t n = src->length < dst->max_length ? src->length : dst->max_length;
+  if (string_unbacked(src->buffer, n) || string_unbacked(dst->buffer, n))
+    return;
   if (n > 0) memmove(dst->buffer, src->buffer, n);
   dst->length = n;
   if ((uint32_t)n + 2 <= dst->max_length) {
@@ -144,6 +154,8 @@ void kp_string_copy_ansi(kp_astring_t *dst, const kp_astring_t *src) {
     return;
   }
   uint16_t n = src->length < dst->max_length ? src->length : dst->max_length;
+  if (string_unbacked(src->buffer, n) || string_unbacked(dst->buffer, n))
+    return;
   if (n > 0) memmove(dst->buffer, src->buffer, n);
   dst->length = n;
   if (n < dst->max_length) dst->buffer[n] = '\0';
@@ -154,6 +166,8 @@ void kp_string_copy_ansi(kp_astring_t *dst, const kp_astring_t *src) {
 static kp_status_t append_bytes(uint16_t *length, uint16_t max, void *buffer,
                                 const void *bytes, size_t n, size_t nul_bytes) {
   if ((size_t)*length + n > max) return KP_STATUS_BUFFER_TOO_SMALL;
+  if (string_unbacked(bytes, n) || string_unbacked(buffer, n))
+    return KP_STATUS_ACCESS_VIOLATION;
   char *end = (char *)buffer + *length;
   // memmove: the source may be the destination's own characters.
   if (n > 0) memmove(end, bytes, n);
@@ -251,6 +265,7 @@ static kp_status_t case_map(kp_system_t *sys, kp_ustring_t *dst,
   if (string_null(dst) || string_null(src)) return KP_STATUS_ACCESS_VIOLATION;
   size_t chars = src->length / 2;
   uint16_t bytes = (uint16_t)(chars * 2);
+  if (string_unbacked(src->buffer, bytes)) return KP_STATUS_ACCESS_VIOLATION;
   uint16_t *out = dst->buffer;
   if (allocate) {
     out = NULL;
@@ -260,6 +275,8 @@ static kp_status_t case_map(kp_system_t *sys, kp_ustring_t *dst,
     }
   } else if (dst->max_length < bytes) {
     return KP_STATUS_BUFFER_OVERFLOW;
+  } else if (string_unbacked(out, bytes)) {
+    return KP_STATUS_ACCESS_VIOLATION;
   }
   // Index by index, so that dst may be src (an in-place upcase).
   for (size_t i = 0; i < chars; i++) out[i] = map(src->buffer[i]);
@@ -288,6 +305,8 @@ kp_status_t kp_string_downcase_unicode(kp_system_t *sys, kp_ustring_t *dst,
 void kp_string_upper_ansi(kp_astring_t *dst, const kp_astring_t *src) {
   if (string_null(dst) || string_null(src)) return;
   uint16_t n = src->length < dst->max_length ? src->length : dst->max_length;
+  if (string_unbacked(src->buffer, n) || string_unbacked(dst->buffer, n))
+    return;
   for (uint16_t i = 0; i < n; i++)
     dst->buffer[i] = kp_string_upper_char(src->buffer[i]);
   dst->length = n;
@@ -302,6 +321,7 @@ int32_t kp_string_compare_unicode(const kp_ustring_t *a, const kp_ustring_t *b,
   if (string_null(a) || string_null(b)) return 0;
   size_t na = a->length / 2, nb = b->length / 2;
   size_t n = na < nb ? na : nb;
+  if (string_unbacked(a->buffer, n) || string_unbacked(b->buffer, n)) return 0;
   for (size_t i = 0; i < n; i++) {
     uint16_t ca = a->buffer[i], cb = b->buffer[i];
     if (case_insensitive) {
@@ -317,6 +337,7 @@ int32_t kp_string_compare_ansi(const kp_astring_t *a, const kp_astring_t *b,
                                bool case_insensitive) {
   if (string_null(a) || string_null(b)) return 0;
   size_t n = a->length < b->length ? a->length : b->length;
+  if (string_unbacked(a->buffer, n) || string_unbacked(b->buffer, n)) return 0;
   for (size_t i = 0; i < n; i++) {
     char xa = a->buffer[i], xb = b->buffer[i];
     if (case_insensitive) {
@@ -404,6 +425,8 @@ kp_status_t kp_string_uint_to_unicode(uint64_t value, uint32_t base,
   char digits[65];
   size_t n = format_digits(value, base, digits);
   if ((n + 1) * 2 > dst->max_length) return KP_STATUS_BUFFER_OVERFLOW;
+  if (string_unbacked(dst->buffer, (n + 1) * 2))
+    return KP_STATUS_ACCESS_VIOLATION;
   for (size_t i = 0; i < n; i++) dst->buffer[i] = (uint16_t)digits[i];
   dst->buffer[n] = 0;
   dst->length = (uint16_t)(n * 2);
@@ -476,6 +499,7 @@ kp_status_t kp_string_unicode_to_uint(const kp_ustring_t *s, uint32_t base,
   if (!base_valid(base)) return KP_STATUS_INVALID_PARAMETER;
   size_t count = s->length / 2;
   if (count == 0) return KP_STATUS_INVALID_PARAMETER;
+  if (string_unbacked(s->buffer, count)) return KP_STATUS_ACCESS_VIOLATION;
   // A NUL inside the counted length ends the number too.
   size_t n = 0;
   while (n < count && s->buffer[n] != 0) n++;
@@ -643,12 +667,16 @@ uint32_t kp_string_ansi_to_unicode_size(const kp_astring_t *src) {
 // is @p size bytes: a new paged-pool block, or dst's own when it is big
 // enough. Returns the status the routine reports on failure.
 static kp_status_t target_buffer(kp_system_t *sys, kp_alloc_api_t api,
-                                 bool allocate, uint16_t dst_max, size_t size,
-                                 kp_site_t site, void **out) {
+                                 bool allocate, const void *dst_buffer,
+                                 uint16_t dst_max, size_t size, kp_site_t site,
+                                 void **out) {
   *out = NULL;
   if (size > 0xFFFFu) return KP_STATUS_INVALID_PARAMETER_2;
-  if (!allocate)
-    return dst_max < size ? KP_STATUS_BUFFER_OVERFLOW : KP_STATUS_SUCCESS;
+  if (!allocate) {
+    if (dst_max < size) return KP_STATUS_BUFFER_OVERFLOW;
+    return string_unbacked(dst_buffer, size) ? KP_STATUS_ACCESS_VIOLATION
+                                             : KP_STATUS_SUCCESS;
+  }
   *out = string_alloc(sys, api, size, site);
   return *out != NULL ? KP_STATUS_SUCCESS : KP_STATUS_NO_MEMORY;
 }
@@ -657,10 +685,13 @@ kp_status_t kp_string_ansi_to_unicode(kp_system_t *sys, kp_ustring_t *dst,
                                       const kp_astring_t *src, bool allocate,
                                       kp_site_t site) {
   if (string_null(dst) || string_null(src)) return KP_STATUS_ACCESS_VIOLATION;
+  if (string_unbacked(src->buffer, src->length))
+    return KP_STATUS_ACCESS_VIOLATION;
   size_t size = ((size_t)src->length + 1) * 2;
   void *fresh = NULL;
-  kp_status_t st = target_buffer(sys, KP_API_RTL_ANSI_TO_UNICODE, allocate,
-                                 dst->max_length, size, site, &fresh);
+  kp_status_t st =
+      target_buffer(sys, KP_API_RTL_ANSI_TO_UNICODE, allocate, dst->buffer,
+                    dst->max_length, size, site, &fresh);
   if (!KP_SUCCESS(st)) return st;
   uint16_t *out = allocate ? fresh : dst->buffer;
   for (size_t i = 0; i < src->length; i++)
@@ -678,11 +709,14 @@ kp_status_t kp_string_unicode_to_ansi(kp_system_t *sys, kp_astring_t *dst,
                                       const kp_ustring_t *src, bool allocate,
                                       kp_site_t site) {
   if (string_null(dst) || string_null(src)) return KP_STATUS_ACCESS_VIOLATION;
+  if (string_unbacked(src->buffer, src->length))
+    return KP_STATUS_ACCESS_VIOLATION;
   size_t chars = src->length / 2;
   size_t size = chars + 1;
   void *fresh = NULL;
-  kp_status_t st = target_buffer(sys, KP_API_RTL_UNICODE_TO_ANSI, allocate,
-                                 dst->max_length, size, site, &fresh);
+  kp_status_t st =
+      target_buffer(sys, KP_API_RTL_UNICODE_TO_ANSI, allocate, dst->buffer,
+                    dst->max_length, size, site, &fresh);
   if (!KP_SUCCESS(st)) return st;
   char *out = allocate ? fresh : dst->buffer;
   for (size_t i = 0; i < chars; i++) out[i] = unicode_to_cp1252(src->buffer[i]);
@@ -699,14 +733,17 @@ kp_status_t kp_string_utf8_to_unicode(kp_system_t *sys, kp_ustring_t *dst,
                                       const kp_astring_t *src, bool allocate,
                                       kp_site_t site) {
   if (string_null(dst) || string_null(src)) return KP_STATUS_ACCESS_VIOLATION;
+  if (string_unbacked(src->buffer, src->length))
+    return KP_STATUS_ACCESS_VIOLATION;
   uint32_t needed = 0;
   const char *bytes = src->buffer != NULL ? src->buffer : "";
   kp_status_t mapped =
       kp_string_utf8_to_utf16n(NULL, 0, &needed, bytes, src->length);
   size_t size = (size_t)needed + 2;
   void *fresh = NULL;
-  kp_status_t st = target_buffer(sys, KP_API_RTL_UTF8_TO_UNICODE, allocate,
-                                 dst->max_length, size, site, &fresh);
+  kp_status_t st =
+      target_buffer(sys, KP_API_RTL_UTF8_TO_UNICODE, allocate, dst->buffer,
+                    dst->max_length, size, site, &fresh);
   if (!KP_SUCCESS(st)) return st;
   uint16_t *out = allocate ? fresh : dst->buffer;
   uint32_t written = 0;
@@ -724,6 +761,8 @@ kp_status_t kp_string_unicode_to_utf8(kp_system_t *sys, kp_astring_t *dst,
                                       const kp_ustring_t *src, bool allocate,
                                       kp_site_t site) {
   if (string_null(dst) || string_null(src)) return KP_STATUS_ACCESS_VIOLATION;
+  if (string_unbacked(src->buffer, src->length))
+    return KP_STATUS_ACCESS_VIOLATION;
   uint32_t needed = 0;
   static const uint16_t empty[1] = {0};
   const uint16_t *chars = src->buffer != NULL ? src->buffer : empty;
@@ -732,8 +771,9 @@ kp_status_t kp_string_unicode_to_utf8(kp_system_t *sys, kp_astring_t *dst,
       kp_string_utf16_to_utf8n(NULL, 0, &needed, chars, src_bytes);
   size_t size = (size_t)needed + 1;
   void *fresh = NULL;
-  kp_status_t st = target_buffer(sys, KP_API_RTL_UNICODE_TO_UTF8, allocate,
-                                 dst->max_length, size, site, &fresh);
+  kp_status_t st =
+      target_buffer(sys, KP_API_RTL_UNICODE_TO_UTF8, allocate, dst->buffer,
+                    dst->max_length, size, site, &fresh);
   if (!KP_SUCCESS(st)) return st;
   char *out = allocate ? fresh : dst->buffer;
   uint32_t written = 0;
@@ -757,7 +797,8 @@ kp_status_t kp_string_duplicate_unicode(kp_system_t *sys, uint32_t flags,
   bool terminate = (flags & KP_STRING_DUPLICATE_NULL_TERMINATE) != 0;
   if ((flags & ~3u) != 0 || flags == KP_STRING_DUPLICATE_ALLOCATE_NULL_STRING ||
       in == NULL || out == NULL || in->length > in->max_length ||
-      (in->length == 0 && in->max_length > 0 && in->buffer == NULL))
+      (in->length == 0 && in->max_length > 0 && in->buffer == NULL) ||
+      (in->length > 0 && in->buffer == NULL))
     return KP_STATUS_INVALID_PARAMETER;
   if (in->length == 0 && flags != 3u) {
     out->length = 0;
@@ -794,20 +835,26 @@ bool kp_string_create_unicode(kp_system_t *sys, kp_ustring_t *dst,
 
 void kp_string_free_unicode(kp_system_t *sys, kp_ustring_t *s, kp_site_t site) {
   if (string_null(s)) return;
+  // Without a system there is no pool to give the block back to: leave the
+  // struct as it is rather than lose the pointer.
+  if (sys == NULL) return;
   void *buf = s->buffer;
   // Zero first: if the free bug checks and the handler returns, the struct
   // no longer points at the block either way.
   s->buffer = NULL;
   s->length = 0;
   s->max_length = 0;
-  if (buf != NULL && sys != NULL) kp_free(sys, buf, KP_STRING_TAG, site);
+  if (buf != NULL) kp_free(sys, buf, KP_STRING_TAG, site);
 }
 
 void kp_string_free_ansi(kp_system_t *sys, kp_astring_t *s, kp_site_t site) {
   if (string_null(s)) return;
+  // Without a system there is no pool to give the block back to: leave the
+  // struct as it is rather than lose the pointer.
+  if (sys == NULL) return;
   void *buf = s->buffer;
   s->buffer = NULL;
   s->length = 0;
   s->max_length = 0;
-  if (buf != NULL && sys != NULL) kp_free(sys, buf, KP_STRING_TAG, site);
+  if (buf != NULL) kp_free(sys, buf, KP_STRING_TAG, site);
 }

@@ -1045,6 +1045,69 @@ static void test_null_pointers_raise(void **state) {
   (void)sys;
 }
 
+/* A counted string with bytes to read or write but no Buffer: the kernel
+ * would fault, kpool raises STATUS_ACCESS_VIOLATION and allocates nothing. */
+static void test_unbacked_strings_raise(void **state) {
+  (void)state;
+  const uint64_t av = (uint64_t)(int64_t)STATUS_ACCESS_VIOLATION;
+  UNICODE_STRING hollow = {4, 4, NULL};
+  STRING ahollow = {3, 3, NULL};
+  WCHAR wb[8];
+  char cb[8];
+  UNICODE_STRING w = {0, sizeof wb, wb};
+  STRING c = {0, sizeof cb, cb};
+  UNICODE_STRING ok = RTL_CONSTANT_STRING(u"ok");
+  STRING aok = RTL_CONSTANT_STRING("ok");
+  UNICODE_STRING nowhere = {0, 8, NULL};
+  STRING anowhere = {0, 8, NULL};
+  ULONG v;
+  KPT_EXPECT_BUGCHECK(0x1E, av, RtlCopyUnicodeString(&w, &hollow));
+  KPT_EXPECT_BUGCHECK(0x1E, av, RtlCopyUnicodeString(&nowhere, &ok));
+  KPT_EXPECT_BUGCHECK(0x1E, av, RtlCopyString(&c, &ahollow));
+  KPT_EXPECT_BUGCHECK(0x1E, av,
+                      (void)RtlAppendUnicodeStringToString(&w, &hollow));
+  KPT_EXPECT_BUGCHECK(0x1E, av,
+                      (void)RtlAppendUnicodeStringToString(&nowhere, &ok));
+  KPT_EXPECT_BUGCHECK(0x1E, av, (void)RtlAppendStringToString(&c, &ahollow));
+  KPT_EXPECT_BUGCHECK(0x1E, av,
+                      (void)RtlCompareUnicodeString(&hollow, &ok, TRUE));
+  STRING abc = RTL_CONSTANT_STRING("abc");
+  KPT_EXPECT_BUGCHECK(0x1E, av, (void)RtlEqualString(&ahollow, &abc, FALSE));
+  // Different lengths are unequal without reading a byte.
+  assert_false(RtlEqualString(&ahollow, &aok, FALSE));
+  KPT_EXPECT_BUGCHECK(0x1E, av,
+                      (void)RtlUpcaseUnicodeString(&w, &hollow, TRUE));
+  KPT_EXPECT_BUGCHECK(0x1E, av,
+                      (void)RtlUpcaseUnicodeString(&nowhere, &ok, FALSE));
+  KPT_EXPECT_BUGCHECK(0x1E, av, RtlUpperString(&c, &ahollow));
+  KPT_EXPECT_BUGCHECK(0x1E, av,
+                      (void)RtlIntegerToUnicodeString(5, 10, &nowhere));
+  KPT_EXPECT_BUGCHECK(0x1E, av,
+                      (void)RtlUnicodeStringToInteger(&hollow, 10, &v));
+  KPT_EXPECT_BUGCHECK(0x1E, av,
+                      (void)RtlAnsiStringToUnicodeString(&w, &ahollow, TRUE));
+  KPT_EXPECT_BUGCHECK(0x1E, av,
+                      (void)RtlAnsiStringToUnicodeString(&nowhere, &aok, FALSE));
+  KPT_EXPECT_BUGCHECK(0x1E, av,
+                      (void)RtlUnicodeStringToAnsiString(&c, &hollow, TRUE));
+  KPT_EXPECT_BUGCHECK(0x1E, av,
+                      (void)RtlUnicodeStringToAnsiString(&anowhere, &ok, FALSE));
+  KPT_EXPECT_BUGCHECK(0x1E, av,
+                      (void)RtlUTF8StringToUnicodeString(&w, &ahollow, TRUE));
+  KPT_EXPECT_BUGCHECK(0x1E, av,
+                      (void)RtlUnicodeStringToUTF8String(&c, &hollow, TRUE));
+  KPT_EXPECT_BUGCHECK(0x1E, av,
+                      (void)RtlUnicodeStringToUTF8String(&anowhere, &ok, FALSE));
+  // RtlDuplicateUnicodeString validates instead (its documented style).
+  UNICODE_STRING out = {0, 0, NULL};
+  assert_int_equal(RtlDuplicateUnicodeString(1, &hollow, &out),
+                   STATUS_INVALID_PARAMETER);
+  assert_null(out.Buffer);
+  // Nothing was allocated by any of them (teardown checks for leaks too).
+  assert_int_equal(w.Length, 0);
+  assert_int_equal(c.Length, 0);
+}
+
 static void test_paged_allocation_irql(void **state) {
   (void)state;
   STRING a = RTL_CONSTANT_STRING("abc");
@@ -1159,6 +1222,7 @@ int main(void) {
       T(test_double_free_through_copy),
       T(test_wrong_free_routine),
       T(test_null_pointers_raise),
+      T(test_unbacked_strings_raise),
       T(test_paged_allocation_irql),
       T(test_leaks_name_routine_and_site),
       T(test_leak_through_function_pointer),
