@@ -155,6 +155,9 @@ static void test_alignment_and_pages(void **state) {
   assert_int_equal(ALIGN_UP(9, ULONGLONG), 16);
   assert_ptr_equal(ALIGN_DOWN_POINTER_BY((PVOID)0x1237, 16), (PVOID)0x1230);
   assert_ptr_equal(ALIGN_UP_POINTER_BY((PVOID)0x1231, 16), (PVOID)0x1240);
+  assert_ptr_equal(ALIGN_DOWN_POINTER((PVOID)0x1237, ULONG), (PVOID)0x1234);
+  assert_ptr_equal(ALIGN_UP_POINTER((PVOID)0x1231, ULONGLONG), (PVOID)0x1238);
+  assert_ptr_equal(ALIGN_UP_POINTER((PVOID)0x1238, ULONGLONG), (PVOID)0x1238);
   assert_int_equal(ROUND_TO_PAGES(1), PAGE_SIZE);
   assert_int_equal(ROUND_TO_PAGES(PAGE_SIZE), PAGE_SIZE);
   assert_int_equal(ROUND_TO_PAGES(PAGE_SIZE + 1), 2 * PAGE_SIZE);

@@ -1437,6 +1437,11 @@ typedef struct _FAST_MUTEX {
   ((PVOID)ALIGN_UP_BY((ULONG_PTR)(address), alignment))
 #define ALIGN_DOWN(length, type) ALIGN_DOWN_BY(length, sizeof(type))
 #define ALIGN_UP(length, type) ALIGN_UP_BY(length, sizeof(type))
+/** Round the pointer @p address down / up to the size of @p type. */
+#define ALIGN_DOWN_POINTER(address, type)                                      \
+  ALIGN_DOWN_POINTER_BY(address, sizeof(type))
+#define ALIGN_UP_POINTER(address, type)                                        \
+  ALIGN_UP_POINTER_BY(address, sizeof(type))
 
 /* ===========================================================================
  * NTSTATUS values (the core's KP_STATUS_* map, then every status of the
