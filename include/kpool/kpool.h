@@ -21,6 +21,7 @@
 #include "secure.h"
 #include "slist.h"
 #include "lookaside.h"
+#include "rtl_string.h"
 #include "verifier.h"
 #include "monitor.h"
 #include "bitmap.h"
