@@ -22,5 +22,9 @@
 #include "slist.h"
 #include "lookaside.h"
 #include "verifier.h"
+#include "format.h"
+#include "strsafe.h"
+#include "intsafe.h"
+#include "debug.h"
 
 #endif /* KPOOL_KPOOL_H */
