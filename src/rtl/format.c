@@ -378,25 +378,48 @@ static void conv_counted(sink_t *s, const spec_t *sp, va_list *ap) {
   }
 }
 
-/* Floating point through the host's printf (a literal format per case, so
- * -Wformat=2 can check every call), then the C flags applied here. */
+/* Floating point through the host's printf, one literal format per case
+ * so that -Wformat=2 checks every call; the C flags other than '#' are
+ * applied by conv_float. */
+static int float_text(char *text, size_t cap, uint32_t conv, bool alt,
+                      int prec, double v) {
+  switch (conv) {
+    case 'e': return alt ? snprintf(text, cap, "%#.*e", prec, v) : snprintf(text, cap, "%.*e", prec, v);
+    case 'E': return alt ? snprintf(text, cap, "%#.*E", prec, v) : snprintf(text, cap, "%.*E", prec, v);
+    case 'f': return alt ? snprintf(text, cap, "%#.*f", prec, v) : snprintf(text, cap, "%.*f", prec, v);
+    case 'F': return alt ? snprintf(text, cap, "%#.*F", prec, v) : snprintf(text, cap, "%.*F", prec, v);
+    case 'g': return alt ? snprintf(text, cap, "%#.*g", prec, v) : snprintf(text, cap, "%.*g", prec, v);
+    case 'G': return alt ? snprintf(text, cap, "%#.*G", prec, v) : snprintf(text, cap, "%.*G", prec, v);
+    case 'a': return alt ? snprintf(text, cap, "%#.*a", prec, v) : snprintf(text, cap, "%.*a", prec, v);
+    default: return alt ? snprintf(text, cap, "%#.*A", prec, v) : snprintf(text, cap, "%.*A", prec, v);
+  }
+}
+
+static int long_float_text(char *text, size_t cap, uint32_t conv, bool alt,
+                           int prec, long double v) {
+  switch (conv) {
+    case 'e': return alt ? snprintf(text, cap, "%#.*Le", prec, v) : snprintf(text, cap, "%.*Le", prec, v);
+    case 'E': return alt ? snprintf(text, cap, "%#.*LE", prec, v) : snprintf(text, cap, "%.*LE", prec, v);
+    case 'f': return alt ? snprintf(text, cap, "%#.*Lf", prec, v) : snprintf(text, cap, "%.*Lf", prec, v);
+    case 'F': return alt ? snprintf(text, cap, "%#.*LF", prec, v) : snprintf(text, cap, "%.*LF", prec, v);
+    case 'g': return alt ? snprintf(text, cap, "%#.*Lg", prec, v) : snprintf(text, cap, "%.*Lg", prec, v);
+    case 'G': return alt ? snprintf(text, cap, "%#.*LG", prec, v) : snprintf(text, cap, "%.*LG", prec, v);
+    case 'a': return alt ? snprintf(text, cap, "%#.*La", prec, v) : snprintf(text, cap, "%.*La", prec, v);
+    default: return alt ? snprintf(text, cap, "%#.*LA", prec, v) : snprintf(text, cap, "%.*LA", prec, v);
+  }
+}
+
 static void conv_float(sink_t *s, const spec_t *sp, va_list *ap) {
-  long double v = sp->len == LEN_BIG_L ? va_arg(*ap, long double)
-                                       : (long double)va_arg(*ap, double);
-  int prec = sp->precision;
   char text[512];
   int n;
-  bool alt = sp->alt;
-  switch (sp->conv) {
-    case 'e': n = alt ? snprintf(text, sizeof text, "%#.*Le", prec, v) : snprintf(text, sizeof text, "%.*Le", prec, v); break;
-    case 'E': n = alt ? snprintf(text, sizeof text, "%#.*LE", prec, v) : snprintf(text, sizeof text, "%.*LE", prec, v); break;
-    case 'f': n = alt ? snprintf(text, sizeof text, "%#.*Lf", prec, v) : snprintf(text, sizeof text, "%.*Lf", prec, v); break;
-    case 'F': n = alt ? snprintf(text, sizeof text, "%#.*LF", prec, v) : snprintf(text, sizeof text, "%.*LF", prec, v); break;
-    case 'g': n = alt ? snprintf(text, sizeof text, "%#.*Lg", prec, v) : snprintf(text, sizeof text, "%.*Lg", prec, v); break;
-    case 'G': n = alt ? snprintf(text, sizeof text, "%#.*LG", prec, v) : snprintf(text, sizeof text, "%.*LG", prec, v); break;
-    case 'a': n = alt ? snprintf(text, sizeof text, "%#.*La", prec, v) : snprintf(text, sizeof text, "%.*La", prec, v); break;
-    default: n = alt ? snprintf(text, sizeof text, "%#.*LA", prec, v) : snprintf(text, sizeof text, "%.*LA", prec, v); break;
-  }
+  // Windows' long double is double; the host's may be wider, so `L` alone
+  // takes a long double argument.
+  if (sp->len == LEN_BIG_L)
+    n = long_float_text(text, sizeof text, sp->conv, sp->alt, sp->precision,
+                        va_arg(*ap, long double));
+  else
+    n = float_text(text, sizeof text, sp->conv, sp->alt, sp->precision,
+                   va_arg(*ap, double));
   if (n < 0) n = 0;
   size_t len = (size_t)n < sizeof text ? (size_t)n : sizeof text - 1;
   // Split into sign, "0x" prefix (for %a) and digits, then pad.
