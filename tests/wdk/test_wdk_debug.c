@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <pthread.h>
+
 #include <cmocka.h>
 
 #include <wdm.h>
@@ -138,6 +140,31 @@ static void test_query_and_set_filter_state(void **state) {
   assert_int_equal(DbgQueryDebugFilterState(KP_DEBUG_COMPONENTS, 0), STATUS_INVALID_PARAMETER_1);
   assert_int_equal(DbgSetDebugFilterState(KP_DEBUG_COMPONENTS, 0, TRUE),
                    STATUS_INVALID_PARAMETER_1);
+}
+
+/* Threads changing masks of a fresh system at once: the filter's state is
+ * created once (registration race) and every change is kept. */
+static void *set_levels(void *arg) {
+  ULONG component = (ULONG)(uintptr_t)arg;
+  for (ULONG level = 0; level < 32; level++) {
+    DbgSetDebugFilterState(component, level, TRUE);
+    (void)DbgQueryDebugFilterState(component, level);
+    // A bit-field level with no bits matches no mask: never printed (the
+    // capture function is not thread-safe), but filtered concurrently.
+    DbgPrintEx(component, DPFLTR_MASK, "never shown\n");
+  }
+  return NULL;
+}
+
+static void test_filter_is_thread_safe(void **state) {
+  kp_system_t *sys = *state;
+  pthread_t t[4];
+  for (uintptr_t i = 0; i < 4; i++)
+    assert_int_equal(pthread_create(&t[i], NULL, set_levels, (void *)(DPFLTR_IHVDRIVER_ID + i)), 0);
+  for (int i = 0; i < 4; i++) pthread_join(t[i], NULL);
+  for (ULONG i = 0; i < 4; i++)
+    assert_int_equal(kp_debug_filter_get(sys, DPFLTR_IHVDRIVER_ID + i), 0xFFFFFFFFu);
+  assert_string_equal(kpt_output, "");
 }
 
 /* ---------------------------------------------------------------------------
@@ -295,6 +322,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_defaults_show_only_errors, setup, teardown),
       cmocka_unit_test_setup_teardown(test_component_masks, setup, teardown),
       cmocka_unit_test_setup_teardown(test_query_and_set_filter_state, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_filter_is_thread_safe, setup, teardown),
       cmocka_unit_test_setup_teardown(test_output_text, setup, teardown),
       cmocka_unit_test_setup_teardown(test_message_is_cut_at_512_bytes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_kdprint_in_a_dbg_build, setup, teardown),
