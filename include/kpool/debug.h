@@ -75,12 +75,24 @@ KP_API kp_status_t kp_debug_filter_state(kp_system_t *sys, uint32_t component,
  * (8-bit, KP_FORMAT_NO_FLOAT: DbgPrint supports no floating point), cuts
  * the text to KP_DEBUG_MESSAGE_MAX - 1 characters and writes it through
  * the output function of @p sys (NULL: the current system).
+ * @p site is the caller, for reports.
+ *
+ * Microsoft documents the UTF-16 conversions (%C %S %lc %ls %wc %ws %wZ)
+ * for PASSIVE_LEVEL only: their conversion code is pageable. A message
+ * that passes the filter and uses one at DISPATCH_LEVEL or above raises
+ * bug check 0xD1 DRIVER_IRQL_NOT_LESS_OR_EQUAL (P1 = P4 = the caller,
+ * P2 = the IRQL, P3 = 8: an instruction fetch), as PAGED_CODE() does and
+ * as Windows would on touching the paged-out code; if the handler returns,
+ * the message is still written. At APC_LEVEL kpool lets it pass (pageable
+ * code runs there). kpool's check: Windows has none.
+ *
  * @return KP_STATUS_SUCCESS, also when the filter dropped the message (as
  *         Windows does).
  */
 KP_API kp_status_t kp_debug_vprint(kp_system_t *sys, uint32_t component,
                                    uint32_t level, const char *prefix,
-                                   const char *fmt, va_list ap);
+                                   const char *fmt, va_list ap,
+                                   kp_site_t site);
 
 /**
  * A failed driver assertion (ASSERT, NT_ASSERT, RtlAssert, ...): bug check

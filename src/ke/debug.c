@@ -11,6 +11,7 @@
 #include "kp_internal.h"
 #include "kpool/debug.h"
 #include "kpool/format.h"
+#include "rtl/kp_format.h"
 
 /* Kd_WIN2000_Mask's default: DPFLTR_ERROR_LEVEL messages always show. */
 #define DEBUG_WIN2000_DEFAULT 0x1u
@@ -105,12 +106,31 @@ kp_status_t kp_debug_filter_state(kp_system_t *sys, uint32_t component,
 
 kp_status_t kp_debug_vprint(kp_system_t *sys, uint32_t component,
                             uint32_t level, const char *prefix,
-                            const char *fmt, va_list ap) {
+                            const char *fmt, va_list ap, kp_site_t site) {
   if (sys == NULL) sys = kpi_current();
   // Filtered out (or an unknown component): nothing is sent, and the
   // caller still sees STATUS_SUCCESS, as on Windows.
   if (kp_debug_filter_query(sys, component, level) != 1)
     return KP_STATUS_SUCCESS;
+  kp_irql_t irql = kpi_irql();
+  if (irql > KP_APC_LEVEL && kpi_format_has_wide(fmt)) {
+    char where[256];
+    kpi_site_text(site, where, sizeof where);
+    kpi_bugcheck_ctx_t ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.site = site;
+    // P3 = 8: the fault is an instruction fetch from the paged-out
+    // conversion code.
+    kpi_bugcheck_raise(
+        sys, KP_BUGCHECK_DRIVER_IRQL_NOT_LESS_OR_EQUAL,
+        (uint64_t)(uintptr_t)site.caller, irql, 8,
+        (uint64_t)(uintptr_t)site.caller, &ctx,
+        "  DbgPrint with a UTF-16 conversion (%%C %%S %%lc %%ls %%wc %%ws\n"
+        "  %%wZ) ran at IRQL %u from %s. Its conversion code is pageable:\n"
+        "  Microsoft documents these formats for PASSIVE_LEVEL only.\n"
+        "  Format: \"%.120s\"",
+        (unsigned)irql, where, fmt);
+  }
   char text[KP_DEBUG_MESSAGE_MAX];
   size_t used = 0;
   if (prefix != NULL) {

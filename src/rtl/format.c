@@ -35,7 +35,14 @@ static void put(sink_t *s, uint32_t unit) {
 }
 
 static void put_repeat(sink_t *s, uint32_t unit, size_t n) {
-  for (size_t i = 0; i < n; i++) put(s, unit);
+  // Once the buffer is full only the count moves, so a huge width costs
+  // nothing.
+  size_t reserve = s->raw ? 0u : 1u;
+  while (n > 0 && s->len + reserve < s->cap) {
+    put(s, unit);
+    n--;
+  }
+  s->len += n;
 }
 
 static void put_ascii(sink_t *s, const char *text, size_t n) {
@@ -666,4 +673,30 @@ size_t kpi_vformat16_raw(uint16_t *buf, size_t count, const uint16_t *fmt,
   engine(&s, &f, 0, &cp);
   va_end(cp);
   return s.len;
+}
+
+bool kpi_format_has_wide(const char *fmt) {
+  if (fmt == NULL) return false;
+  for (const char *f = fmt; *f != '\0'; f++) {
+    if (*f != '%') continue;
+    f++;
+    while (*f != '\0' && strchr("-+ #0123456789.*", *f) != NULL) f++;
+    char len = 0;
+    if (*f == 'h' || *f == 'l' || *f == 'w') {
+      len = *f;
+      f++;
+      if (len == 'h' && *f == 'h') f++;
+      if (len == 'l' && *f == 'l') {
+        len = 'L'; // ll: an integer size, never text
+        f++;
+      }
+    }
+    if (*f == '\0') return false;
+    bool string_like = *f == 'c' || *f == 's' || *f == 'Z';
+    // %C and %S take UTF-16 in an 8-bit format unless `h` says otherwise;
+    // `l` or `w` make %c, %s and %Z UTF-16.
+    if ((*f == 'C' || *f == 'S') && len != 'h') return true;
+    if (string_like && (len == 'l' || len == 'w')) return true;
+  }
+  return false;
 }

@@ -24,7 +24,8 @@ ULONG DbgPrint(PCSTR Format, ...) {
   va_start(ap, Format);
   // Vista and later: DbgPrint is the DEFAULT component at INFO level.
   kp_status_t st = kp_debug_vprint(kp_system_current(), DPFLTR_DEFAULT_ID,
-                                   DPFLTR_INFO_LEVEL, NULL, Format, ap);
+                                   DPFLTR_INFO_LEVEL, NULL, Format, ap,
+                                   kp_site(NULL, 0, WDK_CALLER()));
   va_end(ap);
   return (ULONG)st;
 }
@@ -33,7 +34,8 @@ ULONG DbgPrintEx(ULONG ComponentId, ULONG Level, PCSTR Format, ...) {
   va_list ap;
   va_start(ap, Format);
   kp_status_t st = kp_debug_vprint(kp_system_current(), ComponentId, Level,
-                                   NULL, Format, ap);
+                                   NULL, Format, ap,
+                                   kp_site(NULL, 0, WDK_CALLER()));
   va_end(ap);
   return (ULONG)st;
 }
@@ -41,13 +43,15 @@ ULONG DbgPrintEx(ULONG ComponentId, ULONG Level, PCSTR Format, ...) {
 ULONG vDbgPrintEx(ULONG ComponentId, ULONG Level, PCCH Format,
                   va_list arglist) {
   return (ULONG)kp_debug_vprint(kp_system_current(), ComponentId, Level, NULL,
-                                Format, arglist);
+                                Format, arglist,
+                                kp_site(NULL, 0, WDK_CALLER()));
 }
 
 ULONG vDbgPrintExWithPrefix(PCCH Prefix, ULONG ComponentId, ULONG Level,
                             PCCH Format, va_list arglist) {
   return (ULONG)kp_debug_vprint(kp_system_current(), ComponentId, Level,
-                                Prefix, Format, arglist);
+                                Prefix, Format, arglist,
+                                kp_site(NULL, 0, WDK_CALLER()));
 }
 
 NTSTATUS NTAPI DbgQueryDebugFilterState(ULONG ComponentId, ULONG Level) {

@@ -125,6 +125,9 @@ static void test_truncation_is_exact(void **state) {
   assert_int_equal(kp_format(buf, 0, 0, "abc"), 3);
   assert_int_equal(buf[0], 0);
   assert_int_equal(kp_format(NULL, 0, 0, "%d-%ws", 123, (const uint16_t *)u"wide"), 8);
+  // A huge width is counted, not written.
+  assert_int_equal(kp_format(buf, sizeof buf, 0, "%*d", 1000000000, 7), 1000000000);
+  assert_string_equal(buf, "       ");
   // A multi-byte UTF-8 sequence is cut like any bytes.
   assert_int_equal(kp_format(buf, 3, 0, "a%wc", 0x20AC), 4);
   assert_memory_equal(buf, "a\xe2\0", 3);

@@ -198,6 +198,42 @@ static void test_output_text(void **state) {
   assert_string_equal(kpt_output, "1 %f 3\n");
 }
 
+static void test_unicode_formats_need_pageable_irql(void **state) {
+  kp_system_t *sys = *state;
+  WCHAR name_buf[] = u"Dev";
+  UNICODE_STRING name = {6, 8, name_buf};
+  KIRQL old;
+  // APC_LEVEL: allowed (pageable code runs there).
+  KeRaiseIrql(APC_LEVEL, &old);
+  kpt_output_reset();
+  KP_ASSERT_NO_BUGCHECK(sys, DbgPrintEx(DPFLTR_IHVDRIVER_ID, DPFLTR_ERROR_LEVEL,
+                                        "%wZ\n", &name));
+  assert_string_equal(kpt_output, "Dev\n");
+  KeLowerIrql(old);
+  KeRaiseIrql(DISPATCH_LEVEL, &old);
+  // 8-bit text, or a message the filter drops, is fine at DISPATCH_LEVEL.
+  KP_ASSERT_NO_BUGCHECK(sys, DbgPrintEx(DPFLTR_IHVDRIVER_ID, DPFLTR_ERROR_LEVEL,
+                                        "%s %hs %hS %lld\n", "a", "b", "c", 1LL));
+  KP_ASSERT_NO_BUGCHECK(sys, DbgPrintEx(DPFLTR_IHVDRIVER_ID, DPFLTR_INFO_LEVEL,
+                                        "%ws\n", (PCWSTR)u"dropped"));
+  // A UTF-16 conversion that would be printed: 0xD1, P2 = IRQL, P3 = 8.
+  KP_ASSERT_BUGCHECK_PARAMS(sys, 0xD1, KP_ANY, DISPATCH_LEVEL, 8, KP_ANY,
+                            DbgPrintEx(DPFLTR_IHVDRIVER_ID, DPFLTR_ERROR_LEVEL,
+                                       "x=%wZ\n", &name));
+  KP_ASSERT_BUGCHECK_PARAMS(sys, 0xD1, KP_ANY, DISPATCH_LEVEL, 8, KP_ANY,
+                            DbgPrintEx(DPFLTR_IHVDRIVER_ID, DPFLTR_ERROR_LEVEL,
+                                       "%-5C|", (WCHAR)'w'));
+  KP_ASSERT_BUGCHECK_PARAMS(sys, 0xD1, KP_ANY, DISPATCH_LEVEL, 8, KP_ANY,
+                            DbgPrintEx(DPFLTR_IHVDRIVER_ID, DPFLTR_ERROR_LEVEL,
+                                       "%.3ls", (PCWSTR)u"abcd"));
+  kp_bugcheck_record_t rec;
+  KP_CAPTURE_BUGCHECK(sys, &rec, DbgPrintEx(DPFLTR_IHVDRIVER_ID, DPFLTR_ERROR_LEVEL,
+                                            "%ws", (PCWSTR)u"w"));
+  assert_non_null(strstr(rec.explanation, "PASSIVE_LEVEL"));
+  assert_non_null(strstr(rec.explanation, "\"%ws\""));
+  KeLowerIrql(old);
+}
+
 static void test_message_is_cut_at_512_bytes(void **state) {
   (void)state;
   char longer[700];
@@ -324,6 +360,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_query_and_set_filter_state, setup, teardown),
       cmocka_unit_test_setup_teardown(test_filter_is_thread_safe, setup, teardown),
       cmocka_unit_test_setup_teardown(test_output_text, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_unicode_formats_need_pageable_irql, setup, teardown),
       cmocka_unit_test_setup_teardown(test_message_is_cut_at_512_bytes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_kdprint_in_a_dbg_build, setup, teardown),
       cmocka_unit_test_setup_teardown(test_asserts_in_a_dbg_build, setup, teardown),

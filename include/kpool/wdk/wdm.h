@@ -1144,6 +1144,10 @@ NTSYSAPI ULONG DbgPrint(PCSTR Format, ...);
  * Defaults as on Windows: component masks 0, Kd_WIN2000_Mask 0x1, so only
  * DPFLTR_ERROR_LEVEL messages show. Change them with kp_debug_filter_set()
  * or DbgSetDebugFilterState. @return STATUS_SUCCESS.
+ * @bugcheck 0xD1 DRIVER_IRQL_NOT_LESS_OR_EQUAL (P2 = IRQL, P3 = 8) when a
+ * message that passes the filter uses %C %S %lc %ls %wc %ws or %wZ at
+ * DISPATCH_LEVEL or above: Microsoft allows them at PASSIVE_LEVEL only,
+ * their conversion code being pageable (kp_debug_vprint; kpool's check).
  */
 NTSYSAPI ULONG DbgPrintEx(ULONG ComponentId, ULONG Level, PCSTR Format, ...);
 
