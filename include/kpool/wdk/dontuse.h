@@ -18,8 +18,10 @@
  * wcsncat, sprintf, vsprintf. The redeclarations come after <string.h>,
  * <stdio.h> and <wchar.h> (included here, as the WDK's wdm.h includes its
  * CRT's <string.h>), so their attributes and exception specifications are
- * the host's. Where the host defines one of the names as a macro (macOS
- * with _FORTIFY_SOURCE), calls go through the macro and are not flagged.
+ * the host's. Where the host defines one of the names as a macro or an
+ * inline wrapper first (glibc's _FORTIFY_SOURCE with clang, macOS's
+ * default fortify), calls go through it and may not be flagged: the
+ * header then stays harmless but silent.
  * Define KPOOL_DONTUSE_OFF to include the header without effect.
  */
 #ifndef KPOOL_WDK_DONTUSE_H
@@ -34,6 +36,14 @@
 #if (defined(__GNUC__) || defined(__clang__)) && !defined(KPOOL_DONTUSE_OFF)
 
 #define KP_WDK_DONTUSE_(alternatives) __attribute__((deprecated(alternatives)))
+
+/* With _FORTIFY_SOURCE, glibc defines some of these inline (or as macros)
+ * before this point; clang then warns that the attribute comes after the
+ * definition. Quiet that: the header must stay harmless to include. */
+#if defined(__clang__)
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wignored-attributes"
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -64,6 +74,10 @@ int(vsprintf)(char *, const char *, va_list)
 
 #ifdef __cplusplus
 }
+#endif
+
+#if defined(__clang__)
+#pragma clang diagnostic pop
 #endif
 
 #undef KP_WDK_DONTUSE_
