@@ -133,9 +133,11 @@ KP_API kp_status_t kp_strsafe_length(const void *s, size_t max, unsigned unit,
 /**
  * RtlUnicodeStringInit(Ex): @p dest describes @p src (Buffer = src,
  * Length = its bytes, MaximumLength = Length + 2; NULL src: all zero).
- * STATUS_INVALID_PARAMETER when @p dest is NULL, the string has more than
- * KP_STRSAFE_USTR_MAX_CCH - 1 characters (then @p dest is zeroed) or a
- * flag other than IGNORE_NULLS is given.
+ * STATUS_INVALID_PARAMETER when the string has KP_STRSAFE_USTR_MAX_CCH
+ * characters or more (MaximumLength would not fit; @p dest is then
+ * zeroed), when a flag other than IGNORE_NULLS is given, or when @p dest
+ * is NULL — except with IGNORE_NULLS and a NULL @p src, which succeeds
+ * doing nothing (RtlUnicodeStringInitEx).
  */
 KP_API kp_status_t kp_ustr_init(kp_counted16_t *dest, const uint16_t *src,
                                 uint32_t flags);

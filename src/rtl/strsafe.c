@@ -299,8 +299,13 @@ kp_status_t kp_strsafe_length(const void *s, size_t max, unsigned unit,
 
 kp_status_t kp_ustr_init(kp_counted16_t *dest, const uint16_t *src,
                          uint32_t flags) {
-  if ((flags & ~KP_STRSAFE_IGNORE_NULLS) != 0 || dest == NULL)
-    return ST_INVALID;
+  if ((flags & ~KP_STRSAFE_IGNORE_NULLS) != 0) return ST_INVALID;
+  if (dest == NULL) {
+    // Only RtlUnicodeStringInitEx with IGNORE_NULLS accepts a NULL
+    // destination, and then only with a NULL source (Microsoft's page).
+    bool ok = (flags & KP_STRSAFE_IGNORE_NULLS) != 0 && src == NULL;
+    return ok ? ST_OK : ST_INVALID;
+  }
   dest->length = 0;
   dest->maximum_length = 0;
   dest->buffer = NULL;

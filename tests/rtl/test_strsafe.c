@@ -632,6 +632,10 @@ static void test_unicode_string_init_validate(void **state) {
   assert_int_equal(u.MaximumLength, 0);
   assert_null(u.Buffer);
   assert_int_equal(RtlUnicodeStringInit(NULL, (PCWSTR)u"a"), STATUS_INVALID_PARAMETER);
+  assert_int_equal(RtlUnicodeStringInit(NULL, NULL), STATUS_INVALID_PARAMETER);
+  assert_int_equal(RtlUnicodeStringInitEx(NULL, NULL, STRSAFE_IGNORE_NULLS), STATUS_SUCCESS);
+  assert_int_equal(RtlUnicodeStringInitEx(NULL, (PCWSTR)u"a", STRSAFE_IGNORE_NULLS),
+                   STATUS_INVALID_PARAMETER);
   assert_int_equal(RtlUnicodeStringInitEx(&u, (PCWSTR)u"a", STRSAFE_IGNORE_NULLS), STATUS_SUCCESS);
   assert_int_equal(RtlUnicodeStringInitEx(&u, (PCWSTR)u"a", STRSAFE_FILL_BEHIND),
                    STATUS_INVALID_PARAMETER);
