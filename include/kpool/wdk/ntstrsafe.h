@@ -34,7 +34,9 @@
  * a family (not both); NTSTRSAFE_NO_UNICODE_STRING_FUNCTIONS omits the
  * UNICODE_STRING forms; NTSTRSAFE_LIB and NTSTRSAFE_USE_SECURE_CRT change
  * nothing (kpool has one implementation). NTSTRSAFE_MAX_CCH cannot be
- * lowered: the core checks against 2147483647 (kpool's limitation).
+ * lowered: the core checks against 2147483647, so a different value fails
+ * to compile (a C_ASSERT) rather than being silently ignored (kpool's
+ * limitation).
  *
  * Every documented page says PASSIVE_LEVEL; kpool does not check the
  * IRQL here. Thread-safe (no shared state).
@@ -65,8 +67,11 @@ typedef const char *STRSAFE_PCNZCH;
 typedef const WCHAR *STRSAFE_PCNZWCH;
 typedef const WCHAR *STRSAFE_PCUNZWCH;
 
-/** Largest buffer, in characters (INT_MAX). */
+/** Largest buffer, in characters (INT_MAX). An includer's lower value is
+ *  rejected at compile time below: kpool's core checks against INT_MAX. */
+#ifndef NTSTRSAFE_MAX_CCH
 #define NTSTRSAFE_MAX_CCH 2147483647
+#endif
 /** Largest string length, NUL excluded. */
 #define NTSTRSAFE_MAX_LENGTH (NTSTRSAFE_MAX_CCH - 1)
 /** Largest UNICODE_STRING, in characters: 0xFFFF / sizeof(WCHAR). */

@@ -48,11 +48,12 @@
  *   KMODE_EXCEPTION_NOT_HANDLED with P1 = STATUS_ASSERTION_FAILURE
  *   sign-extended (0xFFFFFFFFC0000420, as x64 passes an NTSTATUS and as
  *   kp_raise_status does), P2 = the caller's address, P3 = P4 = 0, and the
- *   expression, message and file name:line in the explanation. On Windows NT_ASSERT raises a
- *   STATUS_ASSERTION_FAILURE exception, which unhandled is this bug check;
- *   ASSERT calls RtlAssert, which breaks into the debugger. kpool gives
- *   both the same result, which no KP_TRY catches, so that an assertion in
- *   driver code fails the test on the spot (kpool's choice).
+ *   expression, message and file name:line in the explanation. On
+ *   Windows NT_ASSERT raises a STATUS_ASSERTION_FAILURE exception, which
+ *   unhandled is this bug check; ASSERT calls RtlAssert, which breaks into
+ *   the debugger. kpool gives both the same result, which no KP_TRY
+ *   catches, so that an assertion in driver code fails the test on the
+ *   spot (kpool's choice).
  *
  * - **__try / __except.** C has no structured exception handling. Driver
  *   code simulated with kpool uses KP_TRY / KP_EXCEPT(status) / KP_END_TRY
