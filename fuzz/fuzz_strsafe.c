@@ -1,7 +1,7 @@
 /*
  * fuzz_strsafe.c — ntstrsafe.h's copy, concatenate, format and length
  * routines (A and W, Cb and Cch, N and Ex forms, every flag), the
- * UNICODE_STRING copy/cat forms and ntintsafe's arithmetic, each checked
+ * UNICODE_STRING copy/cat/printf forms and ntintsafe's arithmetic, each checked
  * against a model written here from the documented rules. The model never
  * calls kpool: its expected buffer, status and Ex outputs are computed
  * from scratch (the printf model uses the host's snprintf, the integer
@@ -349,7 +349,14 @@ static void run_ustr(fuzz_data_t *d) {
   bool is_cat = fuzz_bool(d);
   bool cb = fuzz_bool(d);
   bool use_n = fuzz_bool(d);
-  bool src_is_ustr = fuzz_bool(d);
+  uint8_t kind = fuzz_u8(d) % 3; // 0 UNICODE_STRING, 1 PCWSTR, 2 printf
+  bool src_is_ustr = kind == 0;
+  bool is_printf = kind == 2;
+  if (is_printf) {
+    // RtlUnicodeStringPrintfEx: a copy of the formatted text.
+    is_cat = false;
+    use_n = false;
+  }
   uint32_t flags = fuzz_u8(d) | ((uint32_t)(fuzz_u8(d) & 0x1F) << 8);
   if (fuzz_u8(d) < 4) flags |= 0x4000u;
   WCHAR dbuf[CAP + SLACK];
@@ -368,7 +375,17 @@ static void run_ustr(fuzz_data_t *d) {
   us.Buffer = sbuf;
   us.Length = (USHORT)fuzz_range(d, 0, src.n * 2 + 1);
   us.MaximumLength = (USHORT)((src.n + 1) * 2);
-  bool src_null = fuzz_u8(d) < 6;
+  bool src_null = fuzz_u8(d) < 6 && !is_printf;
+  // The printf text: the source's units as 8-bit text ("%S" of a narrow
+  // string), ASCII only so that the model needs no UTF-8 decoding.
+  char ptext[CAP + SLACK];
+  size_t plen = 0;
+  while (is_printf && plen < src.n && src.v[plen] != 0) {
+    ptext[plen] = (char)('a' + src.v[plen] % 26);
+    src.v[plen] = (uint16_t)(unsigned char)ptext[plen];
+    plen++;
+  }
+  ptext[plen] = '\0';
   size_t nlimit = NONE;
   if (use_n) {
     uint8_t k = fuzz_u8(d);
@@ -380,7 +397,10 @@ static void run_ustr(fuzz_data_t *d) {
   UNICODE_STRING *dp = dest_null ? NULL : &dest;
   const USHORT len_before = dest.Length;
   NTSTATUS st;
-  if (src_is_ustr) {
+  static const WCHAR pfmt[] = {'%', 'S', 0};
+  if (is_printf) {
+    st = RtlUnicodeStringPrintfEx(dp, &rest, flags, pfmt, ptext);
+  } else if (src_is_ustr) {
     const UNICODE_STRING *sp = src_null ? NULL : &us;
     if (is_cat)
       st = use_n ? (cb ? RtlUnicodeStringCbCatNEx(dp, sp, nlimit, &rest, flags) : RtlUnicodeStringCchCatNEx(dp, sp, nlimit, &rest, flags))
@@ -419,6 +439,8 @@ static void run_ustr(fuzz_data_t *d) {
   if (args_ok) {
     if (src_null) {
       args_ok = ignore;
+    } else if (is_printf) {
+      srclen = plen;
     } else if (src_is_ustr) {
       args_ok = model_ustr_valid(us.Length, us.MaximumLength, false);
       srclen = us.Length / 2u;

@@ -6,8 +6,8 @@ Run by hand after changing the target's input format:
     python3 fuzz/corpus/make_strsafe_seeds.py
 
 The target reads an operation selector byte (mod 8: 0-3 copy/cat of the
-NUL-terminated family, 4 printf, 5 length, 6 UNICODE_STRING copy/cat,
-7 ntintsafe) and then its parameters, every byte through the
+NUL-terminated family, 4 printf, 5 length, 6 UNICODE_STRING copy/cat/printf,
+7 ntintsafe; 6 also RtlUnicodeStringPrintfEx) and then its parameters, every byte through the
 fuzz_helpers.h producer. Seeds are deterministic pseudo-random byte
 strings: a few uniform ones, one per operation (every selector byte the
 same operation), and low-valued ones that reach the valid paths (small
