@@ -19,8 +19,8 @@
 #include <ntintsafe.h>
 #include <ntstrsafe.h>
 
-#define CAP 48            /* destination capacity in units */
-#define SLACK 16          /* guard units after it */
+#define CAP 48             /* destination capacity in units */
+#define SLACK 16           /* guard units after it */
 #define MAXC 2147483647ull /* NTSTRSAFE_MAX_CCH, restated for the model */
 #define NONE ((size_t)-1)
 
@@ -56,7 +56,9 @@ static void read_source(fuzz_data_t *d, unsigned unit, units_t *s) {
   for (size_t i = 0; i < s->n; i++) {
     // Mostly printable, sometimes 0 (an embedded terminator).
     uint8_t b = fuzz_u8(d);
-    s->v[i] = b < 8 ? 0 : (uint16_t)(unit == 2 && b > 0xF0 ? 0x100 + b : 'a' + b % 26);
+    s->v[i] =
+        b < 8 ? 0
+              : (uint16_t)(unit == 2 && b > 0xF0 ? 0x100 + b : 'a' + b % 26);
   }
   s->v[s->n] = 0;
 }
@@ -78,8 +80,8 @@ static size_t read_size(fuzz_data_t *d, unsigned unit, bool cb) {
 typedef struct expect {
   NTSTATUS st;
   uint16_t buf[CAP + SLACK];
-  bool outs;      /* end / remaining set */
-  size_t end;     /* index of the end, or NONE for a NULL buffer */
+  bool outs;  /* end / remaining set */
+  size_t end; /* index of the end, or NONE for a NULL buffer */
   size_t remaining;
 } expect_t;
 
@@ -87,8 +89,8 @@ static void model_put(expect_t *e, size_t at, uint16_t v) { e->buf[at] = v; }
 
 /* @p src is NULL for a NULL pointer; @p nlimit NONE for no N limit.
  * is_cat: append. */
-static void model_string_op(expect_t *e, const uint16_t *initial, bool dest_null,
-                            size_t size, unsigned unit, bool cb,
+static void model_string_op(expect_t *e, const uint16_t *initial,
+                            bool dest_null, size_t size, unsigned unit, bool cb,
                             const units_t *src, size_t nlimit, uint32_t flags,
                             bool is_cat) {
   memcpy(e->buf, initial, sizeof e->buf);
@@ -198,15 +200,18 @@ static void run_string_op(fuzz_data_t *d, uint8_t op) {
   size_t nlimit = NONE;
   if (use_n) {
     uint8_t k = fuzz_u8(d);
-    nlimit = k == 0xFF ? (cb ? (size_t)MAXC * unit + 1 : (size_t)MAXC + 1) : k % 32u;
+    nlimit =
+        k == 0xFF ? (cb ? (size_t)MAXC * unit + 1 : (size_t)MAXC + 1) : k % 32u;
   }
   units_t src;
   read_source(d, unit, &src);
   uint16_t initial[CAP + SLACK];
   // The destination: an existing string (for Cat) then garbage, then guard.
   size_t pre = (size_t)fuzz_range(d, 0, CAP);
-  for (size_t i = 0; i < CAP + SLACK; i++) initial[i] = (uint16_t)(unit == 2 ? 0x7E7E : 0x7E);
-  for (size_t i = 0; i < pre && i < CAP; i++) initial[i] = (uint16_t)('A' + i % 26);
+  for (size_t i = 0; i < CAP + SLACK; i++)
+    initial[i] = (uint16_t)(unit == 2 ? 0x7E7E : 0x7E);
+  for (size_t i = 0; i < pre && i < CAP; i++)
+    initial[i] = (uint16_t)('A' + i % 26);
   if (pre < CAP && fuzz_u8(d) > 16) initial[pre] = 0;
 
   uint8_t raw_dest[(CAP + SLACK) * 2];
@@ -222,33 +227,121 @@ static void run_string_op(fuzz_data_t *d, uint8_t op) {
   // plain or Ex); the non-Ex forms take flags 0.
   if (!ex) flags = 0;
   if (!is_cat && !use_n && !ex) {
-    if (cb) { if (unit == 1) st = RtlStringCbCopyA((char *)dest, size, (const char *)s); else st = RtlStringCbCopyW((WCHAR *)dest, size, (const WCHAR *)s); }
-    else { if (unit == 1) st = RtlStringCchCopyA((char *)dest, size, (const char *)s); else st = RtlStringCchCopyW((WCHAR *)dest, size, (const WCHAR *)s); }
+    if (cb) {
+      if (unit == 1)
+        st = RtlStringCbCopyA((char *)dest, size, (const char *)s);
+      else
+        st = RtlStringCbCopyW((WCHAR *)dest, size, (const WCHAR *)s);
+    } else {
+      if (unit == 1)
+        st = RtlStringCchCopyA((char *)dest, size, (const char *)s);
+      else
+        st = RtlStringCchCopyW((WCHAR *)dest, size, (const WCHAR *)s);
+    }
   } else if (!is_cat && !use_n) {
-    if (cb) { if (unit == 1) st = RtlStringCbCopyExA((char *)dest, size, (const char *)s, (char **)&end, &rem, flags); else st = RtlStringCbCopyExW((WCHAR *)dest, size, (const WCHAR *)s, (WCHAR **)&end, &rem, flags); }
-    else { if (unit == 1) st = RtlStringCchCopyExA((char *)dest, size, (const char *)s, (char **)&end, &rem, flags); else st = RtlStringCchCopyExW((WCHAR *)dest, size, (const WCHAR *)s, (WCHAR **)&end, &rem, flags); }
+    if (cb) {
+      if (unit == 1)
+        st = RtlStringCbCopyExA((char *)dest, size, (const char *)s,
+                                (char **)&end, &rem, flags);
+      else
+        st = RtlStringCbCopyExW((WCHAR *)dest, size, (const WCHAR *)s,
+                                (WCHAR **)&end, &rem, flags);
+    } else {
+      if (unit == 1)
+        st = RtlStringCchCopyExA((char *)dest, size, (const char *)s,
+                                 (char **)&end, &rem, flags);
+      else
+        st = RtlStringCchCopyExW((WCHAR *)dest, size, (const WCHAR *)s,
+                                 (WCHAR **)&end, &rem, flags);
+    }
   } else if (!is_cat && !ex) {
-    if (cb) { if (unit == 1) st = RtlStringCbCopyNA((char *)dest, size, (const char *)s, nlimit); else st = RtlStringCbCopyNW((WCHAR *)dest, size, (const WCHAR *)s, nlimit); }
-    else { if (unit == 1) st = RtlStringCchCopyNA((char *)dest, size, (const char *)s, nlimit); else st = RtlStringCchCopyNW((WCHAR *)dest, size, (const WCHAR *)s, nlimit); }
+    if (cb) {
+      if (unit == 1)
+        st = RtlStringCbCopyNA((char *)dest, size, (const char *)s, nlimit);
+      else
+        st = RtlStringCbCopyNW((WCHAR *)dest, size, (const WCHAR *)s, nlimit);
+    } else {
+      if (unit == 1)
+        st = RtlStringCchCopyNA((char *)dest, size, (const char *)s, nlimit);
+      else
+        st = RtlStringCchCopyNW((WCHAR *)dest, size, (const WCHAR *)s, nlimit);
+    }
   } else if (!is_cat) {
-    if (cb) { if (unit == 1) st = RtlStringCbCopyNExA((char *)dest, size, (const char *)s, nlimit, (char **)&end, &rem, flags); else st = RtlStringCbCopyNExW((WCHAR *)dest, size, (const WCHAR *)s, nlimit, (WCHAR **)&end, &rem, flags); }
-    else { if (unit == 1) st = RtlStringCchCopyNExA((char *)dest, size, (const char *)s, nlimit, (char **)&end, &rem, flags); else st = RtlStringCchCopyNExW((WCHAR *)dest, size, (const WCHAR *)s, nlimit, (WCHAR **)&end, &rem, flags); }
+    if (cb) {
+      if (unit == 1)
+        st = RtlStringCbCopyNExA((char *)dest, size, (const char *)s, nlimit,
+                                 (char **)&end, &rem, flags);
+      else
+        st = RtlStringCbCopyNExW((WCHAR *)dest, size, (const WCHAR *)s, nlimit,
+                                 (WCHAR **)&end, &rem, flags);
+    } else {
+      if (unit == 1)
+        st = RtlStringCchCopyNExA((char *)dest, size, (const char *)s, nlimit,
+                                  (char **)&end, &rem, flags);
+      else
+        st = RtlStringCchCopyNExW((WCHAR *)dest, size, (const WCHAR *)s, nlimit,
+                                  (WCHAR **)&end, &rem, flags);
+    }
   } else if (!use_n && !ex) {
-    if (cb) { if (unit == 1) st = RtlStringCbCatA((char *)dest, size, (const char *)s); else st = RtlStringCbCatW((WCHAR *)dest, size, (const WCHAR *)s); }
-    else { if (unit == 1) st = RtlStringCchCatA((char *)dest, size, (const char *)s); else st = RtlStringCchCatW((WCHAR *)dest, size, (const WCHAR *)s); }
+    if (cb) {
+      if (unit == 1)
+        st = RtlStringCbCatA((char *)dest, size, (const char *)s);
+      else
+        st = RtlStringCbCatW((WCHAR *)dest, size, (const WCHAR *)s);
+    } else {
+      if (unit == 1)
+        st = RtlStringCchCatA((char *)dest, size, (const char *)s);
+      else
+        st = RtlStringCchCatW((WCHAR *)dest, size, (const WCHAR *)s);
+    }
   } else if (!use_n) {
-    if (cb) { if (unit == 1) st = RtlStringCbCatExA((char *)dest, size, (const char *)s, (char **)&end, &rem, flags); else st = RtlStringCbCatExW((WCHAR *)dest, size, (const WCHAR *)s, (WCHAR **)&end, &rem, flags); }
-    else { if (unit == 1) st = RtlStringCchCatExA((char *)dest, size, (const char *)s, (char **)&end, &rem, flags); else st = RtlStringCchCatExW((WCHAR *)dest, size, (const WCHAR *)s, (WCHAR **)&end, &rem, flags); }
+    if (cb) {
+      if (unit == 1)
+        st = RtlStringCbCatExA((char *)dest, size, (const char *)s,
+                               (char **)&end, &rem, flags);
+      else
+        st = RtlStringCbCatExW((WCHAR *)dest, size, (const WCHAR *)s,
+                               (WCHAR **)&end, &rem, flags);
+    } else {
+      if (unit == 1)
+        st = RtlStringCchCatExA((char *)dest, size, (const char *)s,
+                                (char **)&end, &rem, flags);
+      else
+        st = RtlStringCchCatExW((WCHAR *)dest, size, (const WCHAR *)s,
+                                (WCHAR **)&end, &rem, flags);
+    }
   } else if (!ex) {
-    if (cb) { if (unit == 1) st = RtlStringCbCatNA((char *)dest, size, (const char *)s, nlimit); else st = RtlStringCbCatNW((WCHAR *)dest, size, (const WCHAR *)s, nlimit); }
-    else { if (unit == 1) st = RtlStringCchCatNA((char *)dest, size, (const char *)s, nlimit); else st = RtlStringCchCatNW((WCHAR *)dest, size, (const WCHAR *)s, nlimit); }
+    if (cb) {
+      if (unit == 1)
+        st = RtlStringCbCatNA((char *)dest, size, (const char *)s, nlimit);
+      else
+        st = RtlStringCbCatNW((WCHAR *)dest, size, (const WCHAR *)s, nlimit);
+    } else {
+      if (unit == 1)
+        st = RtlStringCchCatNA((char *)dest, size, (const char *)s, nlimit);
+      else
+        st = RtlStringCchCatNW((WCHAR *)dest, size, (const WCHAR *)s, nlimit);
+    }
   } else {
-    if (cb) { if (unit == 1) st = RtlStringCbCatNExA((char *)dest, size, (const char *)s, nlimit, (char **)&end, &rem, flags); else st = RtlStringCbCatNExW((WCHAR *)dest, size, (const WCHAR *)s, nlimit, (WCHAR **)&end, &rem, flags); }
-    else { if (unit == 1) st = RtlStringCchCatNExA((char *)dest, size, (const char *)s, nlimit, (char **)&end, &rem, flags); else st = RtlStringCchCatNExW((WCHAR *)dest, size, (const WCHAR *)s, nlimit, (WCHAR **)&end, &rem, flags); }
+    if (cb) {
+      if (unit == 1)
+        st = RtlStringCbCatNExA((char *)dest, size, (const char *)s, nlimit,
+                                (char **)&end, &rem, flags);
+      else
+        st = RtlStringCbCatNExW((WCHAR *)dest, size, (const WCHAR *)s, nlimit,
+                                (WCHAR **)&end, &rem, flags);
+    } else {
+      if (unit == 1)
+        st = RtlStringCchCatNExA((char *)dest, size, (const char *)s, nlimit,
+                                 (char **)&end, &rem, flags);
+      else
+        st = RtlStringCchCatNExW((WCHAR *)dest, size, (const WCHAR *)s, nlimit,
+                                 (WCHAR **)&end, &rem, flags);
+    }
   }
   expect_t e;
-  model_string_op(&e, initial, dest_null, size, unit, cb, src_null ? NULL : &src,
-                  use_n ? nlimit : NONE, flags, is_cat);
+  model_string_op(&e, initial, dest_null, size, unit, cb,
+                  src_null ? NULL : &src, use_n ? nlimit : NONE, flags, is_cat);
   FUZZ_ASSERT(st == e.st);
   uint16_t got[CAP + SLACK];
   load(raw_dest, unit, got, CAP + SLACK);
@@ -284,7 +377,8 @@ static void run_printf(fuzz_data_t *d) {
   for (size_t i = 0; i < src.n; i++) src.v[i] = (unsigned char)whole[i];
   src.v[src.n] = 0;
   uint16_t initial[CAP + SLACK];
-  for (size_t i = 0; i < CAP + SLACK; i++) initial[i] = (uint16_t)(unit == 2 ? 0x7E7E : 0x7E);
+  for (size_t i = 0; i < CAP + SLACK; i++)
+    initial[i] = (uint16_t)(unit == 2 ? 0x7E7E : 0x7E);
   uint8_t raw[(CAP + SLACK) * 2];
   store(raw, unit, initial, CAP + SLACK);
   void *end = NULL;
@@ -292,11 +386,15 @@ static void run_printf(fuzz_data_t *d) {
   NTSTATUS st;
   static const WCHAR wfmt[] = {'%', 'S', '|', '%', 'd', 0};
   if (unit == 1) {
-    st = cb ? RtlStringCbPrintfExA((char *)raw, size, (char **)&end, &rem, flags, "%s|%d", text, value)
-            : RtlStringCchPrintfExA((char *)raw, size, (char **)&end, &rem, flags, "%s|%d", text, value);
+    st = cb ? RtlStringCbPrintfExA((char *)raw, size, (char **)&end, &rem,
+                                   flags, "%s|%d", text, value)
+            : RtlStringCchPrintfExA((char *)raw, size, (char **)&end, &rem,
+                                    flags, "%s|%d", text, value);
   } else {
-    st = cb ? RtlStringCbPrintfExW((WCHAR *)raw, size, (WCHAR **)&end, &rem, flags, wfmt, text, value)
-            : RtlStringCchPrintfExW((WCHAR *)raw, size, (WCHAR **)&end, &rem, flags, wfmt, text, value);
+    st = cb ? RtlStringCbPrintfExW((WCHAR *)raw, size, (WCHAR **)&end, &rem,
+                                   flags, wfmt, text, value)
+            : RtlStringCchPrintfExW((WCHAR *)raw, size, (WCHAR **)&end, &rem,
+                                    flags, wfmt, text, value);
   }
   expect_t e;
   model_string_op(&e, initial, false, size, unit, cb, &src, NONE, flags, false);
@@ -320,9 +418,11 @@ static void run_length(fuzz_data_t *d) {
   size_t got = 77;
   NTSTATUS st;
   if (unit == 1)
-    st = cb ? RtlStringCbLengthA((const char *)raw, max, &got) : RtlStringCchLengthA((const char *)raw, max, &got);
+    st = cb ? RtlStringCbLengthA((const char *)raw, max, &got)
+            : RtlStringCchLengthA((const char *)raw, max, &got);
   else
-    st = cb ? RtlStringCbLengthW((const WCHAR *)raw, max, &got) : RtlStringCchLengthW((const WCHAR *)raw, max, &got);
+    st = cb ? RtlStringCbLengthW((const WCHAR *)raw, max, &got)
+            : RtlStringCchLengthW((const WCHAR *)raw, max, &got);
   size_t n = 0;
   while (s.v[n] != 0) n++;
   bool size_ok = cb ? max <= MAXC * unit : max <= MAXC;
@@ -403,18 +503,28 @@ static void run_ustr(fuzz_data_t *d) {
   } else if (src_is_ustr) {
     const UNICODE_STRING *sp = src_null ? NULL : &us;
     if (is_cat)
-      st = use_n ? (cb ? RtlUnicodeStringCbCatNEx(dp, sp, nlimit, &rest, flags) : RtlUnicodeStringCchCatNEx(dp, sp, nlimit, &rest, flags))
-                 : RtlUnicodeStringCatEx(dp, sp, &rest, flags);
+      st = use_n
+               ? (cb ? RtlUnicodeStringCbCatNEx(dp, sp, nlimit, &rest, flags)
+                     : RtlUnicodeStringCchCatNEx(dp, sp, nlimit, &rest, flags))
+               : RtlUnicodeStringCatEx(dp, sp, &rest, flags);
     else
-      st = use_n ? (cb ? RtlUnicodeStringCbCopyNEx(dp, sp, nlimit, &rest, flags) : RtlUnicodeStringCchCopyNEx(dp, sp, nlimit, &rest, flags))
-                 : RtlUnicodeStringCopyEx(dp, sp, &rest, flags);
+      st = use_n
+               ? (cb ? RtlUnicodeStringCbCopyNEx(dp, sp, nlimit, &rest, flags)
+                     : RtlUnicodeStringCchCopyNEx(dp, sp, nlimit, &rest, flags))
+               : RtlUnicodeStringCopyEx(dp, sp, &rest, flags);
   } else {
     const WCHAR *sp = src_null ? NULL : sbuf;
     if (is_cat)
-      st = use_n ? (cb ? RtlUnicodeStringCbCatStringNEx(dp, sp, nlimit, &rest, flags) : RtlUnicodeStringCchCatStringNEx(dp, sp, nlimit, &rest, flags))
+      st = use_n ? (cb ? RtlUnicodeStringCbCatStringNEx(dp, sp, nlimit, &rest,
+                                                        flags)
+                       : RtlUnicodeStringCchCatStringNEx(dp, sp, nlimit, &rest,
+                                                         flags))
                  : RtlUnicodeStringCatStringEx(dp, sp, &rest, flags);
     else
-      st = use_n ? (cb ? RtlUnicodeStringCbCopyStringNEx(dp, sp, nlimit, &rest, flags) : RtlUnicodeStringCchCopyStringNEx(dp, sp, nlimit, &rest, flags))
+      st = use_n ? (cb ? RtlUnicodeStringCbCopyStringNEx(dp, sp, nlimit, &rest,
+                                                         flags)
+                       : RtlUnicodeStringCchCopyStringNEx(dp, sp, nlimit, &rest,
+                                                          flags))
                  : RtlUnicodeStringCopyStringEx(dp, sp, &rest, flags);
   }
   // The model.
@@ -484,7 +594,8 @@ static void run_ustr(fuzz_data_t *d) {
   }
   FUZZ_ASSERT(st == mst);
   FUZZ_ASSERT(memcmp(dbuf, want, sizeof want) == 0);
-  if (!dest_null && (mst == M_OK || usable)) FUZZ_ASSERT(dest.Length == len * 2);
+  if (!dest_null && (mst == M_OK || usable))
+    FUZZ_ASSERT(dest.Length == len * 2);
   if (mst == M_OK || mst == M_OVERFLOW) {
     FUZZ_ASSERT(rest.Length == 0);
     FUZZ_ASSERT(rest.MaximumLength == (cch - len) * 2);
@@ -505,13 +616,19 @@ typedef struct int_type {
 } int_type_t;
 
 static const int_type_t kTypes[] = {
-    {false, 0, 0xFF}, {false, 0, 0xFFFF}, {false, 0, 0xFFFFFFFFu},
-    {false, 0, (i128)UINT64_MAX}, {true, -128, 127}, {true, -32768, 32767},
-    {true, INT32_MIN, INT32_MAX}, {true, INT64_MIN, INT64_MAX},
+    {false, 0, 0xFF},
+    {false, 0, 0xFFFF},
+    {false, 0, 0xFFFFFFFFu},
+    {false, 0, (i128)UINT64_MAX},
+    {true, -128, 127},
+    {true, -32768, 32767},
+    {true, INT32_MIN, INT32_MAX},
+    {true, INT64_MIN, INT64_MAX},
 };
 
 static void run_int(fuzz_data_t *d) {
-  const int_type_t *t = &kTypes[fuzz_range(d, 0, sizeof kTypes / sizeof kTypes[0] - 1)];
+  const int_type_t *t =
+      &kTypes[fuzz_range(d, 0, sizeof kTypes / sizeof kTypes[0] - 1)];
   uint8_t op = fuzz_u8(d) % 4;
   uint64_t ra = fuzz_u64(d);
   uint64_t rb = fuzz_u64(d);
@@ -525,11 +642,14 @@ static void run_int(fuzz_data_t *d) {
     i128 exact = op == 0 ? a + b : op == 1 ? a - b : a * b;
     int64_t r = 0;
     if (op == 0)
-      st = kp_int_sadd((int64_t)a, (int64_t)b, (int64_t)t->min, (int64_t)t->max, &r);
+      st = kp_int_sadd((int64_t)a, (int64_t)b, (int64_t)t->min, (int64_t)t->max,
+                       &r);
     else if (op == 1)
-      st = kp_int_ssub((int64_t)a, (int64_t)b, (int64_t)t->min, (int64_t)t->max, &r);
+      st = kp_int_ssub((int64_t)a, (int64_t)b, (int64_t)t->min, (int64_t)t->max,
+                       &r);
     else if (op == 2)
-      st = kp_int_smul((int64_t)a, (int64_t)b, (int64_t)t->min, (int64_t)t->max, &r);
+      st = kp_int_smul((int64_t)a, (int64_t)b, (int64_t)t->min, (int64_t)t->max,
+                       &r);
     else {
       // Conversion of a wider signed value into this type.
       exact = (i128)(int64_t)ra;
@@ -585,14 +705,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (int steps = 0; steps < 64 && !fuzz_data_empty(&d); steps++) {
     uint8_t op = fuzz_u8(&d) % 8;
     switch (op) {
-      case 0:
-      case 1:
-      case 2:
-      case 3: run_string_op(&d, op); break;
-      case 4: run_printf(&d); break;
-      case 5: run_length(&d); break;
-      case 6: run_ustr(&d); break;
-      default: run_int(&d); break;
+    case 0:
+    case 1:
+    case 2:
+    case 3:
+      run_string_op(&d, op);
+      break;
+    case 4:
+      run_printf(&d);
+      break;
+    case 5:
+      run_length(&d);
+      break;
+    case 6:
+      run_ustr(&d);
+      break;
+    default:
+      run_int(&d);
+      break;
     }
   }
   return 0;

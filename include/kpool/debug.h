@@ -91,8 +91,7 @@ KP_API kp_status_t kp_debug_filter_state(kp_system_t *sys, uint32_t component,
  */
 KP_API kp_status_t kp_debug_vprint(kp_system_t *sys, uint32_t component,
                                    uint32_t level, const char *prefix,
-                                   const char *fmt, va_list ap,
-                                   kp_site_t site);
+                                   const char *fmt, va_list ap, kp_site_t site);
 
 /**
  * A failed driver assertion (ASSERT, NT_ASSERT, RtlAssert, ...): bug check

@@ -68,10 +68,10 @@ extern "C" {
 
 /** How a source operand is given. */
 enum kp_strsafe_src_kind {
-  KP_STRSAFE_SRC_SZ = 0,   /**< NUL-terminated units at @c text */
-  KP_STRSAFE_SRC_COUNTED,  /**< @c count units at @c text, NULs included */
-  KP_STRSAFE_SRC_USTR      /**< @c text is a kp_counted16_t *, validated as
-                                kp_ustr_validate() does */
+  KP_STRSAFE_SRC_SZ = 0,  /**< NUL-terminated units at @c text */
+  KP_STRSAFE_SRC_COUNTED, /**< @c count units at @c text, NULs included */
+  KP_STRSAFE_SRC_USTR     /**< @c text is a kp_counted16_t *, validated as
+                               kp_ustr_validate() does */
 };
 
 /** A source operand (build it with kp_strsafe_sz / _counted / _ustr). */
@@ -83,7 +83,7 @@ typedef struct kp_strsafe_src {
 
 /**
  * Copy (RtlStringC{b,ch}Copy{,N}{,Ex}{A,W}, RtlStringC{b,ch}CopyUnicodeString).
- * @param dest      destination buffer (may be NULL with IGNORE_NULLS and size 0)
+ * @param dest      destination (NULL only with IGNORE_NULLS and size 0)
  * @param size      its size, in bytes when @p cb, else in characters
  * @param unit      1 (char) or 2 (WCHAR)
  * @param cb        sizes (@p size, @p max_copy, *@p remaining) are bytes

@@ -85,7 +85,8 @@ kp_status_t kp_debug_filter_query(kp_system_t *sys, uint32_t component,
   if (sys == NULL) sys = kpi_current();
   if (!component_known(component)) return KP_STATUS_INVALID_PARAMETER_1;
   uint32_t mask = kp_debug_filter_get(sys, KP_DEBUG_WIN2000);
-  if (component != KP_DEBUG_WIN2000) mask |= kp_debug_filter_get(sys, component);
+  if (component != KP_DEBUG_WIN2000)
+    mask |= kp_debug_filter_get(sys, component);
   return (level_bits(level) & mask) != 0 ? 1 : 0;
 }
 
@@ -105,8 +106,8 @@ kp_status_t kp_debug_filter_state(kp_system_t *sys, uint32_t component,
 }
 
 kp_status_t kp_debug_vprint(kp_system_t *sys, uint32_t component,
-                            uint32_t level, const char *prefix,
-                            const char *fmt, va_list ap, kp_site_t site) {
+                            uint32_t level, const char *prefix, const char *fmt,
+                            va_list ap, kp_site_t site) {
   if (sys == NULL) sys = kpi_current();
   // Filtered out (or an unknown component): nothing is sent, and the
   // caller still sees STATUS_SUCCESS, as on Windows.

@@ -17,11 +17,11 @@
  * ------------------------------------------------------------------------- */
 typedef struct sink {
   bool wide;
-  bool raw;     /* no terminating NUL: all cap units hold text */
+  bool raw; /* no terminating NUL: all cap units hold text */
   char *b8;
   uint16_t *b16;
-  size_t cap;   /* units at the buffer, NUL included */
-  size_t len;   /* units produced so far (may exceed cap) */
+  size_t cap; /* units at the buffer, NUL included */
+  size_t len; /* units produced so far (may exceed cap) */
 } sink_t;
 
 static void put(sink_t *s, uint32_t unit) {
@@ -74,8 +74,16 @@ static uint32_t fmt_at(const fmt_src_t *f, size_t i) {
  * One conversion specification.
  * ------------------------------------------------------------------------- */
 enum len_mod {
-  LEN_NONE, LEN_HH, LEN_H, LEN_L, LEN_LL, LEN_BIG_L, LEN_PTR, LEN_I32,
-  LEN_INTMAX, LEN_W
+  LEN_NONE,
+  LEN_HH,
+  LEN_H,
+  LEN_L,
+  LEN_LL,
+  LEN_BIG_L,
+  LEN_PTR,
+  LEN_I32,
+  LEN_INTMAX,
+  LEN_W
 };
 
 typedef struct spec {
@@ -222,8 +230,9 @@ static size_t emit8(sink_t *s, bool wide_out, const char *src, size_t n,
 static void field_text(sink_t *s, const spec_t *sp, bool wide_src,
                        const void *src, size_t n) {
   size_t limit = sp->precision >= 0 ? (size_t)sp->precision : SIZE_MAX;
-  size_t need = wide_src ? emit16(NULL, s->wide, (const uint16_t *)src, n, limit)
-                         : emit8(NULL, s->wide, (const char *)src, n, limit);
+  size_t need = wide_src
+                    ? emit16(NULL, s->wide, (const uint16_t *)src, n, limit)
+                    : emit8(NULL, s->wide, (const char *)src, n, limit);
   size_t width = (size_t)sp->width;
   size_t pad = width > need ? width - need : 0;
   if (!sp->left) put_repeat(s, ' ', pad);
@@ -290,13 +299,25 @@ static void field_integer(sink_t *s, const spec_t *sp, bool negative,
 static void conv_signed(sink_t *s, const spec_t *sp, va_list *ap) {
   long long v;
   switch (sp->len) {
-    case LEN_HH: v = (signed char)va_arg(*ap, int); break;
-    case LEN_H: v = (short)va_arg(*ap, int); break;
-    case LEN_LL: v = va_arg(*ap, long long); break;
-    case LEN_PTR: v = (long long)va_arg(*ap, intptr_t); break;
-    case LEN_INTMAX: v = (long long)va_arg(*ap, intmax_t); break;
-    // Windows: `l` (and I32) is 32 bits, the width of LONG.
-    default: v = va_arg(*ap, int); break;
+  case LEN_HH:
+    v = (signed char)va_arg(*ap, int);
+    break;
+  case LEN_H:
+    v = (short)va_arg(*ap, int);
+    break;
+  case LEN_LL:
+    v = va_arg(*ap, long long);
+    break;
+  case LEN_PTR:
+    v = (long long)va_arg(*ap, intptr_t);
+    break;
+  case LEN_INTMAX:
+    v = (long long)va_arg(*ap, intmax_t);
+    break;
+  // Windows: `l` (and I32) is 32 bits, the width of LONG.
+  default:
+    v = va_arg(*ap, int);
+    break;
   }
   // The magnitude of LLONG_MIN does not fit in a long long.
   unsigned long long magnitude =
@@ -307,12 +328,24 @@ static void conv_signed(sink_t *s, const spec_t *sp, va_list *ap) {
 static void conv_unsigned(sink_t *s, const spec_t *sp, va_list *ap) {
   unsigned long long v;
   switch (sp->len) {
-    case LEN_HH: v = (unsigned char)va_arg(*ap, unsigned int); break;
-    case LEN_H: v = (unsigned short)va_arg(*ap, unsigned int); break;
-    case LEN_LL: v = va_arg(*ap, unsigned long long); break;
-    case LEN_PTR: v = (unsigned long long)va_arg(*ap, uintptr_t); break;
-    case LEN_INTMAX: v = (unsigned long long)va_arg(*ap, uintmax_t); break;
-    default: v = va_arg(*ap, unsigned int); break;
+  case LEN_HH:
+    v = (unsigned char)va_arg(*ap, unsigned int);
+    break;
+  case LEN_H:
+    v = (unsigned short)va_arg(*ap, unsigned int);
+    break;
+  case LEN_LL:
+    v = va_arg(*ap, unsigned long long);
+    break;
+  case LEN_PTR:
+    v = (unsigned long long)va_arg(*ap, uintptr_t);
+    break;
+  case LEN_INTMAX:
+    v = (unsigned long long)va_arg(*ap, uintmax_t);
+    break;
+  default:
+    v = va_arg(*ap, unsigned int);
+    break;
   }
   field_integer(s, sp, false, v);
 }
@@ -388,31 +421,63 @@ static void conv_counted(sink_t *s, const spec_t *sp, va_list *ap) {
 /* Floating point through the host's printf, one literal format per case
  * so that -Wformat=2 checks every call; the C flags other than '#' are
  * applied by conv_float. */
-static int float_text(char *text, size_t cap, uint32_t conv, bool alt,
-                      int prec, double v) {
+static int float_text(char *text, size_t cap, uint32_t conv, bool alt, int prec,
+                      double v) {
   switch (conv) {
-    case 'e': return alt ? snprintf(text, cap, "%#.*e", prec, v) : snprintf(text, cap, "%.*e", prec, v);
-    case 'E': return alt ? snprintf(text, cap, "%#.*E", prec, v) : snprintf(text, cap, "%.*E", prec, v);
-    case 'f': return alt ? snprintf(text, cap, "%#.*f", prec, v) : snprintf(text, cap, "%.*f", prec, v);
-    case 'F': return alt ? snprintf(text, cap, "%#.*F", prec, v) : snprintf(text, cap, "%.*F", prec, v);
-    case 'g': return alt ? snprintf(text, cap, "%#.*g", prec, v) : snprintf(text, cap, "%.*g", prec, v);
-    case 'G': return alt ? snprintf(text, cap, "%#.*G", prec, v) : snprintf(text, cap, "%.*G", prec, v);
-    case 'a': return alt ? snprintf(text, cap, "%#.*a", prec, v) : snprintf(text, cap, "%.*a", prec, v);
-    default: return alt ? snprintf(text, cap, "%#.*A", prec, v) : snprintf(text, cap, "%.*A", prec, v);
+  case 'e':
+    return alt ? snprintf(text, cap, "%#.*e", prec, v)
+               : snprintf(text, cap, "%.*e", prec, v);
+  case 'E':
+    return alt ? snprintf(text, cap, "%#.*E", prec, v)
+               : snprintf(text, cap, "%.*E", prec, v);
+  case 'f':
+    return alt ? snprintf(text, cap, "%#.*f", prec, v)
+               : snprintf(text, cap, "%.*f", prec, v);
+  case 'F':
+    return alt ? snprintf(text, cap, "%#.*F", prec, v)
+               : snprintf(text, cap, "%.*F", prec, v);
+  case 'g':
+    return alt ? snprintf(text, cap, "%#.*g", prec, v)
+               : snprintf(text, cap, "%.*g", prec, v);
+  case 'G':
+    return alt ? snprintf(text, cap, "%#.*G", prec, v)
+               : snprintf(text, cap, "%.*G", prec, v);
+  case 'a':
+    return alt ? snprintf(text, cap, "%#.*a", prec, v)
+               : snprintf(text, cap, "%.*a", prec, v);
+  default:
+    return alt ? snprintf(text, cap, "%#.*A", prec, v)
+               : snprintf(text, cap, "%.*A", prec, v);
   }
 }
 
 static int long_float_text(char *text, size_t cap, uint32_t conv, bool alt,
                            int prec, long double v) {
   switch (conv) {
-    case 'e': return alt ? snprintf(text, cap, "%#.*Le", prec, v) : snprintf(text, cap, "%.*Le", prec, v);
-    case 'E': return alt ? snprintf(text, cap, "%#.*LE", prec, v) : snprintf(text, cap, "%.*LE", prec, v);
-    case 'f': return alt ? snprintf(text, cap, "%#.*Lf", prec, v) : snprintf(text, cap, "%.*Lf", prec, v);
-    case 'F': return alt ? snprintf(text, cap, "%#.*LF", prec, v) : snprintf(text, cap, "%.*LF", prec, v);
-    case 'g': return alt ? snprintf(text, cap, "%#.*Lg", prec, v) : snprintf(text, cap, "%.*Lg", prec, v);
-    case 'G': return alt ? snprintf(text, cap, "%#.*LG", prec, v) : snprintf(text, cap, "%.*LG", prec, v);
-    case 'a': return alt ? snprintf(text, cap, "%#.*La", prec, v) : snprintf(text, cap, "%.*La", prec, v);
-    default: return alt ? snprintf(text, cap, "%#.*LA", prec, v) : snprintf(text, cap, "%.*LA", prec, v);
+  case 'e':
+    return alt ? snprintf(text, cap, "%#.*Le", prec, v)
+               : snprintf(text, cap, "%.*Le", prec, v);
+  case 'E':
+    return alt ? snprintf(text, cap, "%#.*LE", prec, v)
+               : snprintf(text, cap, "%.*LE", prec, v);
+  case 'f':
+    return alt ? snprintf(text, cap, "%#.*Lf", prec, v)
+               : snprintf(text, cap, "%.*Lf", prec, v);
+  case 'F':
+    return alt ? snprintf(text, cap, "%#.*LF", prec, v)
+               : snprintf(text, cap, "%.*LF", prec, v);
+  case 'g':
+    return alt ? snprintf(text, cap, "%#.*Lg", prec, v)
+               : snprintf(text, cap, "%.*Lg", prec, v);
+  case 'G':
+    return alt ? snprintf(text, cap, "%#.*LG", prec, v)
+               : snprintf(text, cap, "%.*LG", prec, v);
+  case 'a':
+    return alt ? snprintf(text, cap, "%#.*La", prec, v)
+               : snprintf(text, cap, "%.*La", prec, v);
+  default:
+    return alt ? snprintf(text, cap, "%#.*LA", prec, v)
+               : snprintf(text, cap, "%.*LA", prec, v);
   }
 }
 
@@ -442,7 +507,8 @@ static void conv_float(sink_t *s, const spec_t *sp, va_list *ap) {
     sign = ' ';
   }
   size_t hex = 0;
-  if ((sp->conv == 'a' || sp->conv == 'A') && len >= 2 && body[0] == '0') hex = 2;
+  if ((sp->conv == 'a' || sp->conv == 'A') && len >= 2 && body[0] == '0')
+    hex = 2;
   bool finite = len > 0 && body[0] >= '0' && body[0] <= '9';
   size_t total = (sign != 0 ? 1u : 0u) + len;
   size_t width = (size_t)sp->width;
@@ -479,12 +545,18 @@ static void parse_spec(const fmt_src_t *f, size_t *i, spec_t *sp, va_list *ap) {
   sp->precision = -1;
   for (;;) {
     uint32_t c = fmt_at(f, *i);
-    if (c == '-') sp->left = true;
-    else if (c == '+') sp->plus = true;
-    else if (c == ' ') sp->space = true;
-    else if (c == '#') sp->alt = true;
-    else if (c == '0') sp->zero = true;
-    else break;
+    if (c == '-')
+      sp->left = true;
+    else if (c == '+')
+      sp->plus = true;
+    else if (c == ' ')
+      sp->space = true;
+    else if (c == '#')
+      sp->alt = true;
+    else if (c == '0')
+      sp->zero = true;
+    else
+      break;
     (*i)++;
   }
   if (fmt_at(f, *i) == '*') {
@@ -566,50 +638,64 @@ static void engine(sink_t *s, const fmt_src_t *f, uint32_t flags, va_list *ap) {
     parse_spec(f, &i, &sp, ap);
     sp.conv = fmt_at(f, i);
     switch (sp.conv) {
-      case '%': put(s, '%'); break;
-      case 'd':
-      case 'i': conv_signed(s, &sp, ap); break;
-      case 'u':
-      case 'o':
-      case 'x':
-      case 'X': conv_unsigned(s, &sp, ap); break;
-      case 'e':
-      case 'E':
-      case 'f':
-      case 'F':
-      case 'g':
-      case 'G':
-      case 'a':
-      case 'A':
-        if ((flags & KP_FORMAT_NO_FLOAT) != 0) {
-          // Unsupported here: consume the argument, show the conversion.
-          if (sp.len == LEN_BIG_L)
-            (void)va_arg(*ap, long double);
-          else
-            (void)va_arg(*ap, double);
-          copy_units(s, f, start, i + 1);
-        } else {
-          conv_float(s, &sp, ap);
-        }
-        break;
-      case 'c':
-      case 'C': conv_char(s, &sp, ap); break;
-      case 's':
-      case 'S': conv_string(s, &sp, ap); break;
-      case 'Z': conv_counted(s, &sp, ap); break;
-      case 'p': conv_pointer(s, &sp, ap); break;
-      case 'n':
-        // The kernel never writes through %n; consume the argument.
-        (void)va_arg(*ap, int *);
-        break;
-      case 0:
-        // A lone '%' (with its flags) at the end: copy what was there.
-        copy_units(s, f, start, i);
-        return;
-      default:
-        // Unknown conversion: copied as written, no argument consumed.
+    case '%':
+      put(s, '%');
+      break;
+    case 'd':
+    case 'i':
+      conv_signed(s, &sp, ap);
+      break;
+    case 'u':
+    case 'o':
+    case 'x':
+    case 'X':
+      conv_unsigned(s, &sp, ap);
+      break;
+    case 'e':
+    case 'E':
+    case 'f':
+    case 'F':
+    case 'g':
+    case 'G':
+    case 'a':
+    case 'A':
+      if ((flags & KP_FORMAT_NO_FLOAT) != 0) {
+        // Unsupported here: consume the argument, show the conversion.
+        if (sp.len == LEN_BIG_L)
+          (void)va_arg(*ap, long double);
+        else
+          (void)va_arg(*ap, double);
         copy_units(s, f, start, i + 1);
-        break;
+      } else {
+        conv_float(s, &sp, ap);
+      }
+      break;
+    case 'c':
+    case 'C':
+      conv_char(s, &sp, ap);
+      break;
+    case 's':
+    case 'S':
+      conv_string(s, &sp, ap);
+      break;
+    case 'Z':
+      conv_counted(s, &sp, ap);
+      break;
+    case 'p':
+      conv_pointer(s, &sp, ap);
+      break;
+    case 'n':
+      // The kernel never writes through %n; consume the argument.
+      (void)va_arg(*ap, int *);
+      break;
+    case 0:
+      // A lone '%' (with its flags) at the end: copy what was there.
+      copy_units(s, f, start, i);
+      return;
+    default:
+      // Unknown conversion: copied as written, no argument consumed.
+      copy_units(s, f, start, i + 1);
+      break;
     }
     i++;
   }
@@ -632,8 +718,7 @@ size_t kp_vformat(char *buf, size_t size, uint32_t flags, const char *fmt,
   return s.len;
 }
 
-size_t kp_format(char *buf, size_t size, uint32_t flags, const char *fmt,
-                 ...) {
+size_t kp_format(char *buf, size_t size, uint32_t flags, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   size_t n = kp_vformat(buf, size, flags, fmt, ap);

@@ -50,8 +50,8 @@ static bool size_to_units(size_t size, unsigned unit, bool cb, size_t max,
 }
 
 /* The N forms' limit in units (SIZE_MAX: none). */
-static bool limit_to_units(size_t max_copy, unsigned unit, bool cb,
-                           size_t max, size_t *units) {
+static bool limit_to_units(size_t max_copy, unsigned unit, bool cb, size_t max,
+                           size_t *units) {
   if (max_copy == SIZE_MAX) {
     *units = SIZE_MAX;
     return true;
@@ -76,8 +76,7 @@ typedef struct src_view {
   bool counted;
 } src_view_t;
 
-static bool src_resolve(kp_strsafe_src_t src, uint32_t flags,
-                        src_view_t *v) {
+static bool src_resolve(kp_strsafe_src_t src, uint32_t flags, src_view_t *v) {
   static const uint16_t empty[1] = {0};
   bool ignore_nulls = (flags & KP_STRSAFE_IGNORE_NULLS) != 0;
   v->text = src.text;
@@ -93,7 +92,8 @@ static bool src_resolve(kp_strsafe_src_t src, uint32_t flags,
   if (src.kind == KP_STRSAFE_SRC_USTR) {
     const kp_counted16_t *us = (const kp_counted16_t *)src.text;
     if (!ustr_valid(us)) return false;
-    v->text = us->buffer != NULL ? (const void *)us->buffer : (const void *)empty;
+    v->text =
+        us->buffer != NULL ? (const void *)us->buffer : (const void *)empty;
     v->count = us->length / 2u;
   }
   return true;
@@ -119,8 +119,8 @@ static void copy_units(void *dest, size_t at, const src_view_t *v,
 /* A checked destination. */
 typedef struct dest_view {
   void *buf;
-  size_t cch;   /* characters */
-  size_t size;  /* as given (bytes for Cb) */
+  size_t cch;  /* characters */
+  size_t size; /* as given (bytes for Cb) */
   unsigned unit;
   bool cb;
 } dest_view_t;
@@ -146,9 +146,9 @@ static kp_status_t dest_check(void *dest, size_t size, unsigned unit, bool cb,
 
 /* The failure and fill flags, then the Ex outputs. @p len is the length of
  * the result, @p orig the string a Cat started from. */
-static kp_status_t dest_finish(const dest_view_t *d, kp_status_t st,
-                               size_t len, size_t orig, bool is_cat,
-                               uint32_t flags, void **end, size_t *remaining) {
+static kp_status_t dest_finish(const dest_view_t *d, kp_status_t st, size_t len,
+                               size_t orig, bool is_cat, uint32_t flags,
+                               void **end, size_t *remaining) {
   unsigned char fill = (unsigned char)(flags & KP_STRSAFE_FILL_MASK);
   bool usable = d->buf != NULL && d->cch != 0;
   if (st == ST_OK) {
@@ -185,8 +185,7 @@ static kp_status_t dest_finish(const dest_view_t *d, kp_status_t st,
 
 /* Puts the source after @p start units of the destination. */
 static kp_status_t put_source(const dest_view_t *d, size_t start,
-                              const src_view_t *v, size_t limit,
-                              size_t *len) {
+                              const src_view_t *v, size_t limit, size_t *len) {
   if (d->cch == 0) {
     // Only IGNORE_NULLS gets here: an empty source is fine.
     *len = 0;
@@ -279,8 +278,8 @@ kp_status_t kp_strsafe_vprintf(void *dest, size_t size, unsigned unit, bool cb,
   return dest_finish(&d, st, len, 0, false, flags, end, remaining);
 }
 
-kp_status_t kp_strsafe_length(const void *s, size_t max, unsigned unit,
-                              bool cb, size_t *length) {
+kp_status_t kp_strsafe_length(const void *s, size_t max, unsigned unit, bool cb,
+                              size_t *length) {
   size_t cch = 0;
   if (length != NULL) *length = 0;
   if (s == NULL || (unit != 1 && unit != 2)) return ST_INVALID;
@@ -329,10 +328,9 @@ kp_status_t kp_ustr_validate(const kp_counted16_t *s, uint32_t flags) {
 
 /* The UNICODE_STRING failure and fill flags, the new Length and the
  * remaining string. */
-static kp_status_t ustr_finish(kp_counted16_t *dest, size_t cch,
-                               kp_status_t st, size_t len, size_t orig,
-                               bool is_cat, uint32_t flags,
-                               kp_counted16_t *remaining) {
+static kp_status_t ustr_finish(kp_counted16_t *dest, size_t cch, kp_status_t st,
+                               size_t len, size_t orig, bool is_cat,
+                               uint32_t flags, kp_counted16_t *remaining) {
   unsigned char fill = (unsigned char)(flags & KP_STRSAFE_FILL_MASK);
   bool usable = dest != NULL && cch != 0;
   if (st == ST_OK) {
@@ -351,9 +349,11 @@ static kp_status_t ustr_finish(kp_counted16_t *dest, size_t cch,
       len = is_cat ? orig : 0;
     }
   }
-  if (dest != NULL && (st == ST_OK || usable)) dest->length = (uint16_t)(len * 2u);
+  if (dest != NULL && (st == ST_OK || usable))
+    dest->length = (uint16_t)(len * 2u);
   if ((st == ST_OK || st == ST_OVERFLOW) && remaining != NULL) {
-    remaining->buffer = dest != NULL && dest->buffer != NULL ? dest->buffer + len : NULL;
+    remaining->buffer =
+        dest != NULL && dest->buffer != NULL ? dest->buffer + len : NULL;
     remaining->length = 0;
     remaining->maximum_length = (uint16_t)((cch - len) * 2u);
   }
@@ -422,7 +422,8 @@ kp_status_t kp_ustr_vprintf(kp_counted16_t *dest, kp_counted16_t *remaining,
   }
   va_list cp;
   va_copy(cp, ap);
-  size_t n = kpi_vformat16_raw(dest != NULL ? dest->buffer : NULL, cch, fmt, cp);
+  size_t n =
+      kpi_vformat16_raw(dest != NULL ? dest->buffer : NULL, cch, fmt, cp);
   va_end(cp);
   if (n > cch) {
     n = cch;

@@ -23,9 +23,9 @@ ULONG DbgPrint(PCSTR Format, ...) {
   va_list ap;
   va_start(ap, Format);
   // Vista and later: DbgPrint is the DEFAULT component at INFO level.
-  kp_status_t st = kp_debug_vprint(kp_system_current(), DPFLTR_DEFAULT_ID,
-                                   DPFLTR_INFO_LEVEL, NULL, Format, ap,
-                                   kp_site(NULL, 0, WDK_CALLER()));
+  kp_status_t st =
+      kp_debug_vprint(kp_system_current(), DPFLTR_DEFAULT_ID, DPFLTR_INFO_LEVEL,
+                      NULL, Format, ap, kp_site(NULL, 0, WDK_CALLER()));
   va_end(ap);
   return (ULONG)st;
 }
@@ -33,9 +33,9 @@ ULONG DbgPrint(PCSTR Format, ...) {
 ULONG DbgPrintEx(ULONG ComponentId, ULONG Level, PCSTR Format, ...) {
   va_list ap;
   va_start(ap, Format);
-  kp_status_t st = kp_debug_vprint(kp_system_current(), ComponentId, Level,
-                                   NULL, Format, ap,
-                                   kp_site(NULL, 0, WDK_CALLER()));
+  kp_status_t st =
+      kp_debug_vprint(kp_system_current(), ComponentId, Level, NULL, Format, ap,
+                      kp_site(NULL, 0, WDK_CALLER()));
   va_end(ap);
   return (ULONG)st;
 }
@@ -49,8 +49,8 @@ ULONG vDbgPrintEx(ULONG ComponentId, ULONG Level, PCCH Format,
 
 ULONG vDbgPrintExWithPrefix(PCCH Prefix, ULONG ComponentId, ULONG Level,
                             PCCH Format, va_list arglist) {
-  return (ULONG)kp_debug_vprint(kp_system_current(), ComponentId, Level,
-                                Prefix, Format, arglist,
+  return (ULONG)kp_debug_vprint(kp_system_current(), ComponentId, Level, Prefix,
+                                Format, arglist,
                                 kp_site(NULL, 0, WDK_CALLER()));
 }
 
@@ -76,10 +76,9 @@ void kp_wdk_assert_failed(const char *expression, const char *message,
 
 VOID NTAPI RtlAssert(PVOID VoidFailedAssertion, PVOID VoidFileName,
                      ULONG LineNumber, PSTR MutableMessage) {
-  kp_debug_assert_failed(kp_system_current(),
-                         (const char *)VoidFailedAssertion, MutableMessage,
-                         kp_site((const char *)VoidFileName, LineNumber,
-                                 WDK_CALLER()));
+  kp_debug_assert_failed(
+      kp_system_current(), (const char *)VoidFailedAssertion, MutableMessage,
+      kp_site((const char *)VoidFileName, LineNumber, WDK_CALLER()));
 }
 
 VOID NTAPI KeBugCheckEx(ULONG BugCheckCode, ULONG_PTR BugCheckParameter1,
@@ -90,8 +89,7 @@ VOID NTAPI KeBugCheckEx(ULONG BugCheckCode, ULONG_PTR BugCheckParameter1,
   snprintf(text, sizeof text, "  The driver called KeBugCheckEx (from %p).\n",
            WDK_CALLER());
   kp_bugcheck(kp_system_current(), BugCheckCode, BugCheckParameter1,
-              BugCheckParameter2, BugCheckParameter3, BugCheckParameter4,
-              text);
+              BugCheckParameter2, BugCheckParameter3, BugCheckParameter4, text);
 }
 
 VOID NTAPI KeBugCheck(ULONG BugCheckCode) {

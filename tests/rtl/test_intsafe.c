@@ -30,14 +30,14 @@
     assert_true(r == max);                                                     \
     r = 5;                                                                     \
     assert_int_equal(Rtl##N##Add(max, 1, &r), OVF);                            \
-    assert_true(r == (T)~(T)0);                                                \
+    assert_true(r == (T) ~(T)0);                                               \
     assert_int_equal(Rtl##N##Add(1, max, &r), OVF);                            \
     assert_int_equal(Rtl##N##Add(max, max, &r), OVF);                          \
     assert_int_equal(Rtl##N##Sub(max, max, &r), OK);                           \
     assert_true(r == 0);                                                       \
     assert_int_equal(Rtl##N##Sub(1, 1, &r), OK);                               \
     assert_int_equal(Rtl##N##Sub(0, 1, &r), OVF);                              \
-    assert_true(r == (T)~(T)0);                                                \
+    assert_true(r == (T) ~(T)0);                                               \
     assert_int_equal(Rtl##N##Sub(0, max, &r), OVF);                            \
     assert_int_equal(Rtl##N##Mult(max, 1, &r), OK);                            \
     assert_true(r == max);                                                     \
@@ -46,7 +46,7 @@
     assert_int_equal(Rtl##N##Mult((T)(max / 2), 2, &r), OK);                   \
     assert_true(r == (T)(max - 1));                                            \
     assert_int_equal(Rtl##N##Mult((T)(max / 2 + 1), 2, &r), OVF);              \
-    assert_true(r == (T)~(T)0);                                                \
+    assert_true(r == (T) ~(T)0);                                               \
     assert_int_equal(Rtl##N##Mult(max, max, &r), OVF);                         \
   } while (0)
 
@@ -182,8 +182,10 @@ static void test_core(void **state) {
   (void)state;
   uint64_t u = 0;
   int64_t s = 0;
-  assert_int_equal(kp_int_uadd(UINT64_MAX, 0, UINT64_MAX, &u), KP_STATUS_SUCCESS);
-  assert_int_equal(kp_int_uadd(UINT64_MAX, 1, UINT64_MAX, &u), KP_STATUS_INTEGER_OVERFLOW);
+  assert_int_equal(kp_int_uadd(UINT64_MAX, 0, UINT64_MAX, &u),
+                   KP_STATUS_SUCCESS);
+  assert_int_equal(kp_int_uadd(UINT64_MAX, 1, UINT64_MAX, &u),
+                   KP_STATUS_INTEGER_OVERFLOW);
   assert_true(u == UINT64_MAX);
   // An operand already above the type's maximum fails.
   assert_int_equal(kp_int_uadd(300, 0, 255, &u), KP_STATUS_INTEGER_OVERFLOW);

@@ -34,7 +34,8 @@ static size_t wlen(const WCHAR *s) {
 
 static void assert_wstr(const WCHAR *got, const char *want) {
   size_t n = strlen(want);
-  for (size_t i = 0; i < n; i++) assert_int_equal(got[i], (unsigned char)want[i]);
+  for (size_t i = 0; i < n; i++)
+    assert_int_equal(got[i], (unsigned char)want[i]);
   assert_int_equal(got[n], 0);
 }
 
@@ -67,7 +68,8 @@ static void test_copy_a_edges(void **state) {
   // Size 0, size above the maximum, NULLs: invalid, nothing written.
   guard(b, sizeof b);
   assert_int_equal(RtlStringCchCopyA(b, 0, "abc"), STATUS_INVALID_PARAMETER);
-  assert_int_equal(RtlStringCchCopyA(b, MAXCCH + 1, "abc"), STATUS_INVALID_PARAMETER);
+  assert_int_equal(RtlStringCchCopyA(b, MAXCCH + 1, "abc"),
+                   STATUS_INVALID_PARAMETER);
   assert_int_equal(RtlStringCchCopyA(b, 4, NULL), STATUS_INVALID_PARAMETER);
   assert_int_equal(RtlStringCchCopyA(NULL, 4, "abc"), STATUS_INVALID_PARAMETER);
   assert_int_equal(b[0], GUARD);
@@ -79,7 +81,8 @@ static void test_copy_a_edges(void **state) {
   assert_int_equal(RtlStringCbCopyA(b, 4, "abcd"), STATUS_BUFFER_OVERFLOW);
   assert_bytes(b, "abc\0", 4);
   assert_int_equal(RtlStringCbCopyA(b, MAXCCH, "q"), STATUS_SUCCESS);
-  assert_int_equal(RtlStringCbCopyA(b, MAXCCH + 1, "q"), STATUS_INVALID_PARAMETER);
+  assert_int_equal(RtlStringCbCopyA(b, MAXCCH + 1, "q"),
+                   STATUS_INVALID_PARAMETER);
   assert_int_equal(RtlStringCbCopyA(b, 0, "q"), STATUS_INVALID_PARAMETER);
 }
 
@@ -91,19 +94,23 @@ static void test_copy_w_edges(void **state) {
   assert_wstr(w, "abc");
   assert_int_equal(w[4], 0x7E7E);
   guard(w, sizeof w);
-  assert_int_equal(RtlStringCchCopyW(w, 3, (PCWSTR)u"abc"), STATUS_BUFFER_OVERFLOW);
+  assert_int_equal(RtlStringCchCopyW(w, 3, (PCWSTR)u"abc"),
+                   STATUS_BUFFER_OVERFLOW);
   assert_wstr(w, "ab");
   // Cb: 8 bytes are 4 WCHARs; 7 bytes are 3 (the odd byte is unused).
   guard(w, sizeof w);
   assert_int_equal(RtlStringCbCopyW(w, 8, (PCWSTR)u"abc"), STATUS_SUCCESS);
   assert_wstr(w, "abc");
   guard(w, sizeof w);
-  assert_int_equal(RtlStringCbCopyW(w, 7, (PCWSTR)u"abc"), STATUS_BUFFER_OVERFLOW);
+  assert_int_equal(RtlStringCbCopyW(w, 7, (PCWSTR)u"abc"),
+                   STATUS_BUFFER_OVERFLOW);
   assert_wstr(w, "ab");
   // 1 byte holds no WCHAR: a zero-size buffer.
-  assert_int_equal(RtlStringCbCopyW(w, 1, (PCWSTR)u"a"), STATUS_INVALID_PARAMETER);
+  assert_int_equal(RtlStringCbCopyW(w, 1, (PCWSTR)u"a"),
+                   STATUS_INVALID_PARAMETER);
   // Maximum in bytes: NTSTRSAFE_MAX_CCH * sizeof(WCHAR).
-  assert_int_equal(RtlStringCbCopyW(w, MAXCCH * 2, (PCWSTR)u"a"), STATUS_SUCCESS);
+  assert_int_equal(RtlStringCbCopyW(w, MAXCCH * 2, (PCWSTR)u"a"),
+                   STATUS_SUCCESS);
   assert_int_equal(RtlStringCbCopyW(w, MAXCCH * 2 + 1, (PCWSTR)u"a"),
                    STATUS_INVALID_PARAMETER);
   assert_int_equal(RtlStringCchCopyW(w, MAXCCH + 1, (PCWSTR)u"a"),
@@ -118,7 +125,8 @@ static void test_copy_ex_outputs_and_flags(void **state) {
   size_t rem = 99;
   // Success: end at the NUL, remaining counts the NUL.
   guard(b, sizeof b);
-  assert_int_equal(RtlStringCchCopyExA(b, 8, "abc", &end, &rem, 0), STATUS_SUCCESS);
+  assert_int_equal(RtlStringCchCopyExA(b, 8, "abc", &end, &rem, 0),
+                   STATUS_SUCCESS);
   assert_ptr_equal(end, b + 3);
   assert_int_equal(rem, 5);
   assert_int_equal(b[4], GUARD);
@@ -129,14 +137,16 @@ static void test_copy_ex_outputs_and_flags(void **state) {
   assert_int_equal(rem, 1);
   // FILL_BEHIND_NULL: every byte after the NUL gets the fill byte.
   guard(b, sizeof b);
-  assert_int_equal(RtlStringCchCopyExA(b, 6, "ab", &end, &rem, STRSAFE_FILL_BYTE('z')),
-                   STATUS_SUCCESS);
+  assert_int_equal(
+      RtlStringCchCopyExA(b, 6, "ab", &end, &rem, STRSAFE_FILL_BYTE('z')),
+      STATUS_SUCCESS);
   assert_bytes(b, "ab\0zzz\x7E", 7);
   assert_int_equal(rem, 4);
   // FILL_BEHIND_NULL when the string fills the buffer: nothing to fill.
   guard(b, sizeof b);
-  assert_int_equal(RtlStringCchCopyExA(b, 3, "ab", NULL, NULL, STRSAFE_FILL_BYTE('z')),
-                   STATUS_SUCCESS);
+  assert_int_equal(
+      RtlStringCchCopyExA(b, 3, "ab", NULL, NULL, STRSAFE_FILL_BYTE('z')),
+      STATUS_SUCCESS);
   assert_bytes(b, "ab\0\x7E", 4);
   // FILL_ON_FAILURE: the whole buffer filled, NUL in the last unit.
   guard(b, sizeof b);
@@ -148,36 +158,38 @@ static void test_copy_ex_outputs_and_flags(void **state) {
   assert_int_equal(rem, 1);
   // Fill byte 0: the buffer is all zero, the result empty.
   guard(b, sizeof b);
-  assert_int_equal(RtlStringCchCopyExA(b, 5, "abcdef", &end, &rem,
-                                       STRSAFE_FILL_ON_FAILURE),
-                   STATUS_BUFFER_OVERFLOW);
+  assert_int_equal(
+      RtlStringCchCopyExA(b, 5, "abcdef", &end, &rem, STRSAFE_FILL_ON_FAILURE),
+      STATUS_BUFFER_OVERFLOW);
   assert_bytes(b, "\0\0\0\0\0\x7E", 6);
   assert_ptr_equal(end, b);
   assert_int_equal(rem, 5);
   // NULL_ON_FAILURE and NO_TRUNCATION: the result is "".
   guard(b, sizeof b);
-  assert_int_equal(RtlStringCchCopyExA(b, 4, "abcdef", &end, &rem,
-                                       STRSAFE_NULL_ON_FAILURE),
-                   STATUS_BUFFER_OVERFLOW);
+  assert_int_equal(
+      RtlStringCchCopyExA(b, 4, "abcdef", &end, &rem, STRSAFE_NULL_ON_FAILURE),
+      STATUS_BUFFER_OVERFLOW);
   assert_bytes(b, "\0bc\0\x7E", 5);
   assert_ptr_equal(end, b);
   assert_int_equal(rem, 4);
   guard(b, sizeof b);
-  assert_int_equal(RtlStringCchCopyExA(b, 4, "abcdef", &end, &rem,
-                                       STRSAFE_NO_TRUNCATION),
-                   STATUS_BUFFER_OVERFLOW);
+  assert_int_equal(
+      RtlStringCchCopyExA(b, 4, "abcdef", &end, &rem, STRSAFE_NO_TRUNCATION),
+      STATUS_BUFFER_OVERFLOW);
   assert_int_equal(b[0], 0);
   assert_int_equal(rem, 4);
   // FILL_ON_FAILURE then NULL_ON_FAILURE: filled, then emptied.
   guard(b, sizeof b);
-  assert_int_equal(RtlStringCchCopyExA(b, 4, "abcdef", NULL, NULL,
-                                       STRSAFE_FAILURE_BYTE('f') | STRSAFE_NULL_ON_FAILURE),
-                   STATUS_BUFFER_OVERFLOW);
+  assert_int_equal(
+      RtlStringCchCopyExA(b, 4, "abcdef", NULL, NULL,
+                          STRSAFE_FAILURE_BYTE('f') | STRSAFE_NULL_ON_FAILURE),
+      STATUS_BUFFER_OVERFLOW);
   assert_bytes(b, "\0ff\0\x7E", 5);
   // No flag applies on success but FILL_BEHIND_NULL.
   guard(b, sizeof b);
   assert_int_equal(RtlStringCchCopyExA(b, 4, "abc", NULL, NULL,
-                                       STRSAFE_FAILURE_BYTE('f') | STRSAFE_NULL_ON_FAILURE |
+                                       STRSAFE_FAILURE_BYTE('f') |
+                                           STRSAFE_NULL_ON_FAILURE |
                                            STRSAFE_NO_TRUNCATION),
                    STATUS_SUCCESS);
   assert_bytes(b, "abc\0\x7E", 5);
@@ -203,7 +215,8 @@ static void test_copy_ex_outputs_and_flags(void **state) {
   assert_int_equal(w[5], 0x7E7E);
   assert_ptr_equal(wend, w + 2);
   assert_int_equal(rem, 3 * 2 + 1);
-  assert_int_equal(RtlStringCchCopyExW(w, 5, (PCWSTR)u"ab", &wend, &rem, 0), STATUS_SUCCESS);
+  assert_int_equal(RtlStringCchCopyExW(w, 5, (PCWSTR)u"ab", &wend, &rem, 0),
+                   STATUS_SUCCESS);
   assert_int_equal(rem, 3);
 }
 
@@ -214,30 +227,39 @@ static void test_copy_ex_ignore_nulls(void **state) {
   size_t rem = 9;
   guard(b, sizeof b);
   // A NULL source is "".
-  assert_int_equal(RtlStringCchCopyExA(b, 4, NULL, &end, &rem, STRSAFE_IGNORE_NULLS),
-                   STATUS_SUCCESS);
+  assert_int_equal(
+      RtlStringCchCopyExA(b, 4, NULL, &end, &rem, STRSAFE_IGNORE_NULLS),
+      STATUS_SUCCESS);
   assert_int_equal(b[0], 0);
   assert_ptr_equal(end, b);
   assert_int_equal(rem, 4);
   // Without the flag a NULL source is invalid.
-  assert_int_equal(RtlStringCchCopyExA(b, 4, NULL, NULL, NULL, 0), STATUS_INVALID_PARAMETER);
+  assert_int_equal(RtlStringCchCopyExA(b, 4, NULL, NULL, NULL, 0),
+                   STATUS_INVALID_PARAMETER);
   // A NULL destination needs size 0, then an empty source succeeds...
-  assert_int_equal(RtlStringCchCopyExA(NULL, 0, "", &end, &rem, STRSAFE_IGNORE_NULLS),
-                   STATUS_SUCCESS);
+  assert_int_equal(
+      RtlStringCchCopyExA(NULL, 0, "", &end, &rem, STRSAFE_IGNORE_NULLS),
+      STATUS_SUCCESS);
   assert_null(end);
   assert_int_equal(rem, 0);
-  assert_int_equal(RtlStringCchCopyExA(NULL, 0, NULL, NULL, NULL, STRSAFE_IGNORE_NULLS),
-                   STATUS_SUCCESS);
+  assert_int_equal(
+      RtlStringCchCopyExA(NULL, 0, NULL, NULL, NULL, STRSAFE_IGNORE_NULLS),
+      STATUS_SUCCESS);
   // ...and a non-empty one is invalid.
-  assert_int_equal(RtlStringCchCopyExA(NULL, 0, "a", NULL, NULL, STRSAFE_IGNORE_NULLS),
-                   STATUS_INVALID_PARAMETER);
-  assert_int_equal(RtlStringCchCopyExA(NULL, 4, "", NULL, NULL, STRSAFE_IGNORE_NULLS),
-                   STATUS_INVALID_PARAMETER);
+  assert_int_equal(
+      RtlStringCchCopyExA(NULL, 0, "a", NULL, NULL, STRSAFE_IGNORE_NULLS),
+      STATUS_INVALID_PARAMETER);
+  assert_int_equal(
+      RtlStringCchCopyExA(NULL, 4, "", NULL, NULL, STRSAFE_IGNORE_NULLS),
+      STATUS_INVALID_PARAMETER);
   // A real buffer of size 0 (allowed with the flag): overflow for text.
-  assert_int_equal(RtlStringCchCopyExA(b, 0, "a", NULL, NULL, STRSAFE_IGNORE_NULLS),
-                   STATUS_BUFFER_OVERFLOW);
-  assert_int_equal(RtlStringCchCopyExA(b, 0, "a", NULL, NULL, 0), STATUS_INVALID_PARAMETER);
-  assert_int_equal(RtlStringCchCopyExA(NULL, 4, "a", NULL, NULL, 0), STATUS_INVALID_PARAMETER);
+  assert_int_equal(
+      RtlStringCchCopyExA(b, 0, "a", NULL, NULL, STRSAFE_IGNORE_NULLS),
+      STATUS_BUFFER_OVERFLOW);
+  assert_int_equal(RtlStringCchCopyExA(b, 0, "a", NULL, NULL, 0),
+                   STATUS_INVALID_PARAMETER);
+  assert_int_equal(RtlStringCchCopyExA(NULL, 4, "a", NULL, NULL, 0),
+                   STATUS_INVALID_PARAMETER);
 }
 
 static void test_copy_n(void **state) {
@@ -266,12 +288,15 @@ static void test_copy_n(void **state) {
   assert_int_equal(RtlStringCchCopyNA(b, 4, "abc", 0), STATUS_SUCCESS);
   assert_int_equal(b[0], 0);
   // The limit is checked against the maximum.
-  assert_int_equal(RtlStringCchCopyNA(b, 3, "abc", MAXCCH), STATUS_BUFFER_OVERFLOW);
-  assert_int_equal(RtlStringCchCopyNA(b, 4, "abc", MAXCCH + 1), STATUS_INVALID_PARAMETER);
+  assert_int_equal(RtlStringCchCopyNA(b, 3, "abc", MAXCCH),
+                   STATUS_BUFFER_OVERFLOW);
+  assert_int_equal(RtlStringCchCopyNA(b, 4, "abc", MAXCCH + 1),
+                   STATUS_INVALID_PARAMETER);
   // Cb W: cbToCopy in bytes (an odd byte count rounds down).
   WCHAR w[8];
   guard(w, sizeof w);
-  assert_int_equal(RtlStringCbCopyNW(w, sizeof w, (PCWSTR)u"abcdef", 5), STATUS_SUCCESS);
+  assert_int_equal(RtlStringCbCopyNW(w, sizeof w, (PCWSTR)u"abcdef", 5),
+                   STATUS_SUCCESS);
   assert_wstr(w, "ab");
   assert_int_equal(RtlStringCbCopyNW(w, sizeof w, (PCWSTR)u"a", MAXCCH * 2 + 1),
                    STATUS_INVALID_PARAMETER);
@@ -287,13 +312,15 @@ static void test_copy_n(void **state) {
   assert_int_equal(rem, 4);
   char *end = NULL;
   guard(b, sizeof b);
-  assert_int_equal(RtlStringCbCopyNExA(b, 6, "abcdef", 3, &end, &rem, STRSAFE_FILL_BYTE('.')),
+  assert_int_equal(RtlStringCbCopyNExA(b, 6, "abcdef", 3, &end, &rem,
+                                       STRSAFE_FILL_BYTE('.')),
                    STATUS_SUCCESS);
   assert_bytes(b, "abc\0..\x7E", 7);
   assert_ptr_equal(end, b + 3);
   assert_int_equal(rem, 3);
-  assert_int_equal(RtlStringCchCopyNExA(b, 4, NULL, 2, NULL, NULL, STRSAFE_IGNORE_NULLS),
-                   STATUS_SUCCESS);
+  assert_int_equal(
+      RtlStringCchCopyNExA(b, 4, NULL, 2, NULL, NULL, STRSAFE_IGNORE_NULLS),
+      STATUS_SUCCESS);
 }
 
 /* ---------------------------------------------------------------------------
@@ -326,14 +353,16 @@ static void test_cat(void **state) {
   // Sizes and NULLs.
   memcpy(b, "ab", 3);
   assert_int_equal(RtlStringCchCatA(b, 0, "x"), STATUS_INVALID_PARAMETER);
-  assert_int_equal(RtlStringCchCatA(b, MAXCCH + 1, "x"), STATUS_INVALID_PARAMETER);
+  assert_int_equal(RtlStringCchCatA(b, MAXCCH + 1, "x"),
+                   STATUS_INVALID_PARAMETER);
   assert_int_equal(RtlStringCchCatA(b, MAXCCH, "x"), STATUS_SUCCESS);
   assert_bytes(b, "abx\0", 4);
   assert_int_equal(RtlStringCchCatA(b, 8, NULL), STATUS_INVALID_PARAMETER);
   assert_int_equal(RtlStringCchCatA(NULL, 8, "x"), STATUS_INVALID_PARAMETER);
   // W and Cb.
   WCHAR w[6] = {'a', 0};
-  assert_int_equal(RtlStringCbCatW(w, 8, (PCWSTR)u"bcd"), STATUS_BUFFER_OVERFLOW);
+  assert_int_equal(RtlStringCbCatW(w, 8, (PCWSTR)u"bcd"),
+                   STATUS_BUFFER_OVERFLOW);
   assert_wstr(w, "abc");
   assert_int_equal(RtlStringCchCatW(w, 6, (PCWSTR)u"de"), STATUS_SUCCESS);
   assert_wstr(w, "abcde");
@@ -346,60 +375,70 @@ static void test_cat_ex(void **state) {
   size_t rem = 0;
   guard(b, sizeof b);
   memcpy(b, "ab", 3);
-  assert_int_equal(RtlStringCchCatExA(b, 7, "c", &end, &rem, STRSAFE_FILL_BYTE('-')),
-                   STATUS_SUCCESS);
+  assert_int_equal(
+      RtlStringCchCatExA(b, 7, "c", &end, &rem, STRSAFE_FILL_BYTE('-')),
+      STATUS_SUCCESS);
   assert_bytes(b, "abc\0---\x7E", 8);
   assert_ptr_equal(end, b + 3);
   assert_int_equal(rem, 4);
   // Overflow with NO_TRUNCATION: the original string stays.
   guard(b, sizeof b);
   memcpy(b, "ab", 3);
-  assert_int_equal(RtlStringCchCatExA(b, 5, "cdef", &end, &rem, STRSAFE_NO_TRUNCATION),
-                   STATUS_BUFFER_OVERFLOW);
+  assert_int_equal(
+      RtlStringCchCatExA(b, 5, "cdef", &end, &rem, STRSAFE_NO_TRUNCATION),
+      STATUS_BUFFER_OVERFLOW);
   assert_string_equal(b, "ab");
   assert_ptr_equal(end, b + 2);
   assert_int_equal(rem, 3);
   // NULL_ON_FAILURE: the whole destination becomes "".
   memcpy(b, "ab", 3);
-  assert_int_equal(RtlStringCchCatExA(b, 5, "cdef", &end, &rem, STRSAFE_NULL_ON_FAILURE),
-                   STATUS_BUFFER_OVERFLOW);
+  assert_int_equal(
+      RtlStringCchCatExA(b, 5, "cdef", &end, &rem, STRSAFE_NULL_ON_FAILURE),
+      STATUS_BUFFER_OVERFLOW);
   assert_int_equal(b[0], 0);
   assert_ptr_equal(end, b);
   assert_int_equal(rem, 5);
   // FILL_ON_FAILURE overwrites the original too.
   guard(b, sizeof b);
   memcpy(b, "ab", 3);
-  assert_int_equal(RtlStringCchCatExA(b, 5, "cdef", &end, &rem, STRSAFE_FAILURE_BYTE('#')),
-                   STATUS_BUFFER_OVERFLOW);
+  assert_int_equal(
+      RtlStringCchCatExA(b, 5, "cdef", &end, &rem, STRSAFE_FAILURE_BYTE('#')),
+      STATUS_BUFFER_OVERFLOW);
   assert_bytes(b, "####\0\x7E", 6);
   assert_int_equal(rem, 1);
   // Plain overflow: truncated result.
   memcpy(b, "ab", 3);
-  assert_int_equal(RtlStringCchCatExA(b, 5, "cdef", &end, &rem, 0), STATUS_BUFFER_OVERFLOW);
+  assert_int_equal(RtlStringCchCatExA(b, 5, "cdef", &end, &rem, 0),
+                   STATUS_BUFFER_OVERFLOW);
   assert_string_equal(b, "abcd");
   assert_ptr_equal(end, b + 4);
   assert_int_equal(rem, 1);
   // Unterminated destination with a failure flag: the flag applies.
   memset(b, 'q', sizeof b);
   end = NULL;
-  assert_int_equal(RtlStringCchCatExA(b, 4, "x", &end, &rem, STRSAFE_NULL_ON_FAILURE),
-                   STATUS_INVALID_PARAMETER);
+  assert_int_equal(
+      RtlStringCchCatExA(b, 4, "x", &end, &rem, STRSAFE_NULL_ON_FAILURE),
+      STATUS_INVALID_PARAMETER);
   assert_int_equal(b[0], 0);
   assert_null(end);
   // IGNORE_NULLS.
   memcpy(b, "ab", 3);
-  assert_int_equal(RtlStringCchCatExA(b, 8, NULL, &end, &rem, STRSAFE_IGNORE_NULLS),
-                   STATUS_SUCCESS);
+  assert_int_equal(
+      RtlStringCchCatExA(b, 8, NULL, &end, &rem, STRSAFE_IGNORE_NULLS),
+      STATUS_SUCCESS);
   assert_string_equal(b, "ab");
   assert_int_equal(rem, 6);
-  assert_int_equal(RtlStringCchCatExA(NULL, 0, "", NULL, NULL, STRSAFE_IGNORE_NULLS),
-                   STATUS_SUCCESS);
-  assert_int_equal(RtlStringCchCatExA(NULL, 0, "z", NULL, NULL, STRSAFE_IGNORE_NULLS),
-                   STATUS_INVALID_PARAMETER);
+  assert_int_equal(
+      RtlStringCchCatExA(NULL, 0, "", NULL, NULL, STRSAFE_IGNORE_NULLS),
+      STATUS_SUCCESS);
+  assert_int_equal(
+      RtlStringCchCatExA(NULL, 0, "z", NULL, NULL, STRSAFE_IGNORE_NULLS),
+      STATUS_INVALID_PARAMETER);
   // Cb W remaining bytes.
   WCHAR w[5] = {'a', 0};
   PWSTR wend = NULL;
-  assert_int_equal(RtlStringCbCatExW(w, 9, (PCWSTR)u"b", &wend, &rem, 0), STATUS_SUCCESS);
+  assert_int_equal(RtlStringCbCatExW(w, 9, (PCWSTR)u"b", &wend, &rem, 0),
+                   STATUS_SUCCESS);
   assert_ptr_equal(wend, w + 2);
   assert_int_equal(rem, 2 * 2 + 1);
   assert_int_equal(RtlStringCbCatExW(w, 9, (PCWSTR)u"b", NULL, NULL, 0x10000),
@@ -414,21 +453,25 @@ static void test_cat_n(void **state) {
   assert_string_equal(b, "abxy");
   assert_int_equal(RtlStringCchCatNA(b, 6, src, 3), STATUS_BUFFER_OVERFLOW);
   assert_string_equal(b, "abxyx");
-  assert_int_equal(RtlStringCchCatNA(b, 8, "q", MAXCCH + 1), STATUS_INVALID_PARAMETER);
+  assert_int_equal(RtlStringCchCatNA(b, 8, "q", MAXCCH + 1),
+                   STATUS_INVALID_PARAMETER);
   assert_int_equal(RtlStringCbCatNA(b, 8, "12345", 0), STATUS_SUCCESS);
   assert_string_equal(b, "abxyx");
   char *end = NULL;
   size_t rem = 0;
-  assert_int_equal(RtlStringCchCatNExA(b, 8, "12345", 5, &end, &rem, STRSAFE_NO_TRUNCATION),
-                   STATUS_BUFFER_OVERFLOW);
+  assert_int_equal(
+      RtlStringCchCatNExA(b, 8, "12345", 5, &end, &rem, STRSAFE_NO_TRUNCATION),
+      STATUS_BUFFER_OVERFLOW);
   assert_string_equal(b, "abxyx");
   assert_int_equal(rem, 3);
   WCHAR w[6] = {'a', 0};
-  assert_int_equal(RtlStringCbCatNW(w, sizeof w, (PCWSTR)u"bcdef", 4), STATUS_SUCCESS);
+  assert_int_equal(RtlStringCbCatNW(w, sizeof w, (PCWSTR)u"bcdef", 4),
+                   STATUS_SUCCESS);
   assert_wstr(w, "abc");
   PWSTR wend = NULL;
-  assert_int_equal(RtlStringCbCatNExW(w, sizeof w, (PCWSTR)u"de", 4, &wend, &rem, 0),
-                   STATUS_SUCCESS);
+  assert_int_equal(
+      RtlStringCbCatNExW(w, sizeof w, (PCWSTR)u"de", 4, &wend, &rem, 0),
+      STATUS_SUCCESS);
   assert_wstr(w, "abcde");
   assert_int_equal(rem, 2);
   assert_int_equal(RtlStringCchCatNExW(w, 6, (PCWSTR)u"f", 1, &wend, &rem, 0),
@@ -447,8 +490,8 @@ static NTSTATUS vprintf_a(char *b, size_t n, const char *fmt, ...) {
   return st;
 }
 
-static NTSTATUS vprintf_ex_w(PWSTR b, size_t cb, PWSTR *end, size_t *rem, DWORD flags,
-                             PCWSTR fmt, ...) {
+static NTSTATUS vprintf_ex_w(PWSTR b, size_t cb, PWSTR *end, size_t *rem,
+                             DWORD flags, PCWSTR fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   NTSTATUS st = RtlStringCbVPrintfExW(b, cb, end, rem, flags, fmt, ap);
@@ -460,8 +503,8 @@ static void test_printf(void **state) {
   (void)state;
   char b[16];
   guard(b, sizeof b);
-  assert_int_equal(RtlStringCchPrintfA(b, 16, "%lu-%ws-%I64x", (ULONG)42, (PCWSTR)u"w",
-                                       (ULONG64)0xABCull),
+  assert_int_equal(RtlStringCchPrintfA(b, 16, "%lu-%ws-%I64x", (ULONG)42,
+                                       (PCWSTR)u"w", (ULONG64)0xABCull),
                    STATUS_SUCCESS);
   assert_string_equal(b, "42-w-abc");
   // Exact fit (7 + NUL in 8), one short.
@@ -469,24 +512,28 @@ static void test_printf(void **state) {
   assert_int_equal(RtlStringCchPrintfA(b, 8, "%s", "1234567"), STATUS_SUCCESS);
   assert_bytes(b, "1234567\0\x7E", 9);
   guard(b, sizeof b);
-  assert_int_equal(RtlStringCchPrintfA(b, 7, "%s", "1234567"), STATUS_BUFFER_OVERFLOW);
+  assert_int_equal(RtlStringCchPrintfA(b, 7, "%s", "1234567"),
+                   STATUS_BUFFER_OVERFLOW);
   assert_bytes(b, "123456\0\x7E", 8);
   assert_int_equal(RtlStringCchPrintfA(b, 0, "x"), STATUS_INVALID_PARAMETER);
-  assert_int_equal(RtlStringCchPrintfA(b, MAXCCH + 1, "x"), STATUS_INVALID_PARAMETER);
+  assert_int_equal(RtlStringCchPrintfA(b, MAXCCH + 1, "x"),
+                   STATUS_INVALID_PARAMETER);
   assert_int_equal(RtlStringCchPrintfA(b, MAXCCH, "%d", 5), STATUS_SUCCESS);
   assert_string_equal(b, "5");
   assert_int_equal(RtlStringCchPrintfA(b, 16, NULL), STATUS_INVALID_PARAMETER);
   assert_int_equal(vprintf_a(b, 4, "%d%d", 12, 34), STATUS_BUFFER_OVERFLOW);
   assert_string_equal(b, "123");
-  assert_int_equal(RtlStringCbPrintfA(b, 5, "%c%c%c", 'a', 'b', 'c'), STATUS_SUCCESS);
+  assert_int_equal(RtlStringCbPrintfA(b, 5, "%c%c%c", 'a', 'b', 'c'),
+                   STATUS_SUCCESS);
   assert_string_equal(b, "abc");
   // Floating point is formatted by the safe-string printf.
   assert_int_equal(RtlStringCbPrintfA(b, 16, "%.2f", 1.5), STATUS_SUCCESS);
   assert_string_equal(b, "1.50");
   // W: %s is a wide string, %S a narrow one.
   WCHAR w[16];
-  assert_int_equal(RtlStringCchPrintfW(w, 16, (PCWSTR)u"%s|%S|%d", (PCWSTR)u"wi", "na", -3),
-                   STATUS_SUCCESS);
+  assert_int_equal(
+      RtlStringCchPrintfW(w, 16, (PCWSTR)u"%s|%S|%d", (PCWSTR)u"wi", "na", -3),
+      STATUS_SUCCESS);
   assert_wstr(w, "wi|na|-3");
   assert_int_equal(RtlStringCbPrintfW(w, 8, (PCWSTR)u"%s", (PCWSTR)u"abcdef"),
                    STATUS_BUFFER_OVERFLOW);
@@ -499,37 +546,45 @@ static void test_printf_ex(void **state) {
   char *end = NULL;
   size_t rem = 0;
   guard(b, sizeof b);
-  assert_int_equal(RtlStringCchPrintfExA(b, 8, &end, &rem, STRSAFE_FILL_BYTE('*'), "%d", 12),
-                   STATUS_SUCCESS);
+  assert_int_equal(
+      RtlStringCchPrintfExA(b, 8, &end, &rem, STRSAFE_FILL_BYTE('*'), "%d", 12),
+      STATUS_SUCCESS);
   assert_bytes(b, "12\0*****\x7E", 9);
   assert_ptr_equal(end, b + 2);
   assert_int_equal(rem, 6);
   guard(b, sizeof b);
-  assert_int_equal(RtlStringCchPrintfExA(b, 4, &end, &rem, STRSAFE_FAILURE_BYTE('!'), "%s",
+  assert_int_equal(RtlStringCchPrintfExA(b, 4, &end, &rem,
+                                         STRSAFE_FAILURE_BYTE('!'), "%s",
                                          "toolong"),
                    STATUS_BUFFER_OVERFLOW);
   assert_bytes(b, "!!!\0\x7E", 5);
   assert_ptr_equal(end, b + 3);
   assert_int_equal(rem, 1);
-  assert_int_equal(RtlStringCchPrintfExA(b, 4, &end, &rem, STRSAFE_NO_TRUNCATION, "%s",
+  assert_int_equal(RtlStringCchPrintfExA(b, 4, &end, &rem,
+                                         STRSAFE_NO_TRUNCATION, "%s",
                                          "toolong"),
                    STATUS_BUFFER_OVERFLOW);
   assert_int_equal(b[0], 0);
   assert_int_equal(rem, 4);
-  // IGNORE_NULLS: a NULL format is "", a NULL buffer of size 0 measures nothing.
-  assert_int_equal(RtlStringCchPrintfExA(b, 4, &end, &rem, STRSAFE_IGNORE_NULLS, NULL),
-                   STATUS_SUCCESS);
+  // IGNORE_NULLS: a NULL format is "", a NULL buffer of size 0 measures
+  // nothing.
+  assert_int_equal(
+      RtlStringCchPrintfExA(b, 4, &end, &rem, STRSAFE_IGNORE_NULLS, NULL),
+      STATUS_SUCCESS);
   assert_int_equal(b[0], 0);
-  assert_int_equal(RtlStringCchPrintfExA(NULL, 0, NULL, NULL, STRSAFE_IGNORE_NULLS, ""),
-                   STATUS_SUCCESS);
-  assert_int_equal(RtlStringCchPrintfExA(NULL, 0, NULL, NULL, STRSAFE_IGNORE_NULLS, "x"),
-                   STATUS_INVALID_PARAMETER);
+  assert_int_equal(
+      RtlStringCchPrintfExA(NULL, 0, NULL, NULL, STRSAFE_IGNORE_NULLS, ""),
+      STATUS_SUCCESS);
+  assert_int_equal(
+      RtlStringCchPrintfExA(NULL, 0, NULL, NULL, STRSAFE_IGNORE_NULLS, "x"),
+      STATUS_INVALID_PARAMETER);
   assert_int_equal(RtlStringCchPrintfExA(b, 4, NULL, NULL, 0x4000, "x"),
                    STATUS_INVALID_PARAMETER);
   // Cb W through the va_list form.
   WCHAR w[6];
   PWSTR wend = NULL;
-  assert_int_equal(vprintf_ex_w(w, 11, &wend, &rem, 0, (PCWSTR)u"%u", 77u), STATUS_SUCCESS);
+  assert_int_equal(vprintf_ex_w(w, 11, &wend, &rem, 0, (PCWSTR)u"%u", 77u),
+                   STATUS_SUCCESS);
   assert_wstr(w, "77");
   assert_ptr_equal(wend, w + 2);
   assert_int_equal(rem, 3 * 2 + 1);
@@ -558,21 +613,25 @@ static void test_length(void **state) {
   assert_int_equal(RtlStringCchLengthA("", 0, &n), STATUS_INVALID_PARAMETER);
   assert_int_equal(RtlStringCchLengthA(NULL, 4, &n), STATUS_INVALID_PARAMETER);
   assert_int_equal(RtlStringCchLengthA("abc", MAXCCH, &n), STATUS_SUCCESS);
-  assert_int_equal(RtlStringCchLengthA("abc", MAXCCH + 1, &n), STATUS_INVALID_PARAMETER);
+  assert_int_equal(RtlStringCchLengthA("abc", MAXCCH + 1, &n),
+                   STATUS_INVALID_PARAMETER);
   assert_int_equal(RtlStringCchLengthA("abc", 8, NULL), STATUS_SUCCESS);
   // Cb W: bytes in and out.
   assert_int_equal(RtlStringCbLengthW((PCWSTR)u"abc", 8, &n), STATUS_SUCCESS);
   assert_int_equal(n, 6);
-  assert_int_equal(RtlStringCbLengthW((PCWSTR)u"abc", 7, &n), STATUS_INVALID_PARAMETER);
+  assert_int_equal(RtlStringCbLengthW((PCWSTR)u"abc", 7, &n),
+                   STATUS_INVALID_PARAMETER);
   assert_int_equal(RtlStringCbLengthW((PCWSTR)u"abc", MAXCCH * 2 + 1, &n),
                    STATUS_INVALID_PARAMETER);
   assert_int_equal(RtlStringCchLengthW((PCWSTR)u"abcd", 5, &n), STATUS_SUCCESS);
   assert_int_equal(n, 4);
   assert_int_equal(RtlStringCbLengthA("abcd", 5, &n), STATUS_SUCCESS);
   assert_int_equal(n, 4);
-  assert_int_equal(RtlUnalignedStringCchLengthW((PCWSTR)u"ab", 3, &n), STATUS_SUCCESS);
+  assert_int_equal(RtlUnalignedStringCchLengthW((PCWSTR)u"ab", 3, &n),
+                   STATUS_SUCCESS);
   assert_int_equal(n, 2);
-  assert_int_equal(RtlUnalignedStringCbLengthW((PCWSTR)u"ab", 6, &n), STATUS_SUCCESS);
+  assert_int_equal(RtlUnalignedStringCbLengthW((PCWSTR)u"ab", 6, &n),
+                   STATUS_SUCCESS);
   assert_int_equal(n, 4);
 }
 
@@ -601,20 +660,25 @@ static void test_copy_unicode_string_to_buffer(void **state) {
   assert_int_equal(w[4], 0);
   assert_int_equal(w[5], 0x7E7E);
   guard(w, sizeof w);
-  assert_int_equal(RtlStringCbCopyUnicodeString(w, 6, &src), STATUS_BUFFER_OVERFLOW);
+  assert_int_equal(RtlStringCbCopyUnicodeString(w, 6, &src),
+                   STATUS_BUFFER_OVERFLOW);
   assert_int_equal(w[1], 'b');
   assert_int_equal(w[2], 0);
   PWSTR end = NULL;
   size_t rem = 0;
-  assert_int_equal(RtlStringCbCopyUnicodeStringEx(w, 16, &src, &end, &rem, 0), STATUS_SUCCESS);
+  assert_int_equal(RtlStringCbCopyUnicodeStringEx(w, 16, &src, &end, &rem, 0),
+                   STATUS_SUCCESS);
   assert_ptr_equal(end, w + 4);
   assert_int_equal(rem, 8);
   // An invalid UNICODE_STRING, a NULL one.
   UNICODE_STRING odd = src;
   odd.Length = 3;
-  assert_int_equal(RtlStringCchCopyUnicodeString(w, 8, &odd), STATUS_INVALID_PARAMETER);
-  assert_int_equal(RtlStringCchCopyUnicodeString(w, 8, NULL), STATUS_INVALID_PARAMETER);
-  assert_int_equal(RtlStringCchCopyUnicodeStringEx(w, 8, NULL, &end, &rem, STRSAFE_IGNORE_NULLS),
+  assert_int_equal(RtlStringCchCopyUnicodeString(w, 8, &odd),
+                   STATUS_INVALID_PARAMETER);
+  assert_int_equal(RtlStringCchCopyUnicodeString(w, 8, NULL),
+                   STATUS_INVALID_PARAMETER);
+  assert_int_equal(RtlStringCchCopyUnicodeStringEx(w, 8, NULL, &end, &rem,
+                                                   STRSAFE_IGNORE_NULLS),
                    STATUS_SUCCESS);
   assert_int_equal(w[0], 0);
   assert_int_equal(rem, 8);
@@ -631,14 +695,20 @@ static void test_unicode_string_init_validate(void **state) {
   assert_int_equal(u.Length, 0);
   assert_int_equal(u.MaximumLength, 0);
   assert_null(u.Buffer);
-  assert_int_equal(RtlUnicodeStringInit(NULL, (PCWSTR)u"a"), STATUS_INVALID_PARAMETER);
+  assert_int_equal(RtlUnicodeStringInit(NULL, (PCWSTR)u"a"),
+                   STATUS_INVALID_PARAMETER);
   assert_int_equal(RtlUnicodeStringInit(NULL, NULL), STATUS_INVALID_PARAMETER);
-  assert_int_equal(RtlUnicodeStringInitEx(NULL, NULL, STRSAFE_IGNORE_NULLS), STATUS_SUCCESS);
-  assert_int_equal(RtlUnicodeStringInitEx(NULL, (PCWSTR)u"a", STRSAFE_IGNORE_NULLS),
-                   STATUS_INVALID_PARAMETER);
-  assert_int_equal(RtlUnicodeStringInitEx(&u, (PCWSTR)u"a", STRSAFE_IGNORE_NULLS), STATUS_SUCCESS);
-  assert_int_equal(RtlUnicodeStringInitEx(&u, (PCWSTR)u"a", STRSAFE_FILL_BEHIND),
-                   STATUS_INVALID_PARAMETER);
+  assert_int_equal(RtlUnicodeStringInitEx(NULL, NULL, STRSAFE_IGNORE_NULLS),
+                   STATUS_SUCCESS);
+  assert_int_equal(
+      RtlUnicodeStringInitEx(NULL, (PCWSTR)u"a", STRSAFE_IGNORE_NULLS),
+      STATUS_INVALID_PARAMETER);
+  assert_int_equal(
+      RtlUnicodeStringInitEx(&u, (PCWSTR)u"a", STRSAFE_IGNORE_NULLS),
+      STATUS_SUCCESS);
+  assert_int_equal(
+      RtlUnicodeStringInitEx(&u, (PCWSTR)u"a", STRSAFE_FILL_BEHIND),
+      STATUS_INVALID_PARAMETER);
   // 32766 characters fit (MaximumLength 65534); 32767 do not.
   static WCHAR big[32768];
   for (size_t i = 0; i < 32767; i++) big[i] = 'x';
@@ -670,8 +740,10 @@ static void test_unicode_string_init_validate(void **state) {
   v = ustr(NULL, 0, 0);
   assert_int_equal(RtlUnicodeStringValidate(&v), STATUS_SUCCESS);
   assert_int_equal(RtlUnicodeStringValidate(NULL), STATUS_INVALID_PARAMETER);
-  assert_int_equal(RtlUnicodeStringValidateEx(NULL, STRSAFE_IGNORE_NULLS), STATUS_SUCCESS);
-  assert_int_equal(RtlUnicodeStringValidateEx(&u, 0x200), STATUS_INVALID_PARAMETER);
+  assert_int_equal(RtlUnicodeStringValidateEx(NULL, STRSAFE_IGNORE_NULLS),
+                   STATUS_SUCCESS);
+  assert_int_equal(RtlUnicodeStringValidateEx(&u, 0x200),
+                   STATUS_INVALID_PARAMETER);
 }
 
 static void test_unicode_string_copy(void **state) {
@@ -694,34 +766,40 @@ static void test_unicode_string_copy(void **state) {
   assert_int_equal(db[3], 'd');
   src.Length = 10;
   guard(db, sizeof db);
-  assert_int_equal(RtlUnicodeStringCopyEx(&d, &src, &rest, 0), STATUS_BUFFER_OVERFLOW);
+  assert_int_equal(RtlUnicodeStringCopyEx(&d, &src, &rest, 0),
+                   STATUS_BUFFER_OVERFLOW);
   assert_int_equal(d.Length, 8);
   assert_int_equal(db[3], 'd');
   assert_ptr_equal(rest.Buffer, db + 4);
   assert_int_equal(rest.Length, 0);
   assert_int_equal(rest.MaximumLength, 0);
   // Failure flags.
-  assert_int_equal(RtlUnicodeStringCopyEx(&d, &src, &rest, STRSAFE_NO_TRUNCATION),
-                   STATUS_BUFFER_OVERFLOW);
+  assert_int_equal(
+      RtlUnicodeStringCopyEx(&d, &src, &rest, STRSAFE_NO_TRUNCATION),
+      STATUS_BUFFER_OVERFLOW);
   assert_int_equal(d.Length, 0);
   assert_int_equal(rest.MaximumLength, 8);
-  assert_int_equal(RtlUnicodeStringCopyEx(&d, &src, NULL, STRSAFE_ZERO_LENGTH_ON_FAILURE),
-                   STATUS_BUFFER_OVERFLOW);
+  assert_int_equal(
+      RtlUnicodeStringCopyEx(&d, &src, NULL, STRSAFE_ZERO_LENGTH_ON_FAILURE),
+      STATUS_BUFFER_OVERFLOW);
   assert_int_equal(d.Length, 0);
-  assert_int_equal(RtlUnicodeStringCopyEx(&d, &src, NULL, STRSAFE_FAILURE_BYTE(0x31)),
-                   STATUS_BUFFER_OVERFLOW);
+  assert_int_equal(
+      RtlUnicodeStringCopyEx(&d, &src, NULL, STRSAFE_FAILURE_BYTE(0x31)),
+      STATUS_BUFFER_OVERFLOW);
   assert_int_equal(d.Length, 8);
   assert_int_equal(db[0], 0x3131);
   assert_int_equal(db[3], 0x3131);
-  assert_int_equal(RtlUnicodeStringCopyEx(&d, &src, NULL, STRSAFE_FILL_ON_FAILURE),
-                   STATUS_BUFFER_OVERFLOW);
+  assert_int_equal(
+      RtlUnicodeStringCopyEx(&d, &src, NULL, STRSAFE_FILL_ON_FAILURE),
+      STATUS_BUFFER_OVERFLOW);
   assert_int_equal(d.Length, 0);
   assert_int_equal(db[3], 0);
   // FILL_BEHIND on success.
   src.Length = 2;
   guard(db, sizeof db);
-  assert_int_equal(RtlUnicodeStringCopyEx(&d, &src, &rest, STRSAFE_FILL_BEHIND | 0x55),
-                   STATUS_SUCCESS);
+  assert_int_equal(
+      RtlUnicodeStringCopyEx(&d, &src, &rest, STRSAFE_FILL_BEHIND | 0x55),
+      STATUS_SUCCESS);
   assert_int_equal(d.Length, 2);
   assert_int_equal(db[1], 0x5555);
   assert_int_equal(db[3], 0x5555);
@@ -737,16 +815,21 @@ static void test_unicode_string_copy(void **state) {
   assert_int_equal(RtlUnicodeStringCopy(&d, &bad), STATUS_INVALID_PARAMETER);
   assert_int_equal(RtlUnicodeStringCopy(&d, NULL), STATUS_INVALID_PARAMETER);
   assert_int_equal(RtlUnicodeStringCopy(NULL, &src), STATUS_INVALID_PARAMETER);
-  assert_int_equal(RtlUnicodeStringCopyEx(&d, NULL, NULL, STRSAFE_IGNORE_NULLS), STATUS_SUCCESS);
+  assert_int_equal(RtlUnicodeStringCopyEx(&d, NULL, NULL, STRSAFE_IGNORE_NULLS),
+                   STATUS_SUCCESS);
   assert_int_equal(d.Length, 0);
-  assert_int_equal(RtlUnicodeStringCopyEx(NULL, &src, NULL, STRSAFE_IGNORE_NULLS),
+  assert_int_equal(
+      RtlUnicodeStringCopyEx(NULL, &src, NULL, STRSAFE_IGNORE_NULLS),
+      STATUS_INVALID_PARAMETER);
+  assert_int_equal(RtlUnicodeStringCopyEx(&d, &src, NULL, 0x8000),
                    STATUS_INVALID_PARAMETER);
-  assert_int_equal(RtlUnicodeStringCopyEx(&d, &src, NULL, 0x8000), STATUS_INVALID_PARAMETER);
   // CopyString, and the N forms.
-  assert_int_equal(RtlUnicodeStringCopyString(&d, (PCWSTR)u"xyz"), STATUS_SUCCESS);
+  assert_int_equal(RtlUnicodeStringCopyString(&d, (PCWSTR)u"xyz"),
+                   STATUS_SUCCESS);
   assert_int_equal(d.Length, 6);
   assert_int_equal(db[0], 'x');
-  assert_int_equal(RtlUnicodeStringCopyString(&d, (PCWSTR)u"12345"), STATUS_BUFFER_OVERFLOW);
+  assert_int_equal(RtlUnicodeStringCopyString(&d, (PCWSTR)u"12345"),
+                   STATUS_BUFFER_OVERFLOW);
   assert_int_equal(d.Length, 8);
   assert_int_equal(RtlUnicodeStringCopyStringEx(&d, (PCWSTR)u"12345", &rest,
                                                 STRSAFE_NO_TRUNCATION),
@@ -757,27 +840,36 @@ static void test_unicode_string_copy(void **state) {
   assert_int_equal(d.Length, 4);
   assert_int_equal(RtlUnicodeStringCbCopyN(&d, &src, 7), STATUS_SUCCESS);
   assert_int_equal(d.Length, 6);
-  assert_int_equal(RtlUnicodeStringCchCopyN(&d, &src, NTSTRSAFE_UNICODE_STRING_MAX_CCH),
-                   STATUS_BUFFER_OVERFLOW);
-  assert_int_equal(RtlUnicodeStringCchCopyN(&d, &src, NTSTRSAFE_UNICODE_STRING_MAX_CCH + 1),
+  assert_int_equal(
+      RtlUnicodeStringCchCopyN(&d, &src, NTSTRSAFE_UNICODE_STRING_MAX_CCH),
+      STATUS_BUFFER_OVERFLOW);
+  assert_int_equal(
+      RtlUnicodeStringCchCopyN(&d, &src, NTSTRSAFE_UNICODE_STRING_MAX_CCH + 1),
+      STATUS_INVALID_PARAMETER);
+  assert_int_equal(RtlUnicodeStringCbCopyN(
+                       &d, &src, NTSTRSAFE_UNICODE_STRING_MAX_CCH * 2 + 1),
                    STATUS_INVALID_PARAMETER);
-  assert_int_equal(RtlUnicodeStringCbCopyN(&d, &src, NTSTRSAFE_UNICODE_STRING_MAX_CCH * 2 + 1),
-                   STATUS_INVALID_PARAMETER);
-  assert_int_equal(RtlUnicodeStringCchCopyNEx(&d, &src, 1, &rest, 0), STATUS_SUCCESS);
+  assert_int_equal(RtlUnicodeStringCchCopyNEx(&d, &src, 1, &rest, 0),
+                   STATUS_SUCCESS);
   assert_int_equal(rest.MaximumLength, 6);
-  assert_int_equal(RtlUnicodeStringCbCopyNEx(&d, &src, 4, NULL, 0), STATUS_SUCCESS);
+  assert_int_equal(RtlUnicodeStringCbCopyNEx(&d, &src, 4, NULL, 0),
+                   STATUS_SUCCESS);
   assert_int_equal(d.Length, 4);
-  assert_int_equal(RtlUnicodeStringCchCopyStringN(&d, (PCWSTR)u"hello", 3), STATUS_SUCCESS);
+  assert_int_equal(RtlUnicodeStringCchCopyStringN(&d, (PCWSTR)u"hello", 3),
+                   STATUS_SUCCESS);
   assert_int_equal(d.Length, 6);
   assert_int_equal(db[2], 'l');
-  assert_int_equal(RtlUnicodeStringCbCopyStringN(&d, (PCWSTR)u"hello", 2), STATUS_SUCCESS);
-  assert_int_equal(d.Length, 2);
-  assert_int_equal(RtlUnicodeStringCchCopyStringNEx(&d, (PCWSTR)u"hello", 9, NULL,
-                                                    STRSAFE_ZERO_LENGTH_ON_FAILURE),
-                   STATUS_BUFFER_OVERFLOW);
-  assert_int_equal(d.Length, 0);
-  assert_int_equal(RtlUnicodeStringCbCopyStringNEx(&d, NULL, 2, NULL, STRSAFE_IGNORE_NULLS),
+  assert_int_equal(RtlUnicodeStringCbCopyStringN(&d, (PCWSTR)u"hello", 2),
                    STATUS_SUCCESS);
+  assert_int_equal(d.Length, 2);
+  assert_int_equal(
+      RtlUnicodeStringCchCopyStringNEx(&d, (PCWSTR)u"hello", 9, NULL,
+                                       STRSAFE_ZERO_LENGTH_ON_FAILURE),
+      STATUS_BUFFER_OVERFLOW);
+  assert_int_equal(d.Length, 0);
+  assert_int_equal(
+      RtlUnicodeStringCbCopyStringNEx(&d, NULL, 2, NULL, STRSAFE_IGNORE_NULLS),
+      STATUS_SUCCESS);
   assert_int_equal(d.Length, 0);
 }
 
@@ -791,8 +883,9 @@ static void test_unicode_string_cat(void **state) {
   assert_int_equal(RtlUnicodeStringCat(&d, &src), STATUS_SUCCESS);
   assert_int_equal(d.Length, 8);
   assert_int_equal(db[3], 'd');
-  assert_int_equal(RtlUnicodeStringCatEx(&d, &src, &rest, STRSAFE_NO_TRUNCATION),
-                   STATUS_BUFFER_OVERFLOW);
+  assert_int_equal(
+      RtlUnicodeStringCatEx(&d, &src, &rest, STRSAFE_NO_TRUNCATION),
+      STATUS_BUFFER_OVERFLOW);
   assert_int_equal(d.Length, 8);
   assert_ptr_equal(rest.Buffer, db + 4);
   assert_int_equal(rest.MaximumLength, 2);
@@ -802,7 +895,8 @@ static void test_unicode_string_cat(void **state) {
   assert_int_equal(RtlUnicodeStringCat(&d, &src), STATUS_BUFFER_OVERFLOW);
   assert_int_equal(d.Length, 10);
   d.Length = 2;
-  assert_int_equal(RtlUnicodeStringCatString(&d, (PCWSTR)u"xy"), STATUS_SUCCESS);
+  assert_int_equal(RtlUnicodeStringCatString(&d, (PCWSTR)u"xy"),
+                   STATUS_SUCCESS);
   assert_int_equal(d.Length, 6);
   assert_int_equal(db[1], 'x');
   assert_int_equal(db[2], 'y');
@@ -815,27 +909,33 @@ static void test_unicode_string_cat(void **state) {
   assert_int_equal(d.Length, 4);
   assert_int_equal(RtlUnicodeStringCbCatN(&d, &src, 2), STATUS_SUCCESS);
   assert_int_equal(d.Length, 6);
-  assert_int_equal(RtlUnicodeStringCchCatNEx(&d, &src, 1, &rest, STRSAFE_FILL_BEHIND | 0x11),
-                   STATUS_SUCCESS);
+  assert_int_equal(
+      RtlUnicodeStringCchCatNEx(&d, &src, 1, &rest, STRSAFE_FILL_BEHIND | 0x11),
+      STATUS_SUCCESS);
   assert_int_equal(d.Length, 8);
   assert_int_equal(db[4], 0x1111);
-  assert_int_equal(RtlUnicodeStringCbCatNEx(&d, &src, 0, NULL, 0), STATUS_SUCCESS);
+  assert_int_equal(RtlUnicodeStringCbCatNEx(&d, &src, 0, NULL, 0),
+                   STATUS_SUCCESS);
   d.Length = 0;
-  assert_int_equal(RtlUnicodeStringCchCatStringN(&d, (PCWSTR)u"pqrs", 2), STATUS_SUCCESS);
+  assert_int_equal(RtlUnicodeStringCchCatStringN(&d, (PCWSTR)u"pqrs", 2),
+                   STATUS_SUCCESS);
   assert_int_equal(d.Length, 4);
-  assert_int_equal(RtlUnicodeStringCbCatStringN(&d, (PCWSTR)u"pqrs", 2), STATUS_SUCCESS);
+  assert_int_equal(RtlUnicodeStringCbCatStringN(&d, (PCWSTR)u"pqrs", 2),
+                   STATUS_SUCCESS);
   assert_int_equal(d.Length, 6);
-  assert_int_equal(RtlUnicodeStringCchCatStringNEx(&d, (PCWSTR)u"pqrs", 4, &rest,
-                                                   STRSAFE_NO_TRUNCATION),
+  assert_int_equal(RtlUnicodeStringCchCatStringNEx(
+                       &d, (PCWSTR)u"pqrs", 4, &rest, STRSAFE_NO_TRUNCATION),
                    STATUS_BUFFER_OVERFLOW);
   assert_int_equal(d.Length, 6);
-  assert_int_equal(RtlUnicodeStringCbCatStringNEx(&d, (PCWSTR)u"pqrs", 4, &rest, 0),
-                   STATUS_SUCCESS);
+  assert_int_equal(
+      RtlUnicodeStringCbCatStringNEx(&d, (PCWSTR)u"pqrs", 4, &rest, 0),
+      STATUS_SUCCESS);
   assert_int_equal(d.Length, 10);
   assert_int_equal(rest.MaximumLength, 0);
   assert_int_equal(RtlUnicodeStringCat(&d, NULL), STATUS_INVALID_PARAMETER);
-  assert_int_equal(RtlUnicodeStringCchCatN(&d, &src, NTSTRSAFE_UNICODE_STRING_MAX_CCH + 1),
-                   STATUS_INVALID_PARAMETER);
+  assert_int_equal(
+      RtlUnicodeStringCchCatN(&d, &src, NTSTRSAFE_UNICODE_STRING_MAX_CCH + 1),
+      STATUS_INVALID_PARAMETER);
 }
 
 static NTSTATUS ustr_vprintf(PUNICODE_STRING d, PCWSTR fmt, ...) {
@@ -846,8 +946,8 @@ static NTSTATUS ustr_vprintf(PUNICODE_STRING d, PCWSTR fmt, ...) {
   return st;
 }
 
-static NTSTATUS ustr_vprintf_ex(PUNICODE_STRING d, PUNICODE_STRING rest, DWORD flags,
-                                PCWSTR fmt, ...) {
+static NTSTATUS ustr_vprintf_ex(PUNICODE_STRING d, PUNICODE_STRING rest,
+                                DWORD flags, PCWSTR fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   NTSTATUS st = RtlUnicodeStringVPrintfEx(d, rest, flags, fmt, ap);
@@ -861,8 +961,9 @@ static void test_unicode_string_printf(void **state) {
   UNICODE_STRING d = ustr(db, 0, 6);
   UNICODE_STRING rest;
   guard(db, sizeof db);
-  assert_int_equal(RtlUnicodeStringPrintf(&d, (PCWSTR)u"%d-%s", 42, (PCWSTR)u"x"),
-                   STATUS_SUCCESS);
+  assert_int_equal(
+      RtlUnicodeStringPrintf(&d, (PCWSTR)u"%d-%s", 42, (PCWSTR)u"x"),
+      STATUS_SUCCESS);
   assert_int_equal(d.Length, 8);
   assert_int_equal(db[0], '4');
   assert_int_equal(db[3], 'x');
@@ -872,30 +973,35 @@ static void test_unicode_string_printf(void **state) {
   assert_int_equal(ustr_vprintf(&d, (PCWSTR)u"%S", "abcdef"), STATUS_SUCCESS);
   assert_int_equal(d.Length, 12);
   assert_int_equal(db[5], 'f');
-  assert_int_equal(ustr_vprintf(&d, (PCWSTR)u"%S", "abcdefg"), STATUS_BUFFER_OVERFLOW);
+  assert_int_equal(ustr_vprintf(&d, (PCWSTR)u"%S", "abcdefg"),
+                   STATUS_BUFFER_OVERFLOW);
   assert_int_equal(d.Length, 12);
   assert_int_equal(db[5], 'f');
-  assert_int_equal(RtlUnicodeStringPrintfEx(&d, &rest, STRSAFE_NO_TRUNCATION, (PCWSTR)u"%S",
-                                            "abcdefg"),
+  assert_int_equal(RtlUnicodeStringPrintfEx(&d, &rest, STRSAFE_NO_TRUNCATION,
+                                            (PCWSTR)u"%S", "abcdefg"),
                    STATUS_BUFFER_OVERFLOW);
   assert_int_equal(d.Length, 0);
   assert_ptr_equal(rest.Buffer, db);
   assert_int_equal(rest.MaximumLength, 12);
   guard(db, sizeof db);
-  assert_int_equal(ustr_vprintf_ex(&d, &rest, STRSAFE_FILL_BEHIND | 0x22, (PCWSTR)u"%u", 7u),
-                   STATUS_SUCCESS);
+  assert_int_equal(
+      ustr_vprintf_ex(&d, &rest, STRSAFE_FILL_BEHIND | 0x22, (PCWSTR)u"%u", 7u),
+      STATUS_SUCCESS);
   assert_int_equal(d.Length, 2);
   assert_int_equal(db[1], 0x2222);
   assert_int_equal(db[5], 0x2222);
   assert_int_equal(rest.MaximumLength, 10);
   assert_int_equal(RtlUnicodeStringPrintf(&d, NULL), STATUS_INVALID_PARAMETER);
-  assert_int_equal(RtlUnicodeStringPrintfEx(&d, NULL, STRSAFE_IGNORE_NULLS, NULL),
-                   STATUS_SUCCESS);
+  assert_int_equal(
+      RtlUnicodeStringPrintfEx(&d, NULL, STRSAFE_IGNORE_NULLS, NULL),
+      STATUS_SUCCESS);
   assert_int_equal(d.Length, 0);
-  assert_int_equal(RtlUnicodeStringPrintf(NULL, (PCWSTR)u"x"), STATUS_INVALID_PARAMETER);
+  assert_int_equal(RtlUnicodeStringPrintf(NULL, (PCWSTR)u"x"),
+                   STATUS_INVALID_PARAMETER);
   // A zero-size UNICODE_STRING: text overflows.
   UNICODE_STRING z = ustr(db, 0, 0);
-  assert_int_equal(RtlUnicodeStringPrintf(&z, (PCWSTR)u"x"), STATUS_BUFFER_OVERFLOW);
+  assert_int_equal(RtlUnicodeStringPrintf(&z, (PCWSTR)u"x"),
+                   STATUS_BUFFER_OVERFLOW);
   assert_int_equal(RtlUnicodeStringPrintf(&z, (PCWSTR)u""), STATUS_SUCCESS);
   (void)wlen;
 }

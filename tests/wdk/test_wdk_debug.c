@@ -55,10 +55,12 @@ static void test_defaults_show_only_errors(void **state) {
   assert_int_equal(kp_debug_filter_get(sys, KP_DEBUG_WIN2000), 1);
   assert_int_equal(kp_debug_filter_get(sys, DPFLTR_IHVDRIVER_ID), 0);
   kpt_output_reset();
-  assert_int_equal(DbgPrintEx(DPFLTR_IHVDRIVER_ID, DPFLTR_ERROR_LEVEL, "err %d\n", 1),
-                   STATUS_SUCCESS);
-  assert_int_equal(DbgPrintEx(DPFLTR_IHVDRIVER_ID, DPFLTR_WARNING_LEVEL, "warn\n"),
-                   STATUS_SUCCESS);
+  assert_int_equal(
+      DbgPrintEx(DPFLTR_IHVDRIVER_ID, DPFLTR_ERROR_LEVEL, "err %d\n", 1),
+      STATUS_SUCCESS);
+  assert_int_equal(
+      DbgPrintEx(DPFLTR_IHVDRIVER_ID, DPFLTR_WARNING_LEVEL, "warn\n"),
+      STATUS_SUCCESS);
   DbgPrintEx(DPFLTR_IHVDRIVER_ID, DPFLTR_TRACE_LEVEL, "trace\n");
   DbgPrintEx(DPFLTR_IHVDRIVER_ID, DPFLTR_INFO_LEVEL, "info\n");
   DbgPrintEx(DPFLTR_IHVVIDEO_ID, DPFLTR_ERROR_LEVEL, "video err\n");
@@ -75,7 +77,8 @@ static void test_defaults_show_only_errors(void **state) {
 static void test_component_masks(void **state) {
   kp_system_t *sys = *state;
   // Kd_IHVDRIVER_Mask = 0x8 (INFO): info shows, trace does not.
-  assert_int_equal(kp_debug_filter_set(sys, DPFLTR_IHVDRIVER_ID, 0x8), KP_STATUS_SUCCESS);
+  assert_int_equal(kp_debug_filter_set(sys, DPFLTR_IHVDRIVER_ID, 0x8),
+                   KP_STATUS_SUCCESS);
   kpt_output_reset();
   DbgPrintEx(DPFLTR_IHVDRIVER_ID, DPFLTR_INFO_LEVEL, "info\n");
   DbgPrintEx(DPFLTR_IHVDRIVER_ID, DPFLTR_TRACE_LEVEL, "trace\n");
@@ -105,7 +108,8 @@ static void test_component_masks(void **state) {
   DbgPrintEx(DPFLTR_IHVAUDIO_ID, DPFLTR_ERROR_LEVEL, "audio err\n");
   assert_string_equal(kpt_output, "");
   // Bad arguments.
-  assert_int_equal(kp_debug_filter_set(NULL, 1, 1), KP_STATUS_INVALID_PARAMETER_1);
+  assert_int_equal(kp_debug_filter_set(NULL, 1, 1),
+                   KP_STATUS_INVALID_PARAMETER_1);
   assert_int_equal(kp_debug_filter_set(sys, KP_DEBUG_COMPONENTS, 1),
                    KP_STATUS_INVALID_PARAMETER_2);
   assert_int_equal(kp_debug_filter_get(sys, KP_DEBUG_COMPONENTS), 0);
@@ -113,31 +117,41 @@ static void test_component_masks(void **state) {
   // An unknown component prints nothing, and DbgPrintEx still succeeds.
   kp_debug_filter_set(sys, KP_DEBUG_WIN2000, 0xFFFFFFFFu);
   kpt_output_reset();
-  assert_int_equal(DbgPrintEx(5000, DPFLTR_ERROR_LEVEL, "unknown\n"), STATUS_SUCCESS);
+  assert_int_equal(DbgPrintEx(5000, DPFLTR_ERROR_LEVEL, "unknown\n"),
+                   STATUS_SUCCESS);
   assert_string_equal(kpt_output, "");
 }
 
 static void test_query_and_set_filter_state(void **state) {
   kp_system_t *sys = *state;
-  assert_int_equal(DbgQueryDebugFilterState(DPFLTR_IHVDRIVER_ID, DPFLTR_ERROR_LEVEL), TRUE);
-  assert_int_equal(DbgQueryDebugFilterState(DPFLTR_IHVDRIVER_ID, DPFLTR_TRACE_LEVEL), FALSE);
-  assert_int_equal(DbgSetDebugFilterState(DPFLTR_IHVDRIVER_ID, DPFLTR_TRACE_LEVEL, TRUE),
-                   STATUS_SUCCESS);
+  assert_int_equal(
+      DbgQueryDebugFilterState(DPFLTR_IHVDRIVER_ID, DPFLTR_ERROR_LEVEL), TRUE);
+  assert_int_equal(
+      DbgQueryDebugFilterState(DPFLTR_IHVDRIVER_ID, DPFLTR_TRACE_LEVEL), FALSE);
+  assert_int_equal(
+      DbgSetDebugFilterState(DPFLTR_IHVDRIVER_ID, DPFLTR_TRACE_LEVEL, TRUE),
+      STATUS_SUCCESS);
   assert_int_equal(kp_debug_filter_get(sys, DPFLTR_IHVDRIVER_ID), 0x4);
-  assert_int_equal(DbgQueryDebugFilterState(DPFLTR_IHVDRIVER_ID, DPFLTR_TRACE_LEVEL), TRUE);
+  assert_int_equal(
+      DbgQueryDebugFilterState(DPFLTR_IHVDRIVER_ID, DPFLTR_TRACE_LEVEL), TRUE);
   kpt_output_reset();
   DbgPrintEx(DPFLTR_IHVDRIVER_ID, DPFLTR_TRACE_LEVEL, "now shown\n");
   assert_string_equal(kpt_output, "now shown\n");
-  assert_int_equal(DbgSetDebugFilterState(DPFLTR_IHVDRIVER_ID, DPFLTR_MASK | 0x30, TRUE),
-                   STATUS_SUCCESS);
+  assert_int_equal(
+      DbgSetDebugFilterState(DPFLTR_IHVDRIVER_ID, DPFLTR_MASK | 0x30, TRUE),
+      STATUS_SUCCESS);
   assert_int_equal(kp_debug_filter_get(sys, DPFLTR_IHVDRIVER_ID), 0x34);
-  assert_int_equal(DbgSetDebugFilterState(DPFLTR_IHVDRIVER_ID, DPFLTR_TRACE_LEVEL, FALSE),
-                   STATUS_SUCCESS);
+  assert_int_equal(
+      DbgSetDebugFilterState(DPFLTR_IHVDRIVER_ID, DPFLTR_TRACE_LEVEL, FALSE),
+      STATUS_SUCCESS);
   assert_int_equal(kp_debug_filter_get(sys, DPFLTR_IHVDRIVER_ID), 0x30);
   // (ULONG)-1 is Kd_WIN2000_Mask.
-  assert_int_equal(DbgSetDebugFilterState((ULONG)-1, DPFLTR_ERROR_LEVEL, FALSE), STATUS_SUCCESS);
-  assert_int_equal(DbgQueryDebugFilterState(DPFLTR_IHVVIDEO_ID, DPFLTR_ERROR_LEVEL), FALSE);
-  assert_int_equal(DbgQueryDebugFilterState(KP_DEBUG_COMPONENTS, 0), STATUS_INVALID_PARAMETER_1);
+  assert_int_equal(DbgSetDebugFilterState((ULONG)-1, DPFLTR_ERROR_LEVEL, FALSE),
+                   STATUS_SUCCESS);
+  assert_int_equal(
+      DbgQueryDebugFilterState(DPFLTR_IHVVIDEO_ID, DPFLTR_ERROR_LEVEL), FALSE);
+  assert_int_equal(DbgQueryDebugFilterState(KP_DEBUG_COMPONENTS, 0),
+                   STATUS_INVALID_PARAMETER_1);
   assert_int_equal(DbgSetDebugFilterState(KP_DEBUG_COMPONENTS, 0, TRUE),
                    STATUS_INVALID_PARAMETER_1);
 }
@@ -160,10 +174,13 @@ static void test_filter_is_thread_safe(void **state) {
   kp_system_t *sys = *state;
   pthread_t t[4];
   for (uintptr_t i = 0; i < 4; i++)
-    assert_int_equal(pthread_create(&t[i], NULL, set_levels, (void *)(DPFLTR_IHVDRIVER_ID + i)), 0);
+    assert_int_equal(pthread_create(&t[i], NULL, set_levels,
+                                    (void *)(DPFLTR_IHVDRIVER_ID + i)),
+                     0);
   for (int i = 0; i < 4; i++) pthread_join(t[i], NULL);
   for (ULONG i = 0; i < 4; i++)
-    assert_int_equal(kp_debug_filter_get(sys, DPFLTR_IHVDRIVER_ID + i), 0xFFFFFFFFu);
+    assert_int_equal(kp_debug_filter_get(sys, DPFLTR_IHVDRIVER_ID + i),
+                     0xFFFFFFFFu);
   assert_string_equal(kpt_output, "");
 }
 
@@ -174,10 +191,11 @@ static void test_filter_is_thread_safe(void **state) {
 static ULONG trace(PCCH prefix, PCCH format, ...) {
   va_list args;
   va_start(args, format);
-  ULONG st = prefix != NULL
-                 ? vDbgPrintExWithPrefix(prefix, DPFLTR_IHVDRIVER_ID, DPFLTR_ERROR_LEVEL,
-                                         format, args)
-                 : vDbgPrintEx(DPFLTR_IHVDRIVER_ID, DPFLTR_ERROR_LEVEL, format, args);
+  ULONG st =
+      prefix != NULL
+          ? vDbgPrintExWithPrefix(prefix, DPFLTR_IHVDRIVER_ID,
+                                  DPFLTR_ERROR_LEVEL, format, args)
+          : vDbgPrintEx(DPFLTR_IHVDRIVER_ID, DPFLTR_ERROR_LEVEL, format, args);
   va_end(args);
   return st;
 }
@@ -187,11 +205,12 @@ static void test_output_text(void **state) {
   WCHAR name_buf[] = u"Dev";
   UNICODE_STRING name = {6, 8, name_buf};
   kpt_output_reset();
-  assert_int_equal(trace("drv: ", "%wZ %lu %I64x %ws %p\n", &name, (ULONG)7, (ULONG64)0xAB,
-                         (PCWSTR)u"w", (PVOID)(ULONG_PTR)0x10),
+  assert_int_equal(trace("drv: ", "%wZ %lu %I64x %ws %p\n", &name, (ULONG)7,
+                         (ULONG64)0xAB, (PCWSTR)u"w", (PVOID)(ULONG_PTR)0x10),
                    STATUS_SUCCESS);
   assert_int_equal(trace(NULL, "[%5s]\n", "ab"), STATUS_SUCCESS);
-  assert_string_equal(kpt_output, "drv: Dev 7 ab w 0000000000000010\n[   ab]\n");
+  assert_string_equal(kpt_output,
+                      "drv: Dev 7 ab w 0000000000000010\n[   ab]\n");
   // No floating point in DbgPrint: shown as written.
   kpt_output_reset();
   DbgPrintEx(DPFLTR_IHVDRIVER_ID, DPFLTR_ERROR_LEVEL, "%d %f %d\n", 1, 2.0, 3);
@@ -206,29 +225,31 @@ static void test_unicode_formats_need_pageable_irql(void **state) {
   // APC_LEVEL: allowed (pageable code runs there).
   KeRaiseIrql(APC_LEVEL, &old);
   kpt_output_reset();
-  KP_ASSERT_NO_BUGCHECK(sys, DbgPrintEx(DPFLTR_IHVDRIVER_ID, DPFLTR_ERROR_LEVEL,
-                                        "%wZ\n", &name));
+  KP_ASSERT_NO_BUGCHECK(
+      sys, DbgPrintEx(DPFLTR_IHVDRIVER_ID, DPFLTR_ERROR_LEVEL, "%wZ\n", &name));
   assert_string_equal(kpt_output, "Dev\n");
   KeLowerIrql(old);
   KeRaiseIrql(DISPATCH_LEVEL, &old);
   // 8-bit text, or a message the filter drops, is fine at DISPATCH_LEVEL.
-  KP_ASSERT_NO_BUGCHECK(sys, DbgPrintEx(DPFLTR_IHVDRIVER_ID, DPFLTR_ERROR_LEVEL,
-                                        "%s %hs %hS %lld\n", "a", "b", "c", 1LL));
+  KP_ASSERT_NO_BUGCHECK(sys,
+                        DbgPrintEx(DPFLTR_IHVDRIVER_ID, DPFLTR_ERROR_LEVEL,
+                                   "%s %hs %hS %lld\n", "a", "b", "c", 1LL));
   KP_ASSERT_NO_BUGCHECK(sys, DbgPrintEx(DPFLTR_IHVDRIVER_ID, DPFLTR_INFO_LEVEL,
                                         "%ws\n", (PCWSTR)u"dropped"));
   // A UTF-16 conversion that would be printed: 0xD1, P2 = IRQL, P3 = 8.
-  KP_ASSERT_BUGCHECK_PARAMS(sys, 0xD1, KP_ANY, DISPATCH_LEVEL, 8, KP_ANY,
-                            DbgPrintEx(DPFLTR_IHVDRIVER_ID, DPFLTR_ERROR_LEVEL,
-                                       "x=%wZ\n", &name));
-  KP_ASSERT_BUGCHECK_PARAMS(sys, 0xD1, KP_ANY, DISPATCH_LEVEL, 8, KP_ANY,
-                            DbgPrintEx(DPFLTR_IHVDRIVER_ID, DPFLTR_ERROR_LEVEL,
-                                       "%-5C|", (WCHAR)'w'));
+  KP_ASSERT_BUGCHECK_PARAMS(
+      sys, 0xD1, KP_ANY, DISPATCH_LEVEL, 8, KP_ANY,
+      DbgPrintEx(DPFLTR_IHVDRIVER_ID, DPFLTR_ERROR_LEVEL, "x=%wZ\n", &name));
+  KP_ASSERT_BUGCHECK_PARAMS(
+      sys, 0xD1, KP_ANY, DISPATCH_LEVEL, 8, KP_ANY,
+      DbgPrintEx(DPFLTR_IHVDRIVER_ID, DPFLTR_ERROR_LEVEL, "%-5C|", (WCHAR)'w'));
   KP_ASSERT_BUGCHECK_PARAMS(sys, 0xD1, KP_ANY, DISPATCH_LEVEL, 8, KP_ANY,
                             DbgPrintEx(DPFLTR_IHVDRIVER_ID, DPFLTR_ERROR_LEVEL,
                                        "%.3ls", (PCWSTR)u"abcd"));
   kp_bugcheck_record_t rec;
-  KP_CAPTURE_BUGCHECK(sys, &rec, DbgPrintEx(DPFLTR_IHVDRIVER_ID, DPFLTR_ERROR_LEVEL,
-                                            "%ws", (PCWSTR)u"w"));
+  KP_CAPTURE_BUGCHECK(
+      sys, &rec,
+      DbgPrintEx(DPFLTR_IHVDRIVER_ID, DPFLTR_ERROR_LEVEL, "%ws", (PCWSTR)u"w"));
   assert_non_null(strstr(rec.explanation, "PASSIVE_LEVEL"));
   assert_non_null(strstr(rec.explanation, "\"%ws\""));
   KeLowerIrql(old);
@@ -289,12 +310,15 @@ static void test_asserts_in_a_dbg_build(void **state) {
   KP_ASSERT_BUGCHECK(sys, 0x1E, p1, NT_VERIFYMSG("msg", x == 2));
   KP_ASSERT_BUGCHECK(sys, 0x1E, p1, RTL_VERIFY(x == 2));
   KP_ASSERT_BUGCHECK(sys, 0x1E, p1, NT_FRE_ASSERT(x == 2));
-  KP_ASSERT_BUGCHECK(sys, 0x1E, p1,
-                     RtlAssert((PVOID) "expr", (PVOID) "/a/b/drv.c", 12, (PSTR) "m"));
+  KP_ASSERT_BUGCHECK(
+      sys, 0x1E, p1,
+      RtlAssert((PVOID) "expr", (PVOID) "/a/b/drv.c", 12, (PSTR) "m"));
   // The report: expression, message, file NAME (no directories) and line.
   kp_bugcheck_record_t rec;
   char at[256];
+  // clang-format off
   KP_CAPTURE_BUGCHECK(sys, &rec, ASSERTMSG("x must be 7", x == 7)); const int line = __LINE__;
+  // clang-format on
   assert_int_equal(rec.count, 1);
   assert_int_equal(rec.params[0], p1);
   assert_int_not_equal(rec.params[1], 0);
@@ -305,8 +329,10 @@ static void test_asserts_in_a_dbg_build(void **state) {
   where(at, sizeof at, __FILE__, line);
   assert_non_null(strstr(rec.explanation, at));
   // No directory of __FILE__ appears when it has one.
-  if (strchr(__FILE__, '/') != NULL) assert_null(strstr(rec.explanation, __FILE__));
-  KP_CAPTURE_BUGCHECK(sys, &rec, RtlAssert((PVOID) "e", (PVOID) "/a/b/drv.c", 12, NULL));
+  if (strchr(__FILE__, '/') != NULL)
+    assert_null(strstr(rec.explanation, __FILE__));
+  KP_CAPTURE_BUGCHECK(sys, &rec,
+                      RtlAssert((PVOID) "e", (PVOID) "/a/b/drv.c", 12, NULL));
   assert_non_null(strstr(rec.explanation, "drv.c:12"));
   assert_null(strstr(rec.explanation, "/a/b"));
   // NT_VERIFY evaluates once and gives the truth value.
@@ -349,23 +375,33 @@ static void test_asserts_in_a_free_build(void **state) {
   KP_CAPTURE_BUGCHECK(sys, &rec, free_build_fre_assert(2));
   assert_int_equal(rec.code, 0x1E);
   char at[64];
-  snprintf(at, sizeof at, "test_wdk_debug_free.c:%d", free_build_fre_assert_line);
+  snprintf(at, sizeof at, "test_wdk_debug_free.c:%d",
+           free_build_fre_assert_line);
   assert_non_null(strstr(rec.explanation, at));
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_defaults_show_only_errors, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_defaults_show_only_errors, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_component_masks, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_query_and_set_filter_state, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_filter_is_thread_safe, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_query_and_set_filter_state, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_filter_is_thread_safe, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_output_text, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_unicode_formats_need_pageable_irql, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_message_is_cut_at_512_bytes, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_kdprint_in_a_dbg_build, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_asserts_in_a_dbg_build, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_soft_assert_only_prints, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_asserts_in_a_free_build, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_unicode_formats_need_pageable_irql,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(test_message_is_cut_at_512_bytes, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_kdprint_in_a_dbg_build, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_asserts_in_a_dbg_build, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_soft_assert_only_prints, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_asserts_in_a_free_build, setup,
+                                      teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,4 +32,6 @@ int free_build_verifies(int *evaluations) {
   return (a ? 1 : 0) + (b ? 2 : 0) + (c ? 4 : 0);
 }
 
+// clang-format off
 void free_build_fre_assert(int value) { NT_FRE_ASSERT(value == 1); } const int free_build_fre_assert_line = __LINE__;
+// clang-format on

@@ -232,37 +232,43 @@ FORCEINLINE NTSTATUS RtlDWordMult(DWORD a, DWORD b, DWORD *result) {
   *result = (DWORD)r;
   return st;
 }
-FORCEINLINE NTSTATUS RtlULongLongAdd(ULONGLONG a, ULONGLONG b, ULONGLONG *result) {
+FORCEINLINE NTSTATUS RtlULongLongAdd(ULONGLONG a, ULONGLONG b,
+                                     ULONGLONG *result) {
   uint64_t r;
   NTSTATUS st = kp_int_uadd(a, b, UINT64_MAX, &r);
   *result = (ULONGLONG)r;
   return st;
 }
-FORCEINLINE NTSTATUS RtlULongLongSub(ULONGLONG a, ULONGLONG b, ULONGLONG *result) {
+FORCEINLINE NTSTATUS RtlULongLongSub(ULONGLONG a, ULONGLONG b,
+                                     ULONGLONG *result) {
   uint64_t r;
   NTSTATUS st = kp_int_usub(a, b, &r);
   *result = (ULONGLONG)r;
   return st;
 }
-FORCEINLINE NTSTATUS RtlULongLongMult(ULONGLONG a, ULONGLONG b, ULONGLONG *result) {
+FORCEINLINE NTSTATUS RtlULongLongMult(ULONGLONG a, ULONGLONG b,
+                                      ULONGLONG *result) {
   uint64_t r;
   NTSTATUS st = kp_int_umul(a, b, UINT64_MAX, &r);
   *result = (ULONGLONG)r;
   return st;
 }
-FORCEINLINE NTSTATUS RtlDWordLongAdd(DWORDLONG a, DWORDLONG b, DWORDLONG *result) {
+FORCEINLINE NTSTATUS RtlDWordLongAdd(DWORDLONG a, DWORDLONG b,
+                                     DWORDLONG *result) {
   uint64_t r;
   NTSTATUS st = kp_int_uadd(a, b, UINT64_MAX, &r);
   *result = (DWORDLONG)r;
   return st;
 }
-FORCEINLINE NTSTATUS RtlDWordLongSub(DWORDLONG a, DWORDLONG b, DWORDLONG *result) {
+FORCEINLINE NTSTATUS RtlDWordLongSub(DWORDLONG a, DWORDLONG b,
+                                     DWORDLONG *result) {
   uint64_t r;
   NTSTATUS st = kp_int_usub(a, b, &r);
   *result = (DWORDLONG)r;
   return st;
 }
-FORCEINLINE NTSTATUS RtlDWordLongMult(DWORDLONG a, DWORDLONG b, DWORDLONG *result) {
+FORCEINLINE NTSTATUS RtlDWordLongMult(DWORDLONG a, DWORDLONG b,
+                                      DWORDLONG *result) {
   uint64_t r;
   NTSTATUS st = kp_int_umul(a, b, UINT64_MAX, &r);
   *result = (DWORDLONG)r;
@@ -358,37 +364,43 @@ FORCEINLINE NTSTATUS RtlSIZETMult(SIZE_T a, SIZE_T b, SIZE_T *result) {
   *result = (SIZE_T)r;
   return st;
 }
-FORCEINLINE NTSTATUS RtlULongPtrAdd(ULONG_PTR a, ULONG_PTR b, ULONG_PTR *result) {
+FORCEINLINE NTSTATUS RtlULongPtrAdd(ULONG_PTR a, ULONG_PTR b,
+                                    ULONG_PTR *result) {
   uint64_t r;
   NTSTATUS st = kp_int_uadd(a, b, UINTPTR_MAX, &r);
   *result = (ULONG_PTR)r;
   return st;
 }
-FORCEINLINE NTSTATUS RtlULongPtrSub(ULONG_PTR a, ULONG_PTR b, ULONG_PTR *result) {
+FORCEINLINE NTSTATUS RtlULongPtrSub(ULONG_PTR a, ULONG_PTR b,
+                                    ULONG_PTR *result) {
   uint64_t r;
   NTSTATUS st = kp_int_usub(a, b, &r);
   *result = (ULONG_PTR)r;
   return st;
 }
-FORCEINLINE NTSTATUS RtlULongPtrMult(ULONG_PTR a, ULONG_PTR b, ULONG_PTR *result) {
+FORCEINLINE NTSTATUS RtlULongPtrMult(ULONG_PTR a, ULONG_PTR b,
+                                     ULONG_PTR *result) {
   uint64_t r;
   NTSTATUS st = kp_int_umul(a, b, UINTPTR_MAX, &r);
   *result = (ULONG_PTR)r;
   return st;
 }
-FORCEINLINE NTSTATUS RtlDWordPtrAdd(DWORD_PTR a, DWORD_PTR b, DWORD_PTR *result) {
+FORCEINLINE NTSTATUS RtlDWordPtrAdd(DWORD_PTR a, DWORD_PTR b,
+                                    DWORD_PTR *result) {
   uint64_t r;
   NTSTATUS st = kp_int_uadd(a, b, UINTPTR_MAX, &r);
   *result = (DWORD_PTR)r;
   return st;
 }
-FORCEINLINE NTSTATUS RtlDWordPtrSub(DWORD_PTR a, DWORD_PTR b, DWORD_PTR *result) {
+FORCEINLINE NTSTATUS RtlDWordPtrSub(DWORD_PTR a, DWORD_PTR b,
+                                    DWORD_PTR *result) {
   uint64_t r;
   NTSTATUS st = kp_int_usub(a, b, &r);
   *result = (DWORD_PTR)r;
   return st;
 }
-FORCEINLINE NTSTATUS RtlDWordPtrMult(DWORD_PTR a, DWORD_PTR b, DWORD_PTR *result) {
+FORCEINLINE NTSTATUS RtlDWordPtrMult(DWORD_PTR a, DWORD_PTR b,
+                                     DWORD_PTR *result) {
   uint64_t r;
   NTSTATUS st = kp_int_umul(a, b, UINTPTR_MAX, &r);
   *result = (DWORD_PTR)r;
@@ -593,19 +605,22 @@ FORCEINLINE NTSTATUS RtlSSIZETMult(SSIZE_T a, SSIZE_T b, SSIZE_T *result) {
   *result = (SSIZE_T)r;
   return st;
 }
-FORCEINLINE NTSTATUS RtlPtrdiffTAdd(ptrdiff_t a, ptrdiff_t b, ptrdiff_t *result) {
+FORCEINLINE NTSTATUS RtlPtrdiffTAdd(ptrdiff_t a, ptrdiff_t b,
+                                    ptrdiff_t *result) {
   int64_t r;
   NTSTATUS st = kp_int_sadd(a, b, INTPTR_MIN, INTPTR_MAX, &r);
   *result = (ptrdiff_t)r;
   return st;
 }
-FORCEINLINE NTSTATUS RtlPtrdiffTSub(ptrdiff_t a, ptrdiff_t b, ptrdiff_t *result) {
+FORCEINLINE NTSTATUS RtlPtrdiffTSub(ptrdiff_t a, ptrdiff_t b,
+                                    ptrdiff_t *result) {
   int64_t r;
   NTSTATUS st = kp_int_ssub(a, b, INTPTR_MIN, INTPTR_MAX, &r);
   *result = (ptrdiff_t)r;
   return st;
 }
-FORCEINLINE NTSTATUS RtlPtrdiffTMult(ptrdiff_t a, ptrdiff_t b, ptrdiff_t *result) {
+FORCEINLINE NTSTATUS RtlPtrdiffTMult(ptrdiff_t a, ptrdiff_t b,
+                                     ptrdiff_t *result) {
   int64_t r;
   NTSTATUS st = kp_int_smul(a, b, INTPTR_MIN, INTPTR_MAX, &r);
   *result = (ptrdiff_t)r;

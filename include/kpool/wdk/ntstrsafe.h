@@ -51,7 +51,7 @@
 #include "../strsafe.h"
 
 #if defined(NTSTRSAFE_NO_CB_FUNCTIONS) && defined(NTSTRSAFE_NO_CCH_FUNCTIONS)
-#error "cannot define both NTSTRSAFE_NO_CB_FUNCTIONS and NTSTRSAFE_NO_CCH_FUNCTIONS"
+#error "NTSTRSAFE_NO_CB_FUNCTIONS and NTSTRSAFE_NO_CCH_FUNCTIONS both defined"
 #endif
 
 /* A repeated typedef of the same type is valid C11 and C++. */
@@ -87,10 +87,12 @@ typedef const WCHAR *STRSAFE_PCUNZWCH;
 #define STRSAFE_FILL_BEHIND 0x00000200
 #define STRSAFE_ZERO_LENGTH_ON_FAILURE 0x00000800
 /** FILL_BEHIND_NULL with fill byte @p x. */
-#define STRSAFE_FILL_BYTE(x) ((DWORD)(((x) & 0x000000FF) | STRSAFE_FILL_BEHIND_NULL))
+#define STRSAFE_FILL_BYTE(x)                                                   \
+  ((DWORD)(((x)&0x000000FF) | STRSAFE_FILL_BEHIND_NULL))
 /** FILL_ON_FAILURE with fill byte @p x. */
-#define STRSAFE_FAILURE_BYTE(x) ((DWORD)(((x) & 0x000000FF) | STRSAFE_FILL_ON_FAILURE))
-#define STRSAFE_GET_FILL_PATTERN(dwFlags) ((int)((dwFlags) & 0x000000FF))
+#define STRSAFE_FAILURE_BYTE(x)                                                \
+  ((DWORD)(((x)&0x000000FF) | STRSAFE_FILL_ON_FAILURE))
+#define STRSAFE_GET_FILL_PATTERN(dwFlags) ((int)((dwFlags)&0x000000FF))
 
 #ifndef STATUS_BUFFER_OVERFLOW
 #define STATUS_BUFFER_OVERFLOW ((NTSTATUS)0x80000005L)
@@ -114,323 +116,646 @@ extern "C" {
 #endif
 
 #ifndef NTSTRSAFE_NO_CCH_FUNCTIONS
-FORCEINLINE NTSTATUS RtlStringCchCopyA(NTSTRSAFE_PSTR pszDest, size_t cchDest, NTSTRSAFE_PCSTR pszSrc) {
-  return kp_strsafe_copy(pszDest, cchDest, 1, false, kp_strsafe_sz(pszSrc), SIZE_MAX, NULL, NULL, 0);
+FORCEINLINE NTSTATUS RtlStringCchCopyA(NTSTRSAFE_PSTR pszDest, size_t cchDest,
+                                       NTSTRSAFE_PCSTR pszSrc) {
+  return kp_strsafe_copy(pszDest, cchDest, 1, false, kp_strsafe_sz(pszSrc),
+                         SIZE_MAX, NULL, NULL, 0);
 }
-FORCEINLINE NTSTATUS RtlStringCchCopyExA(NTSTRSAFE_PSTR pszDest, size_t cchDest, NTSTRSAFE_PCSTR pszSrc, NTSTRSAFE_PSTR *ppszDestEnd, size_t *pcchRemaining, DWORD dwFlags) {
-  return kp_strsafe_copy(pszDest, cchDest, 1, false, kp_strsafe_sz(pszSrc), SIZE_MAX, (void **)ppszDestEnd, pcchRemaining, dwFlags);
+FORCEINLINE NTSTATUS RtlStringCchCopyExA(NTSTRSAFE_PSTR pszDest, size_t cchDest,
+                                         NTSTRSAFE_PCSTR pszSrc,
+                                         NTSTRSAFE_PSTR *ppszDestEnd,
+                                         size_t *pcchRemaining, DWORD dwFlags) {
+  return kp_strsafe_copy(pszDest, cchDest, 1, false, kp_strsafe_sz(pszSrc),
+                         SIZE_MAX, (void **)ppszDestEnd, pcchRemaining,
+                         dwFlags);
 }
-FORCEINLINE NTSTATUS RtlStringCchCopyNA(NTSTRSAFE_PSTR pszDest, size_t cchDest, STRSAFE_PCNZCH pszSrc, size_t cchToCopy) {
-  return kp_strsafe_copy(pszDest, cchDest, 1, false, kp_strsafe_sz(pszSrc), cchToCopy, NULL, NULL, 0);
+FORCEINLINE NTSTATUS RtlStringCchCopyNA(NTSTRSAFE_PSTR pszDest, size_t cchDest,
+                                        STRSAFE_PCNZCH pszSrc,
+                                        size_t cchToCopy) {
+  return kp_strsafe_copy(pszDest, cchDest, 1, false, kp_strsafe_sz(pszSrc),
+                         cchToCopy, NULL, NULL, 0);
 }
-FORCEINLINE NTSTATUS RtlStringCchCopyNExA(NTSTRSAFE_PSTR pszDest, size_t cchDest, STRSAFE_PCNZCH pszSrc, size_t cchToCopy, NTSTRSAFE_PSTR *ppszDestEnd, size_t *pcchRemaining, DWORD dwFlags) {
-  return kp_strsafe_copy(pszDest, cchDest, 1, false, kp_strsafe_sz(pszSrc), cchToCopy, (void **)ppszDestEnd, pcchRemaining, dwFlags);
+FORCEINLINE NTSTATUS RtlStringCchCopyNExA(NTSTRSAFE_PSTR pszDest,
+                                          size_t cchDest, STRSAFE_PCNZCH pszSrc,
+                                          size_t cchToCopy,
+                                          NTSTRSAFE_PSTR *ppszDestEnd,
+                                          size_t *pcchRemaining,
+                                          DWORD dwFlags) {
+  return kp_strsafe_copy(pszDest, cchDest, 1, false, kp_strsafe_sz(pszSrc),
+                         cchToCopy, (void **)ppszDestEnd, pcchRemaining,
+                         dwFlags);
 }
-FORCEINLINE NTSTATUS RtlStringCchCatA(NTSTRSAFE_PSTR pszDest, size_t cchDest, NTSTRSAFE_PCSTR pszSrc) {
-  return kp_strsafe_cat(pszDest, cchDest, 1, false, kp_strsafe_sz(pszSrc), SIZE_MAX, NULL, NULL, 0);
+FORCEINLINE NTSTATUS RtlStringCchCatA(NTSTRSAFE_PSTR pszDest, size_t cchDest,
+                                      NTSTRSAFE_PCSTR pszSrc) {
+  return kp_strsafe_cat(pszDest, cchDest, 1, false, kp_strsafe_sz(pszSrc),
+                        SIZE_MAX, NULL, NULL, 0);
 }
-FORCEINLINE NTSTATUS RtlStringCchCatExA(NTSTRSAFE_PSTR pszDest, size_t cchDest, NTSTRSAFE_PCSTR pszSrc, NTSTRSAFE_PSTR *ppszDestEnd, size_t *pcchRemaining, DWORD dwFlags) {
-  return kp_strsafe_cat(pszDest, cchDest, 1, false, kp_strsafe_sz(pszSrc), SIZE_MAX, (void **)ppszDestEnd, pcchRemaining, dwFlags);
+FORCEINLINE NTSTATUS RtlStringCchCatExA(NTSTRSAFE_PSTR pszDest, size_t cchDest,
+                                        NTSTRSAFE_PCSTR pszSrc,
+                                        NTSTRSAFE_PSTR *ppszDestEnd,
+                                        size_t *pcchRemaining, DWORD dwFlags) {
+  return kp_strsafe_cat(pszDest, cchDest, 1, false, kp_strsafe_sz(pszSrc),
+                        SIZE_MAX, (void **)ppszDestEnd, pcchRemaining, dwFlags);
 }
-FORCEINLINE NTSTATUS RtlStringCchCatNA(NTSTRSAFE_PSTR pszDest, size_t cchDest, STRSAFE_PCNZCH pszSrc, size_t cchToAppend) {
-  return kp_strsafe_cat(pszDest, cchDest, 1, false, kp_strsafe_sz(pszSrc), cchToAppend, NULL, NULL, 0);
+FORCEINLINE NTSTATUS RtlStringCchCatNA(NTSTRSAFE_PSTR pszDest, size_t cchDest,
+                                       STRSAFE_PCNZCH pszSrc,
+                                       size_t cchToAppend) {
+  return kp_strsafe_cat(pszDest, cchDest, 1, false, kp_strsafe_sz(pszSrc),
+                        cchToAppend, NULL, NULL, 0);
 }
-FORCEINLINE NTSTATUS RtlStringCchCatNExA(NTSTRSAFE_PSTR pszDest, size_t cchDest, STRSAFE_PCNZCH pszSrc, size_t cchToAppend, NTSTRSAFE_PSTR *ppszDestEnd, size_t *pcchRemaining, DWORD dwFlags) {
-  return kp_strsafe_cat(pszDest, cchDest, 1, false, kp_strsafe_sz(pszSrc), cchToAppend, (void **)ppszDestEnd, pcchRemaining, dwFlags);
+FORCEINLINE NTSTATUS RtlStringCchCatNExA(NTSTRSAFE_PSTR pszDest, size_t cchDest,
+                                         STRSAFE_PCNZCH pszSrc,
+                                         size_t cchToAppend,
+                                         NTSTRSAFE_PSTR *ppszDestEnd,
+                                         size_t *pcchRemaining, DWORD dwFlags) {
+  return kp_strsafe_cat(pszDest, cchDest, 1, false, kp_strsafe_sz(pszSrc),
+                        cchToAppend, (void **)ppszDestEnd, pcchRemaining,
+                        dwFlags);
 }
-FORCEINLINE NTSTATUS RtlStringCchVPrintfA(NTSTRSAFE_PSTR pszDest, size_t cchDest, NTSTRSAFE_PCSTR pszFormat, va_list argList) {
-  return kp_strsafe_vprintf(pszDest, cchDest, 1, false, NULL, NULL, 0, pszFormat, argList);
+FORCEINLINE NTSTATUS RtlStringCchVPrintfA(NTSTRSAFE_PSTR pszDest,
+                                          size_t cchDest,
+                                          NTSTRSAFE_PCSTR pszFormat,
+                                          va_list argList) {
+  return kp_strsafe_vprintf(pszDest, cchDest, 1, false, NULL, NULL, 0,
+                            pszFormat, argList);
 }
-FORCEINLINE NTSTATUS RtlStringCchVPrintfExA(NTSTRSAFE_PSTR pszDest, size_t cchDest, NTSTRSAFE_PSTR *ppszDestEnd, size_t *pcchRemaining, DWORD dwFlags, NTSTRSAFE_PCSTR pszFormat, va_list argList) {
-  return kp_strsafe_vprintf(pszDest, cchDest, 1, false, (void **)ppszDestEnd, pcchRemaining, dwFlags, pszFormat, argList);
+FORCEINLINE NTSTATUS RtlStringCchVPrintfExA(
+    NTSTRSAFE_PSTR pszDest, size_t cchDest, NTSTRSAFE_PSTR *ppszDestEnd,
+    size_t *pcchRemaining, DWORD dwFlags, NTSTRSAFE_PCSTR pszFormat,
+    va_list argList) {
+  return kp_strsafe_vprintf(pszDest, cchDest, 1, false, (void **)ppszDestEnd,
+                            pcchRemaining, dwFlags, pszFormat, argList);
 }
-static inline NTSTATUS RtlStringCchPrintfA(NTSTRSAFE_PSTR pszDest, size_t cchDest, NTSTRSAFE_PCSTR pszFormat, ...) {
+static inline NTSTATUS RtlStringCchPrintfA(NTSTRSAFE_PSTR pszDest,
+                                           size_t cchDest,
+                                           NTSTRSAFE_PCSTR pszFormat, ...) {
   va_list ap;
   va_start(ap, pszFormat);
-  NTSTATUS st = kp_strsafe_vprintf(pszDest, cchDest, 1, false, NULL, NULL, 0, pszFormat, ap);
+  NTSTATUS st = kp_strsafe_vprintf(pszDest, cchDest, 1, false, NULL, NULL, 0,
+                                   pszFormat, ap);
   va_end(ap);
   return st;
 }
-static inline NTSTATUS RtlStringCchPrintfExA(NTSTRSAFE_PSTR pszDest, size_t cchDest, NTSTRSAFE_PSTR *ppszDestEnd, size_t *pcchRemaining, DWORD dwFlags, NTSTRSAFE_PCSTR pszFormat, ...) {
+static inline NTSTATUS
+RtlStringCchPrintfExA(NTSTRSAFE_PSTR pszDest, size_t cchDest,
+                      NTSTRSAFE_PSTR *ppszDestEnd, size_t *pcchRemaining,
+                      DWORD dwFlags, NTSTRSAFE_PCSTR pszFormat, ...) {
   va_list ap;
   va_start(ap, pszFormat);
-  NTSTATUS st = kp_strsafe_vprintf(pszDest, cchDest, 1, false, (void **)ppszDestEnd, pcchRemaining, dwFlags, pszFormat, ap);
+  NTSTATUS st =
+      kp_strsafe_vprintf(pszDest, cchDest, 1, false, (void **)ppszDestEnd,
+                         pcchRemaining, dwFlags, pszFormat, ap);
   va_end(ap);
   return st;
 }
-FORCEINLINE NTSTATUS RtlStringCchLengthA(NTSTRSAFE_PCSTR psz, size_t cchMax, size_t *pcchLength) {
+FORCEINLINE NTSTATUS RtlStringCchLengthA(NTSTRSAFE_PCSTR psz, size_t cchMax,
+                                         size_t *pcchLength) {
   return kp_strsafe_length(psz, cchMax, 1, false, pcchLength);
 }
-FORCEINLINE NTSTATUS RtlStringCchCopyW(NTSTRSAFE_PWSTR pszDest, size_t cchDest, NTSTRSAFE_PCWSTR pszSrc) {
-  return kp_strsafe_copy(pszDest, cchDest, 2, false, kp_strsafe_sz(pszSrc), SIZE_MAX, NULL, NULL, 0);
+FORCEINLINE NTSTATUS RtlStringCchCopyW(NTSTRSAFE_PWSTR pszDest, size_t cchDest,
+                                       NTSTRSAFE_PCWSTR pszSrc) {
+  return kp_strsafe_copy(pszDest, cchDest, 2, false, kp_strsafe_sz(pszSrc),
+                         SIZE_MAX, NULL, NULL, 0);
 }
-FORCEINLINE NTSTATUS RtlStringCchCopyExW(NTSTRSAFE_PWSTR pszDest, size_t cchDest, NTSTRSAFE_PCWSTR pszSrc, NTSTRSAFE_PWSTR *ppszDestEnd, size_t *pcchRemaining, DWORD dwFlags) {
-  return kp_strsafe_copy(pszDest, cchDest, 2, false, kp_strsafe_sz(pszSrc), SIZE_MAX, (void **)ppszDestEnd, pcchRemaining, dwFlags);
+FORCEINLINE NTSTATUS RtlStringCchCopyExW(NTSTRSAFE_PWSTR pszDest,
+                                         size_t cchDest,
+                                         NTSTRSAFE_PCWSTR pszSrc,
+                                         NTSTRSAFE_PWSTR *ppszDestEnd,
+                                         size_t *pcchRemaining, DWORD dwFlags) {
+  return kp_strsafe_copy(pszDest, cchDest, 2, false, kp_strsafe_sz(pszSrc),
+                         SIZE_MAX, (void **)ppszDestEnd, pcchRemaining,
+                         dwFlags);
 }
-FORCEINLINE NTSTATUS RtlStringCchCopyNW(NTSTRSAFE_PWSTR pszDest, size_t cchDest, STRSAFE_PCNZWCH pszSrc, size_t cchToCopy) {
-  return kp_strsafe_copy(pszDest, cchDest, 2, false, kp_strsafe_sz(pszSrc), cchToCopy, NULL, NULL, 0);
+FORCEINLINE NTSTATUS RtlStringCchCopyNW(NTSTRSAFE_PWSTR pszDest, size_t cchDest,
+                                        STRSAFE_PCNZWCH pszSrc,
+                                        size_t cchToCopy) {
+  return kp_strsafe_copy(pszDest, cchDest, 2, false, kp_strsafe_sz(pszSrc),
+                         cchToCopy, NULL, NULL, 0);
 }
-FORCEINLINE NTSTATUS RtlStringCchCopyNExW(NTSTRSAFE_PWSTR pszDest, size_t cchDest, STRSAFE_PCNZWCH pszSrc, size_t cchToCopy, NTSTRSAFE_PWSTR *ppszDestEnd, size_t *pcchRemaining, DWORD dwFlags) {
-  return kp_strsafe_copy(pszDest, cchDest, 2, false, kp_strsafe_sz(pszSrc), cchToCopy, (void **)ppszDestEnd, pcchRemaining, dwFlags);
+FORCEINLINE NTSTATUS RtlStringCchCopyNExW(
+    NTSTRSAFE_PWSTR pszDest, size_t cchDest, STRSAFE_PCNZWCH pszSrc,
+    size_t cchToCopy, NTSTRSAFE_PWSTR *ppszDestEnd, size_t *pcchRemaining,
+    DWORD dwFlags) {
+  return kp_strsafe_copy(pszDest, cchDest, 2, false, kp_strsafe_sz(pszSrc),
+                         cchToCopy, (void **)ppszDestEnd, pcchRemaining,
+                         dwFlags);
 }
-FORCEINLINE NTSTATUS RtlStringCchCatW(NTSTRSAFE_PWSTR pszDest, size_t cchDest, NTSTRSAFE_PCWSTR pszSrc) {
-  return kp_strsafe_cat(pszDest, cchDest, 2, false, kp_strsafe_sz(pszSrc), SIZE_MAX, NULL, NULL, 0);
+FORCEINLINE NTSTATUS RtlStringCchCatW(NTSTRSAFE_PWSTR pszDest, size_t cchDest,
+                                      NTSTRSAFE_PCWSTR pszSrc) {
+  return kp_strsafe_cat(pszDest, cchDest, 2, false, kp_strsafe_sz(pszSrc),
+                        SIZE_MAX, NULL, NULL, 0);
 }
-FORCEINLINE NTSTATUS RtlStringCchCatExW(NTSTRSAFE_PWSTR pszDest, size_t cchDest, NTSTRSAFE_PCWSTR pszSrc, NTSTRSAFE_PWSTR *ppszDestEnd, size_t *pcchRemaining, DWORD dwFlags) {
-  return kp_strsafe_cat(pszDest, cchDest, 2, false, kp_strsafe_sz(pszSrc), SIZE_MAX, (void **)ppszDestEnd, pcchRemaining, dwFlags);
+FORCEINLINE NTSTATUS RtlStringCchCatExW(NTSTRSAFE_PWSTR pszDest, size_t cchDest,
+                                        NTSTRSAFE_PCWSTR pszSrc,
+                                        NTSTRSAFE_PWSTR *ppszDestEnd,
+                                        size_t *pcchRemaining, DWORD dwFlags) {
+  return kp_strsafe_cat(pszDest, cchDest, 2, false, kp_strsafe_sz(pszSrc),
+                        SIZE_MAX, (void **)ppszDestEnd, pcchRemaining, dwFlags);
 }
-FORCEINLINE NTSTATUS RtlStringCchCatNW(NTSTRSAFE_PWSTR pszDest, size_t cchDest, STRSAFE_PCNZWCH pszSrc, size_t cchToAppend) {
-  return kp_strsafe_cat(pszDest, cchDest, 2, false, kp_strsafe_sz(pszSrc), cchToAppend, NULL, NULL, 0);
+FORCEINLINE NTSTATUS RtlStringCchCatNW(NTSTRSAFE_PWSTR pszDest, size_t cchDest,
+                                       STRSAFE_PCNZWCH pszSrc,
+                                       size_t cchToAppend) {
+  return kp_strsafe_cat(pszDest, cchDest, 2, false, kp_strsafe_sz(pszSrc),
+                        cchToAppend, NULL, NULL, 0);
 }
-FORCEINLINE NTSTATUS RtlStringCchCatNExW(NTSTRSAFE_PWSTR pszDest, size_t cchDest, STRSAFE_PCNZWCH pszSrc, size_t cchToAppend, NTSTRSAFE_PWSTR *ppszDestEnd, size_t *pcchRemaining, DWORD dwFlags) {
-  return kp_strsafe_cat(pszDest, cchDest, 2, false, kp_strsafe_sz(pszSrc), cchToAppend, (void **)ppszDestEnd, pcchRemaining, dwFlags);
+FORCEINLINE NTSTATUS RtlStringCchCatNExW(NTSTRSAFE_PWSTR pszDest,
+                                         size_t cchDest, STRSAFE_PCNZWCH pszSrc,
+                                         size_t cchToAppend,
+                                         NTSTRSAFE_PWSTR *ppszDestEnd,
+                                         size_t *pcchRemaining, DWORD dwFlags) {
+  return kp_strsafe_cat(pszDest, cchDest, 2, false, kp_strsafe_sz(pszSrc),
+                        cchToAppend, (void **)ppszDestEnd, pcchRemaining,
+                        dwFlags);
 }
-FORCEINLINE NTSTATUS RtlStringCchVPrintfW(NTSTRSAFE_PWSTR pszDest, size_t cchDest, NTSTRSAFE_PCWSTR pszFormat, va_list argList) {
-  return kp_strsafe_vprintf(pszDest, cchDest, 2, false, NULL, NULL, 0, pszFormat, argList);
+FORCEINLINE NTSTATUS RtlStringCchVPrintfW(NTSTRSAFE_PWSTR pszDest,
+                                          size_t cchDest,
+                                          NTSTRSAFE_PCWSTR pszFormat,
+                                          va_list argList) {
+  return kp_strsafe_vprintf(pszDest, cchDest, 2, false, NULL, NULL, 0,
+                            pszFormat, argList);
 }
-FORCEINLINE NTSTATUS RtlStringCchVPrintfExW(NTSTRSAFE_PWSTR pszDest, size_t cchDest, NTSTRSAFE_PWSTR *ppszDestEnd, size_t *pcchRemaining, DWORD dwFlags, NTSTRSAFE_PCWSTR pszFormat, va_list argList) {
-  return kp_strsafe_vprintf(pszDest, cchDest, 2, false, (void **)ppszDestEnd, pcchRemaining, dwFlags, pszFormat, argList);
+FORCEINLINE NTSTATUS RtlStringCchVPrintfExW(
+    NTSTRSAFE_PWSTR pszDest, size_t cchDest, NTSTRSAFE_PWSTR *ppszDestEnd,
+    size_t *pcchRemaining, DWORD dwFlags, NTSTRSAFE_PCWSTR pszFormat,
+    va_list argList) {
+  return kp_strsafe_vprintf(pszDest, cchDest, 2, false, (void **)ppszDestEnd,
+                            pcchRemaining, dwFlags, pszFormat, argList);
 }
-static inline NTSTATUS RtlStringCchPrintfW(NTSTRSAFE_PWSTR pszDest, size_t cchDest, NTSTRSAFE_PCWSTR pszFormat, ...) {
+static inline NTSTATUS RtlStringCchPrintfW(NTSTRSAFE_PWSTR pszDest,
+                                           size_t cchDest,
+                                           NTSTRSAFE_PCWSTR pszFormat, ...) {
   va_list ap;
   va_start(ap, pszFormat);
-  NTSTATUS st = kp_strsafe_vprintf(pszDest, cchDest, 2, false, NULL, NULL, 0, pszFormat, ap);
+  NTSTATUS st = kp_strsafe_vprintf(pszDest, cchDest, 2, false, NULL, NULL, 0,
+                                   pszFormat, ap);
   va_end(ap);
   return st;
 }
-static inline NTSTATUS RtlStringCchPrintfExW(NTSTRSAFE_PWSTR pszDest, size_t cchDest, NTSTRSAFE_PWSTR *ppszDestEnd, size_t *pcchRemaining, DWORD dwFlags, NTSTRSAFE_PCWSTR pszFormat, ...) {
+static inline NTSTATUS
+RtlStringCchPrintfExW(NTSTRSAFE_PWSTR pszDest, size_t cchDest,
+                      NTSTRSAFE_PWSTR *ppszDestEnd, size_t *pcchRemaining,
+                      DWORD dwFlags, NTSTRSAFE_PCWSTR pszFormat, ...) {
   va_list ap;
   va_start(ap, pszFormat);
-  NTSTATUS st = kp_strsafe_vprintf(pszDest, cchDest, 2, false, (void **)ppszDestEnd, pcchRemaining, dwFlags, pszFormat, ap);
+  NTSTATUS st =
+      kp_strsafe_vprintf(pszDest, cchDest, 2, false, (void **)ppszDestEnd,
+                         pcchRemaining, dwFlags, pszFormat, ap);
   va_end(ap);
   return st;
 }
-FORCEINLINE NTSTATUS RtlStringCchLengthW(NTSTRSAFE_PCWSTR psz, size_t cchMax, size_t *pcchLength) {
+FORCEINLINE NTSTATUS RtlStringCchLengthW(NTSTRSAFE_PCWSTR psz, size_t cchMax,
+                                         size_t *pcchLength) {
   return kp_strsafe_length(psz, cchMax, 2, false, pcchLength);
 }
-FORCEINLINE NTSTATUS RtlUnalignedStringCchLengthW(STRSAFE_PCUNZWCH psz, size_t cchMax, size_t *pcchLength) {
+FORCEINLINE NTSTATUS RtlUnalignedStringCchLengthW(STRSAFE_PCUNZWCH psz,
+                                                  size_t cchMax,
+                                                  size_t *pcchLength) {
   return kp_strsafe_length(psz, cchMax, 2, false, pcchLength);
 }
 #ifndef NTSTRSAFE_NO_UNICODE_STRING_FUNCTIONS
-FORCEINLINE NTSTATUS RtlStringCchCopyUnicodeString(NTSTRSAFE_PWSTR pszDest, size_t cchDest, PCUNICODE_STRING SourceString) {
-  return kp_strsafe_copy(pszDest, cchDest, 2, false, kp_strsafe_ustr((const kp_counted16_t *)SourceString), SIZE_MAX, NULL, NULL, 0);
+FORCEINLINE NTSTATUS RtlStringCchCopyUnicodeString(
+    NTSTRSAFE_PWSTR pszDest, size_t cchDest, PCUNICODE_STRING SourceString) {
+  return kp_strsafe_copy(pszDest, cchDest, 2, false,
+                         kp_strsafe_ustr((const kp_counted16_t *)SourceString),
+                         SIZE_MAX, NULL, NULL, 0);
 }
-FORCEINLINE NTSTATUS RtlStringCchCopyUnicodeStringEx(NTSTRSAFE_PWSTR pszDest, size_t cchDest, PCUNICODE_STRING SourceString, NTSTRSAFE_PWSTR *ppszDestEnd, size_t *pcchRemaining, DWORD dwFlags) {
-  return kp_strsafe_copy(pszDest, cchDest, 2, false, kp_strsafe_ustr((const kp_counted16_t *)SourceString), SIZE_MAX, (void **)ppszDestEnd, pcchRemaining, dwFlags);
+FORCEINLINE NTSTATUS RtlStringCchCopyUnicodeStringEx(
+    NTSTRSAFE_PWSTR pszDest, size_t cchDest, PCUNICODE_STRING SourceString,
+    NTSTRSAFE_PWSTR *ppszDestEnd, size_t *pcchRemaining, DWORD dwFlags) {
+  return kp_strsafe_copy(pszDest, cchDest, 2, false,
+                         kp_strsafe_ustr((const kp_counted16_t *)SourceString),
+                         SIZE_MAX, (void **)ppszDestEnd, pcchRemaining,
+                         dwFlags);
 }
 #endif
 #endif /* NTSTRSAFE_NO_CCH_FUNCTIONS */
 
 #ifndef NTSTRSAFE_NO_CB_FUNCTIONS
-FORCEINLINE NTSTATUS RtlStringCbCopyA(NTSTRSAFE_PSTR pszDest, size_t cbDest, NTSTRSAFE_PCSTR pszSrc) {
-  return kp_strsafe_copy(pszDest, cbDest, 1, true, kp_strsafe_sz(pszSrc), SIZE_MAX, NULL, NULL, 0);
+FORCEINLINE NTSTATUS RtlStringCbCopyA(NTSTRSAFE_PSTR pszDest, size_t cbDest,
+                                      NTSTRSAFE_PCSTR pszSrc) {
+  return kp_strsafe_copy(pszDest, cbDest, 1, true, kp_strsafe_sz(pszSrc),
+                         SIZE_MAX, NULL, NULL, 0);
 }
-FORCEINLINE NTSTATUS RtlStringCbCopyExA(NTSTRSAFE_PSTR pszDest, size_t cbDest, NTSTRSAFE_PCSTR pszSrc, NTSTRSAFE_PSTR *ppszDestEnd, size_t *pcbRemaining, DWORD dwFlags) {
-  return kp_strsafe_copy(pszDest, cbDest, 1, true, kp_strsafe_sz(pszSrc), SIZE_MAX, (void **)ppszDestEnd, pcbRemaining, dwFlags);
+FORCEINLINE NTSTATUS RtlStringCbCopyExA(NTSTRSAFE_PSTR pszDest, size_t cbDest,
+                                        NTSTRSAFE_PCSTR pszSrc,
+                                        NTSTRSAFE_PSTR *ppszDestEnd,
+                                        size_t *pcbRemaining, DWORD dwFlags) {
+  return kp_strsafe_copy(pszDest, cbDest, 1, true, kp_strsafe_sz(pszSrc),
+                         SIZE_MAX, (void **)ppszDestEnd, pcbRemaining, dwFlags);
 }
-FORCEINLINE NTSTATUS RtlStringCbCopyNA(NTSTRSAFE_PSTR pszDest, size_t cbDest, STRSAFE_PCNZCH pszSrc, size_t cbToCopy) {
-  return kp_strsafe_copy(pszDest, cbDest, 1, true, kp_strsafe_sz(pszSrc), cbToCopy, NULL, NULL, 0);
+FORCEINLINE NTSTATUS RtlStringCbCopyNA(NTSTRSAFE_PSTR pszDest, size_t cbDest,
+                                       STRSAFE_PCNZCH pszSrc, size_t cbToCopy) {
+  return kp_strsafe_copy(pszDest, cbDest, 1, true, kp_strsafe_sz(pszSrc),
+                         cbToCopy, NULL, NULL, 0);
 }
-FORCEINLINE NTSTATUS RtlStringCbCopyNExA(NTSTRSAFE_PSTR pszDest, size_t cbDest, STRSAFE_PCNZCH pszSrc, size_t cbToCopy, NTSTRSAFE_PSTR *ppszDestEnd, size_t *pcbRemaining, DWORD dwFlags) {
-  return kp_strsafe_copy(pszDest, cbDest, 1, true, kp_strsafe_sz(pszSrc), cbToCopy, (void **)ppszDestEnd, pcbRemaining, dwFlags);
+FORCEINLINE NTSTATUS RtlStringCbCopyNExA(NTSTRSAFE_PSTR pszDest, size_t cbDest,
+                                         STRSAFE_PCNZCH pszSrc, size_t cbToCopy,
+                                         NTSTRSAFE_PSTR *ppszDestEnd,
+                                         size_t *pcbRemaining, DWORD dwFlags) {
+  return kp_strsafe_copy(pszDest, cbDest, 1, true, kp_strsafe_sz(pszSrc),
+                         cbToCopy, (void **)ppszDestEnd, pcbRemaining, dwFlags);
 }
-FORCEINLINE NTSTATUS RtlStringCbCatA(NTSTRSAFE_PSTR pszDest, size_t cbDest, NTSTRSAFE_PCSTR pszSrc) {
-  return kp_strsafe_cat(pszDest, cbDest, 1, true, kp_strsafe_sz(pszSrc), SIZE_MAX, NULL, NULL, 0);
+FORCEINLINE NTSTATUS RtlStringCbCatA(NTSTRSAFE_PSTR pszDest, size_t cbDest,
+                                     NTSTRSAFE_PCSTR pszSrc) {
+  return kp_strsafe_cat(pszDest, cbDest, 1, true, kp_strsafe_sz(pszSrc),
+                        SIZE_MAX, NULL, NULL, 0);
 }
-FORCEINLINE NTSTATUS RtlStringCbCatExA(NTSTRSAFE_PSTR pszDest, size_t cbDest, NTSTRSAFE_PCSTR pszSrc, NTSTRSAFE_PSTR *ppszDestEnd, size_t *pcbRemaining, DWORD dwFlags) {
-  return kp_strsafe_cat(pszDest, cbDest, 1, true, kp_strsafe_sz(pszSrc), SIZE_MAX, (void **)ppszDestEnd, pcbRemaining, dwFlags);
+FORCEINLINE NTSTATUS RtlStringCbCatExA(NTSTRSAFE_PSTR pszDest, size_t cbDest,
+                                       NTSTRSAFE_PCSTR pszSrc,
+                                       NTSTRSAFE_PSTR *ppszDestEnd,
+                                       size_t *pcbRemaining, DWORD dwFlags) {
+  return kp_strsafe_cat(pszDest, cbDest, 1, true, kp_strsafe_sz(pszSrc),
+                        SIZE_MAX, (void **)ppszDestEnd, pcbRemaining, dwFlags);
 }
-FORCEINLINE NTSTATUS RtlStringCbCatNA(NTSTRSAFE_PSTR pszDest, size_t cbDest, STRSAFE_PCNZCH pszSrc, size_t cbToAppend) {
-  return kp_strsafe_cat(pszDest, cbDest, 1, true, kp_strsafe_sz(pszSrc), cbToAppend, NULL, NULL, 0);
+FORCEINLINE NTSTATUS RtlStringCbCatNA(NTSTRSAFE_PSTR pszDest, size_t cbDest,
+                                      STRSAFE_PCNZCH pszSrc,
+                                      size_t cbToAppend) {
+  return kp_strsafe_cat(pszDest, cbDest, 1, true, kp_strsafe_sz(pszSrc),
+                        cbToAppend, NULL, NULL, 0);
 }
-FORCEINLINE NTSTATUS RtlStringCbCatNExA(NTSTRSAFE_PSTR pszDest, size_t cbDest, STRSAFE_PCNZCH pszSrc, size_t cbToAppend, NTSTRSAFE_PSTR *ppszDestEnd, size_t *pcbRemaining, DWORD dwFlags) {
-  return kp_strsafe_cat(pszDest, cbDest, 1, true, kp_strsafe_sz(pszSrc), cbToAppend, (void **)ppszDestEnd, pcbRemaining, dwFlags);
+FORCEINLINE NTSTATUS RtlStringCbCatNExA(NTSTRSAFE_PSTR pszDest, size_t cbDest,
+                                        STRSAFE_PCNZCH pszSrc,
+                                        size_t cbToAppend,
+                                        NTSTRSAFE_PSTR *ppszDestEnd,
+                                        size_t *pcbRemaining, DWORD dwFlags) {
+  return kp_strsafe_cat(pszDest, cbDest, 1, true, kp_strsafe_sz(pszSrc),
+                        cbToAppend, (void **)ppszDestEnd, pcbRemaining,
+                        dwFlags);
 }
-FORCEINLINE NTSTATUS RtlStringCbVPrintfA(NTSTRSAFE_PSTR pszDest, size_t cbDest, NTSTRSAFE_PCSTR pszFormat, va_list argList) {
-  return kp_strsafe_vprintf(pszDest, cbDest, 1, true, NULL, NULL, 0, pszFormat, argList);
+FORCEINLINE NTSTATUS RtlStringCbVPrintfA(NTSTRSAFE_PSTR pszDest, size_t cbDest,
+                                         NTSTRSAFE_PCSTR pszFormat,
+                                         va_list argList) {
+  return kp_strsafe_vprintf(pszDest, cbDest, 1, true, NULL, NULL, 0, pszFormat,
+                            argList);
 }
-FORCEINLINE NTSTATUS RtlStringCbVPrintfExA(NTSTRSAFE_PSTR pszDest, size_t cbDest, NTSTRSAFE_PSTR *ppszDestEnd, size_t *pcbRemaining, DWORD dwFlags, NTSTRSAFE_PCSTR pszFormat, va_list argList) {
-  return kp_strsafe_vprintf(pszDest, cbDest, 1, true, (void **)ppszDestEnd, pcbRemaining, dwFlags, pszFormat, argList);
+FORCEINLINE NTSTATUS RtlStringCbVPrintfExA(NTSTRSAFE_PSTR pszDest,
+                                           size_t cbDest,
+                                           NTSTRSAFE_PSTR *ppszDestEnd,
+                                           size_t *pcbRemaining, DWORD dwFlags,
+                                           NTSTRSAFE_PCSTR pszFormat,
+                                           va_list argList) {
+  return kp_strsafe_vprintf(pszDest, cbDest, 1, true, (void **)ppszDestEnd,
+                            pcbRemaining, dwFlags, pszFormat, argList);
 }
-static inline NTSTATUS RtlStringCbPrintfA(NTSTRSAFE_PSTR pszDest, size_t cbDest, NTSTRSAFE_PCSTR pszFormat, ...) {
+static inline NTSTATUS RtlStringCbPrintfA(NTSTRSAFE_PSTR pszDest, size_t cbDest,
+                                          NTSTRSAFE_PCSTR pszFormat, ...) {
   va_list ap;
   va_start(ap, pszFormat);
-  NTSTATUS st = kp_strsafe_vprintf(pszDest, cbDest, 1, true, NULL, NULL, 0, pszFormat, ap);
+  NTSTATUS st = kp_strsafe_vprintf(pszDest, cbDest, 1, true, NULL, NULL, 0,
+                                   pszFormat, ap);
   va_end(ap);
   return st;
 }
-static inline NTSTATUS RtlStringCbPrintfExA(NTSTRSAFE_PSTR pszDest, size_t cbDest, NTSTRSAFE_PSTR *ppszDestEnd, size_t *pcbRemaining, DWORD dwFlags, NTSTRSAFE_PCSTR pszFormat, ...) {
+static inline NTSTATUS RtlStringCbPrintfExA(NTSTRSAFE_PSTR pszDest,
+                                            size_t cbDest,
+                                            NTSTRSAFE_PSTR *ppszDestEnd,
+                                            size_t *pcbRemaining, DWORD dwFlags,
+                                            NTSTRSAFE_PCSTR pszFormat, ...) {
   va_list ap;
   va_start(ap, pszFormat);
-  NTSTATUS st = kp_strsafe_vprintf(pszDest, cbDest, 1, true, (void **)ppszDestEnd, pcbRemaining, dwFlags, pszFormat, ap);
+  NTSTATUS st =
+      kp_strsafe_vprintf(pszDest, cbDest, 1, true, (void **)ppszDestEnd,
+                         pcbRemaining, dwFlags, pszFormat, ap);
   va_end(ap);
   return st;
 }
-FORCEINLINE NTSTATUS RtlStringCbLengthA(NTSTRSAFE_PCSTR psz, size_t cbMax, size_t *pcbLength) {
+FORCEINLINE NTSTATUS RtlStringCbLengthA(NTSTRSAFE_PCSTR psz, size_t cbMax,
+                                        size_t *pcbLength) {
   return kp_strsafe_length(psz, cbMax, 1, true, pcbLength);
 }
-FORCEINLINE NTSTATUS RtlStringCbCopyW(NTSTRSAFE_PWSTR pszDest, size_t cbDest, NTSTRSAFE_PCWSTR pszSrc) {
-  return kp_strsafe_copy(pszDest, cbDest, 2, true, kp_strsafe_sz(pszSrc), SIZE_MAX, NULL, NULL, 0);
+FORCEINLINE NTSTATUS RtlStringCbCopyW(NTSTRSAFE_PWSTR pszDest, size_t cbDest,
+                                      NTSTRSAFE_PCWSTR pszSrc) {
+  return kp_strsafe_copy(pszDest, cbDest, 2, true, kp_strsafe_sz(pszSrc),
+                         SIZE_MAX, NULL, NULL, 0);
 }
-FORCEINLINE NTSTATUS RtlStringCbCopyExW(NTSTRSAFE_PWSTR pszDest, size_t cbDest, NTSTRSAFE_PCWSTR pszSrc, NTSTRSAFE_PWSTR *ppszDestEnd, size_t *pcbRemaining, DWORD dwFlags) {
-  return kp_strsafe_copy(pszDest, cbDest, 2, true, kp_strsafe_sz(pszSrc), SIZE_MAX, (void **)ppszDestEnd, pcbRemaining, dwFlags);
+FORCEINLINE NTSTATUS RtlStringCbCopyExW(NTSTRSAFE_PWSTR pszDest, size_t cbDest,
+                                        NTSTRSAFE_PCWSTR pszSrc,
+                                        NTSTRSAFE_PWSTR *ppszDestEnd,
+                                        size_t *pcbRemaining, DWORD dwFlags) {
+  return kp_strsafe_copy(pszDest, cbDest, 2, true, kp_strsafe_sz(pszSrc),
+                         SIZE_MAX, (void **)ppszDestEnd, pcbRemaining, dwFlags);
 }
-FORCEINLINE NTSTATUS RtlStringCbCopyNW(NTSTRSAFE_PWSTR pszDest, size_t cbDest, STRSAFE_PCNZWCH pszSrc, size_t cbToCopy) {
-  return kp_strsafe_copy(pszDest, cbDest, 2, true, kp_strsafe_sz(pszSrc), cbToCopy, NULL, NULL, 0);
+FORCEINLINE NTSTATUS RtlStringCbCopyNW(NTSTRSAFE_PWSTR pszDest, size_t cbDest,
+                                       STRSAFE_PCNZWCH pszSrc,
+                                       size_t cbToCopy) {
+  return kp_strsafe_copy(pszDest, cbDest, 2, true, kp_strsafe_sz(pszSrc),
+                         cbToCopy, NULL, NULL, 0);
 }
-FORCEINLINE NTSTATUS RtlStringCbCopyNExW(NTSTRSAFE_PWSTR pszDest, size_t cbDest, STRSAFE_PCNZWCH pszSrc, size_t cbToCopy, NTSTRSAFE_PWSTR *ppszDestEnd, size_t *pcbRemaining, DWORD dwFlags) {
-  return kp_strsafe_copy(pszDest, cbDest, 2, true, kp_strsafe_sz(pszSrc), cbToCopy, (void **)ppszDestEnd, pcbRemaining, dwFlags);
+FORCEINLINE NTSTATUS RtlStringCbCopyNExW(NTSTRSAFE_PWSTR pszDest, size_t cbDest,
+                                         STRSAFE_PCNZWCH pszSrc,
+                                         size_t cbToCopy,
+                                         NTSTRSAFE_PWSTR *ppszDestEnd,
+                                         size_t *pcbRemaining, DWORD dwFlags) {
+  return kp_strsafe_copy(pszDest, cbDest, 2, true, kp_strsafe_sz(pszSrc),
+                         cbToCopy, (void **)ppszDestEnd, pcbRemaining, dwFlags);
 }
-FORCEINLINE NTSTATUS RtlStringCbCatW(NTSTRSAFE_PWSTR pszDest, size_t cbDest, NTSTRSAFE_PCWSTR pszSrc) {
-  return kp_strsafe_cat(pszDest, cbDest, 2, true, kp_strsafe_sz(pszSrc), SIZE_MAX, NULL, NULL, 0);
+FORCEINLINE NTSTATUS RtlStringCbCatW(NTSTRSAFE_PWSTR pszDest, size_t cbDest,
+                                     NTSTRSAFE_PCWSTR pszSrc) {
+  return kp_strsafe_cat(pszDest, cbDest, 2, true, kp_strsafe_sz(pszSrc),
+                        SIZE_MAX, NULL, NULL, 0);
 }
-FORCEINLINE NTSTATUS RtlStringCbCatExW(NTSTRSAFE_PWSTR pszDest, size_t cbDest, NTSTRSAFE_PCWSTR pszSrc, NTSTRSAFE_PWSTR *ppszDestEnd, size_t *pcbRemaining, DWORD dwFlags) {
-  return kp_strsafe_cat(pszDest, cbDest, 2, true, kp_strsafe_sz(pszSrc), SIZE_MAX, (void **)ppszDestEnd, pcbRemaining, dwFlags);
+FORCEINLINE NTSTATUS RtlStringCbCatExW(NTSTRSAFE_PWSTR pszDest, size_t cbDest,
+                                       NTSTRSAFE_PCWSTR pszSrc,
+                                       NTSTRSAFE_PWSTR *ppszDestEnd,
+                                       size_t *pcbRemaining, DWORD dwFlags) {
+  return kp_strsafe_cat(pszDest, cbDest, 2, true, kp_strsafe_sz(pszSrc),
+                        SIZE_MAX, (void **)ppszDestEnd, pcbRemaining, dwFlags);
 }
-FORCEINLINE NTSTATUS RtlStringCbCatNW(NTSTRSAFE_PWSTR pszDest, size_t cbDest, STRSAFE_PCNZWCH pszSrc, size_t cbToAppend) {
-  return kp_strsafe_cat(pszDest, cbDest, 2, true, kp_strsafe_sz(pszSrc), cbToAppend, NULL, NULL, 0);
+FORCEINLINE NTSTATUS RtlStringCbCatNW(NTSTRSAFE_PWSTR pszDest, size_t cbDest,
+                                      STRSAFE_PCNZWCH pszSrc,
+                                      size_t cbToAppend) {
+  return kp_strsafe_cat(pszDest, cbDest, 2, true, kp_strsafe_sz(pszSrc),
+                        cbToAppend, NULL, NULL, 0);
 }
-FORCEINLINE NTSTATUS RtlStringCbCatNExW(NTSTRSAFE_PWSTR pszDest, size_t cbDest, STRSAFE_PCNZWCH pszSrc, size_t cbToAppend, NTSTRSAFE_PWSTR *ppszDestEnd, size_t *pcbRemaining, DWORD dwFlags) {
-  return kp_strsafe_cat(pszDest, cbDest, 2, true, kp_strsafe_sz(pszSrc), cbToAppend, (void **)ppszDestEnd, pcbRemaining, dwFlags);
+FORCEINLINE NTSTATUS RtlStringCbCatNExW(NTSTRSAFE_PWSTR pszDest, size_t cbDest,
+                                        STRSAFE_PCNZWCH pszSrc,
+                                        size_t cbToAppend,
+                                        NTSTRSAFE_PWSTR *ppszDestEnd,
+                                        size_t *pcbRemaining, DWORD dwFlags) {
+  return kp_strsafe_cat(pszDest, cbDest, 2, true, kp_strsafe_sz(pszSrc),
+                        cbToAppend, (void **)ppszDestEnd, pcbRemaining,
+                        dwFlags);
 }
-FORCEINLINE NTSTATUS RtlStringCbVPrintfW(NTSTRSAFE_PWSTR pszDest, size_t cbDest, NTSTRSAFE_PCWSTR pszFormat, va_list argList) {
-  return kp_strsafe_vprintf(pszDest, cbDest, 2, true, NULL, NULL, 0, pszFormat, argList);
+FORCEINLINE NTSTATUS RtlStringCbVPrintfW(NTSTRSAFE_PWSTR pszDest, size_t cbDest,
+                                         NTSTRSAFE_PCWSTR pszFormat,
+                                         va_list argList) {
+  return kp_strsafe_vprintf(pszDest, cbDest, 2, true, NULL, NULL, 0, pszFormat,
+                            argList);
 }
-FORCEINLINE NTSTATUS RtlStringCbVPrintfExW(NTSTRSAFE_PWSTR pszDest, size_t cbDest, NTSTRSAFE_PWSTR *ppszDestEnd, size_t *pcbRemaining, DWORD dwFlags, NTSTRSAFE_PCWSTR pszFormat, va_list argList) {
-  return kp_strsafe_vprintf(pszDest, cbDest, 2, true, (void **)ppszDestEnd, pcbRemaining, dwFlags, pszFormat, argList);
+FORCEINLINE NTSTATUS RtlStringCbVPrintfExW(NTSTRSAFE_PWSTR pszDest,
+                                           size_t cbDest,
+                                           NTSTRSAFE_PWSTR *ppszDestEnd,
+                                           size_t *pcbRemaining, DWORD dwFlags,
+                                           NTSTRSAFE_PCWSTR pszFormat,
+                                           va_list argList) {
+  return kp_strsafe_vprintf(pszDest, cbDest, 2, true, (void **)ppszDestEnd,
+                            pcbRemaining, dwFlags, pszFormat, argList);
 }
-static inline NTSTATUS RtlStringCbPrintfW(NTSTRSAFE_PWSTR pszDest, size_t cbDest, NTSTRSAFE_PCWSTR pszFormat, ...) {
+static inline NTSTATUS RtlStringCbPrintfW(NTSTRSAFE_PWSTR pszDest,
+                                          size_t cbDest,
+                                          NTSTRSAFE_PCWSTR pszFormat, ...) {
   va_list ap;
   va_start(ap, pszFormat);
-  NTSTATUS st = kp_strsafe_vprintf(pszDest, cbDest, 2, true, NULL, NULL, 0, pszFormat, ap);
+  NTSTATUS st = kp_strsafe_vprintf(pszDest, cbDest, 2, true, NULL, NULL, 0,
+                                   pszFormat, ap);
   va_end(ap);
   return st;
 }
-static inline NTSTATUS RtlStringCbPrintfExW(NTSTRSAFE_PWSTR pszDest, size_t cbDest, NTSTRSAFE_PWSTR *ppszDestEnd, size_t *pcbRemaining, DWORD dwFlags, NTSTRSAFE_PCWSTR pszFormat, ...) {
+static inline NTSTATUS RtlStringCbPrintfExW(NTSTRSAFE_PWSTR pszDest,
+                                            size_t cbDest,
+                                            NTSTRSAFE_PWSTR *ppszDestEnd,
+                                            size_t *pcbRemaining, DWORD dwFlags,
+                                            NTSTRSAFE_PCWSTR pszFormat, ...) {
   va_list ap;
   va_start(ap, pszFormat);
-  NTSTATUS st = kp_strsafe_vprintf(pszDest, cbDest, 2, true, (void **)ppszDestEnd, pcbRemaining, dwFlags, pszFormat, ap);
+  NTSTATUS st =
+      kp_strsafe_vprintf(pszDest, cbDest, 2, true, (void **)ppszDestEnd,
+                         pcbRemaining, dwFlags, pszFormat, ap);
   va_end(ap);
   return st;
 }
-FORCEINLINE NTSTATUS RtlStringCbLengthW(NTSTRSAFE_PCWSTR psz, size_t cbMax, size_t *pcbLength) {
+FORCEINLINE NTSTATUS RtlStringCbLengthW(NTSTRSAFE_PCWSTR psz, size_t cbMax,
+                                        size_t *pcbLength) {
   return kp_strsafe_length(psz, cbMax, 2, true, pcbLength);
 }
-FORCEINLINE NTSTATUS RtlUnalignedStringCbLengthW(STRSAFE_PCUNZWCH psz, size_t cbMax, size_t *pcbLength) {
+FORCEINLINE NTSTATUS RtlUnalignedStringCbLengthW(STRSAFE_PCUNZWCH psz,
+                                                 size_t cbMax,
+                                                 size_t *pcbLength) {
   return kp_strsafe_length(psz, cbMax, 2, true, pcbLength);
 }
 #ifndef NTSTRSAFE_NO_UNICODE_STRING_FUNCTIONS
-FORCEINLINE NTSTATUS RtlStringCbCopyUnicodeString(NTSTRSAFE_PWSTR pszDest, size_t cbDest, PCUNICODE_STRING SourceString) {
-  return kp_strsafe_copy(pszDest, cbDest, 2, true, kp_strsafe_ustr((const kp_counted16_t *)SourceString), SIZE_MAX, NULL, NULL, 0);
+FORCEINLINE NTSTATUS RtlStringCbCopyUnicodeString(
+    NTSTRSAFE_PWSTR pszDest, size_t cbDest, PCUNICODE_STRING SourceString) {
+  return kp_strsafe_copy(pszDest, cbDest, 2, true,
+                         kp_strsafe_ustr((const kp_counted16_t *)SourceString),
+                         SIZE_MAX, NULL, NULL, 0);
 }
-FORCEINLINE NTSTATUS RtlStringCbCopyUnicodeStringEx(NTSTRSAFE_PWSTR pszDest, size_t cbDest, PCUNICODE_STRING SourceString, NTSTRSAFE_PWSTR *ppszDestEnd, size_t *pcbRemaining, DWORD dwFlags) {
-  return kp_strsafe_copy(pszDest, cbDest, 2, true, kp_strsafe_ustr((const kp_counted16_t *)SourceString), SIZE_MAX, (void **)ppszDestEnd, pcbRemaining, dwFlags);
+FORCEINLINE NTSTATUS RtlStringCbCopyUnicodeStringEx(
+    NTSTRSAFE_PWSTR pszDest, size_t cbDest, PCUNICODE_STRING SourceString,
+    NTSTRSAFE_PWSTR *ppszDestEnd, size_t *pcbRemaining, DWORD dwFlags) {
+  return kp_strsafe_copy(pszDest, cbDest, 2, true,
+                         kp_strsafe_ustr((const kp_counted16_t *)SourceString),
+                         SIZE_MAX, (void **)ppszDestEnd, pcbRemaining, dwFlags);
 }
 #endif
 #endif /* NTSTRSAFE_NO_CB_FUNCTIONS */
 
 #ifndef NTSTRSAFE_NO_UNICODE_STRING_FUNCTIONS
-FORCEINLINE NTSTATUS RtlUnicodeStringInit(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc) {
+FORCEINLINE NTSTATUS RtlUnicodeStringInit(PUNICODE_STRING DestinationString,
+                                          NTSTRSAFE_PCWSTR pszSrc) {
   return kp_ustr_init((kp_counted16_t *)DestinationString, pszSrc, 0);
 }
-FORCEINLINE NTSTATUS RtlUnicodeStringInitEx(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, DWORD dwFlags) {
+FORCEINLINE NTSTATUS RtlUnicodeStringInitEx(PUNICODE_STRING DestinationString,
+                                            NTSTRSAFE_PCWSTR pszSrc,
+                                            DWORD dwFlags) {
   return kp_ustr_init((kp_counted16_t *)DestinationString, pszSrc, dwFlags);
 }
 FORCEINLINE NTSTATUS RtlUnicodeStringValidate(PCUNICODE_STRING SourceString) {
   return kp_ustr_validate((const kp_counted16_t *)SourceString, 0);
 }
-FORCEINLINE NTSTATUS RtlUnicodeStringValidateEx(PCUNICODE_STRING SourceString, DWORD dwFlags) {
+FORCEINLINE NTSTATUS RtlUnicodeStringValidateEx(PCUNICODE_STRING SourceString,
+                                                DWORD dwFlags) {
   return kp_ustr_validate((const kp_counted16_t *)SourceString, dwFlags);
 }
-FORCEINLINE NTSTATUS RtlUnicodeStringCopy(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString) {
-  return kp_ustr_copy((kp_counted16_t *)DestinationString, kp_strsafe_ustr((const kp_counted16_t *)SourceString), false, SIZE_MAX, NULL, 0);
+FORCEINLINE NTSTATUS RtlUnicodeStringCopy(PUNICODE_STRING DestinationString,
+                                          PCUNICODE_STRING SourceString) {
+  return kp_ustr_copy((kp_counted16_t *)DestinationString,
+                      kp_strsafe_ustr((const kp_counted16_t *)SourceString),
+                      false, SIZE_MAX, NULL, 0);
 }
-FORCEINLINE NTSTATUS RtlUnicodeStringCopyEx(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, PUNICODE_STRING RemainingString, DWORD dwFlags) {
-  return kp_ustr_copy((kp_counted16_t *)DestinationString, kp_strsafe_ustr((const kp_counted16_t *)SourceString), false, SIZE_MAX, (kp_counted16_t *)RemainingString, dwFlags);
+FORCEINLINE NTSTATUS RtlUnicodeStringCopyEx(PUNICODE_STRING DestinationString,
+                                            PCUNICODE_STRING SourceString,
+                                            PUNICODE_STRING RemainingString,
+                                            DWORD dwFlags) {
+  return kp_ustr_copy((kp_counted16_t *)DestinationString,
+                      kp_strsafe_ustr((const kp_counted16_t *)SourceString),
+                      false, SIZE_MAX, (kp_counted16_t *)RemainingString,
+                      dwFlags);
 }
-FORCEINLINE NTSTATUS RtlUnicodeStringCopyString(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc) {
-  return kp_ustr_copy((kp_counted16_t *)DestinationString, kp_strsafe_sz(pszSrc), false, SIZE_MAX, NULL, 0);
+FORCEINLINE NTSTATUS RtlUnicodeStringCopyString(
+    PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc) {
+  return kp_ustr_copy((kp_counted16_t *)DestinationString,
+                      kp_strsafe_sz(pszSrc), false, SIZE_MAX, NULL, 0);
 }
-FORCEINLINE NTSTATUS RtlUnicodeStringCopyStringEx(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, PUNICODE_STRING RemainingString, DWORD dwFlags) {
-  return kp_ustr_copy((kp_counted16_t *)DestinationString, kp_strsafe_sz(pszSrc), false, SIZE_MAX, (kp_counted16_t *)RemainingString, dwFlags);
+FORCEINLINE NTSTATUS RtlUnicodeStringCopyStringEx(
+    PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc,
+    PUNICODE_STRING RemainingString, DWORD dwFlags) {
+  return kp_ustr_copy((kp_counted16_t *)DestinationString,
+                      kp_strsafe_sz(pszSrc), false, SIZE_MAX,
+                      (kp_counted16_t *)RemainingString, dwFlags);
 }
-FORCEINLINE NTSTATUS RtlUnicodeStringCchCopyN(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, size_t cchToCopy) {
-  return kp_ustr_copy((kp_counted16_t *)DestinationString, kp_strsafe_ustr((const kp_counted16_t *)SourceString), false, cchToCopy, NULL, 0);
+FORCEINLINE NTSTATUS RtlUnicodeStringCchCopyN(PUNICODE_STRING DestinationString,
+                                              PCUNICODE_STRING SourceString,
+                                              size_t cchToCopy) {
+  return kp_ustr_copy((kp_counted16_t *)DestinationString,
+                      kp_strsafe_ustr((const kp_counted16_t *)SourceString),
+                      false, cchToCopy, NULL, 0);
 }
-FORCEINLINE NTSTATUS RtlUnicodeStringCchCopyNEx(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, size_t cchToCopy, PUNICODE_STRING RemainingString, DWORD dwFlags) {
-  return kp_ustr_copy((kp_counted16_t *)DestinationString, kp_strsafe_ustr((const kp_counted16_t *)SourceString), false, cchToCopy, (kp_counted16_t *)RemainingString, dwFlags);
+FORCEINLINE NTSTATUS RtlUnicodeStringCchCopyNEx(
+    PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString,
+    size_t cchToCopy, PUNICODE_STRING RemainingString, DWORD dwFlags) {
+  return kp_ustr_copy((kp_counted16_t *)DestinationString,
+                      kp_strsafe_ustr((const kp_counted16_t *)SourceString),
+                      false, cchToCopy, (kp_counted16_t *)RemainingString,
+                      dwFlags);
 }
-FORCEINLINE NTSTATUS RtlUnicodeStringCchCopyStringN(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, size_t cchToCopy) {
-  return kp_ustr_copy((kp_counted16_t *)DestinationString, kp_strsafe_sz(pszSrc), false, cchToCopy, NULL, 0);
+FORCEINLINE NTSTATUS
+RtlUnicodeStringCchCopyStringN(PUNICODE_STRING DestinationString,
+                               NTSTRSAFE_PCWSTR pszSrc, size_t cchToCopy) {
+  return kp_ustr_copy((kp_counted16_t *)DestinationString,
+                      kp_strsafe_sz(pszSrc), false, cchToCopy, NULL, 0);
 }
-FORCEINLINE NTSTATUS RtlUnicodeStringCchCopyStringNEx(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, size_t cchToCopy, PUNICODE_STRING RemainingString, DWORD dwFlags) {
-  return kp_ustr_copy((kp_counted16_t *)DestinationString, kp_strsafe_sz(pszSrc), false, cchToCopy, (kp_counted16_t *)RemainingString, dwFlags);
+FORCEINLINE NTSTATUS RtlUnicodeStringCchCopyStringNEx(
+    PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc,
+    size_t cchToCopy, PUNICODE_STRING RemainingString, DWORD dwFlags) {
+  return kp_ustr_copy((kp_counted16_t *)DestinationString,
+                      kp_strsafe_sz(pszSrc), false, cchToCopy,
+                      (kp_counted16_t *)RemainingString, dwFlags);
 }
-FORCEINLINE NTSTATUS RtlUnicodeStringCbCopyN(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, size_t cbToCopy) {
-  return kp_ustr_copy((kp_counted16_t *)DestinationString, kp_strsafe_ustr((const kp_counted16_t *)SourceString), true, cbToCopy, NULL, 0);
+FORCEINLINE NTSTATUS RtlUnicodeStringCbCopyN(PUNICODE_STRING DestinationString,
+                                             PCUNICODE_STRING SourceString,
+                                             size_t cbToCopy) {
+  return kp_ustr_copy((kp_counted16_t *)DestinationString,
+                      kp_strsafe_ustr((const kp_counted16_t *)SourceString),
+                      true, cbToCopy, NULL, 0);
 }
-FORCEINLINE NTSTATUS RtlUnicodeStringCbCopyNEx(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, size_t cbToCopy, PUNICODE_STRING RemainingString, DWORD dwFlags) {
-  return kp_ustr_copy((kp_counted16_t *)DestinationString, kp_strsafe_ustr((const kp_counted16_t *)SourceString), true, cbToCopy, (kp_counted16_t *)RemainingString, dwFlags);
+FORCEINLINE NTSTATUS RtlUnicodeStringCbCopyNEx(
+    PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString,
+    size_t cbToCopy, PUNICODE_STRING RemainingString, DWORD dwFlags) {
+  return kp_ustr_copy((kp_counted16_t *)DestinationString,
+                      kp_strsafe_ustr((const kp_counted16_t *)SourceString),
+                      true, cbToCopy, (kp_counted16_t *)RemainingString,
+                      dwFlags);
 }
-FORCEINLINE NTSTATUS RtlUnicodeStringCbCopyStringN(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, size_t cbToCopy) {
-  return kp_ustr_copy((kp_counted16_t *)DestinationString, kp_strsafe_sz(pszSrc), true, cbToCopy, NULL, 0);
+FORCEINLINE NTSTATUS
+RtlUnicodeStringCbCopyStringN(PUNICODE_STRING DestinationString,
+                              NTSTRSAFE_PCWSTR pszSrc, size_t cbToCopy) {
+  return kp_ustr_copy((kp_counted16_t *)DestinationString,
+                      kp_strsafe_sz(pszSrc), true, cbToCopy, NULL, 0);
 }
-FORCEINLINE NTSTATUS RtlUnicodeStringCbCopyStringNEx(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, size_t cbToCopy, PUNICODE_STRING RemainingString, DWORD dwFlags) {
-  return kp_ustr_copy((kp_counted16_t *)DestinationString, kp_strsafe_sz(pszSrc), true, cbToCopy, (kp_counted16_t *)RemainingString, dwFlags);
+FORCEINLINE NTSTATUS RtlUnicodeStringCbCopyStringNEx(
+    PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, size_t cbToCopy,
+    PUNICODE_STRING RemainingString, DWORD dwFlags) {
+  return kp_ustr_copy((kp_counted16_t *)DestinationString,
+                      kp_strsafe_sz(pszSrc), true, cbToCopy,
+                      (kp_counted16_t *)RemainingString, dwFlags);
 }
-FORCEINLINE NTSTATUS RtlUnicodeStringCat(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString) {
-  return kp_ustr_cat((kp_counted16_t *)DestinationString, kp_strsafe_ustr((const kp_counted16_t *)SourceString), false, SIZE_MAX, NULL, 0);
+FORCEINLINE NTSTATUS RtlUnicodeStringCat(PUNICODE_STRING DestinationString,
+                                         PCUNICODE_STRING SourceString) {
+  return kp_ustr_cat((kp_counted16_t *)DestinationString,
+                     kp_strsafe_ustr((const kp_counted16_t *)SourceString),
+                     false, SIZE_MAX, NULL, 0);
 }
-FORCEINLINE NTSTATUS RtlUnicodeStringCatEx(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, PUNICODE_STRING RemainingString, DWORD dwFlags) {
-  return kp_ustr_cat((kp_counted16_t *)DestinationString, kp_strsafe_ustr((const kp_counted16_t *)SourceString), false, SIZE_MAX, (kp_counted16_t *)RemainingString, dwFlags);
+FORCEINLINE NTSTATUS RtlUnicodeStringCatEx(PUNICODE_STRING DestinationString,
+                                           PCUNICODE_STRING SourceString,
+                                           PUNICODE_STRING RemainingString,
+                                           DWORD dwFlags) {
+  return kp_ustr_cat((kp_counted16_t *)DestinationString,
+                     kp_strsafe_ustr((const kp_counted16_t *)SourceString),
+                     false, SIZE_MAX, (kp_counted16_t *)RemainingString,
+                     dwFlags);
 }
-FORCEINLINE NTSTATUS RtlUnicodeStringCatString(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc) {
-  return kp_ustr_cat((kp_counted16_t *)DestinationString, kp_strsafe_sz(pszSrc), false, SIZE_MAX, NULL, 0);
+FORCEINLINE NTSTATUS RtlUnicodeStringCatString(
+    PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc) {
+  return kp_ustr_cat((kp_counted16_t *)DestinationString, kp_strsafe_sz(pszSrc),
+                     false, SIZE_MAX, NULL, 0);
 }
-FORCEINLINE NTSTATUS RtlUnicodeStringCatStringEx(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, PUNICODE_STRING RemainingString, DWORD dwFlags) {
-  return kp_ustr_cat((kp_counted16_t *)DestinationString, kp_strsafe_sz(pszSrc), false, SIZE_MAX, (kp_counted16_t *)RemainingString, dwFlags);
+FORCEINLINE NTSTATUS RtlUnicodeStringCatStringEx(
+    PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc,
+    PUNICODE_STRING RemainingString, DWORD dwFlags) {
+  return kp_ustr_cat((kp_counted16_t *)DestinationString, kp_strsafe_sz(pszSrc),
+                     false, SIZE_MAX, (kp_counted16_t *)RemainingString,
+                     dwFlags);
 }
-FORCEINLINE NTSTATUS RtlUnicodeStringCchCatN(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, size_t cchToAppend) {
-  return kp_ustr_cat((kp_counted16_t *)DestinationString, kp_strsafe_ustr((const kp_counted16_t *)SourceString), false, cchToAppend, NULL, 0);
+FORCEINLINE NTSTATUS RtlUnicodeStringCchCatN(PUNICODE_STRING DestinationString,
+                                             PCUNICODE_STRING SourceString,
+                                             size_t cchToAppend) {
+  return kp_ustr_cat((kp_counted16_t *)DestinationString,
+                     kp_strsafe_ustr((const kp_counted16_t *)SourceString),
+                     false, cchToAppend, NULL, 0);
 }
-FORCEINLINE NTSTATUS RtlUnicodeStringCchCatNEx(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, size_t cchToAppend, PUNICODE_STRING RemainingString, DWORD dwFlags) {
-  return kp_ustr_cat((kp_counted16_t *)DestinationString, kp_strsafe_ustr((const kp_counted16_t *)SourceString), false, cchToAppend, (kp_counted16_t *)RemainingString, dwFlags);
+FORCEINLINE NTSTATUS RtlUnicodeStringCchCatNEx(
+    PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString,
+    size_t cchToAppend, PUNICODE_STRING RemainingString, DWORD dwFlags) {
+  return kp_ustr_cat((kp_counted16_t *)DestinationString,
+                     kp_strsafe_ustr((const kp_counted16_t *)SourceString),
+                     false, cchToAppend, (kp_counted16_t *)RemainingString,
+                     dwFlags);
 }
-FORCEINLINE NTSTATUS RtlUnicodeStringCchCatStringN(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, size_t cchToAppend) {
-  return kp_ustr_cat((kp_counted16_t *)DestinationString, kp_strsafe_sz(pszSrc), false, cchToAppend, NULL, 0);
+FORCEINLINE NTSTATUS
+RtlUnicodeStringCchCatStringN(PUNICODE_STRING DestinationString,
+                              NTSTRSAFE_PCWSTR pszSrc, size_t cchToAppend) {
+  return kp_ustr_cat((kp_counted16_t *)DestinationString, kp_strsafe_sz(pszSrc),
+                     false, cchToAppend, NULL, 0);
 }
-FORCEINLINE NTSTATUS RtlUnicodeStringCchCatStringNEx(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, size_t cchToAppend, PUNICODE_STRING RemainingString, DWORD dwFlags) {
-  return kp_ustr_cat((kp_counted16_t *)DestinationString, kp_strsafe_sz(pszSrc), false, cchToAppend, (kp_counted16_t *)RemainingString, dwFlags);
+FORCEINLINE NTSTATUS RtlUnicodeStringCchCatStringNEx(
+    PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc,
+    size_t cchToAppend, PUNICODE_STRING RemainingString, DWORD dwFlags) {
+  return kp_ustr_cat((kp_counted16_t *)DestinationString, kp_strsafe_sz(pszSrc),
+                     false, cchToAppend, (kp_counted16_t *)RemainingString,
+                     dwFlags);
 }
-FORCEINLINE NTSTATUS RtlUnicodeStringCbCatN(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, size_t cbToAppend) {
-  return kp_ustr_cat((kp_counted16_t *)DestinationString, kp_strsafe_ustr((const kp_counted16_t *)SourceString), true, cbToAppend, NULL, 0);
+FORCEINLINE NTSTATUS RtlUnicodeStringCbCatN(PUNICODE_STRING DestinationString,
+                                            PCUNICODE_STRING SourceString,
+                                            size_t cbToAppend) {
+  return kp_ustr_cat((kp_counted16_t *)DestinationString,
+                     kp_strsafe_ustr((const kp_counted16_t *)SourceString),
+                     true, cbToAppend, NULL, 0);
 }
-FORCEINLINE NTSTATUS RtlUnicodeStringCbCatNEx(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString, size_t cbToAppend, PUNICODE_STRING RemainingString, DWORD dwFlags) {
-  return kp_ustr_cat((kp_counted16_t *)DestinationString, kp_strsafe_ustr((const kp_counted16_t *)SourceString), true, cbToAppend, (kp_counted16_t *)RemainingString, dwFlags);
+FORCEINLINE NTSTATUS RtlUnicodeStringCbCatNEx(PUNICODE_STRING DestinationString,
+                                              PCUNICODE_STRING SourceString,
+                                              size_t cbToAppend,
+                                              PUNICODE_STRING RemainingString,
+                                              DWORD dwFlags) {
+  return kp_ustr_cat((kp_counted16_t *)DestinationString,
+                     kp_strsafe_ustr((const kp_counted16_t *)SourceString),
+                     true, cbToAppend, (kp_counted16_t *)RemainingString,
+                     dwFlags);
 }
-FORCEINLINE NTSTATUS RtlUnicodeStringCbCatStringN(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, size_t cbToAppend) {
-  return kp_ustr_cat((kp_counted16_t *)DestinationString, kp_strsafe_sz(pszSrc), true, cbToAppend, NULL, 0);
+FORCEINLINE NTSTATUS
+RtlUnicodeStringCbCatStringN(PUNICODE_STRING DestinationString,
+                             NTSTRSAFE_PCWSTR pszSrc, size_t cbToAppend) {
+  return kp_ustr_cat((kp_counted16_t *)DestinationString, kp_strsafe_sz(pszSrc),
+                     true, cbToAppend, NULL, 0);
 }
-FORCEINLINE NTSTATUS RtlUnicodeStringCbCatStringNEx(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc, size_t cbToAppend, PUNICODE_STRING RemainingString, DWORD dwFlags) {
-  return kp_ustr_cat((kp_counted16_t *)DestinationString, kp_strsafe_sz(pszSrc), true, cbToAppend, (kp_counted16_t *)RemainingString, dwFlags);
+FORCEINLINE NTSTATUS RtlUnicodeStringCbCatStringNEx(
+    PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszSrc,
+    size_t cbToAppend, PUNICODE_STRING RemainingString, DWORD dwFlags) {
+  return kp_ustr_cat((kp_counted16_t *)DestinationString, kp_strsafe_sz(pszSrc),
+                     true, cbToAppend, (kp_counted16_t *)RemainingString,
+                     dwFlags);
 }
-FORCEINLINE NTSTATUS RtlUnicodeStringVPrintf(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszFormat, va_list argList) {
-  return kp_ustr_vprintf((kp_counted16_t *)DestinationString, NULL, 0, pszFormat, argList);
+FORCEINLINE NTSTATUS RtlUnicodeStringVPrintf(PUNICODE_STRING DestinationString,
+                                             NTSTRSAFE_PCWSTR pszFormat,
+                                             va_list argList) {
+  return kp_ustr_vprintf((kp_counted16_t *)DestinationString, NULL, 0,
+                         pszFormat, argList);
 }
-FORCEINLINE NTSTATUS RtlUnicodeStringVPrintfEx(PUNICODE_STRING DestinationString, PUNICODE_STRING RemainingString, DWORD dwFlags, NTSTRSAFE_PCWSTR pszFormat, va_list argList) {
-  return kp_ustr_vprintf((kp_counted16_t *)DestinationString, (kp_counted16_t *)RemainingString, dwFlags, pszFormat, argList);
+FORCEINLINE NTSTATUS RtlUnicodeStringVPrintfEx(
+    PUNICODE_STRING DestinationString, PUNICODE_STRING RemainingString,
+    DWORD dwFlags, NTSTRSAFE_PCWSTR pszFormat, va_list argList) {
+  return kp_ustr_vprintf((kp_counted16_t *)DestinationString,
+                         (kp_counted16_t *)RemainingString, dwFlags, pszFormat,
+                         argList);
 }
-static inline NTSTATUS RtlUnicodeStringPrintf(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszFormat, ...) {
+static inline NTSTATUS RtlUnicodeStringPrintf(PUNICODE_STRING DestinationString,
+                                              NTSTRSAFE_PCWSTR pszFormat, ...) {
   va_list ap;
   va_start(ap, pszFormat);
-  NTSTATUS st = kp_ustr_vprintf((kp_counted16_t *)DestinationString, NULL, 0, pszFormat, ap);
+  NTSTATUS st = kp_ustr_vprintf((kp_counted16_t *)DestinationString, NULL, 0,
+                                pszFormat, ap);
   va_end(ap);
   return st;
 }
-static inline NTSTATUS RtlUnicodeStringPrintfEx(PUNICODE_STRING DestinationString, PUNICODE_STRING RemainingString, DWORD dwFlags, NTSTRSAFE_PCWSTR pszFormat, ...) {
+static inline NTSTATUS
+RtlUnicodeStringPrintfEx(PUNICODE_STRING DestinationString,
+                         PUNICODE_STRING RemainingString, DWORD dwFlags,
+                         NTSTRSAFE_PCWSTR pszFormat, ...) {
   va_list ap;
   va_start(ap, pszFormat);
-  NTSTATUS st = kp_ustr_vprintf((kp_counted16_t *)DestinationString, (kp_counted16_t *)RemainingString, dwFlags, pszFormat, ap);
+  NTSTATUS st = kp_ustr_vprintf((kp_counted16_t *)DestinationString,
+                                (kp_counted16_t *)RemainingString, dwFlags,
+                                pszFormat, ap);
   va_end(ap);
   return st;
 }
