@@ -27,5 +27,9 @@
 #include "bitmap.h"
 #include "gentable.h"
 #include "mdl.h"
+#include "format.h"
+#include "strsafe.h"
+#include "intsafe.h"
+#include "debug.h"
 
 #endif /* KPOOL_KPOOL_H */

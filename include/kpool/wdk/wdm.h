@@ -64,17 +64,17 @@
  *   1, so ASSERT, NT_ASSERT and KdPrint are active. Define DBG=0 before
  *   including for the free-build expansions (they evaluate nothing).
  *
- * - **Assertions.** A failed ASSERT, ASSERTMSG, NT_ASSERT, NT_ASSERTMSG or
- *   NT_VERIFY raises bug check 0x1E KMODE_EXCEPTION_NOT_HANDLED with
- *   P1 = STATUS_ASSERTION_FAILURE sign-extended to 64 bits as x64 Windows
- *   shows it (0xFFFFFFFFC0000420, as every exception code kp_raise_status
- *   passes to 0x1E),
- *   P2 = the caller's address, P3 = P4 = 0, and the expression,
- *   message and file:line in the explanation. On Windows NT_ASSERT raises a
- *   STATUS_ASSERTION_FAILURE exception, which unhandled is this bug check;
- *   ASSERT calls RtlAssert, which breaks into the debugger. kpool gives
- *   both the same result, which no KP_TRY catches, so that an assertion in
- *   driver code fails the test on the spot (kpool's choice).
+ * - **Assertions.** A failed ASSERT, ASSERTMSG, NT_ASSERT, NT_ASSERTMSG,
+ *   NT_VERIFY or NT_FRE_ASSERT raises bug check 0x1E
+ *   KMODE_EXCEPTION_NOT_HANDLED with P1 = STATUS_ASSERTION_FAILURE
+ *   sign-extended (0xFFFFFFFFC0000420, as x64 passes an NTSTATUS and as
+ *   kp_raise_status does), P2 = the caller's address, P3 = P4 = 0, and the
+ *   expression, message and file name:line in the explanation. On
+ *   Windows NT_ASSERT raises a STATUS_ASSERTION_FAILURE exception, which
+ *   unhandled is this bug check; ASSERT calls RtlAssert, which breaks into
+ *   the debugger. kpool gives both the same result, which no KP_TRY
+ *   catches, so that an assertion in driver code fails the test on the
+ *   spot (kpool's choice).
  *
  * - **__try / __except.** C has no structured exception handling. Driver
  *   code simulated with kpool uses KP_TRY / KP_EXCEPT(status) / KP_END_TRY
@@ -106,6 +106,7 @@
 #pragma GCC diagnostic ignored "-Wmultichar"
 #endif
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -2074,13 +2075,43 @@ FORCEINLINE VOID PushEntryList(PSINGLE_LIST_ENTRY ListHead,
  * Debug output, assertions, bug checks, raising
  * ========================================================================= */
 
-/* DbgPrintEx component ids for drivers and levels. */
+/* DbgPrintEx component ids (the DPFLTR_TYPE values; facts §8.8 give the
+ * driver ids 77-82 and DEFAULT 101, the others follow the same table) and
+ * levels. kpool keeps a mask for every id below KP_DEBUG_COMPONENTS. */
+#define DPFLTR_SYSTEM_ID 0
+#define DPFLTR_SMSS_ID 1
+#define DPFLTR_SETUP_ID 2
+#define DPFLTR_NTFS_ID 3
+#define DPFLTR_CRASHDUMP_ID 5
+#define DPFLTR_CDROM_ID 7
+#define DPFLTR_CLASSPNP_ID 8
+#define DPFLTR_DISK_ID 9
+#define DPFLTR_SCSIPORT_ID 12
+#define DPFLTR_SCSIMINIPORT_ID 13
+#define DPFLTR_CONFIG_ID 14
+#define DPFLTR_KBDCLASS_ID 20
+#define DPFLTR_MOUCLASS_ID 21
+#define DPFLTR_WMILIB_ID 23
+#define DPFLTR_ACPI_ID 24
+#define DPFLTR_VIDEO_ID 27
+#define DPFLTR_VIDEOPRT_ID 29
+#define DPFLTR_TCPIP_ID 30
+#define DPFLTR_FASTFAT_ID 33
+#define DPFLTR_PNPMGR_ID 35
+#define DPFLTR_SERIAL_ID 39
+#define DPFLTR_FLTMGR_ID 47
+#define DPFLTR_PCI_ID 66
+#define DPFLTR_INFINIBAND_ID 76
 #define DPFLTR_IHVDRIVER_ID 77
 #define DPFLTR_IHVVIDEO_ID 78
 #define DPFLTR_IHVAUDIO_ID 79
 #define DPFLTR_IHVNETWORK_ID 80
 #define DPFLTR_IHVSTREAMING_ID 81
 #define DPFLTR_IHVBUS_ID 82
+#define DPFLTR_STORPORT_ID 89
+#define DPFLTR_STORMINIPORT_ID 90
+#define DPFLTR_VERIFIER_ID 93
+#define DPFLTR_DEFAULT_ID 101
 #define DPFLTR_ERROR_LEVEL 0
 #define DPFLTR_WARNING_LEVEL 1
 #define DPFLTR_TRACE_LEVEL 2
@@ -2088,39 +2119,66 @@ FORCEINLINE VOID PushEntryList(PSINGLE_LIST_ENTRY ListHead,
 #define DPFLTR_MASK 0x80000000
 
 /**
- * DbgPrint: formats like the kernel's DbgPrint and writes the text through
- * the current system's output function (kp_printf; stderr by default).
+ * DbgPrint: DbgPrintEx(DPFLTR_DEFAULT_ID, DPFLTR_INFO_LEVEL, ...), as on
+ * Windows Vista and later — so with the default filter it prints NOTHING
+ * until the DEFAULT component's mask is opened (kp_debug_filter_set(sys,
+ * DPFLTR_DEFAULT_ID, ~0u) or DbgSetDebugFilterState). See DbgPrintEx.
  *
- * The format is read the Windows way, not the host's: `l` is 32 bits
- * (`%lu` takes a ULONG), `ll` / `I64` 64 bits, `I` / `z` pointer-sized,
- * `%p` prints 16 upper-case hex digits, `%wZ` takes a PCUNICODE_STRING,
- * `%Z` a PCANSI_STRING, `%ws` / `%S` / `%ls` a PCWSTR, `%wc` / `%C` / `%lc`
- * a WCHAR, and a NULL string prints "(null)". `%n` writes nothing. Windows
- * does not support floating point conversions in DbgPrint; kpool formats
- * them anyway. Like Windows, one call sends at most 512 bytes: longer text
- * is cut to 511 characters. There is no compile-time format check.
+ * The format is read the Windows way (kpool/format.h), not the host's: `l`
+ * is 32 bits (`%lu` takes a ULONG), `ll` / `I64` 64 bits, `I` / `z`
+ * pointer-sized, `%p` prints 16 upper-case hex digits, `%wZ` takes a
+ * PCUNICODE_STRING, `%Z` a PCANSI_STRING, `%ws` / `%S` / `%ls` a PCWSTR,
+ * `%wc` / `%C` / `%lc` a WCHAR, a NULL string prints "(null)", `%n` writes
+ * nothing. Floating point conversions are not supported by DbgPrint
+ * (Microsoft's documentation): kpool consumes the double and prints the
+ * conversion as written ("%f"). Like Windows, one call sends at most 512
+ * bytes: longer text is cut to 511 characters.
  *
- * @return STATUS_SUCCESS (an NTSTATUS in a ULONG, as declared by the WDK).
+ * @return STATUS_SUCCESS (an NTSTATUS in a ULONG, as declared by the WDK),
+ *         also when the filter drops the message.
  */
 NTSYSAPI ULONG DbgPrint(PCSTR Format, ...);
 
 /**
- * DbgPrintEx: DbgPrint for a component and level. kpool's debugger shows
- * every message: there is no component filter mask (Windows drops all but
- * DPFLTR_ERROR_LEVEL messages by default).
+ * DbgPrintEx: writes the message through the system's output function
+ * when the debug filter passes @p ComponentId / @p Level (kp_debug_vprint):
+ * a level 0-31 is the bit 1 << Level, a larger value is a bit field
+ * (DPFLTR_MASK | bits); the message shows when those bits meet the
+ * component's mask (Kd_<Component>_Mask) or the global Kd_WIN2000_Mask.
+ * Defaults as on Windows: component masks 0, Kd_WIN2000_Mask 0x1, so only
+ * DPFLTR_ERROR_LEVEL messages show. Change them with kp_debug_filter_set()
+ * or DbgSetDebugFilterState. @return STATUS_SUCCESS.
+ * @bugcheck 0xD1 DRIVER_IRQL_NOT_LESS_OR_EQUAL (P2 = IRQL, P3 = 8) when a
+ * message that passes the filter uses %C %S %lc %ls %wc %ws or %wZ at
+ * DISPATCH_LEVEL or above: Microsoft allows them at PASSIVE_LEVEL only,
+ * their conversion code being pageable (kp_debug_vprint; kpool's check).
  */
 NTSYSAPI ULONG DbgPrintEx(ULONG ComponentId, ULONG Level, PCSTR Format, ...);
 
-#if defined(__GNUC__) || defined(__clang__)
-/** vDbgPrintEx: DbgPrintEx with a va_list (declared with the compiler's
- *  builtin type, identical to <stdarg.h>'s va_list). */
+/** vDbgPrintEx: DbgPrintEx with a va_list. */
 NTSYSAPI ULONG vDbgPrintEx(ULONG ComponentId, ULONG Level, PCCH Format,
-                           __builtin_va_list arglist);
-/** vDbgPrintExWithPrefix: vDbgPrintEx with @p Prefix written first. */
+                           va_list arglist);
+/** vDbgPrintExWithPrefix: vDbgPrintEx with @p Prefix written first (the
+ *  prefix counts towards the 512 bytes). */
 NTSYSAPI ULONG vDbgPrintExWithPrefix(PCCH Prefix, ULONG ComponentId,
                                      ULONG Level, PCCH Format,
-                                     __builtin_va_list arglist);
-#endif
+                                     va_list arglist);
+
+/**
+ * DbgQueryDebugFilterState: whether DbgPrintEx(@p ComponentId, @p Level)
+ * would print: TRUE (1) or FALSE (0) as an NTSTATUS;
+ * STATUS_INVALID_PARAMETER_1 for an id outside kpool's table
+ * (kp_debug_filter_query). ComponentId (ULONG)-1 is Kd_WIN2000_Mask.
+ */
+NTSYSAPI NTSTATUS NTAPI DbgQueryDebugFilterState(ULONG ComponentId,
+                                                 ULONG Level);
+/**
+ * DbgSetDebugFilterState: sets (@p State TRUE) or clears the bits of
+ * @p Level in the component's mask (kp_debug_filter_state).
+ * @return STATUS_SUCCESS or STATUS_INVALID_PARAMETER_1.
+ */
+NTSYSAPI NTSTATUS NTAPI DbgSetDebugFilterState(ULONG ComponentId, ULONG Level,
+                                               BOOLEAN State);
 
 /**
  * DbgBreakPoint: with no kernel debugger attached, Windows raises
@@ -2131,35 +2189,64 @@ NTSYSAPI ULONG vDbgPrintExWithPrefix(PCCH Prefix, ULONG ComponentId,
 NTSYSAPI VOID NTAPI DbgBreakPoint(VOID);
 
 /**
- * What a failed assertion calls: bug check 0x1E KMODE_EXCEPTION_NOT_HANDLED
- * with P1 = STATUS_ASSERTION_FAILURE, P2 = the caller's address, P3 = P4 = 0
- * and an explanation naming @p expression, @p message (may be NULL),
- * @p file and @p line. Returns only if a bug check handler returns.
+ * RtlAssert: what ASSERT calls in a DBG build. Bug check 0x1E
+ * KMODE_EXCEPTION_NOT_HANDLED with P1 = STATUS_ASSERTION_FAILURE
+ * (sign-extended: 0xFFFFFFFFC0000420), P2 = the caller's address,
+ * P3 = P4 = 0; the report names the expression, @p Message and the file
+ * name (no directories) and line (kp_debug_assert_failed). Returns only if
+ * a bug check handler returns.
+ */
+NTSYSAPI VOID NTAPI RtlAssert(PVOID VoidFailedAssertion, PVOID VoidFileName,
+                              ULONG LineNumber, PSTR MutableMessage);
+
+/**
+ * What NT_ASSERT and the other assertion macros call: the same bug check
+ * as RtlAssert. Returns only if a bug check handler returns.
  */
 KP_API void kp_wdk_assert_failed(const char *expression, const char *message,
                                  const char *file, ULONG line);
 
 #ifdef DOXYGEN
-/** ASSERT: when DBG, bug check 0x1E (see kp_wdk_assert_failed) unless @p exp
- *  is true; when !DBG, nothing (not even @p exp is evaluated). */
+/** ASSERT: when DBG, RtlAssert (bug check 0x1E) unless @p exp is true, and
+ *  the BOOLEAN truth of @p exp; when !DBG, `((void)0)` (not even @p exp is
+ *  evaluated). */
 #define ASSERT(exp)
 /** ASSERTMSG: ASSERT with a message. */
 #define ASSERTMSG(msg, exp)
-/** NT_ASSERT / NT_ASSERTMSG: as ASSERT / ASSERTMSG. */
+/** NT_ASSERT / NT_ASSERTMSG / NT_ASSERTMSGW: as ASSERT / ASSERTMSG (the
+ *  W form's UTF-16 message is not shown). */
 #define NT_ASSERT(exp)
 #define NT_ASSERTMSG(msg, exp)
-/** NT_VERIFY / NT_VERIFYMSG: always evaluate @p exp and give its truth as a
- *  BOOLEAN; when DBG a false @p exp also bug checks. */
+#define NT_ASSERTMSGW(msg, exp)
+/** NT_VERIFY / NT_VERIFYMSG / NT_VERIFYMSGW, RTL_VERIFY / RTL_VERIFYMSG:
+ *  always evaluate @p exp and give its truth as a BOOLEAN; when DBG a
+ *  false @p exp also bug checks. */
 #define NT_VERIFY(exp)
 #define NT_VERIFYMSG(msg, exp)
+#define RTL_VERIFY(exp)
+/** NT_FRE_ASSERT: asserts in every build, DBG or not. */
+#define NT_FRE_ASSERT(exp)
+/** RTL_SOFT_ASSERT / RTL_SOFT_ASSERTMSG: when DBG, a false @p exp only
+ *  DbgPrints (filtered as DbgPrint); nothing when !DBG. */
+#define RTL_SOFT_ASSERT(exp)
 /** KdPrint((fmt, ...)) / KdPrintEx((id, level, fmt, ...)): DbgPrint /
  *  DbgPrintEx when DBG, nothing otherwise. Note the double parentheses. */
 #define KdPrint(args)
 #define KdPrintEx(args)
 #endif
 
-/* NT_VERIFY's value goes through a function so that the common statement
- * form `NT_VERIFY(NT_SUCCESS(status));` does not warn "result unused". */
+/* The assertion macros' values go through functions so that the common
+ * statement form `NT_VERIFY(NT_SUCCESS(status));` does not warn "result
+ * unused". */
+FORCEINLINE BOOLEAN kp_wdk_rtl_assert_(int ok, const char *expression,
+                                       const char *file, ULONG line,
+                                       const char *message) {
+  if (!ok) {
+    RtlAssert((PVOID)(uintptr_t)expression, (PVOID)(uintptr_t)file, line,
+              (PSTR)(uintptr_t)message);
+  }
+  return ok ? TRUE : FALSE;
+}
 FORCEINLINE BOOLEAN kp_wdk_verify_(int ok, const char *expression,
                                    const char *message, const char *file,
                                    ULONG line) {
@@ -2170,27 +2257,55 @@ FORCEINLINE BOOLEAN kp_wdk_verify_(int ok, const char *expression,
 }
 FORCEINLINE BOOLEAN kp_wdk_truth_(int ok) { return ok ? TRUE : FALSE; }
 
+/** NT_FRE_ASSERT: active in every build. */
+#define NT_FRE_ASSERT(exp)                                                     \
+  ((void)kp_wdk_verify_((exp) ? 1 : 0, #exp, NULL, __FILE__, __LINE__))
+
 #if DBG
 #define ASSERT(exp)                                                            \
-  ((exp) ? (void)0 : kp_wdk_assert_failed(#exp, NULL, __FILE__, __LINE__))
+  kp_wdk_rtl_assert_((exp) ? 1 : 0, #exp, __FILE__, __LINE__, NULL)
 #define ASSERTMSG(msg, exp)                                                    \
-  ((exp) ? (void)0 : kp_wdk_assert_failed(#exp, (msg), __FILE__, __LINE__))
-#define NT_ASSERT(exp) ASSERT(exp)
-#define NT_ASSERTMSG(msg, exp) ASSERTMSG(msg, exp)
+  kp_wdk_rtl_assert_((exp) ? 1 : 0, #exp, __FILE__, __LINE__, (msg))
+#define RTL_VERIFY(exp) ASSERT(exp)
+#define RTL_VERIFYMSG(msg, exp) ASSERTMSG(msg, exp)
+#define RTL_SOFT_ASSERT(exp)                                                   \
+  ((exp) ? TRUE                                                                \
+         : ((void)DbgPrint("Soft assertion failed: %s at %s:%d\n", #exp,     \
+                           __FILE__, __LINE__),                                \
+            FALSE))
+#define RTL_SOFT_ASSERTMSG(msg, exp)                                           \
+  ((exp) ? TRUE                                                                \
+         : ((void)DbgPrint("Soft assertion failed: %s: %s at %s:%d\n",       \
+                           (msg), #exp, __FILE__, __LINE__),                   \
+            FALSE))
+#define NT_ASSERT(exp)                                                         \
+  ((void)kp_wdk_verify_((exp) ? 1 : 0, #exp, NULL, __FILE__, __LINE__))
+#define NT_ASSERTMSG(msg, exp)                                                 \
+  ((void)kp_wdk_verify_((exp) ? 1 : 0, #exp, (msg), __FILE__, __LINE__))
+#define NT_ASSERTMSGW(msg, exp)                                                \
+  ((void)kp_wdk_verify_((exp) ? 1 : 0, #exp, NULL, __FILE__, __LINE__))
 #define NT_VERIFY(exp)                                                         \
   kp_wdk_verify_((exp) ? 1 : 0, #exp, NULL, __FILE__, __LINE__)
 #define NT_VERIFYMSG(msg, exp)                                                 \
   kp_wdk_verify_((exp) ? 1 : 0, #exp, (msg), __FILE__, __LINE__)
+#define NT_VERIFYMSGW(msg, exp)                                                \
+  kp_wdk_verify_((exp) ? 1 : 0, #exp, NULL, __FILE__, __LINE__)
 #define KdPrint(args) DbgPrint args
 #define KdPrintEx(args) DbgPrintEx args
 #define KdBreakPoint() DbgBreakPoint()
 #else
 #define ASSERT(exp) ((void)0)
 #define ASSERTMSG(msg, exp) ((void)0)
+#define RTL_VERIFY(exp) kp_wdk_truth_((exp) ? 1 : 0)
+#define RTL_VERIFYMSG(msg, exp) kp_wdk_truth_((exp) ? 1 : 0)
+#define RTL_SOFT_ASSERT(exp) ((void)0)
+#define RTL_SOFT_ASSERTMSG(msg, exp) ((void)0)
 #define NT_ASSERT(exp) ((void)0)
 #define NT_ASSERTMSG(msg, exp) ((void)0)
+#define NT_ASSERTMSGW(msg, exp) ((void)0)
 #define NT_VERIFY(exp) kp_wdk_truth_((exp) ? 1 : 0)
 #define NT_VERIFYMSG(msg, exp) kp_wdk_truth_((exp) ? 1 : 0)
+#define NT_VERIFYMSGW(msg, exp) kp_wdk_truth_((exp) ? 1 : 0)
 #define KdPrint(args) ((void)0)
 #define KdPrintEx(args) ((void)0)
 #define KdBreakPoint() ((void)0)
