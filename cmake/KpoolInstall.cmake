@@ -16,7 +16,12 @@ configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/kpool-config.cmake.in
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/kpool-config-version.cmake
   COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/kpool-config.cmake ${PROJECT_BINARY_DIR}/kpool-config-version.cmake
+  ${PROJECT_SOURCE_DIR}/cmake/kpool-helpers.cmake ${PROJECT_SOURCE_DIR}/cmake/kpool-fuzz-package.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/kpool)
+# kpool_add_fuzzer's corpus replayer and the fuzz targets' helpers
+# (FUZZ_ASSERT, the data producer), beside the helpers that use them.
+install(FILES ${PROJECT_SOURCE_DIR}/fuzz/regression_main.c ${PROJECT_SOURCE_DIR}/fuzz/fuzz_helpers.h
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/kpool/fuzz)
 
 # The .pc file finds its prefix relative to itself (${pcfiledir}), so
 # `cmake --install --prefix <elsewhere>` yields a working file too.

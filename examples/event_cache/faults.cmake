@@ -42,24 +42,14 @@ if(KPOOL_BUILD_TESTS)
   set_tests_properties(example_fuzz_corpus_event_cache PROPERTIES LABELS "example;fuzz-corpus"
                                                                TIMEOUT 600)
 endif()
-if(KPOOL_BUILD_FUZZERS AND CMAKE_C_COMPILER_ID MATCHES "Clang")
+if(KPI_FUZZ_LIBFUZZER)
   # Coverage of the component itself guides the fuzzer (the kpool libraries
-  # get theirs from fuzz/CMakeLists.txt).
-  foreach(_lib IN ITEMS kpool_event_cache kpool_event_cache_batch)
-    target_compile_options(${_lib} PRIVATE -fsanitize=fuzzer-no-link)
-  endforeach()
-  set(_kp_evc_flags -fsanitize=fuzzer)
-  if(NOT KPOOL_TSAN)
-    list(APPEND _kp_evc_flags -fsanitize=address,undefined -fno-sanitize-recover=undefined)
-  endif()
+  # get theirs from fuzz/CMakeLists.txt); flags per mode from
+  # cmake/KpoolFuzz.cmake (kpool's own, or OSS-Fuzz's from the environment).
+  kpi_fuzz_instrument(kpool_event_cache kpool_event_cache_batch)
   add_executable(fuzz_event_cache ${_kp_evc_fuzz})
   target_link_libraries(fuzz_event_cache PRIVATE kpool_event_cache_batch kpool::wdk kpool::kpool
                                                  kpool_build_flags)
   target_include_directories(fuzz_event_cache PRIVATE ${PROJECT_SOURCE_DIR}/fuzz)
-  target_compile_definitions(fuzz_event_cache PRIVATE FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION)
-  target_compile_options(fuzz_event_cache PRIVATE ${_kp_evc_flags})
-  target_link_options(fuzz_event_cache PRIVATE ${_kp_evc_flags})
-  if(TARGET kpool_fuzzers)
-    add_dependencies(kpool_fuzzers fuzz_event_cache)
-  endif()
+  kpi_fuzz_binary(fuzz_event_cache)
 endif()

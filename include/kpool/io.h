@@ -64,6 +64,7 @@
 #include <stdbool.h>
 
 #include "common.h"
+#include "rtl_string.h"
 #include "system.h"
 
 #ifdef __cplusplus
@@ -165,12 +166,7 @@ typedef struct kp_device kp_device_t;
 typedef struct kp_irp kp_irp_t;
 typedef struct kp_file kp_file_t;
 
-/** UNICODE_STRING: Length and MaximumLength in bytes. */
-typedef struct kp_ustring {
-  uint16_t length;
-  uint16_t maximum_length;
-  uint16_t *buffer;
-} kp_ustring_t;
+/* kp_ustring_t (UNICODE_STRING's twin) comes from rtl_string.h. */
 
 /** LIST_ENTRY. */
 typedef struct kp_list_entry {

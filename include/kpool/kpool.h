@@ -21,6 +21,7 @@
 #include "secure.h"
 #include "slist.h"
 #include "lookaside.h"
+#include "rtl_string.h"
 #include "verifier.h"
 #include "monitor.h"
 #include "bitmap.h"
@@ -30,5 +31,9 @@
 #include "ob.h"
 #include "cm.h"
 #include "ps.h"
+#include "format.h"
+#include "strsafe.h"
+#include "intsafe.h"
+#include "debug.h"
 
 #endif /* KPOOL_KPOOL_H */

@@ -111,6 +111,16 @@ typedef enum kp_alloc_api {
   KP_API_ALLOCATE_POOL3,           /**< ExAllocatePool3 */
   KP_API_LOOKASIDE,                /**< a lookaside list's default allocator */
   KP_API_ALLOCATE_POOL_WITH_QUOTA, /**< ExAllocatePoolWithQuota (tag "None") */
+  /* The run-time library's string routines (kpool/rtl_string.h): paged
+   * pool, tag 'grtS' ("Strg"). */
+  KP_API_RTL_ANSI_TO_UNICODE,      /**< RtlAnsiStringToUnicodeString */
+  KP_API_RTL_UNICODE_TO_ANSI,      /**< RtlUnicodeStringToAnsiString */
+  KP_API_RTL_UTF8_TO_UNICODE,      /**< RtlUTF8StringToUnicodeString */
+  KP_API_RTL_UNICODE_TO_UTF8,      /**< RtlUnicodeStringToUTF8String */
+  KP_API_RTL_UPCASE_UNICODE,       /**< RtlUpcaseUnicodeString */
+  KP_API_RTL_DOWNCASE_UNICODE,     /**< RtlDowncaseUnicodeString */
+  KP_API_RTL_DUPLICATE_UNICODE,    /**< RtlDuplicateUnicodeString */
+  KP_API_RTL_CREATE_UNICODE,       /**< RtlCreateUnicodeString */
   KP_API_COUNT_
 } kp_alloc_api_t;
 

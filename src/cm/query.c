@@ -32,7 +32,7 @@
 /* The UNICODE_STRING a DIRECT string entry points to. */
 typedef struct ustr {
   uint16_t length;
-  uint16_t maximum_length;
+  uint16_t max_length;
   uint16_t *buffer;
 } ustr_t;
 
@@ -64,8 +64,8 @@ static kp_status_t store_direct(kp_system_t *sys, const qval_t *v, void *entry) 
       us->buffer = kp_alloc2(sys, KP_POOL_FLAG_PAGED, bytes != 0 ? bytes : 2u,
                              TAG_RTL_STRING, KP_HERE);
       if (us->buffer == NULL) return KP_STATUS_INSUFFICIENT_RESOURCES;
-      us->maximum_length = bytes != 0 ? bytes : 2u;
-    } else if (us->maximum_length < bytes) {
+      us->max_length = bytes != 0 ? bytes : 2u;
+    } else if (us->max_length < bytes) {
       return KP_STATUS_BUFFER_TOO_SMALL;
     }
     if (bytes != 0) memcpy(us->buffer, v->data, bytes);

@@ -144,11 +144,11 @@ kp_status_t kp_driver_load(kp_system_t *sys, const char *name,
   n += ascii_to_u16(d->driver_name + n, name);
   obj->driver_name.buffer = d->driver_name;
   obj->driver_name.length = (uint16_t)(n * 2);
-  obj->driver_name.maximum_length = (uint16_t)(n * 2);
+  obj->driver_name.max_length = (uint16_t)(n * 2);
   n = ascii_to_u16(d->service_name, name);
   d->ext.service_key_name.buffer = d->service_name;
   d->ext.service_key_name.length = (uint16_t)(n * 2);
-  d->ext.service_key_name.maximum_length = (uint16_t)(n * 2);
+  d->ext.service_key_name.max_length = (uint16_t)(n * 2);
   for (int i = 0; i < KP_IRP_MJ_COUNT; i++) obj->major_function[i] = invalid_request;
   d->state = KPI_DRV_LOADING;
 

@@ -41,8 +41,11 @@ void *kpi_os_reserve(size_t size, size_t align);
 /* Changes protection of [addr, addr+size); both host-page aligned.
  * Returns STATUS_SUCCESS or STATUS_INVALID_PARAMETER. */
 kp_status_t kpi_os_protect(void *addr, size_t size, kpi_prot_t prot);
-/* Gives the pages' contents back to the host (they read as zero after,
- * protection unchanged). Host-page aligned. */
+/* Gives the pages' memory back to the host. Call it on pages protected
+ * KPI_PROT_NONE: they stay inaccessible, and read as zero once made
+ * accessible again, on every host (Linux: MADV_DONTNEED; macOS, whose
+ * MADV_DONTNEED does not promise zeros: a fresh anonymous mapping over the
+ * range). Host-page aligned. */
 void kpi_os_discard(void *addr, size_t size);
 /* Releases a reservation made by kpi_os_reserve. */
 void kpi_os_release(void *addr, size_t size);
@@ -75,6 +78,14 @@ void kpi_os_thread_join(kpi_os_thread_t *t);
  * false passes the fault to the previous handler. @write is -1 when the
  * host cannot tell. */
 typedef bool (*kpi_fault_fn)(void *addr, int write, void *arg);
+/* The access direction in an arm64 exception syndrome (ESR): 1 write,
+ * 0 read, -1 when it is not a data abort. Used by the fault handler on
+ * Linux and macOS arm64; plain arithmetic, so it is tested everywhere. */
+int kpi_os_esr_access(uint64_t esr);
+/* Finds the ESR record (ESR_MAGIC) in a Linux arm64 signal frame's
+ * uc_mcontext.__reserved area of @size bytes; false when there is none or
+ * the record list is malformed. Tested everywhere on built frames. */
+bool kpi_os_find_esr(const void *area, size_t size, uint64_t *esr);
 /* Installs the process-wide SIGSEGV/SIGBUS handler once; up to 8
  * callbacks may be registered. Returns false when the table is full. */
 bool kpi_os_fault_register(kpi_fault_fn fn, void *arg);

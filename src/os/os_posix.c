@@ -31,6 +31,9 @@
 #if defined(__linux__)
 #include <sys/syscall.h>
 #endif
+#if defined(__APPLE__)
+#include <sys/ucontext.h> /* ucontext_t, the thread and exception state */
+#endif
 
 #ifndef MAP_ANONYMOUS
 #define MAP_ANONYMOUS MAP_ANON
@@ -110,12 +113,29 @@ kp_status_t kpi_os_protect(void *addr, size_t size, kpi_prot_t prot) {
   return KP_STATUS_SUCCESS;
 }
 
+/* Linux: MADV_DONTNEED on a private anonymous mapping drops the pages and
+ * the next touch maps the zero page (documented Linux behaviour, the same
+ * as before). Elsewhere (macOS) MADV_DONTNEED may leave the old contents in
+ * place, so the range is replaced by a fresh anonymous mapping, which POSIX
+ * guarantees reads as zero and which gives the memory back at once. Should
+ * that mmap fail, the pages are zeroed by hand and offered back with
+ * MADV_FREE: a page the kernel reclaims reads as zero, one it keeps holds
+ * the zeros just written, so the promise holds either way.
+ * KPI_OS_DISCARD_BY_REMAP selects the portable path on Linux too (used to
+ * check it on Linux). */
 void kpi_os_discard(void *addr, size_t size) {
-#if defined(MADV_DONTNEED)
+#if defined(__linux__) && defined(MADV_DONTNEED) && !defined(KPI_OS_DISCARD_BY_REMAP)
   (void)madvise(addr, size, MADV_DONTNEED);
 #else
-  (void)addr;
-  (void)size;
+  void *p = mmap(addr, size, PROT_NONE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+  if (p == addr) return;
+  if (mprotect(addr, size, PROT_READ | PROT_WRITE) != 0) abort();
+  memset(addr, 0, size);
+#if defined(MADV_FREE)
+  (void)madvise(addr, size, MADV_FREE);
+#endif
+  (void)mprotect(addr, size, PROT_NONE);
 #endif
 }
 
@@ -180,10 +200,64 @@ static bool os_fault_installed;
 static struct sigaction os_prev_segv;
 static struct sigaction os_prev_bus;
 
+/* Arm64 exception syndrome (ESR_ELx): EC in bits 31:26; 0x24 is a data
+ * abort from a lower exception level (user space), 0x25 one from the same
+ * level; for those, WnR (bit 6) is 1 for a write and 0 for a read. */
+int kpi_os_esr_access(uint64_t esr) {
+  uint32_t ec = (uint32_t)((esr >> 26) & 0x3Fu);
+  if (ec != 0x24u && ec != 0x25u) return -1;
+  return (esr & (UINT64_C(1) << 6)) != 0 ? 1 : 0;
+}
+
+/* Linux arm64 signal frames: uc_mcontext.__reserved holds a list of
+ * records, each starting with a 32-bit magic and a 32-bit total size
+ * (struct _aarch64_ctx), ended by a record of magic 0. The ESR record
+ * (ESR_MAGIC, 0x45535201) carries the 64-bit ESR right after its header
+ * (struct esr_context). Walked by hand: <asm/sigcontext.h> clashes with
+ * <signal.h> on some libcs. */
+bool kpi_os_find_esr(const void *area, size_t size, uint64_t *esr) {
+  const unsigned char *p = (const unsigned char *)area;
+  size_t off = 0;
+  while (off + 8 <= size) {
+    uint32_t magic, len;
+    memcpy(&magic, p + off, 4);
+    memcpy(&len, p + off + 4, 4);
+    if (magic == 0 || len < 8 || len > size - off) return false;
+    if (magic == 0x45535201u) {
+      if (len < 16) return false;
+      memcpy(esr, p + off + 8, 8);
+      return true;
+    }
+    off += len;
+  }
+  return false;
+}
+
+/* 1 for a write, 0 for a read, -1 when the host does not say. Each branch
+ * reads the hardware's own record of the access from the signal context:
+ *   Linux x86-64   the page-fault error code, bit 1 (W/R) in REG_ERR
+ *   Linux arm64    the ESR record in uc_mcontext.__reserved
+ *   macOS x86-64   uc_mcontext->__es.__err, bit 1, for trap 14 (#PF)
+ *   macOS arm64    uc_mcontext->__es.__esr */
 static int os_fault_is_write(void *uctx) {
 #if defined(__linux__) && defined(__x86_64__) && defined(REG_ERR)
   ucontext_t *uc = (ucontext_t *)uctx;
   return (uc->uc_mcontext.gregs[REG_ERR] & 2) ? 1 : 0;
+#elif defined(__linux__) && defined(__aarch64__)
+  ucontext_t *uc = (ucontext_t *)uctx;
+  uint64_t esr = 0;
+  if (!kpi_os_find_esr(uc->uc_mcontext.__reserved, sizeof uc->uc_mcontext.__reserved, &esr))
+    return -1;
+  return kpi_os_esr_access(esr);
+#elif defined(__APPLE__) && defined(__aarch64__)
+  ucontext_t *uc = (ucontext_t *)uctx;
+  if (uc == NULL || uc->uc_mcontext == NULL) return -1;
+  return kpi_os_esr_access((uint64_t)uc->uc_mcontext->__es.__esr);
+#elif defined(__APPLE__) && defined(__x86_64__)
+  ucontext_t *uc = (ucontext_t *)uctx;
+  if (uc == NULL || uc->uc_mcontext == NULL) return -1;
+  if (uc->uc_mcontext->__es.__trapno != 14) return -1;
+  return (uc->uc_mcontext->__es.__err & 2) ? 1 : 0;
 #else
   (void)uctx;
   return -1;

@@ -100,7 +100,7 @@ static bool ustr_from(kp_ustring_t *u, const char *s) {
   for (size_t i = 0; i < n; i++) u->buffer[i] = (uint8_t)s[i];
   u->buffer[n] = 0;
   u->length = (uint16_t)(n * 2);
-  u->maximum_length = (uint16_t)(n * 2 + 2);
+  u->max_length = (uint16_t)(n * 2 + 2);
   return true;
 }
 

@@ -27,39 +27,6 @@ SIZE_T NTAPI RtlCompareMemory(const VOID *Source1, const VOID *Source2,
   return same;
 }
 
-/* Largest even byte count below 0xFFFF leaving room for the terminator. */
-#define WDK_MAX_STRING_BYTES 0xFFFCu
-
-VOID NTAPI RtlInitUnicodeString(PUNICODE_STRING DestinationString,
-                                PCWSTR SourceString) {
-  size_t chars = 0;
-  if (SourceString != NULL) {
-    while (SourceString[chars] != 0) chars++;
-  }
-  size_t bytes = chars * sizeof(WCHAR);
-  if (bytes > WDK_MAX_STRING_BYTES) bytes = WDK_MAX_STRING_BYTES;
-  DestinationString->Length = (USHORT)bytes;
-  DestinationString->MaximumLength =
-      SourceString != NULL ? (USHORT)(bytes + sizeof(WCHAR)) : 0;
-  // The structure points at the caller's string, as on Windows; the const
-  // is dropped because UNICODE_STRING::Buffer is not const.
-  DestinationString->Buffer = (PWCH)(uintptr_t)SourceString;
-}
-
-VOID NTAPI RtlInitString(PSTRING DestinationString, PCSTR SourceString) {
-  size_t bytes = SourceString != NULL ? strlen(SourceString) : 0;
-  if (bytes > WDK_MAX_STRING_BYTES) bytes = WDK_MAX_STRING_BYTES;
-  DestinationString->Length = (USHORT)bytes;
-  DestinationString->MaximumLength =
-      SourceString != NULL ? (USHORT)(bytes + 1) : 0;
-  DestinationString->Buffer = (PCHAR)(uintptr_t)SourceString;
-}
-
-VOID NTAPI RtlInitAnsiString(PANSI_STRING DestinationString,
-                             PCSTR SourceString) {
-  RtlInitString(DestinationString, SourceString);
-}
-
 void *kp_wdk_memset(void *dst, int value, size_t n) {
   return memset(dst, value, n);
 }

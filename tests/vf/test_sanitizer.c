@@ -226,12 +226,25 @@ static void test_asan_reports_the_drivers_bugs(void **state) {
 #if defined(TS_ASAN)
   void (*bugs[])(void) = {child_overrun, child_use_after_free, child_special_slop};
   const char *where[] = {"child_overrun", "child_use_after_free", "child_special_slop"};
+  // Function names need a symbolizer that matches the compiler; the build
+  // points ASAN_SYMBOLIZER_PATH at one, or says there is none.
+  const char *asan_options = getenv("ASAN_OPTIONS");
+  bool names_checked = true;
+  if (getenv("KP_TEST_NO_SYMBOLIZER") != NULL) {
+    printf("note: no llvm-symbolizer matching this compiler: the check that ASan's report "
+           "names the driver's function is skipped (the reports themselves are checked)\n");
+    names_checked = false;
+  } else if (asan_options != NULL && strstr(asan_options, "symbolize=0") != NULL) {
+    printf("note: ASAN_OPTIONS has symbolize=0: the function-name check is skipped\n");
+    names_checked = false;
+  }
   for (int i = 0; i < 3; i++) {
     int status = run_child(bugs[i]);
     if (!(WIFEXITED(status) && WEXITSTATUS(status) != 0) && !WIFSIGNALED(status))
       fail_msg("%s: the child was not stopped:\n%s", where[i], child_report);
     if (strstr(child_report, "AddressSanitizer: use-after-poison") == NULL)
       fail_msg("%s: no ASan report:\n%s", where[i], child_report);
+    if (!names_checked) continue;
     if (strstr(child_report, where[i]) == NULL)
       fail_msg("%s: the report does not name the driver's function:\n%s", where[i],
                child_report);

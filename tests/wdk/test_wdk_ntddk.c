@@ -65,6 +65,9 @@ static int setup(void **state) {
   kp_system_t *sys = kp_system_create(&cfg);
   if (sys == NULL) return -1;
   kp_bugcheck_set_handler(sys, unexpected_bugcheck, NULL, NULL, NULL);
+  // Every DbgPrint(Ex) level shown (Windows' default shows only errors;
+  // tests/wdk/test_wdk_debug.c tests the filter itself).
+  kp_debug_filter_set(sys, KP_DEBUG_WIN2000, 0xFFFFFFFFu);
   kp_system_t *old = kp_system_set_current(sys);
   if (old != NULL) kp_system_destroy(old);
   out_reset();

@@ -13,10 +13,31 @@
  *
  * - **Windows widths on every platform.** ULONG and LONG are 32 bits,
  *   LONGLONG/ULONG64 64 bits, ULONG_PTR/SIZE_T pointer-sized, BOOLEAN one
- *   byte, WCHAR 16 bits (write wide literals as `u"..."`, which are
- *   char16_t and match WCHAR; `L"..."` is 32-bit wchar_t on Linux and
- *   macOS). `%lu` for a ULONG is right for DbgPrint (which formats the
- *   Windows way) but not for the host's printf.
+ *   byte, WCHAR 16 bits. `%lu` for a ULONG is right for DbgPrint (which
+ *   formats the Windows way) but not for the host's printf.
+ *
+ * - **WCHAR and L"..." literals.** Windows' wchar_t is 16 bits; Linux's
+ *   and macOS's is 32. WCHAR is `wchar_t` when the compiler's wchar_t has
+ *   two bytes (`-fshort-wchar`, or a Windows host: KPOOL_SHORT_WCHAR is 1),
+ *   so a driver's `WCHAR buf[] = L"x"` compiles unchanged. Otherwise
+ *   (KPOOL_SHORT_WCHAR 0) WCHAR is `char16_t` in C++ and `uint16_t` (the
+ *   type of C11's char16_t) in C: write `u"..."`; an `L"..."` literal is
+ *   32-bit there and does not convert to PWSTR. kpool's own code never uses
+ *   wchar_t in its API, so it links with either. See
+ *   docs/runtime-strings.md for how to build a driver's tests with
+ *   `-fshort-wchar` and what that costs (the host's wide C library and
+ *   C++'s std::wstring assume 4 bytes).
+ *
+ * - **The C run-time.** As the WDK's wdm.h, this header makes memcpy,
+ *   memset, memcmp, memmove, strlen, strcmp, strncpy, ... visible (it
+ *   includes <string.h> and <wchar.h>; the only OS-independent C headers a
+ *   WDK face includes beyond <stddef.h>/<stdint.h>/<stdbool.h>). The wide
+ *   functions (wcslen, wcscmp, wcscpy, ...) and _stricmp, _strnicmp,
+ *   _wcsicmp, _wcsnicmp work on 16-bit WCHAR strings as on Windows: see
+ *   kp_wdk_crt.h. min() and max() are macros unless NOMINMAX is defined,
+ *   as in the WDK: C++ code that includes <algorithm> (or any standard
+ *   header using std::min) after this header must define NOMINMAX first,
+ *   or include the standard headers before and write `(std::min)(a, b)`.
  *
  * - **Call sites.** Every allocation and free name (ExAllocatePool2,
  *   ExAllocatePoolWithTag, ExFreePoolWithTag, ExFreePool, ...) is also a
@@ -43,17 +64,17 @@
  *   1, so ASSERT, NT_ASSERT and KdPrint are active. Define DBG=0 before
  *   including for the free-build expansions (they evaluate nothing).
  *
- * - **Assertions.** A failed ASSERT, ASSERTMSG, NT_ASSERT, NT_ASSERTMSG or
- *   NT_VERIFY raises bug check 0x1E KMODE_EXCEPTION_NOT_HANDLED with
- *   P1 = STATUS_ASSERTION_FAILURE sign-extended to 64 bits as x64 Windows
- *   shows it (0xFFFFFFFFC0000420, as every exception code kp_raise_status
- *   passes to 0x1E),
- *   P2 = the caller's address, P3 = P4 = 0, and the expression,
- *   message and file:line in the explanation. On Windows NT_ASSERT raises a
- *   STATUS_ASSERTION_FAILURE exception, which unhandled is this bug check;
- *   ASSERT calls RtlAssert, which breaks into the debugger. kpool gives
- *   both the same result, which no KP_TRY catches, so that an assertion in
- *   driver code fails the test on the spot (kpool's choice).
+ * - **Assertions.** A failed ASSERT, ASSERTMSG, NT_ASSERT, NT_ASSERTMSG,
+ *   NT_VERIFY or NT_FRE_ASSERT raises bug check 0x1E
+ *   KMODE_EXCEPTION_NOT_HANDLED with P1 = STATUS_ASSERTION_FAILURE
+ *   sign-extended (0xFFFFFFFFC0000420, as x64 passes an NTSTATUS and as
+ *   kp_raise_status does), P2 = the caller's address, P3 = P4 = 0, and the
+ *   expression, message and file name:line in the explanation. On
+ *   Windows NT_ASSERT raises a STATUS_ASSERTION_FAILURE exception, which
+ *   unhandled is this bug check; ASSERT calls RtlAssert, which breaks into
+ *   the debugger. kpool gives both the same result, which no KP_TRY
+ *   catches, so that an assertion in driver code fails the test on the
+ *   spot (kpool's choice).
  *
  * - **__try / __except.** C has no structured exception handling. Driver
  *   code simulated with kpool uses KP_TRY / KP_EXCEPT(status) / KP_END_TRY
@@ -85,9 +106,14 @@
 #pragma GCC diagnostic ignored "-Wmultichar"
 #endif
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+/* The WDK's wdm.h includes its km/crt <string.h> (facts §8.9): drivers call
+ * memcpy, strlen, wcslen... without including anything else. */
+#include <string.h>
+#include <wchar.h>
 
 #include "../common.h"
 #include "../irql.h"
@@ -112,13 +138,43 @@
  * Calling conventions, linkage and declaration helpers
  * ========================================================================= */
 
-/** x64 has one calling convention; NTAPI and FASTCALL mean nothing there. */
-#define NTAPI
-#define FASTCALL
+/* Calling conventions. x64 Windows has one convention, so __cdecl,
+ * __stdcall and __fastcall mean nothing there; on Linux and macOS they are
+ * not compiler keywords (gcc and clang predefine them only for Windows
+ * targets), so they are defined empty. On a Windows host they are the
+ * compiler's own. */
+#if !defined(_WIN32)
+#ifndef __cdecl
+#define __cdecl
+#endif
+#ifndef __stdcall
+#define __stdcall
+#endif
+#ifndef __fastcall
+#define __fastcall
+#endif
+#endif
+/** The kernel's calling convention (__stdcall; nothing on x64). */
+#define NTAPI __stdcall
+/** The register convention of a few routines (nothing on x64). */
+#define FASTCALL __fastcall
+/** The C runtime's convention. */
+#ifndef CDECL
+#define CDECL __cdecl
+#endif
+#define NTAPI_INLINE NTAPI
+/** A driver imports kernel routines; here kpool exports them. */
+#define DECLSPEC_IMPORT KP_API
+#ifdef __cplusplus
+#define EXTERN_C extern "C"
+#else
+#define EXTERN_C extern
+#endif
 /** Marks a routine the kernel exports: here, one kpool exports. */
 #define NTKERNELAPI KP_API
 /** Marks a routine ntdll/ntoskrnl export (DbgPrint...): kpool exports it. */
 #define NTSYSAPI KP_API
+#define NTSYSCALLAPI KP_API
 /** The WDK's __forceinline. */
 #define FORCEINLINE static inline
 #ifndef CONST
@@ -160,6 +216,79 @@
 #define C_ASSERT(e) static_assert((e), #e)
 #else
 #define C_ASSERT(e) _Static_assert((e), #e)
+#endif
+
+/**
+ * min(a, b) / max(a, b): the WDK's function-like macros (ntdef.h), defined
+ * unless NOMINMAX is. Each argument may be evaluated twice. They collide
+ * with C++'s std::min / std::max: define NOMINMAX before including this
+ * header in C++ code that includes <algorithm> (or another standard header
+ * that uses std::min) afterwards, or include those headers first and call
+ * `(std::min)(a, b)`. tests/wdk/test_wdk_basedefs_*.cpp show both.
+ * The host's C++ library shifts this: libstdc++'s c++config.h #undefs min
+ * and max the first time any standard header is included, so with
+ * <ntddk.h> as the very first include a later <algorithm> compiles but
+ * the macros are gone; libc++ (macOS) shields its headers with
+ * push_macro, so both orders compile and the macros stay.
+ */
+#ifndef NOMINMAX
+#ifndef min
+#define min(a, b) (((a) < (b)) ? (a) : (b))
+#endif
+#ifndef max
+#define max(a, b) (((a) > (b)) ? (a) : (b))
+#endif
+#endif
+
+/**
+ * DEFINE_ENUM_FLAG_OPERATORS(T): in C++, the bitwise operators |, |=, &,
+ * &=, ^, ^= and ~ for the flag enum T (computed on the integer of T's
+ * size), inside extern "C++"; in C, nothing (C enums already combine).
+ * Write it without a trailing semicolon in C (ISO C forbids a stray ';'
+ * at file scope and -Wpedantic says so).
+ */
+#ifdef __cplusplus
+extern "C++" {
+template <size_t Size> struct kp_wdk_enum_int_;
+template <> struct kp_wdk_enum_int_<1> { typedef int8_t type; };
+template <> struct kp_wdk_enum_int_<2> { typedef int16_t type; };
+template <> struct kp_wdk_enum_int_<4> { typedef int32_t type; };
+template <> struct kp_wdk_enum_int_<8> { typedef int64_t type; };
+}
+/* Unused operators of an enum with internal linkage (an anonymous
+ * namespace) must not warn. */
+#if defined(__GNUC__) || defined(__clang__)
+#define KP_WDK_ENUM_OP_ __attribute__((unused))
+#else
+#define KP_WDK_ENUM_OP_
+#endif
+#define KP_WDK_ENUM_INT_(T) kp_wdk_enum_int_<sizeof(T)>::type
+#define DEFINE_ENUM_FLAG_OPERATORS(T)                                          \
+  extern "C++" {                                                               \
+  KP_WDK_ENUM_OP_ inline constexpr T operator|(T a, T b) noexcept {            \
+    return T(((KP_WDK_ENUM_INT_(T))a) | ((KP_WDK_ENUM_INT_(T))b));             \
+  }                                                                            \
+  KP_WDK_ENUM_OP_ inline T &operator|=(T &a, T b) noexcept {                   \
+    return a = a | b;                                                          \
+  }                                                                            \
+  KP_WDK_ENUM_OP_ inline constexpr T operator&(T a, T b) noexcept {            \
+    return T(((KP_WDK_ENUM_INT_(T))a) & ((KP_WDK_ENUM_INT_(T))b));             \
+  }                                                                            \
+  KP_WDK_ENUM_OP_ inline T &operator&=(T &a, T b) noexcept {                   \
+    return a = a & b;                                                          \
+  }                                                                            \
+  KP_WDK_ENUM_OP_ inline constexpr T operator~(T a) noexcept {                 \
+    return T(~((KP_WDK_ENUM_INT_(T))a));                                       \
+  }                                                                            \
+  KP_WDK_ENUM_OP_ inline constexpr T operator^(T a, T b) noexcept {            \
+    return T(((KP_WDK_ENUM_INT_(T))a) ^ ((KP_WDK_ENUM_INT_(T))b));             \
+  }                                                                            \
+  KP_WDK_ENUM_OP_ inline T &operator^=(T &a, T b) noexcept {                   \
+    return a = a ^ b;                                                          \
+  }                                                                            \
+  }
+#else
+#define DEFINE_ENUM_FLAG_OPERATORS(T)
 #endif
 
 /* ===========================================================================
@@ -434,6 +563,681 @@
 #define __drv_requiresIRQL(i)
 #endif
 
+/* More annotations real drivers write: the rest of the _In_/_Out_/_Inout_
+ * buffer family, _Field_size_*, locks, IRQL, analysis hints, the old
+ * __in / __out / __drv_* spellings. Empty, defined only when absent. */
+#ifndef _In_reads_z_
+#define _In_reads_z_(a)
+#endif
+#ifndef _In_reads_or_z_
+#define _In_reads_or_z_(a)
+#endif
+#ifndef _In_reads_to_ptr_
+#define _In_reads_to_ptr_(a)
+#endif
+#ifndef _Out_writes_z_
+#define _Out_writes_z_(a)
+#endif
+#ifndef _Out_writes_to_
+#define _Out_writes_to_(a, b)
+#endif
+#ifndef _Out_writes_to_opt_
+#define _Out_writes_to_opt_(a, b)
+#endif
+#ifndef _Out_writes_bytes_to_
+#define _Out_writes_bytes_to_(a, b)
+#endif
+#ifndef _Out_writes_bytes_to_opt_
+#define _Out_writes_bytes_to_opt_(a, b)
+#endif
+#ifndef _Out_writes_all_
+#define _Out_writes_all_(a)
+#endif
+#ifndef _Out_writes_all_opt_
+#define _Out_writes_all_opt_(a)
+#endif
+#ifndef _Out_writes_bytes_all_opt_
+#define _Out_writes_bytes_all_opt_(a)
+#endif
+#ifndef _Out_writes_opt_z_
+#define _Out_writes_opt_z_(a)
+#endif
+#ifndef _Out_z_
+#define _Out_z_
+#endif
+#ifndef _Out_opt_z_
+#define _Out_opt_z_
+#endif
+#ifndef _Inout_z_
+#define _Inout_z_
+#endif
+#ifndef _Inout_opt_z_
+#define _Inout_opt_z_
+#endif
+#ifndef _Inout_updates_opt_
+#define _Inout_updates_opt_(a)
+#endif
+#ifndef _Inout_updates_z_
+#define _Inout_updates_z_(a)
+#endif
+#ifndef _Inout_updates_bytes_opt_
+#define _Inout_updates_bytes_opt_(a)
+#endif
+#ifndef _Inout_updates_to_
+#define _Inout_updates_to_(a, b)
+#endif
+#ifndef _Inout_updates_bytes_to_
+#define _Inout_updates_bytes_to_(a, b)
+#endif
+#ifndef _Inout_updates_all_
+#define _Inout_updates_all_(a)
+#endif
+#ifndef _Inout_updates_bytes_all_
+#define _Inout_updates_bytes_all_(a)
+#endif
+#ifndef _Outptr_result_nullonfailure_
+#define _Outptr_result_nullonfailure_
+#endif
+#ifndef _Outptr_opt_result_maybenull_
+#define _Outptr_opt_result_maybenull_
+#endif
+#ifndef _Outptr_result_buffer_
+#define _Outptr_result_buffer_(a)
+#endif
+#ifndef _Outptr_result_bytebuffer_
+#define _Outptr_result_bytebuffer_(a)
+#endif
+#ifndef _Outptr_result_buffer_maybenull_
+#define _Outptr_result_buffer_maybenull_(a)
+#endif
+#ifndef _Outptr_result_bytebuffer_maybenull_
+#define _Outptr_result_bytebuffer_maybenull_(a)
+#endif
+#ifndef _Outptr_opt_result_buffer_
+#define _Outptr_opt_result_buffer_(a)
+#endif
+#ifndef _Outptr_opt_result_bytebuffer_
+#define _Outptr_opt_result_bytebuffer_(a)
+#endif
+#ifndef _Outptr_result_z_
+#define _Outptr_result_z_
+#endif
+#ifndef _Deref_out_range_
+#define _Deref_out_range_(a, b)
+#endif
+#ifndef _Deref_in_range_
+#define _Deref_in_range_(a, b)
+#endif
+#ifndef _Deref_out_
+#define _Deref_out_
+#endif
+#ifndef _Deref_post_maybenull_
+#define _Deref_post_maybenull_
+#endif
+#ifndef _Printf_format_string_params_
+#define _Printf_format_string_params_(a)
+#endif
+#ifndef _Scanf_format_string_
+#define _Scanf_format_string_
+#endif
+#ifndef _Format_string_impl_
+#define _Format_string_impl_(a, b)
+#endif
+#ifndef _Ret_z_
+#define _Ret_z_
+#endif
+#ifndef _Ret_maybenull_z_
+#define _Ret_maybenull_z_
+#endif
+#ifndef _Ret_writes_
+#define _Ret_writes_(a)
+#endif
+#ifndef _Ret_writes_bytes_
+#define _Ret_writes_bytes_(a)
+#endif
+#ifndef _Ret_writes_maybenull_
+#define _Ret_writes_maybenull_(a)
+#endif
+#ifndef _Ret_writes_bytes_maybenull_
+#define _Ret_writes_bytes_maybenull_(a)
+#endif
+#ifndef _Ret_valid_
+#define _Ret_valid_
+#endif
+#ifndef _Result_nullonfailure_
+#define _Result_nullonfailure_
+#endif
+#ifndef _Result_zeroonfailure_
+#define _Result_zeroonfailure_
+#endif
+#ifndef _Return_type_success_
+#define _Return_type_success_(a)
+#endif
+#ifndef _Post_z_
+#define _Post_z_
+#endif
+#ifndef _Post_valid_
+#define _Post_valid_
+#endif
+#ifndef _Post_readable_size_
+#define _Post_readable_size_(a)
+#endif
+#ifndef _Post_readable_byte_size_
+#define _Post_readable_byte_size_(a)
+#endif
+#ifndef _Post_writable_size_
+#define _Post_writable_size_(a)
+#endif
+#ifndef _Post_equal_to_
+#define _Post_equal_to_(a)
+#endif
+#ifndef _Post_same_lock_
+#define _Post_same_lock_(a, b)
+#endif
+#ifndef _Pre_z_
+#define _Pre_z_
+#endif
+#ifndef _Pre_valid_
+#define _Pre_valid_
+#endif
+#ifndef _Pre_maybenull_
+#define _Pre_maybenull_
+#endif
+#ifndef _Pre_null_
+#define _Pre_null_
+#endif
+#ifndef _Pre_readable_size_
+#define _Pre_readable_size_(a)
+#endif
+#ifndef _Pre_readable_byte_size_
+#define _Pre_readable_byte_size_(a)
+#endif
+#ifndef _Pre_writable_size_
+#define _Pre_writable_size_(a)
+#endif
+#ifndef _Pre_writable_byte_size_
+#define _Pre_writable_byte_size_(a)
+#endif
+#ifndef _Pre_defensive_
+#define _Pre_defensive_
+#endif
+#ifndef _Post_defensive_
+#define _Post_defensive_
+#endif
+#ifndef _Field_size_opt_
+#define _Field_size_opt_(a)
+#endif
+#ifndef _Field_size_bytes_opt_
+#define _Field_size_bytes_opt_(a)
+#endif
+#ifndef _Field_size_part_
+#define _Field_size_part_(a, b)
+#endif
+#ifndef _Field_size_part_opt_
+#define _Field_size_part_opt_(a, b)
+#endif
+#ifndef _Field_size_bytes_part_opt_
+#define _Field_size_bytes_part_opt_(a, b)
+#endif
+#ifndef _Field_size_full_
+#define _Field_size_full_(a)
+#endif
+#ifndef _Field_size_full_opt_
+#define _Field_size_full_opt_(a)
+#endif
+#ifndef _Field_size_bytes_full_
+#define _Field_size_bytes_full_(a)
+#endif
+#ifndef _Field_size_bytes_full_opt_
+#define _Field_size_bytes_full_opt_(a)
+#endif
+#ifndef _Field_z_
+#define _Field_z_
+#endif
+#ifndef _Satisfies_
+#define _Satisfies_(a)
+#endif
+#ifndef _Always_
+#define _Always_(a)
+#endif
+#ifndef _On_failure_
+#define _On_failure_(a)
+#endif
+#ifndef _Points_to_data_
+#define _Points_to_data_
+#endif
+#ifndef _Const_
+#define _Const_
+#endif
+#ifndef _Inexpressible_
+#define _Inexpressible_(a)
+#endif
+#ifndef _Unchanged_
+#define _Unchanged_(a)
+#endif
+#ifndef _Old_
+#define _Old_(a)
+#endif
+#ifndef _Readable_bytes_
+#define _Readable_bytes_(a)
+#endif
+#ifndef _Writable_bytes_
+#define _Writable_bytes_(a)
+#endif
+#ifndef _Readable_elements_
+#define _Readable_elements_(a)
+#endif
+#ifndef _Writable_elements_
+#define _Writable_elements_(a)
+#endif
+#ifndef _Null_
+#define _Null_
+#endif
+#ifndef _Notnull_
+#define _Notnull_
+#endif
+#ifndef _Maybenull_
+#define _Maybenull_
+#endif
+#ifndef _Valid_
+#define _Valid_
+#endif
+#ifndef _Analysis_noreturn_
+#define _Analysis_noreturn_
+#endif
+#ifndef _Analysis_mode_
+#define _Analysis_mode_(a)
+#endif
+#ifndef _Analysis_assume_lock_held_
+#define _Analysis_assume_lock_held_(a)
+#endif
+#ifndef _Analysis_assume_lock_not_held_
+#define _Analysis_assume_lock_not_held_(a)
+#endif
+#ifndef _Analysis_assume_same_lock_
+#define _Analysis_assume_same_lock_(a, b)
+#endif
+#ifndef _Benign_race_begin_
+#define _Benign_race_begin_
+#endif
+#ifndef _Benign_race_end_
+#define _Benign_race_end_
+#endif
+#ifndef _No_competing_thread_
+#define _No_competing_thread_
+#endif
+#ifndef _No_competing_thread_begin_
+#define _No_competing_thread_begin_
+#endif
+#ifndef _No_competing_thread_end_
+#define _No_competing_thread_end_
+#endif
+#ifndef _Interlocked_
+#define _Interlocked_
+#endif
+#ifndef _Requires_exclusive_lock_held_
+#define _Requires_exclusive_lock_held_(a)
+#endif
+#ifndef _Requires_shared_lock_held_
+#define _Requires_shared_lock_held_(a)
+#endif
+#ifndef _Requires_no_locks_held_
+#define _Requires_no_locks_held_
+#endif
+#ifndef _Acquires_shared_lock_
+#define _Acquires_shared_lock_(a)
+#endif
+#ifndef _Releases_shared_lock_
+#define _Releases_shared_lock_(a)
+#endif
+#ifndef _Acquires_nonreentrant_lock_
+#define _Acquires_nonreentrant_lock_(a)
+#endif
+#ifndef _Releases_nonreentrant_lock_
+#define _Releases_nonreentrant_lock_(a)
+#endif
+#ifndef _Has_lock_kind_
+#define _Has_lock_kind_(a)
+#endif
+#ifndef _Has_lock_level_
+#define _Has_lock_level_(a)
+#endif
+#ifndef _Lock_level_order_
+#define _Lock_level_order_(a, b)
+#endif
+#ifndef _Create_lock_level_
+#define _Create_lock_level_(a)
+#endif
+#ifndef _Write_guarded_by_
+#define _Write_guarded_by_(a)
+#endif
+#ifndef _IRQL_uses_cancel_
+#define _IRQL_uses_cancel_
+#endif
+#ifndef _IRQL_is_cancel_
+#define _IRQL_is_cancel_
+#endif
+#ifndef _IRQL_lowers_
+#define _IRQL_lowers_(a)
+#endif
+#ifndef _Kernel_clear_do_init_
+#define _Kernel_clear_do_init_(a)
+#endif
+#ifndef _Kernel_IoGetDmaAdapter_
+#define _Kernel_IoGetDmaAdapter_
+#endif
+#ifndef _Kernel_float_used_
+#define _Kernel_float_used_
+#endif
+#ifndef _Kernel_ptr_
+#define _Kernel_ptr_
+#endif
+#ifndef _User_
+#define _User_
+#endif
+#ifndef _User_always_
+#define _User_always_
+#endif
+#ifndef _User_on_failure_
+#define _User_on_failure_
+#endif
+#ifndef _Flag_
+#define _Flag_
+#endif
+#ifndef _Pre_equal_to_
+#define _Pre_equal_to_(a)
+#endif
+#ifndef _Outref_
+#define _Outref_
+#endif
+#ifndef _Outref_result_maybenull_
+#define _Outref_result_maybenull_
+#endif
+#ifndef _At_buffer_
+#define _At_buffer_(a, b, c, d)
+#endif
+#ifndef __drv_dispatchType
+#define __drv_dispatchType(a)
+#endif
+#ifndef __drv_dispatchType_other
+#define __drv_dispatchType_other
+#endif
+#ifndef __drv_sameIRQL
+#define __drv_sameIRQL
+#endif
+#ifndef __drv_raisesIRQL
+#define __drv_raisesIRQL(a)
+#endif
+#ifndef __drv_setsIRQL
+#define __drv_setsIRQL(a)
+#endif
+#ifndef __drv_savesIRQL
+#define __drv_savesIRQL
+#endif
+#ifndef __drv_restoresIRQL
+#define __drv_restoresIRQL
+#endif
+#ifndef __drv_savesIRQLGlobal
+#define __drv_savesIRQLGlobal(a, b)
+#endif
+#ifndef __drv_restoresIRQLGlobal
+#define __drv_restoresIRQLGlobal(a, b)
+#endif
+#ifndef __drv_minIRQL
+#define __drv_minIRQL(a)
+#endif
+#ifndef __drv_useCancelIRQL
+#define __drv_useCancelIRQL
+#endif
+#ifndef __drv_isCancelIRQL
+#define __drv_isCancelIRQL
+#endif
+#ifndef __drv_arg
+#define __drv_arg(a, b)
+#endif
+#ifndef __drv_in
+#define __drv_in(a)
+#endif
+#ifndef __drv_out
+#define __drv_out(a)
+#endif
+#ifndef __drv_in_deref
+#define __drv_in_deref(a)
+#endif
+#ifndef __drv_out_deref
+#define __drv_out_deref(a)
+#endif
+#ifndef __drv_strictTypeMatch
+#define __drv_strictTypeMatch(a)
+#endif
+#ifndef __drv_strictType
+#define __drv_strictType(a, b)
+#endif
+#ifndef __drv_isObjectPointer
+#define __drv_isObjectPointer
+#endif
+#ifndef __drv_functionClass
+#define __drv_functionClass(a)
+#endif
+#ifndef __drv_clearDoInit
+#define __drv_clearDoInit(a)
+#endif
+#ifndef __drv_valueIs
+#define __drv_valueIs(a)
+#endif
+#ifndef __drv_neverHold
+#define __drv_neverHold(a)
+#endif
+#ifndef __drv_mustHold
+#define __drv_mustHold(a)
+#endif
+#ifndef __drv_mustHoldCriticalRegion
+#define __drv_mustHoldCriticalRegion
+#endif
+#ifndef __drv_acquiresResource
+#define __drv_acquiresResource(a)
+#endif
+#ifndef __drv_releasesResource
+#define __drv_releasesResource(a)
+#endif
+#ifndef __drv_acquiresCancelSpinLock
+#define __drv_acquiresCancelSpinLock
+#endif
+#ifndef __drv_releasesCancelSpinLock
+#define __drv_releasesCancelSpinLock
+#endif
+#ifndef __drv_acquiresCriticalRegion
+#define __drv_acquiresCriticalRegion
+#endif
+#ifndef __drv_releasesCriticalRegion
+#define __drv_releasesCriticalRegion
+#endif
+#ifndef __drv_inTry
+#define __drv_inTry
+#endif
+#ifndef __drv_notInTry
+#define __drv_notInTry
+#endif
+#ifndef __drv_preferredFunction
+#define __drv_preferredFunction(a, b)
+#endif
+#ifndef __drv_reportError
+#define __drv_reportError(a)
+#endif
+#ifndef __drv_formatString
+#define __drv_formatString(a)
+#endif
+#ifndef __drv_floatUsed
+#define __drv_floatUsed
+#endif
+#ifndef __drv_floatSaved
+#define __drv_floatSaved
+#endif
+#ifndef __drv_floatRestored
+#define __drv_floatRestored
+#endif
+#ifndef __drv_Mode_impl
+#define __drv_Mode_impl(a)
+#endif
+#ifndef __drv_maxFunctionIRQL
+#define __drv_maxFunctionIRQL(a)
+#endif
+#ifndef __drv_minFunctionIRQL
+#define __drv_minFunctionIRQL(a)
+#endif
+#ifndef __drv_constant
+#define __drv_constant
+#endif
+#ifndef __drv_nonConstant
+#define __drv_nonConstant
+#endif
+#ifndef __drv_interlocked
+#define __drv_interlocked
+#endif
+#ifndef __drv_innerMustHold
+#define __drv_innerMustHold(a)
+#endif
+#ifndef __drv_innerNeverHold
+#define __drv_innerNeverHold(a)
+#endif
+
+/* The pre-2008 spellings (__in, __out, __inout, __deref_out, __success, ...).
+ * libstdc++ uses __in, __out and __success as parameter names, so in C++
+ * they are defined only on request (KPOOL_OLD_SAL) and only before any
+ * standard header that uses them; C gets them always. __reserved,
+ * __callback and __override are never defined: glibc and Linux headers use
+ * them as names. */
+#if !defined(__cplusplus) || defined(KPOOL_OLD_SAL)
+#ifndef __in
+#define __in
+#endif
+#ifndef __in_opt
+#define __in_opt
+#endif
+#ifndef __in_z
+#define __in_z
+#endif
+#ifndef __in_opt_z
+#define __in_opt_z
+#endif
+#ifndef __in_ecount
+#define __in_ecount(a)
+#endif
+#ifndef __in_ecount_opt
+#define __in_ecount_opt(a)
+#endif
+#ifndef __in_bcount
+#define __in_bcount(a)
+#endif
+#ifndef __in_bcount_opt
+#define __in_bcount_opt(a)
+#endif
+#ifndef __in_xcount
+#define __in_xcount(a)
+#endif
+#ifndef __out
+#define __out
+#endif
+#ifndef __out_opt
+#define __out_opt
+#endif
+#ifndef __out_z
+#define __out_z
+#endif
+#ifndef __out_ecount
+#define __out_ecount(a)
+#endif
+#ifndef __out_ecount_opt
+#define __out_ecount_opt(a)
+#endif
+#ifndef __out_bcount
+#define __out_bcount(a)
+#endif
+#ifndef __out_bcount_opt
+#define __out_bcount_opt(a)
+#endif
+#ifndef __out_ecount_part
+#define __out_ecount_part(a, b)
+#endif
+#ifndef __out_bcount_part
+#define __out_bcount_part(a, b)
+#endif
+#ifndef __out_ecount_full
+#define __out_ecount_full(a)
+#endif
+#ifndef __out_bcount_full
+#define __out_bcount_full(a)
+#endif
+#ifndef __out_xcount
+#define __out_xcount(a)
+#endif
+#ifndef __inout
+#define __inout
+#endif
+#ifndef __inout_opt
+#define __inout_opt
+#endif
+#ifndef __inout_z
+#define __inout_z
+#endif
+#ifndef __inout_ecount
+#define __inout_ecount(a)
+#endif
+#ifndef __inout_bcount
+#define __inout_bcount(a)
+#endif
+#ifndef __inout_ecount_opt
+#define __inout_ecount_opt(a)
+#endif
+#ifndef __inout_bcount_opt
+#define __inout_bcount_opt(a)
+#endif
+#ifndef __deref_out
+#define __deref_out
+#endif
+#ifndef __deref_out_opt
+#define __deref_out_opt
+#endif
+#ifndef __deref_opt_out
+#define __deref_opt_out
+#endif
+#ifndef __deref_inout
+#define __deref_inout
+#endif
+#ifndef __deref_out_ecount
+#define __deref_out_ecount(a)
+#endif
+#ifndef __deref_out_bcount
+#define __deref_out_bcount(a)
+#endif
+#ifndef __nullterminated
+#define __nullterminated
+#endif
+#ifndef __checkReturn
+#define __checkReturn
+#endif
+#ifndef __success
+#define __success(a)
+#endif
+#ifndef __field_ecount
+#define __field_ecount(a)
+#endif
+#ifndef __field_bcount
+#define __field_bcount(a)
+#endif
+#ifndef __field_ecount_opt
+#define __field_ecount_opt(a)
+#endif
+#ifndef __field_bcount_opt
+#define __field_bcount_opt(a)
+#endif
+#ifndef __format_string
+#define __format_string
+#endif
+#ifndef __typefix
+#define __typefix(a)
+#endif
+#endif /* old SAL */
 /* ===========================================================================
  * Basic types, with the widths of 64-bit Windows on every host
  * ========================================================================= */
@@ -465,9 +1269,28 @@ typedef const void *PCVOID;
 typedef void *HANDLE, **PHANDLE;
 /** An NTSTATUS: success >= 0. The same type as kp_status_t. */
 typedef LONG NTSTATUS, *PNTSTATUS;
-/** 16 bits, as on Windows. Write literals as u"..." (char16_t). */
-typedef uint16_t WCHAR, *PWCHAR, *PWCH, *PWSTR, *LPWSTR;
+/**
+ * A UTF-16 code unit, 16 bits as on Windows (see the file comment):
+ * wchar_t when the compiler's wchar_t has 2 bytes (KPOOL_SHORT_WCHAR 1:
+ * L"..." literals work), else char16_t in C++ and uint16_t in C (write
+ * u"..."). All three have the same size and representation, so kpool
+ * (built without -fshort-wchar) and a driver built with it agree.
+ */
+#if defined(_WIN32) || (defined(__SIZEOF_WCHAR_T__) && __SIZEOF_WCHAR_T__ == 2)
+#define KPOOL_SHORT_WCHAR 1
+typedef wchar_t WCHAR;
+#elif defined(__cplusplus)
+#define KPOOL_SHORT_WCHAR 0
+typedef char16_t WCHAR;
+#else
+#define KPOOL_SHORT_WCHAR 0
+typedef uint16_t WCHAR;
+#endif
+typedef WCHAR *PWCHAR, *PWCH, *PWSTR, *LPWSTR, *NWPSTR;
 typedef const WCHAR *PCWCH, *PCWSTR, *LPCWSTR;
+/** A NUL-terminated 8-bit string (RtlInitAnsiString's source). */
+typedef char *PSZ;
+typedef const char *PCSZ;
 /** An IRQL (0 PASSIVE_LEVEL .. 15 HIGH_LEVEL). The same type as kp_irql_t. */
 typedef UCHAR KIRQL, *PKIRQL;
 
@@ -476,6 +1299,41 @@ typedef UCHAR KIRQL, *PKIRQL;
 #endif
 #ifndef FALSE
 #define FALSE 0
+#endif
+
+/* Limits of the basic types (ntdef.h). */
+#ifndef MINCHAR
+#define MINCHAR 0x80
+#endif
+#ifndef MAXCHAR
+#define MAXCHAR 0x7f
+#endif
+#ifndef MINSHORT
+#define MINSHORT 0x8000
+#endif
+#ifndef MAXSHORT
+#define MAXSHORT 0x7fff
+#endif
+#ifndef MINLONG
+#define MINLONG 0x80000000
+#endif
+#ifndef MAXLONG
+#define MAXLONG 0x7fffffff
+#endif
+#ifndef MAXUCHAR
+#define MAXUCHAR 0xff
+#endif
+#ifndef MAXUSHORT
+#define MAXUSHORT 0xffff
+#endif
+#ifndef MAXULONG
+#define MAXULONG 0xffffffff
+#endif
+#ifndef MAXLONGLONG
+#define MAXLONGLONG 0x7fffffffffffffffLL
+#endif
+#ifndef MAXULONGLONG
+#define MAXULONGLONG 0xffffffffffffffffULL
 #endif
 
 /* Anonymous struct members are C11 but a GNU extension in C++. */
@@ -581,10 +1439,15 @@ typedef struct _FAST_MUTEX {
   ((PVOID)ALIGN_UP_BY((ULONG_PTR)(address), alignment))
 #define ALIGN_DOWN(length, type) ALIGN_DOWN_BY(length, sizeof(type))
 #define ALIGN_UP(length, type) ALIGN_UP_BY(length, sizeof(type))
+/** Round the pointer @p address down / up to the size of @p type. */
+#define ALIGN_DOWN_POINTER(address, type)                                      \
+  ALIGN_DOWN_POINTER_BY(address, sizeof(type))
+#define ALIGN_UP_POINTER(address, type)                                        \
+  ALIGN_UP_POINTER_BY(address, sizeof(type))
 
 /* ===========================================================================
- * NTSTATUS values (the core's KP_STATUS_* map, plus a few more the facts
- * file lists) and their classification
+ * NTSTATUS values (the core's KP_STATUS_* map, then every status of the
+ * facts file §10.2) and their classification
  * ========================================================================= */
 #define STATUS_SUCCESS ((NTSTATUS)KP_STATUS_SUCCESS)
 #define STATUS_TIMEOUT ((NTSTATUS)KP_STATUS_TIMEOUT)
@@ -630,6 +1493,164 @@ typedef struct _FAST_MUTEX {
 #define STATUS_HEAP_CORRUPTION ((NTSTATUS)KP_STATUS_HEAP_CORRUPTION)
 #define STATUS_STACK_BUFFER_OVERRUN ((NTSTATUS)0xC0000409L)
 #define STATUS_ASSERTION_FAILURE ((NTSTATUS)KP_STATUS_ASSERTION_FAILURE)
+
+/* The other statuses drivers commonly use (facts §10.2, the Microsoft values
+ * of ntstatus.h). kp_status_name() knows every one of them, so reports
+ * print the name; STATUS_WAIT_0 and STATUS_ABANDONED_WAIT_0 are aliases of
+ * STATUS_SUCCESS and STATUS_ABANDONED and print as those. */
+/* Success, wait and informational codes (severity 0 and 1) */
+#define STATUS_WAIT_0 ((NTSTATUS)0x00000000L)
+#define STATUS_WAIT_1 ((NTSTATUS)0x00000001L)
+#define STATUS_WAIT_2 ((NTSTATUS)0x00000002L)
+#define STATUS_WAIT_3 ((NTSTATUS)0x00000003L)
+#define STATUS_WAIT_63 ((NTSTATUS)0x0000003FL)
+#define STATUS_ABANDONED ((NTSTATUS)KP_STATUS_ABANDONED)
+#define STATUS_ABANDONED_WAIT_0 ((NTSTATUS)KP_STATUS_ABANDONED)
+#define STATUS_ABANDONED_WAIT_63 ((NTSTATUS)0x000000BFL)
+#define STATUS_USER_APC ((NTSTATUS)KP_STATUS_USER_APC)
+#define STATUS_KERNEL_APC ((NTSTATUS)0x00000100L)
+#define STATUS_ALERTED ((NTSTATUS)KP_STATUS_ALERTED)
+#define STATUS_REPARSE ((NTSTATUS)0x00000104L)
+#define STATUS_MORE_ENTRIES ((NTSTATUS)0x00000105L)
+#define STATUS_NOT_ALL_ASSIGNED ((NTSTATUS)0x00000106L)
+#define STATUS_SOME_NOT_MAPPED ((NTSTATUS)0x00000107L)
+#define STATUS_OPLOCK_BREAK_IN_PROGRESS ((NTSTATUS)0x00000108L)
+#define STATUS_VOLUME_MOUNTED ((NTSTATUS)0x00000109L)
+#define STATUS_NOTIFY_CLEANUP ((NTSTATUS)0x0000010BL)
+#define STATUS_NOTIFY_ENUM_DIR ((NTSTATUS)0x0000010CL)
+#define STATUS_WAIT_FOR_OPLOCK ((NTSTATUS)0x00000367L)
+#define STATUS_OBJECT_NAME_EXISTS ((NTSTATUS)0x40000000L)
+#define STATUS_THREAD_WAS_SUSPENDED ((NTSTATUS)0x40000001L)
+#define STATUS_IMAGE_NOT_AT_BASE ((NTSTATUS)0x40000003L)
+/* Warnings (severity 2): not NT_SUCCESS */
+#define STATUS_GUARD_PAGE_VIOLATION ((NTSTATUS)0x80000001L)
+#define STATUS_SINGLE_STEP ((NTSTATUS)0x80000004L)
+#define STATUS_NO_MORE_FILES ((NTSTATUS)0x80000006L)
+#define STATUS_NO_INHERITANCE ((NTSTATUS)0x8000000BL)
+#define STATUS_DEVICE_PAPER_EMPTY ((NTSTATUS)0x8000000EL)
+#define STATUS_DEVICE_POWERED_OFF ((NTSTATUS)0x8000000FL)
+#define STATUS_DEVICE_OFF_LINE ((NTSTATUS)0x80000010L)
+#define STATUS_DEVICE_BUSY ((NTSTATUS)0x80000011L)
+#define STATUS_NO_MORE_EAS ((NTSTATUS)0x80000012L)
+#define STATUS_INVALID_EA_NAME ((NTSTATUS)0x80000013L)
+#define STATUS_NO_MORE_ENTRIES ((NTSTATUS)0x8000001AL)
+#define STATUS_STOPPED_ON_SYMLINK ((NTSTATUS)0x8000002DL)
+/* Errors (severity 3) */
+#define STATUS_INFO_LENGTH_MISMATCH ((NTSTATUS)0xC0000004L)
+#define STATUS_IN_PAGE_ERROR ((NTSTATUS)0xC0000006L)
+#define STATUS_INVALID_CID ((NTSTATUS)0xC000000BL)
+#define STATUS_TIMER_NOT_CANCELED ((NTSTATUS)0xC000000CL)
+#define STATUS_NO_SUCH_DEVICE ((NTSTATUS)0xC000000EL)
+#define STATUS_NO_SUCH_FILE ((NTSTATUS)0xC000000FL)
+#define STATUS_END_OF_FILE ((NTSTATUS)0xC0000011L)
+#define STATUS_NO_MEDIA_IN_DEVICE ((NTSTATUS)0xC0000013L)
+#define STATUS_MORE_PROCESSING_REQUIRED ((NTSTATUS)0xC0000016L)
+#define STATUS_CONFLICTING_ADDRESSES ((NTSTATUS)0xC0000018L)
+#define STATUS_ILLEGAL_INSTRUCTION ((NTSTATUS)0xC000001DL)
+#define STATUS_INVALID_LOCK_SEQUENCE ((NTSTATUS)0xC000001EL)
+#define STATUS_INVALID_VIEW_SIZE ((NTSTATUS)0xC000001FL)
+#define STATUS_ALREADY_COMMITTED ((NTSTATUS)0xC0000021L)
+#define STATUS_OBJECT_TYPE_MISMATCH ((NTSTATUS)KP_STATUS_OBJECT_TYPE_MISMATCH)
+#define STATUS_NONCONTINUABLE_EXCEPTION ((NTSTATUS)0xC0000025L)
+#define STATUS_INVALID_DISPOSITION ((NTSTATUS)0xC0000026L)
+#define STATUS_UNWIND ((NTSTATUS)0xC0000027L)
+#define STATUS_BAD_STACK ((NTSTATUS)0xC0000028L)
+#define STATUS_NOT_LOCKED ((NTSTATUS)0xC000002AL)
+#define STATUS_NOT_COMMITTED ((NTSTATUS)0xC000002DL)
+#define STATUS_OBJECT_NAME_INVALID ((NTSTATUS)0xC0000033L)
+#define STATUS_OBJECT_NAME_NOT_FOUND ((NTSTATUS)0xC0000034L)
+#define STATUS_OBJECT_NAME_COLLISION ((NTSTATUS)0xC0000035L)
+#define STATUS_PORT_DISCONNECTED ((NTSTATUS)0xC0000037L)
+#define STATUS_DEVICE_ALREADY_ATTACHED ((NTSTATUS)0xC0000038L)
+#define STATUS_OBJECT_PATH_INVALID ((NTSTATUS)0xC0000039L)
+#define STATUS_OBJECT_PATH_NOT_FOUND ((NTSTATUS)0xC000003AL)
+#define STATUS_OBJECT_PATH_SYNTAX_BAD ((NTSTATUS)0xC000003BL)
+#define STATUS_DATA_OVERRUN ((NTSTATUS)0xC000003CL)
+#define STATUS_DATA_ERROR ((NTSTATUS)0xC000003EL)
+#define STATUS_CRC_ERROR ((NTSTATUS)0xC000003FL)
+#define STATUS_SHARING_VIOLATION ((NTSTATUS)0xC0000043L)
+#define STATUS_INVALID_PAGE_PROTECTION ((NTSTATUS)0xC0000045L)
+#define STATUS_MUTANT_NOT_OWNED ((NTSTATUS)KP_STATUS_MUTANT_NOT_OWNED)
+#define STATUS_SEMAPHORE_LIMIT_EXCEEDED ((NTSTATUS)KP_STATUS_SEMAPHORE_LIMIT_EXCEEDED)
+#define STATUS_THREAD_IS_TERMINATING ((NTSTATUS)0xC000004BL)
+#define STATUS_FILE_LOCK_CONFLICT ((NTSTATUS)0xC0000054L)
+#define STATUS_LOCK_NOT_GRANTED ((NTSTATUS)0xC0000055L)
+#define STATUS_DELETE_PENDING ((NTSTATUS)0xC0000056L)
+#define STATUS_PRIVILEGE_NOT_HELD ((NTSTATUS)0xC0000061L)
+#define STATUS_LOGON_FAILURE ((NTSTATUS)0xC000006DL)
+#define STATUS_INVALID_SID ((NTSTATUS)0xC0000078L)
+#define STATUS_INVALID_SECURITY_DESCR ((NTSTATUS)0xC0000079L)
+#define STATUS_PROCEDURE_NOT_FOUND ((NTSTATUS)0xC000007AL)
+#define STATUS_INVALID_IMAGE_FORMAT ((NTSTATUS)0xC000007BL)
+#define STATUS_DISK_FULL ((NTSTATUS)0xC000007FL)
+#define STATUS_ARRAY_BOUNDS_EXCEEDED ((NTSTATUS)0xC000008CL)
+#define STATUS_FLOAT_DIVIDE_BY_ZERO ((NTSTATUS)0xC000008EL)
+#define STATUS_INTEGER_DIVIDE_BY_ZERO ((NTSTATUS)0xC0000094L)
+#define STATUS_PRIVILEGED_INSTRUCTION ((NTSTATUS)0xC0000096L)
+#define STATUS_DEVICE_DATA_ERROR ((NTSTATUS)0xC000009CL)
+#define STATUS_DEVICE_NOT_CONNECTED ((NTSTATUS)0xC000009DL)
+#define STATUS_DEVICE_POWER_FAILURE ((NTSTATUS)0xC000009EL)
+#define STATUS_MEMORY_NOT_ALLOCATED ((NTSTATUS)0xC00000A0L)
+#define STATUS_MEDIA_WRITE_PROTECTED ((NTSTATUS)0xC00000A2L)
+#define STATUS_DEVICE_NOT_READY ((NTSTATUS)0xC00000A3L)
+#define STATUS_INSTRUCTION_MISALIGNMENT ((NTSTATUS)0xC00000AAL)
+#define STATUS_PIPE_BUSY ((NTSTATUS)0xC00000AEL)
+#define STATUS_IO_TIMEOUT ((NTSTATUS)0xC00000B5L)
+#define STATUS_FILE_IS_A_DIRECTORY ((NTSTATUS)0xC00000BAL)
+#define STATUS_DUPLICATE_NAME ((NTSTATUS)0xC00000BDL)
+#define STATUS_BAD_NETWORK_PATH ((NTSTATUS)0xC00000BEL)
+#define STATUS_DEVICE_DOES_NOT_EXIST ((NTSTATUS)0xC00000C0L)
+#define STATUS_BAD_DEVICE_TYPE ((NTSTATUS)0xC00000CBL)
+#define STATUS_BAD_NETWORK_NAME ((NTSTATUS)0xC00000CCL)
+#define STATUS_NOT_SAME_DEVICE ((NTSTATUS)0xC00000D4L)
+#define STATUS_CANT_WAIT ((NTSTATUS)0xC00000D8L)
+#define STATUS_INTERNAL_ERROR ((NTSTATUS)0xC00000E5L)
+#define STATUS_INVALID_USER_BUFFER ((NTSTATUS)0xC00000E8L)
+#define STATUS_UNEXPECTED_IO_ERROR ((NTSTATUS)0xC00000E9L)
+#define STATUS_STACK_OVERFLOW ((NTSTATUS)0xC00000FDL)
+#define STATUS_DIRECTORY_NOT_EMPTY ((NTSTATUS)0xC0000101L)
+#define STATUS_FILE_CORRUPT_ERROR ((NTSTATUS)0xC0000102L)
+#define STATUS_NOT_A_DIRECTORY ((NTSTATUS)0xC0000103L)
+#define STATUS_NAME_TOO_LONG ((NTSTATUS)0xC0000106L)
+#define STATUS_FILES_OPEN ((NTSTATUS)0xC0000107L)
+#define STATUS_PROCESS_IS_TERMINATING ((NTSTATUS)0xC000010AL)
+#define STATUS_CANNOT_DELETE ((NTSTATUS)0xC0000121L)
+#define STATUS_FILE_DELETED ((NTSTATUS)0xC0000123L)
+#define STATUS_DLL_NOT_FOUND ((NTSTATUS)0xC0000135L)
+#define STATUS_ENTRYPOINT_NOT_FOUND ((NTSTATUS)0xC0000139L)
+#define STATUS_DEVICE_CONFIGURATION_ERROR ((NTSTATUS)0xC0000182L)
+#define STATUS_DRIVER_INTERNAL_ERROR ((NTSTATUS)0xC0000183L)
+#define STATUS_INVALID_DEVICE_STATE ((NTSTATUS)0xC0000184L)
+#define STATUS_IO_DEVICE_ERROR ((NTSTATUS)0xC0000185L)
+#define STATUS_DEVICE_PROTOCOL_ERROR ((NTSTATUS)0xC0000186L)
+#define STATUS_TOO_LATE ((NTSTATUS)0xC0000189L)
+#define STATUS_MUTANT_LIMIT_EXCEEDED ((NTSTATUS)KP_STATUS_MUTANT_LIMIT_EXCEEDED)
+#define STATUS_CONNECTION_RESET ((NTSTATUS)0xC000020DL)
+#define STATUS_DATA_NOT_ACCEPTED ((NTSTATUS)0xC000021BL)
+#define STATUS_OBJECTID_EXISTS ((NTSTATUS)0xC000022BL)
+#define STATUS_RETRY ((NTSTATUS)0xC000022DL)
+#define STATUS_HANDLE_NOT_CLOSABLE ((NTSTATUS)0xC0000235L)
+#define STATUS_CONNECTION_REFUSED ((NTSTATUS)0xC0000236L)
+#define STATUS_NETWORK_UNREACHABLE ((NTSTATUS)0xC000023CL)
+#define STATUS_HOST_UNREACHABLE ((NTSTATUS)0xC000023DL)
+#define STATUS_REQUEST_ABORTED ((NTSTATUS)0xC0000240L)
+#define STATUS_CONNECTION_ABORTED ((NTSTATUS)0xC0000241L)
+#define STATUS_DRIVER_UNABLE_TO_LOAD ((NTSTATUS)0xC000026CL)
+#define STATUS_NOT_A_REPARSE_POINT ((NTSTATUS)0xC0000275L)
+#define STATUS_DEVICE_REMOVED ((NTSTATUS)0xC00002B6L)
+#define STATUS_NOINTERFACE ((NTSTATUS)0xC00002B9L)
+#define STATUS_POWER_STATE_INVALID ((NTSTATUS)0xC00002D3L)
+#define STATUS_DEVICE_ENUMERATION_ERROR ((NTSTATUS)0xC0000366L)
+#define STATUS_INVALID_DEVICE_OBJECT_PARAMETER ((NTSTATUS)0xC0000369L)
+#define STATUS_HIVE_UNLOADED ((NTSTATUS)0xC0000425L)
+#define STATUS_INVALID_IMAGE_HASH ((NTSTATUS)0xC0000428L)
+#define STATUS_NOT_CAPABLE ((NTSTATUS)0xC0000429L)
+#define STATUS_IMPLEMENTATION_LIMIT ((NTSTATUS)0xC000042BL)
+#define STATUS_DRIVER_PROCESS_TERMINATED ((NTSTATUS)0xC0000450L)
+#define STATUS_RESOURCE_IN_USE ((NTSTATUS)0xC0000708L)
+#define STATUS_ALREADY_REGISTERED ((NTSTATUS)0xC0000718L)
+#define STATUS_INVALID_SIGNATURE ((NTSTATUS)0xC000A000L)
+#define STATUS_FLT_NO_HANDLER_DEFINED ((NTSTATUS)0xC01C0001L)
 
 /** Success or informational status (severity 0 or 1). */
 #define NT_SUCCESS(Status) (((NTSTATUS)(Status)) >= 0)
@@ -882,25 +1903,8 @@ FORCEINLINE PVOID RtlSecureZeroMemory(PVOID ptr, SIZE_T cnt) {
   return ptr;
 }
 
-/**
- * RtlInitUnicodeString: points @p DestinationString at the NUL-terminated
- * @p SourceString (not copied). Length = characters * 2, MaximumLength =
- * Length + 2; a NULL source gives 0, 0, NULL. A source too long for the
- * USHORT fields is capped at Length 0xFFFC (kpool's choice; the fields
- * never wrap). Thread-safe.
- */
-NTSYSAPI VOID NTAPI RtlInitUnicodeString(PUNICODE_STRING DestinationString,
-                                         PCWSTR SourceString);
-/** RtlInitString / RtlInitAnsiString: the same for 8-bit strings. */
-NTSYSAPI VOID NTAPI RtlInitString(PSTRING DestinationString,
-                                  PCSTR SourceString);
-NTSYSAPI VOID NTAPI RtlInitAnsiString(PANSI_STRING DestinationString,
-                                      PCSTR SourceString);
-
-/** A counted string initialiser for a string literal: u"..." for a
- *  UNICODE_STRING, "..." for a STRING (C; a C++ caller casts the literal). */
-#define RTL_CONSTANT_STRING(s)                                                 \
-  {(USHORT)(sizeof(s) - sizeof((s)[0])), (USHORT)sizeof(s), (s)}
+/* The counted-string routines (RtlInitUnicodeString, RTL_CONSTANT_STRING,
+ * ...) are in kp_wdk_string.h, included at the end. */
 
 /* ===========================================================================
  * Lists
@@ -1071,13 +2075,43 @@ FORCEINLINE VOID PushEntryList(PSINGLE_LIST_ENTRY ListHead,
  * Debug output, assertions, bug checks, raising
  * ========================================================================= */
 
-/* DbgPrintEx component ids for drivers and levels. */
+/* DbgPrintEx component ids (the DPFLTR_TYPE values; facts §8.8 give the
+ * driver ids 77-82 and DEFAULT 101, the others follow the same table) and
+ * levels. kpool keeps a mask for every id below KP_DEBUG_COMPONENTS. */
+#define DPFLTR_SYSTEM_ID 0
+#define DPFLTR_SMSS_ID 1
+#define DPFLTR_SETUP_ID 2
+#define DPFLTR_NTFS_ID 3
+#define DPFLTR_CRASHDUMP_ID 5
+#define DPFLTR_CDROM_ID 7
+#define DPFLTR_CLASSPNP_ID 8
+#define DPFLTR_DISK_ID 9
+#define DPFLTR_SCSIPORT_ID 12
+#define DPFLTR_SCSIMINIPORT_ID 13
+#define DPFLTR_CONFIG_ID 14
+#define DPFLTR_KBDCLASS_ID 20
+#define DPFLTR_MOUCLASS_ID 21
+#define DPFLTR_WMILIB_ID 23
+#define DPFLTR_ACPI_ID 24
+#define DPFLTR_VIDEO_ID 27
+#define DPFLTR_VIDEOPRT_ID 29
+#define DPFLTR_TCPIP_ID 30
+#define DPFLTR_FASTFAT_ID 33
+#define DPFLTR_PNPMGR_ID 35
+#define DPFLTR_SERIAL_ID 39
+#define DPFLTR_FLTMGR_ID 47
+#define DPFLTR_PCI_ID 66
+#define DPFLTR_INFINIBAND_ID 76
 #define DPFLTR_IHVDRIVER_ID 77
 #define DPFLTR_IHVVIDEO_ID 78
 #define DPFLTR_IHVAUDIO_ID 79
 #define DPFLTR_IHVNETWORK_ID 80
 #define DPFLTR_IHVSTREAMING_ID 81
 #define DPFLTR_IHVBUS_ID 82
+#define DPFLTR_STORPORT_ID 89
+#define DPFLTR_STORMINIPORT_ID 90
+#define DPFLTR_VERIFIER_ID 93
+#define DPFLTR_DEFAULT_ID 101
 #define DPFLTR_ERROR_LEVEL 0
 #define DPFLTR_WARNING_LEVEL 1
 #define DPFLTR_TRACE_LEVEL 2
@@ -1085,39 +2119,66 @@ FORCEINLINE VOID PushEntryList(PSINGLE_LIST_ENTRY ListHead,
 #define DPFLTR_MASK 0x80000000
 
 /**
- * DbgPrint: formats like the kernel's DbgPrint and writes the text through
- * the current system's output function (kp_printf; stderr by default).
+ * DbgPrint: DbgPrintEx(DPFLTR_DEFAULT_ID, DPFLTR_INFO_LEVEL, ...), as on
+ * Windows Vista and later — so with the default filter it prints NOTHING
+ * until the DEFAULT component's mask is opened (kp_debug_filter_set(sys,
+ * DPFLTR_DEFAULT_ID, ~0u) or DbgSetDebugFilterState). See DbgPrintEx.
  *
- * The format is read the Windows way, not the host's: `l` is 32 bits
- * (`%lu` takes a ULONG), `ll` / `I64` 64 bits, `I` / `z` pointer-sized,
- * `%p` prints 16 upper-case hex digits, `%wZ` takes a PCUNICODE_STRING,
- * `%Z` a PCANSI_STRING, `%ws` / `%S` / `%ls` a PCWSTR, `%wc` / `%C` / `%lc`
- * a WCHAR, and a NULL string prints "(null)". `%n` writes nothing. Windows
- * does not support floating point conversions in DbgPrint; kpool formats
- * them anyway. Like Windows, one call sends at most 512 bytes: longer text
- * is cut to 511 characters. There is no compile-time format check.
+ * The format is read the Windows way (kpool/format.h), not the host's: `l`
+ * is 32 bits (`%lu` takes a ULONG), `ll` / `I64` 64 bits, `I` / `z`
+ * pointer-sized, `%p` prints 16 upper-case hex digits, `%wZ` takes a
+ * PCUNICODE_STRING, `%Z` a PCANSI_STRING, `%ws` / `%S` / `%ls` a PCWSTR,
+ * `%wc` / `%C` / `%lc` a WCHAR, a NULL string prints "(null)", `%n` writes
+ * nothing. Floating point conversions are not supported by DbgPrint
+ * (Microsoft's documentation): kpool consumes the double and prints the
+ * conversion as written ("%f"). Like Windows, one call sends at most 512
+ * bytes: longer text is cut to 511 characters.
  *
- * @return STATUS_SUCCESS (an NTSTATUS in a ULONG, as declared by the WDK).
+ * @return STATUS_SUCCESS (an NTSTATUS in a ULONG, as declared by the WDK),
+ *         also when the filter drops the message.
  */
 NTSYSAPI ULONG DbgPrint(PCSTR Format, ...);
 
 /**
- * DbgPrintEx: DbgPrint for a component and level. kpool's debugger shows
- * every message: there is no component filter mask (Windows drops all but
- * DPFLTR_ERROR_LEVEL messages by default).
+ * DbgPrintEx: writes the message through the system's output function
+ * when the debug filter passes @p ComponentId / @p Level (kp_debug_vprint):
+ * a level 0-31 is the bit 1 << Level, a larger value is a bit field
+ * (DPFLTR_MASK | bits); the message shows when those bits meet the
+ * component's mask (Kd_<Component>_Mask) or the global Kd_WIN2000_Mask.
+ * Defaults as on Windows: component masks 0, Kd_WIN2000_Mask 0x1, so only
+ * DPFLTR_ERROR_LEVEL messages show. Change them with kp_debug_filter_set()
+ * or DbgSetDebugFilterState. @return STATUS_SUCCESS.
+ * @bugcheck 0xD1 DRIVER_IRQL_NOT_LESS_OR_EQUAL (P2 = IRQL, P3 = 8) when a
+ * message that passes the filter uses %C %S %lc %ls %wc %ws or %wZ at
+ * DISPATCH_LEVEL or above: Microsoft allows them at PASSIVE_LEVEL only,
+ * their conversion code being pageable (kp_debug_vprint; kpool's check).
  */
 NTSYSAPI ULONG DbgPrintEx(ULONG ComponentId, ULONG Level, PCSTR Format, ...);
 
-#if defined(__GNUC__) || defined(__clang__)
-/** vDbgPrintEx: DbgPrintEx with a va_list (declared with the compiler's
- *  builtin type, identical to <stdarg.h>'s va_list). */
+/** vDbgPrintEx: DbgPrintEx with a va_list. */
 NTSYSAPI ULONG vDbgPrintEx(ULONG ComponentId, ULONG Level, PCCH Format,
-                           __builtin_va_list arglist);
-/** vDbgPrintExWithPrefix: vDbgPrintEx with @p Prefix written first. */
+                           va_list arglist);
+/** vDbgPrintExWithPrefix: vDbgPrintEx with @p Prefix written first (the
+ *  prefix counts towards the 512 bytes). */
 NTSYSAPI ULONG vDbgPrintExWithPrefix(PCCH Prefix, ULONG ComponentId,
                                      ULONG Level, PCCH Format,
-                                     __builtin_va_list arglist);
-#endif
+                                     va_list arglist);
+
+/**
+ * DbgQueryDebugFilterState: whether DbgPrintEx(@p ComponentId, @p Level)
+ * would print: TRUE (1) or FALSE (0) as an NTSTATUS;
+ * STATUS_INVALID_PARAMETER_1 for an id outside kpool's table
+ * (kp_debug_filter_query). ComponentId (ULONG)-1 is Kd_WIN2000_Mask.
+ */
+NTSYSAPI NTSTATUS NTAPI DbgQueryDebugFilterState(ULONG ComponentId,
+                                                 ULONG Level);
+/**
+ * DbgSetDebugFilterState: sets (@p State TRUE) or clears the bits of
+ * @p Level in the component's mask (kp_debug_filter_state).
+ * @return STATUS_SUCCESS or STATUS_INVALID_PARAMETER_1.
+ */
+NTSYSAPI NTSTATUS NTAPI DbgSetDebugFilterState(ULONG ComponentId, ULONG Level,
+                                               BOOLEAN State);
 
 /**
  * DbgBreakPoint: with no kernel debugger attached, Windows raises
@@ -1128,35 +2189,64 @@ NTSYSAPI ULONG vDbgPrintExWithPrefix(PCCH Prefix, ULONG ComponentId,
 NTSYSAPI VOID NTAPI DbgBreakPoint(VOID);
 
 /**
- * What a failed assertion calls: bug check 0x1E KMODE_EXCEPTION_NOT_HANDLED
- * with P1 = STATUS_ASSERTION_FAILURE, P2 = the caller's address, P3 = P4 = 0
- * and an explanation naming @p expression, @p message (may be NULL),
- * @p file and @p line. Returns only if a bug check handler returns.
+ * RtlAssert: what ASSERT calls in a DBG build. Bug check 0x1E
+ * KMODE_EXCEPTION_NOT_HANDLED with P1 = STATUS_ASSERTION_FAILURE
+ * (sign-extended: 0xFFFFFFFFC0000420), P2 = the caller's address,
+ * P3 = P4 = 0; the report names the expression, @p Message and the file
+ * name (no directories) and line (kp_debug_assert_failed). Returns only if
+ * a bug check handler returns.
+ */
+NTSYSAPI VOID NTAPI RtlAssert(PVOID VoidFailedAssertion, PVOID VoidFileName,
+                              ULONG LineNumber, PSTR MutableMessage);
+
+/**
+ * What NT_ASSERT and the other assertion macros call: the same bug check
+ * as RtlAssert. Returns only if a bug check handler returns.
  */
 KP_API void kp_wdk_assert_failed(const char *expression, const char *message,
                                  const char *file, ULONG line);
 
 #ifdef DOXYGEN
-/** ASSERT: when DBG, bug check 0x1E (see kp_wdk_assert_failed) unless @p exp
- *  is true; when !DBG, nothing (not even @p exp is evaluated). */
+/** ASSERT: when DBG, RtlAssert (bug check 0x1E) unless @p exp is true, and
+ *  the BOOLEAN truth of @p exp; when !DBG, `((void)0)` (not even @p exp is
+ *  evaluated). */
 #define ASSERT(exp)
 /** ASSERTMSG: ASSERT with a message. */
 #define ASSERTMSG(msg, exp)
-/** NT_ASSERT / NT_ASSERTMSG: as ASSERT / ASSERTMSG. */
+/** NT_ASSERT / NT_ASSERTMSG / NT_ASSERTMSGW: as ASSERT / ASSERTMSG (the
+ *  W form's UTF-16 message is not shown). */
 #define NT_ASSERT(exp)
 #define NT_ASSERTMSG(msg, exp)
-/** NT_VERIFY / NT_VERIFYMSG: always evaluate @p exp and give its truth as a
- *  BOOLEAN; when DBG a false @p exp also bug checks. */
+#define NT_ASSERTMSGW(msg, exp)
+/** NT_VERIFY / NT_VERIFYMSG / NT_VERIFYMSGW, RTL_VERIFY / RTL_VERIFYMSG:
+ *  always evaluate @p exp and give its truth as a BOOLEAN; when DBG a
+ *  false @p exp also bug checks. */
 #define NT_VERIFY(exp)
 #define NT_VERIFYMSG(msg, exp)
+#define RTL_VERIFY(exp)
+/** NT_FRE_ASSERT: asserts in every build, DBG or not. */
+#define NT_FRE_ASSERT(exp)
+/** RTL_SOFT_ASSERT / RTL_SOFT_ASSERTMSG: when DBG, a false @p exp only
+ *  DbgPrints (filtered as DbgPrint); nothing when !DBG. */
+#define RTL_SOFT_ASSERT(exp)
 /** KdPrint((fmt, ...)) / KdPrintEx((id, level, fmt, ...)): DbgPrint /
  *  DbgPrintEx when DBG, nothing otherwise. Note the double parentheses. */
 #define KdPrint(args)
 #define KdPrintEx(args)
 #endif
 
-/* NT_VERIFY's value goes through a function so that the common statement
- * form `NT_VERIFY(NT_SUCCESS(status));` does not warn "result unused". */
+/* The assertion macros' values go through functions so that the common
+ * statement form `NT_VERIFY(NT_SUCCESS(status));` does not warn "result
+ * unused". */
+FORCEINLINE BOOLEAN kp_wdk_rtl_assert_(int ok, const char *expression,
+                                       const char *file, ULONG line,
+                                       const char *message) {
+  if (!ok) {
+    RtlAssert((PVOID)(uintptr_t)expression, (PVOID)(uintptr_t)file, line,
+              (PSTR)(uintptr_t)message);
+  }
+  return ok ? TRUE : FALSE;
+}
 FORCEINLINE BOOLEAN kp_wdk_verify_(int ok, const char *expression,
                                    const char *message, const char *file,
                                    ULONG line) {
@@ -1167,27 +2257,55 @@ FORCEINLINE BOOLEAN kp_wdk_verify_(int ok, const char *expression,
 }
 FORCEINLINE BOOLEAN kp_wdk_truth_(int ok) { return ok ? TRUE : FALSE; }
 
+/** NT_FRE_ASSERT: active in every build. */
+#define NT_FRE_ASSERT(exp)                                                     \
+  ((void)kp_wdk_verify_((exp) ? 1 : 0, #exp, NULL, __FILE__, __LINE__))
+
 #if DBG
 #define ASSERT(exp)                                                            \
-  ((exp) ? (void)0 : kp_wdk_assert_failed(#exp, NULL, __FILE__, __LINE__))
+  kp_wdk_rtl_assert_((exp) ? 1 : 0, #exp, __FILE__, __LINE__, NULL)
 #define ASSERTMSG(msg, exp)                                                    \
-  ((exp) ? (void)0 : kp_wdk_assert_failed(#exp, (msg), __FILE__, __LINE__))
-#define NT_ASSERT(exp) ASSERT(exp)
-#define NT_ASSERTMSG(msg, exp) ASSERTMSG(msg, exp)
+  kp_wdk_rtl_assert_((exp) ? 1 : 0, #exp, __FILE__, __LINE__, (msg))
+#define RTL_VERIFY(exp) ASSERT(exp)
+#define RTL_VERIFYMSG(msg, exp) ASSERTMSG(msg, exp)
+#define RTL_SOFT_ASSERT(exp)                                                   \
+  ((exp) ? TRUE                                                                \
+         : ((void)DbgPrint("Soft assertion failed: %s at %s:%d\n", #exp,     \
+                           __FILE__, __LINE__),                                \
+            FALSE))
+#define RTL_SOFT_ASSERTMSG(msg, exp)                                           \
+  ((exp) ? TRUE                                                                \
+         : ((void)DbgPrint("Soft assertion failed: %s: %s at %s:%d\n",       \
+                           (msg), #exp, __FILE__, __LINE__),                   \
+            FALSE))
+#define NT_ASSERT(exp)                                                         \
+  ((void)kp_wdk_verify_((exp) ? 1 : 0, #exp, NULL, __FILE__, __LINE__))
+#define NT_ASSERTMSG(msg, exp)                                                 \
+  ((void)kp_wdk_verify_((exp) ? 1 : 0, #exp, (msg), __FILE__, __LINE__))
+#define NT_ASSERTMSGW(msg, exp)                                                \
+  ((void)kp_wdk_verify_((exp) ? 1 : 0, #exp, NULL, __FILE__, __LINE__))
 #define NT_VERIFY(exp)                                                         \
   kp_wdk_verify_((exp) ? 1 : 0, #exp, NULL, __FILE__, __LINE__)
 #define NT_VERIFYMSG(msg, exp)                                                 \
   kp_wdk_verify_((exp) ? 1 : 0, #exp, (msg), __FILE__, __LINE__)
+#define NT_VERIFYMSGW(msg, exp)                                                \
+  kp_wdk_verify_((exp) ? 1 : 0, #exp, NULL, __FILE__, __LINE__)
 #define KdPrint(args) DbgPrint args
 #define KdPrintEx(args) DbgPrintEx args
 #define KdBreakPoint() DbgBreakPoint()
 #else
 #define ASSERT(exp) ((void)0)
 #define ASSERTMSG(msg, exp) ((void)0)
+#define RTL_VERIFY(exp) kp_wdk_truth_((exp) ? 1 : 0)
+#define RTL_VERIFYMSG(msg, exp) kp_wdk_truth_((exp) ? 1 : 0)
+#define RTL_SOFT_ASSERT(exp) ((void)0)
+#define RTL_SOFT_ASSERTMSG(msg, exp) ((void)0)
 #define NT_ASSERT(exp) ((void)0)
 #define NT_ASSERTMSG(msg, exp) ((void)0)
+#define NT_ASSERTMSGW(msg, exp) ((void)0)
 #define NT_VERIFY(exp) kp_wdk_truth_((exp) ? 1 : 0)
 #define NT_VERIFYMSG(msg, exp) kp_wdk_truth_((exp) ? 1 : 0)
+#define NT_VERIFYMSGW(msg, exp) kp_wdk_truth_((exp) ? 1 : 0)
 #define KdPrint(args) ((void)0)
 #define KdPrintEx(args) ((void)0)
 #define KdBreakPoint() ((void)0)
@@ -1613,6 +2731,8 @@ KP_API extern __thread const void *kp_wdk_outer_caller;
 #include "kp_wdk_pool3.h"
 #include "kp_wdk_rtl_ds.h"
 #include "kp_wdk_mdl.h"
+#include "kp_wdk_crt.h"
+#include "kp_wdk_string.h"
 #include "kp_wdk_io.h"
 #include "kp_wdk_ob.h"
 #include "kp_wdk_cm.h"

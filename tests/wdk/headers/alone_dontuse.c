@@ -1,0 +1,2 @@
+/* dontuse.h compiles on its own (C11). */
+#include <dontuse.h>

@@ -1,0 +1,2 @@
+/* dontuse.h compiles on its own (C++17). */
+#include <dontuse.h>

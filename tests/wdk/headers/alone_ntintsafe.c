@@ -1,0 +1,2 @@
+/* ntintsafe.h compiles on its own (C11). */
+#include <ntintsafe.h>

@@ -1,0 +1,2 @@
+/* ntintsafe.h compiles on its own (C++17). */
+#include <ntintsafe.h>

@@ -1,0 +1,2 @@
+/* ntstrsafe.h compiles on its own (C11). */
+#include <ntstrsafe.h>
