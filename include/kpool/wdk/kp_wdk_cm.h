@@ -9,10 +9,12 @@
  * OBJECT_ATTRIBUTES 48 bytes, RTL_QUERY_REGISTRY_TABLE 56,
  * KEY_VALUE_PARTIAL_INFORMATION's Data at 12 (facts §5.2, §5.4, §7.2).
  */
+/* The base header first, outside the guard: it includes this one in its
+ * place, so a driver may include this header alone. */
+#include "wdm.h"
+
 #ifndef KPOOL_WDK_KP_WDK_CM_H
 #define KPOOL_WDK_KP_WDK_CM_H
-
-#include "wdm.h"
 
 #ifdef __cplusplus
 extern "C" {

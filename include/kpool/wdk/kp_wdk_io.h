@@ -22,10 +22,12 @@
  * the IRP's fields exactly as the WDK's inlines do; everything else is an
  * exported function acting on the current system.
  */
+/* The base header first, outside the guard: it includes this one in its
+ * place, so a driver may include this header alone. */
+#include "wdm.h"
+
 #ifndef KPOOL_WDK_KP_WDK_IO_H
 #define KPOOL_WDK_KP_WDK_IO_H
-
-#include "wdm.h"
 #include "kp_wdk_mdl.h"
 
 #ifdef __cplusplus

@@ -9,10 +9,12 @@
  * @bugcheck an underflow is 0xC4/0x3F with the verifier, else 0x18; an
  * unknown object is 0x18 with P1 = 0 (kpool/ob.h).
  */
+/* The base header first, outside the guard: it includes this one in its
+ * place, so a driver may include this header alone. */
+#include "wdm.h"
+
 #ifndef KPOOL_WDK_KP_WDK_OB_H
 #define KPOOL_WDK_KP_WDK_OB_H
-
-#include "wdm.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -8,10 +8,12 @@
  * IMAGE_INFO 40, CLIENT_ID 16 (facts §6.2, §6.4). The callbacks run at
  * PASSIVE_LEVEL in the thread of the test's kp_ps_* call.
  */
+/* The base header first, outside the guard: it includes this one in its
+ * place, so a driver may include this header alone. */
+#include "wdm.h"
+
 #ifndef KPOOL_WDK_KP_WDK_PS_H
 #define KPOOL_WDK_KP_WDK_PS_H
-
-#include "wdm.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -8,10 +8,12 @@
  * ObDereferenceObject (a reference left at unload is reported).
  * IRQL <= APC_LEVEL.
  */
+/* The base header first, outside the guard: it includes this one in its
+ * place, so a driver may include this header alone. */
+#include "ntddk.h"
+
 #ifndef KPOOL_WDK_KP_WDK_PS_IFS_H
 #define KPOOL_WDK_KP_WDK_PS_IFS_H
-
-#include "ntddk.h"
 
 #ifdef __cplusplus
 extern "C" {
