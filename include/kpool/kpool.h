@@ -31,6 +31,7 @@
 #include "ob.h"
 #include "cm.h"
 #include "ps.h"
+#include "unsim.h"
 #include "format.h"
 #include "strsafe.h"
 #include "intsafe.h"

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "kpool/wdk/ntifs.h"
+#include "kpool/wdk/wdmsec.h"
 
 #include "kpool/io.h"
 #include "kpool/ob.h"
@@ -318,4 +319,15 @@ PIRP NTAPI IoCsqRemoveNextIrp(PIO_CSQ Csq, PVOID PeekContext) {
 
 PIRP NTAPI IoCsqRemoveIrp(PIO_CSQ Csq, PIO_CSQ_IRP_CONTEXT Context) {
   return (PIRP)kp_csq_remove(cur(), (kp_csq_t *)Csq, (kp_csq_irp_context_t *)Context);
+}
+
+NTSTATUS NTAPI IoCreateDeviceSecure(PDRIVER_OBJECT DriverObject, ULONG DeviceExtensionSize,
+                                    PUNICODE_STRING DeviceName, DEVICE_TYPE DeviceType,
+                                    ULONG DeviceCharacteristics, BOOLEAN Exclusive,
+                                    PCUNICODE_STRING DefaultSDDLString, LPCGUID DeviceClassGuid,
+                                    PDEVICE_OBJECT *DeviceObject) {
+  (void)DeviceClassGuid;
+  if (DefaultSDDLString == NULL) return STATUS_INVALID_PARAMETER;
+  return IoCreateDevice(DriverObject, DeviceExtensionSize, DeviceName, DeviceType,
+                        DeviceCharacteristics, Exclusive, DeviceObject);
 }

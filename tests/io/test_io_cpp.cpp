@@ -9,6 +9,8 @@ extern "C" {
 }
 
 #include <ntddk.h>
+#include <fltKernel.h>
+#include <wdmsec.h>
 
 // Not <kpool/kpool.h>: main's monitor.h trips g++ -Wshadow (reported).
 #include <kpool/bugcheck.h>

@@ -25,6 +25,9 @@ NTKERNELAPI NTSTATUS NTAPI PsLookupProcessByProcessId(HANDLE ProcessId, PEPROCES
 NTKERNELAPI NTSTATUS NTAPI PsLookupThreadByThreadId(HANDLE ThreadId, PETHREAD *Thread);
 /** Undocumented: EPROCESS.ImageFileName, 15 characters and a NUL (facts §6.9). */
 NTKERNELAPI PCHAR NTAPI PsGetProcessImageFileName(PEPROCESS Process);
+/** Not simulated (kpool/unsim.h): a test supplies its own. */
+NTKERNELAPI NTSTATUS NTAPI SeLocateProcessImageName(PEPROCESS Process,
+                                                    PUNICODE_STRING *pImageFileName);
 
 #ifdef __cplusplus
 }

@@ -2736,5 +2736,6 @@ KP_API extern __thread const void *kp_wdk_outer_caller;
 #include "kp_wdk_io.h"
 #include "kp_wdk_ob.h"
 #include "kp_wdk_cm.h"
+#include "kp_wdk_unsim.h"
 
 #endif /* KPOOL_WDK_WDM_H */
