@@ -22,5 +22,9 @@
 #include "slist.h"
 #include "lookaside.h"
 #include "verifier.h"
+#include "guarded.h"
+#include "qspinlock.h"
+#include "exlocks.h"
+#include "resource.h"
 
 #endif /* KPOOL_KPOOL_H */
