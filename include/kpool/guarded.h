@@ -77,6 +77,13 @@ KP_API uint32_t kp_apc_disable_count(void);
 KP_API bool kp_apc_check_balanced(uint32_t expected, const void *routine,
                                   uint32_t worker, kp_site_t site);
 
+/**
+ * Test set-up: forgets the calling thread's APC-disable counters and its
+ * list of held locks (as after a bug check a test caught with longjmp).
+ * Does not release any lock.
+ */
+KP_API void kp_sync_thread_reset(void);
+
 /** kp_fast_mutex_acquire / try / release with an explicit call site. */
 KP_API void kp_fast_mutex_acquire_at(kp_fast_mutex_t *m, kp_site_t site);
 KP_API bool kp_fast_mutex_try_acquire_at(kp_fast_mutex_t *m, kp_site_t site);

@@ -116,3 +116,9 @@ bool kp_apc_check_balanced(uint32_t expected, const void *routine,
                     (unsigned)now, (unsigned)expected);
   return false;
 }
+
+void kp_sync_thread_reset(void) {
+  apc_state.kernel_apc_disable = 0;
+  apc_state.special_apc_disable = 0;
+  kpi_held_reset();
+}

@@ -107,6 +107,8 @@ typedef struct kpi_held {
 
 /* The calling thread's entry for @lock, or NULL. */
 kpi_held_t *kpi_held_find(const void *lock);
+/* Forgets the calling thread's held list (kp_sync_thread_reset). */
+void kpi_held_reset(void);
 /* Number of locks the calling thread holds. */
 uint32_t kpi_held_count(void);
 

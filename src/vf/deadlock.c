@@ -51,6 +51,8 @@ kpi_held_t *kpi_held_find(const void *lock) {
 
 uint32_t kpi_held_count(void) { return dl_nheld; }
 
+void kpi_held_reset(void) { dl_nheld = 0; }
+
 /* ---------------------------------------------------------------------------
  * The graph (per system).
  * ------------------------------------------------------------------------- */
