@@ -32,6 +32,7 @@ const char *kpi_irql_name(unsigned irql) {
   case KP_PASSIVE_LEVEL: return "PASSIVE_LEVEL";
   case KP_APC_LEVEL: return "APC_LEVEL";
   case KP_DISPATCH_LEVEL: return "DISPATCH_LEVEL";
+  case 12u: return "SYNCH_LEVEL";
   case KP_CLOCK_LEVEL: return "CLOCK_LEVEL";
   case KP_IPI_LEVEL: return "IPI_LEVEL";
   case KP_HIGH_LEVEL: return "HIGH_LEVEL";
@@ -368,9 +369,10 @@ void kp_spin_lock_release(kp_spin_lock_t *lock, kp_irql_t old_irql) {
   if (cur != want) {
     char what[256];
     snprintf(what, sizeof what,
-             "%s(%p) called at IRQL %u (%s) instead of DISPATCH_LEVEL; this "
+             "%s(%p) called at IRQL %u (%s) instead of %s; this "
              "is typically a second release of the same lock.",
-             api, (void *)lock, (unsigned)cur, kpi_irql_name(cur));
+             api, (void *)lock, (unsigned)cur, kpi_irql_name(cur),
+             want == KP_DISPATCH_LEVEL ? "DISPATCH_LEVEL" : "SYNCH_LEVEL (12)");
     c4(KP_C4_SPIN_RELEASE_IRQL, cur, (uint64_t)(uintptr_t)lock, 0, site, what);
     return;
   }

@@ -274,9 +274,10 @@ bool kpi_lock_acquiring(const void *lock, kpi_lock_kind_t kind, bool may_wait,
     kpi_mutex_unlock(&st->lock);
     kpi_sync_c4(KP_C4_ACQUIRE_API_MISMATCH, (uint64_t)(uintptr_t)lock, was,
                 (uint64_t)kind, site,
-                "%s(%p): the lock was used as a %s before and is now acquired "
-                "as a %s; one lock must be used through one family of "
-                "routines only (Deadlock Detection). P3/P4 are kpool's lock "
+                "%s(%p): the lock was used through the %s routines before and "
+                "is now acquired through the %s routines; one lock must be "
+                "used through one family of routines only (Deadlock "
+                "Detection). P3/P4 are kpool's lock "
                 "kind numbers (before / now).",
                 api, lock, kpi_lock_kind_name((kpi_lock_kind_t)was),
                 kpi_lock_kind_name(kind));
@@ -328,6 +329,7 @@ void kpi_lock_acquired(const void *lock, kpi_lock_kind_t kind, bool shared,
     e->lock = lock;
     e->kind = (uint8_t)kind;
     e->shared = shared;
+    e->raised_to = 0;
     e->count = 1;
     e->site = site;
   }
@@ -368,8 +370,8 @@ bool kpi_lock_release_kind_ok(const void *lock, kpi_lock_kind_t kind,
   kpi_site_text(h->site, where, sizeof where);
   kpi_sync_c4(KP_C4_RELEASE_API_MISMATCH, (uint64_t)(uintptr_t)lock, h->kind,
               (uint64_t)kind, site,
-              "%s(%p): the lock was acquired as a %s at %s and is released as "
-              "a %s (Deadlock Detection). P3/P4 are kpool's lock kind numbers "
+              "%s(%p): the lock was acquired through the %s routines at %s "
+              "and is released through the %s routines (Deadlock Detection). P3/P4 are kpool's lock kind numbers "
               "(acquired / released).",
               api, lock, kpi_lock_kind_name((kpi_lock_kind_t)h->kind), where,
               kpi_lock_kind_name(kind));
