@@ -176,7 +176,8 @@ static void test_rundown(void **state) {
   assert_true(kp_rundown_acquire(&rr, 3));
   assert_int_equal(kp_rundown_count(&rr), 4);
   pthread_t th = start_thread(rd_waiter, NULL);
-  for (int i = 0; i < 5000 && (rr & 1) == 0; i++) sleep_ms(1);
+  for (int i = 0; i < 5000 && (__atomic_load_n(&rr, __ATOMIC_ACQUIRE) & 1) == 0; i++)
+    sleep_ms(1);
   assert_false(kp_rundown_acquire(&rr, 1)); // run-down began
   sleep_ms(20);
   assert_int_equal(atomic_load(&rd_waited), 0); // still 4 references

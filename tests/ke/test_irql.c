@@ -537,7 +537,7 @@ static void *mutex_worker(void *arg) {
     bool got = (i & 1) ? kp_fast_mutex_try_acquire(w->mutex) : false;
     if (!got) kp_fast_mutex_acquire(w->mutex);
     if (kp_irql_get() != KP_APC_LEVEL) w->bad_irql++;
-    if (w->mutex->holder != kp_thread_id()) w->bad_held++;
+    if (__atomic_load_n(&w->mutex->holder, __ATOMIC_RELAXED) != kp_thread_id()) w->bad_held++;
     uint64_t v = *w->counter;
     if ((i & 63) == 0) sched_yield();
     *w->counter = v + 1;

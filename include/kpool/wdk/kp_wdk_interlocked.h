@@ -12,7 +12,11 @@
  * a prototype: with or without NTKERNELAPI / NTAPI / FASTCALL, `extern`,
  * inside or outside `extern "C"`. Not supported: a prototype whose types
  * differ from the WDK's (e.g. `long *` for `LONG volatile *`), which does
- * not compile with the real WDK either.
+ * not compile with the real WDK either. With NTKERNELAPI (kpool's export
+ * attribute) such a prototype adds an attribute after the inline
+ * definition, which clang reports as -Wignored-attributes; this header
+ * switches that warning off for the rest of the including file under
+ * clang (gcc does not warn), as wdm.h does for multi-character tags.
  *
  * Memory order (facts §1.1): the plain forms are full barriers
  * (__ATOMIC_SEQ_CST), `...Acquire` acquire, `...Release` release,
@@ -31,6 +35,12 @@
 #define KPOOL_WDK_KP_WDK_INTERLOCKED_H
 
 #include "../exlocks.h"
+
+/* See the file comment: no push/pop on purpose, the driver's prototypes
+ * come after this header. */
+#if defined(__clang__)
+#pragma clang diagnostic ignored "-Wignored-attributes"
+#endif
 
 #ifdef __cplusplus
 extern "C" {
