@@ -137,6 +137,18 @@ KP_API kp_irql_t kp_irql_set(kp_irql_t irql);
  */
 KP_API void kp_paged_code(kp_site_t site);
 
+/**
+ * Call sites of lock routines. kp_site_next() records @p file / @p line
+ * for the calling thread's next lock routine, which takes it with
+ * kp_site_take() (with the routine's return address as the caller) and
+ * names it in its reports; without a pending site kp_site_take() returns
+ * just @p caller. The WDK face's opt-in KPOOL_LOCK_CALL_SITES macros use
+ * the pair (see kp_wdk_sync.h).
+ */
+KP_API void kp_site_next(const char *file, uint32_t line);
+/** Takes (and clears) the pending site of kp_site_next(), see above. */
+KP_API kp_site_t kp_site_take(void *caller);
+
 /* ---------------------------------------------------------------------------
  * Spin locks: a KSPIN_LOCK is one pointer-sized word, 0 = free. While held
  * it contains the holder's kp_thread_id(), so that recursion and release by

@@ -122,3 +122,19 @@ void kp_sync_thread_reset(void) {
   apc_state.special_apc_disable = 0;
   kpi_held_reset();
 }
+
+/* Pending call site (kp_site_next / kp_site_take). */
+static _Thread_local const char *apc_next_file;
+static _Thread_local uint32_t apc_next_line;
+
+void kp_site_next(const char *file, uint32_t line) {
+  apc_next_file = file;
+  apc_next_line = line;
+}
+
+kp_site_t kp_site_take(void *caller) {
+  const char *file = apc_next_file;
+  if (file == NULL) return kp_site(NULL, 0, caller);
+  apc_next_file = NULL;
+  return kp_site(file, apc_next_line, caller);
+}

@@ -73,7 +73,7 @@ static void fm_init(kp_fast_mutex_t *m, kp_site_t site, const char *api) {
 }
 
 void kp_fast_mutex_init(kp_fast_mutex_t *m) {
-  fm_init(m, kp_site(NULL, 0, KPI_CALLER()), "ExInitializeFastMutex");
+  fm_init(m, kp_site_take(KPI_CALLER()), "ExInitializeFastMutex");
 }
 
 void kp_guarded_mutex_init(kp_fast_mutex_t *m, kp_site_t site) {
@@ -251,13 +251,13 @@ static void fm_release(kp_fast_mutex_t *m, fm_form_t f, kp_site_t site) {
 }
 
 void kp_fast_mutex_acquire(kp_fast_mutex_t *m) {
-  fm_acquire(m, FM_FAST, kp_site(NULL, 0, KPI_CALLER()));
+  fm_acquire(m, FM_FAST, kp_site_take(KPI_CALLER()));
 }
 bool kp_fast_mutex_try_acquire(kp_fast_mutex_t *m) {
-  return fm_try(m, FM_FAST, kp_site(NULL, 0, KPI_CALLER()));
+  return fm_try(m, FM_FAST, kp_site_take(KPI_CALLER()));
 }
 void kp_fast_mutex_release(kp_fast_mutex_t *m) {
-  fm_release(m, FM_FAST, kp_site(NULL, 0, KPI_CALLER()));
+  fm_release(m, FM_FAST, kp_site_take(KPI_CALLER()));
 }
 void kp_fast_mutex_acquire_at(kp_fast_mutex_t *m, kp_site_t site) {
   fm_acquire(m, FM_FAST, site);

@@ -150,7 +150,7 @@ static bool irql_lower_ok(kp_irql_t cur, kp_irql_t new_irql, kp_site_t site,
 }
 
 kp_irql_t kp_irql_raise(kp_irql_t new_irql) {
-  kp_site_t site = kp_site(NULL, 0, IRQL_CALLER());
+  kp_site_t site = kp_site_take(IRQL_CALLER());
   kpi_thread_t *t = kpi_thread();
   kp_irql_t old = t->irql;
   if (!irql_raise_ok(old, new_irql, site, "KeRaiseIrql")) return old;
@@ -159,7 +159,7 @@ kp_irql_t kp_irql_raise(kp_irql_t new_irql) {
 }
 
 void kp_irql_lower(kp_irql_t new_irql) {
-  kp_site_t site = kp_site(NULL, 0, IRQL_CALLER());
+  kp_site_t site = kp_site_take(IRQL_CALLER());
   kpi_thread_t *t = kpi_thread();
   if (!irql_lower_ok(t->irql, new_irql, site, "KeLowerIrql")) return;
   kpi_irql_store(t, new_irql);
@@ -261,7 +261,7 @@ static void spin_take(kp_spin_lock_t *lock, uint32_t me) {
 }
 
 void kp_spin_lock_init(kp_spin_lock_t *lock) {
-  kp_site_t site = kp_site(NULL, 0, IRQL_CALLER());
+  kp_site_t site = kp_site_take(IRQL_CALLER());
   if (!kpi_sync_object_ok(lock, _Alignof(kp_spin_lock_t), site, "KeInitializeSpinLock"))
     return;
   kpi_lock_forget(lock);
@@ -284,7 +284,7 @@ static bool spin_acquire_checked(kp_spin_lock_t *lock, kp_site_t site,
 }
 
 kp_irql_t kp_spin_lock_acquire(kp_spin_lock_t *lock) {
-  kp_site_t site = kp_site(NULL, 0, IRQL_CALLER());
+  kp_site_t site = kp_site_take(IRQL_CALLER());
   kpi_thread_t *t = kpi_thread();
   kp_irql_t old = t->irql;
   if (!kpi_sync_object_ok(lock, _Alignof(kp_spin_lock_t), site, "KeAcquireSpinLock"))
@@ -328,7 +328,7 @@ static bool at_dispatch_or_above(const kpi_thread_t *t, kp_spin_lock_t *lock,
 }
 
 void kp_spin_lock_acquire_at_dpc(kp_spin_lock_t *lock) {
-  kp_site_t site = kp_site(NULL, 0, IRQL_CALLER());
+  kp_site_t site = kp_site_take(IRQL_CALLER());
   kpi_thread_t *t = kpi_thread();
   const char *api = "KeAcquireSpinLockAtDpcLevel";
   if (!kpi_sync_object_ok(lock, _Alignof(kp_spin_lock_t), site, api)) return;
@@ -356,7 +356,7 @@ static void spin_give(kpi_thread_t *t, kp_spin_lock_t *lock) {
 }
 
 void kp_spin_lock_release(kp_spin_lock_t *lock, kp_irql_t old_irql) {
-  kp_site_t site = kp_site(NULL, 0, IRQL_CALLER());
+  kp_site_t site = kp_site_take(IRQL_CALLER());
   kpi_thread_t *t = kpi_thread();
   const char *api = "KeReleaseSpinLock";
   if (!kpi_sync_object_ok(lock, _Alignof(kp_spin_lock_t), site, api)) return;
@@ -383,7 +383,7 @@ void kp_spin_lock_release(kp_spin_lock_t *lock, kp_irql_t old_irql) {
 }
 
 void kp_spin_lock_release_from_dpc(kp_spin_lock_t *lock) {
-  kp_site_t site = kp_site(NULL, 0, IRQL_CALLER());
+  kp_site_t site = kp_site_take(IRQL_CALLER());
   kpi_thread_t *t = kpi_thread();
   const char *api = "KeReleaseSpinLockFromDpcLevel";
   if (!kpi_sync_object_ok(lock, _Alignof(kp_spin_lock_t), site, api)) return;

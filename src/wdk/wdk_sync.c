@@ -11,9 +11,9 @@
 #include "kpool/slist.h"
 
 #if defined(__GNUC__) || defined(__clang__)
-#define WDK_SITE kp_site(NULL, 0, __builtin_return_address(0))
+#define WDK_SITE kp_site_take(__builtin_return_address(0))
 #else
-#define WDK_SITE kp_site(NULL, 0, NULL)
+#define WDK_SITE kp_site_take(NULL)
 #endif
 
 // The WDK types are the core's storage.

@@ -344,4 +344,78 @@ NTKERNELAPI PSLIST_ENTRY NTAPI InterlockedPushListSListEx(
 }
 #endif
 
+/* ===========================================================================
+ * Opt-in call sites: with KPOOL_LOCK_CALL_SITES defined before including,
+ * the lock routines below become function-like macros that record
+ * __FILE__:__LINE__ for the report (kp_site_next), so bug checks name the
+ * exact line of the acquire and of the misuse. Off by default because a
+ * driver that declares its own prototype of one of these names would then
+ * not compile. `(Name)(...)` and taking the address still reach the
+ * functions.
+ * ========================================================================= */
+#if defined(KPOOL_LOCK_CALL_SITES)
+#define KP_WDK_AT_(call) (kp_site_next(__FILE__, (uint32_t)__LINE__), call)
+#define KeAcquireSpinLock(a, b) KP_WDK_AT_((KeAcquireSpinLock)(a, b))
+#define KeReleaseSpinLock(a, b) KP_WDK_AT_((KeReleaseSpinLock)(a, b))
+#define KeAcquireSpinLockAtDpcLevel(a) KP_WDK_AT_((KeAcquireSpinLockAtDpcLevel)(a))
+#define KeReleaseSpinLockFromDpcLevel(a) KP_WDK_AT_((KeReleaseSpinLockFromDpcLevel)(a))
+#define KeAcquireSpinLockRaiseToDpc(a) KP_WDK_AT_((KeAcquireSpinLockRaiseToDpc)(a))
+#define KeAcquireInStackQueuedSpinLock(a, b) KP_WDK_AT_((KeAcquireInStackQueuedSpinLock)(a, b))
+#define KeAcquireInStackQueuedSpinLockAtDpcLevel(a, b) KP_WDK_AT_((KeAcquireInStackQueuedSpinLockAtDpcLevel)(a, b))
+#define KeAcquireInStackQueuedSpinLockForDpc(a, b) KP_WDK_AT_((KeAcquireInStackQueuedSpinLockForDpc)(a, b))
+#define KeReleaseInStackQueuedSpinLock(a) KP_WDK_AT_((KeReleaseInStackQueuedSpinLock)(a))
+#define KeReleaseInStackQueuedSpinLockFromDpcLevel(a) KP_WDK_AT_((KeReleaseInStackQueuedSpinLockFromDpcLevel)(a))
+#define KeReleaseInStackQueuedSpinLockForDpc(a) KP_WDK_AT_((KeReleaseInStackQueuedSpinLockForDpc)(a))
+#define KeTryToAcquireSpinLockAtDpcLevel(a) KP_WDK_AT_((KeTryToAcquireSpinLockAtDpcLevel)(a))
+#define KeAcquireSpinLockRaiseToSynch(a) KP_WDK_AT_((KeAcquireSpinLockRaiseToSynch)(a))
+#define ExAcquireSpinLockShared(a) KP_WDK_AT_((ExAcquireSpinLockShared)(a))
+#define ExAcquireSpinLockExclusive(a) KP_WDK_AT_((ExAcquireSpinLockExclusive)(a))
+#define ExAcquireSpinLockSharedAtDpcLevel(a) KP_WDK_AT_((ExAcquireSpinLockSharedAtDpcLevel)(a))
+#define ExAcquireSpinLockExclusiveAtDpcLevel(a) KP_WDK_AT_((ExAcquireSpinLockExclusiveAtDpcLevel)(a))
+#define ExReleaseSpinLockShared(a, b) KP_WDK_AT_((ExReleaseSpinLockShared)(a, b))
+#define ExReleaseSpinLockExclusive(a, b) KP_WDK_AT_((ExReleaseSpinLockExclusive)(a, b))
+#define ExReleaseSpinLockSharedFromDpcLevel(a) KP_WDK_AT_((ExReleaseSpinLockSharedFromDpcLevel)(a))
+#define ExReleaseSpinLockExclusiveFromDpcLevel(a) KP_WDK_AT_((ExReleaseSpinLockExclusiveFromDpcLevel)(a))
+#define ExTryConvertSharedSpinLockExclusive(a) KP_WDK_AT_((ExTryConvertSharedSpinLockExclusive)(a))
+#define ExTryAcquireSpinLockSharedAtDpcLevel(a) KP_WDK_AT_((ExTryAcquireSpinLockSharedAtDpcLevel)(a))
+#define ExTryAcquireSpinLockExclusiveAtDpcLevel(a) KP_WDK_AT_((ExTryAcquireSpinLockExclusiveAtDpcLevel)(a))
+#define ExInitializeFastMutex(a) KP_WDK_AT_((ExInitializeFastMutex)(a))
+#define ExAcquireFastMutex(a) KP_WDK_AT_((ExAcquireFastMutex)(a))
+#define ExReleaseFastMutex(a) KP_WDK_AT_((ExReleaseFastMutex)(a))
+#define ExTryToAcquireFastMutex(a) KP_WDK_AT_((ExTryToAcquireFastMutex)(a))
+#define ExAcquireFastMutexUnsafe(a) KP_WDK_AT_((ExAcquireFastMutexUnsafe)(a))
+#define ExReleaseFastMutexUnsafe(a) KP_WDK_AT_((ExReleaseFastMutexUnsafe)(a))
+#define KeInitializeGuardedMutex(a) KP_WDK_AT_((KeInitializeGuardedMutex)(a))
+#define KeAcquireGuardedMutex(a) KP_WDK_AT_((KeAcquireGuardedMutex)(a))
+#define KeReleaseGuardedMutex(a) KP_WDK_AT_((KeReleaseGuardedMutex)(a))
+#define KeTryToAcquireGuardedMutex(a) KP_WDK_AT_((KeTryToAcquireGuardedMutex)(a))
+#define KeAcquireGuardedMutexUnsafe(a) KP_WDK_AT_((KeAcquireGuardedMutexUnsafe)(a))
+#define KeReleaseGuardedMutexUnsafe(a) KP_WDK_AT_((KeReleaseGuardedMutexUnsafe)(a))
+#define KeEnterCriticalRegion() KP_WDK_AT_((KeEnterCriticalRegion)())
+#define KeLeaveCriticalRegion() KP_WDK_AT_((KeLeaveCriticalRegion)())
+#define KeEnterGuardedRegion() KP_WDK_AT_((KeEnterGuardedRegion)())
+#define KeLeaveGuardedRegion() KP_WDK_AT_((KeLeaveGuardedRegion)())
+#define ExInitializeResourceLite(a) KP_WDK_AT_((ExInitializeResourceLite)(a))
+#define ExReinitializeResourceLite(a) KP_WDK_AT_((ExReinitializeResourceLite)(a))
+#define ExDeleteResourceLite(a) KP_WDK_AT_((ExDeleteResourceLite)(a))
+#define ExAcquireResourceExclusiveLite(a, b) KP_WDK_AT_((ExAcquireResourceExclusiveLite)(a, b))
+#define ExAcquireResourceSharedLite(a, b) KP_WDK_AT_((ExAcquireResourceSharedLite)(a, b))
+#define ExAcquireSharedStarveExclusive(a, b) KP_WDK_AT_((ExAcquireSharedStarveExclusive)(a, b))
+#define ExAcquireSharedWaitForExclusive(a, b) KP_WDK_AT_((ExAcquireSharedWaitForExclusive)(a, b))
+#define ExReleaseResourceLite(a) KP_WDK_AT_((ExReleaseResourceLite)(a))
+#define ExReleaseResourceForThreadLite(a, b) KP_WDK_AT_((ExReleaseResourceForThreadLite)(a, b))
+#define ExConvertExclusiveToSharedLite(a) KP_WDK_AT_((ExConvertExclusiveToSharedLite)(a))
+#define ExEnterCriticalRegionAndAcquireResourceExclusive(a) KP_WDK_AT_((ExEnterCriticalRegionAndAcquireResourceExclusive)(a))
+#define ExEnterCriticalRegionAndAcquireResourceShared(a) KP_WDK_AT_((ExEnterCriticalRegionAndAcquireResourceShared)(a))
+#define ExEnterCriticalRegionAndAcquireSharedWaitForExclusive(a) KP_WDK_AT_((ExEnterCriticalRegionAndAcquireSharedWaitForExclusive)(a))
+#define ExReleaseResourceAndLeaveCriticalRegion(a) KP_WDK_AT_((ExReleaseResourceAndLeaveCriticalRegion)(a))
+#define ExInitializePushLock(a) KP_WDK_AT_((ExInitializePushLock)(a))
+#define ExAcquirePushLockExclusiveEx(a, b) KP_WDK_AT_((ExAcquirePushLockExclusiveEx)(a, b))
+#define ExAcquirePushLockSharedEx(a, b) KP_WDK_AT_((ExAcquirePushLockSharedEx)(a, b))
+#define ExReleasePushLockExclusiveEx(a, b) KP_WDK_AT_((ExReleasePushLockExclusiveEx)(a, b))
+#define ExReleasePushLockSharedEx(a, b) KP_WDK_AT_((ExReleasePushLockSharedEx)(a, b))
+#define ExReleaseRundownProtection(a) KP_WDK_AT_((ExReleaseRundownProtection)(a))
+#define ExReleaseRundownProtectionEx(a, b) KP_WDK_AT_((ExReleaseRundownProtectionEx)(a, b))
+#endif /* KPOOL_LOCK_CALL_SITES */
+
 #endif /* KPOOL_WDK_KP_WDK_SYNC_H */
