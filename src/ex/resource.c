@@ -206,14 +206,21 @@ static kp_status_t rs_retire(kp_resource_t *r, bool remove, kp_site_t site,
       rs_uninit(r, site, api);
     return KP_STATUS_SUCCESS;
   }
-  if (rec->nowners != 0) {
-    uint32_t tid = rec->owners[0].tid;
+  if (rec->nowners != 0 || rec->shared_waiters != 0 || rec->excl_waiters != 0) {
+    uint32_t tid = rec->nowners ? rec->owners[0].tid : 0;
     bool excl = rec->exclusive;
+    uint32_t waiters = rec->shared_waiters + rec->excl_waiters;
     kpi_waitq_unlock();
-    kpi_sync_c4(KP_C4_LOCK_DELETED_OWNED, (uint64_t)(uintptr_t)r, 0, 0, site,
-                "%s(%p) while the resource is owned (%s, by thread %u%s).", api,
-                (void *)r, excl ? "exclusive" : "shared", (unsigned)tid,
-                excl ? "" : " and maybe others");
+    if (tid != 0)
+      kpi_sync_c4(KP_C4_LOCK_DELETED_OWNED, (uint64_t)(uintptr_t)r, 0, 0, site,
+                  "%s(%p) while the resource is owned (%s, by thread %u%s).",
+                  api, (void *)r, excl ? "exclusive" : "shared", (unsigned)tid,
+                  excl ? "" : " and maybe others");
+    else
+      kpi_sync_c4(KP_C4_LOCK_DELETED_OWNED, (uint64_t)(uintptr_t)r, 0, 0, site,
+                  "%s(%p) while %u thread%s still wait%s for the resource.",
+                  api, (void *)r, (unsigned)waiters, waiters == 1 ? "" : "s",
+                  waiters == 1 ? "s" : "");
     return KP_STATUS_SUCCESS;
   }
   if (remove) {
