@@ -35,6 +35,7 @@
 #define KPOOL_GUARDED_H
 
 #include "common.h"
+#include "deadlock.h"
 #include "irql.h"
 
 #ifdef __cplusplus
@@ -47,8 +48,6 @@ extern "C" {
 #define KP_C4_CRITICAL_ENTER_IRQL 0x11Au        /**< KeEnterCriticalRegion above APC_LEVEL */
 #define KP_C4_CRITICAL_LEAVE_IRQL 0x11Bu        /**< KeLeaveCriticalRegion above APC_LEVEL */
 #define KP_C4_RULE_GUARDED_REGIONS 0x0004000Eu  /**< DDI compliance rule GuardedRegions */
-#define KP_C4_ACQUIRE_API_MISMATCH 0x1008u      /**< acquired through the wrong lock API */
-#define KP_C4_RELEASE_API_MISMATCH 0x1009u      /**< released through the wrong lock API */
 
 /** KeEnterCriticalRegion: KernelApcDisable - 1. IRQL <= APC_LEVEL. */
 KP_API void kp_critical_region_enter(kp_site_t site);

@@ -24,7 +24,11 @@
 #include "verifier.h"
 #include "guarded.h"
 #include "qspinlock.h"
-#include "exlocks.h"
+#include "exspinlock.h"
+#include "pushlock.h"
+#include "rundown.h"
+#include "interlocked.h"
+#include "deadlock.h"
 #include "resource.h"
 
 #endif /* KPOOL_KPOOL_H */

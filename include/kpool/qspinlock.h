@@ -1,7 +1,7 @@
 /**
  * @file kpool/qspinlock.h
  * @brief In-stack queued spin locks, the try/test spin lock routines, the
- *        SYNCH_LEVEL forms, and the Deadlock Detection codes.
+ *        SYNCH_LEVEL forms.
  *
  * In-stack queued spin locks (facts §2.1) use the same KSPIN_LOCK word as
  * ordinary spin locks: while held, the word points to the handle of the
@@ -31,6 +31,7 @@
 #define KPOOL_QSPINLOCK_H
 
 #include "common.h"
+#include "deadlock.h"
 #include "irql.h"
 
 #ifdef __cplusplus
@@ -41,8 +42,6 @@ extern "C" {
 #define KP_SYNCH_LEVEL 12u
 
 #define KP_C4_QUEUED_RELEASE_IRQL 0x36u  /**< queued spin lock released not at DISPATCH_LEVEL */
-#define KP_C4_LOCK_HIERARCHY 0x1001u     /**< lock-order cycle (Deadlock Detection) */
-#define KP_C4_LOCK_DELETED_OWNED 0x100Bu /**< lock deleted or freed while owned */
 
 /**
  * KLOCK_QUEUE_HANDLE, 0x18 bytes as on x64: the caller's queue entry

@@ -1,7 +1,8 @@
 /*
  * wdk_sync.c — the WDK names of the interlocked, spin lock, mutex, region,
  * resource, push lock and rundown routines over the core (kpool/qspinlock.h,
- * kpool/guarded.h, kpool/exlocks.h, kpool/resource.h). Argument conversion
+ * kpool/guarded.h, kpool/exspinlock.h, kpool/pushlock.h, kpool/rundown.h,
+ * kpool/interlocked.h, kpool/resource.h). Argument conversion
  * only; each passes its caller's address as the call site.
  */
 #include <stddef.h>

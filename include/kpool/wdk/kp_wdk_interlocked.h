@@ -34,7 +34,7 @@
 #ifndef KPOOL_WDK_KP_WDK_INTERLOCKED_H
 #define KPOOL_WDK_KP_WDK_INTERLOCKED_H
 
-#include "../exlocks.h"
+#include "../interlocked.h"
 
 /* See the file comment: no push/pop on purpose, the driver's prototypes
  * come after this header. */
@@ -839,7 +839,7 @@ NTKERNELAPI BOOLEAN InterlockedCompareExchange128(LONG64 volatile *Destination,
                                                   LONG64 *ComparandResult);
 
 /* ---------------------------------------------------------------------------
- * Spin-lock based ExInterlocked routines (facts §1.2; kpool/exlocks.h).
+ * Spin-lock based ExInterlocked routines (facts §1.2; kpool/interlocked.h).
  * Callable at any IRQL: each takes @p Lock at HIGH_LEVEL ("interrupts
  * disabled") for the operation. Use the lock with these routines only.
  * ------------------------------------------------------------------------- */

@@ -5,8 +5,9 @@
  *        guarded regions, ERESOURCE, push locks, rundown protection and
  *        InterlockedPushListSList(Ex).
  *
- * Thin mappings onto kpool/qspinlock.h, kpool/guarded.h, kpool/exlocks.h
- * and kpool/resource.h, whose file comments list every bug check these
+ * Thin mappings onto kpool/qspinlock.h, kpool/guarded.h,
+ * kpool/exspinlock.h, kpool/pushlock.h, kpool/rundown.h and
+ * kpool/resource.h, whose file comments list every bug check these
  * names raise (codes and parameters from facts §7) and what kpool does not
  * model. Facts §2-§4. Each exported function records its caller's address
  * as the call site of reports.
@@ -14,7 +15,10 @@
 #ifndef KPOOL_WDK_KP_WDK_SYNC_H
 #define KPOOL_WDK_KP_WDK_SYNC_H
 
-#include "../exlocks.h"
+#include "../exspinlock.h"
+#include "../interlocked.h"
+#include "../pushlock.h"
+#include "../rundown.h"
 #include "../guarded.h"
 #include "../qspinlock.h"
 #include "../resource.h"
