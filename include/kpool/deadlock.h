@@ -29,6 +29,8 @@
 #ifndef KPOOL_DEADLOCK_H
 #define KPOOL_DEADLOCK_H
 
+#include "common.h"
+
 #define KP_C4_LOCK_HIERARCHY 0x1001u        /**< lock-order cycle */
 #define KP_C4_ACQUIRE_API_MISMATCH 0x1008u  /**< acquired through the wrong lock API */
 #define KP_C4_RELEASE_API_MISMATCH 0x1009u  /**< released through the wrong lock API */
