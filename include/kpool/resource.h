@@ -93,6 +93,19 @@ KP_API bool kp_resource_acquire(kp_resource_t *r, kp_resource_mode_t mode,
 /** ExReleaseResourceLite (@p thread 0) / ExReleaseResourceForThreadLite. */
 KP_API void kp_resource_release(kp_resource_t *r, uintptr_t thread,
                                 kp_site_t site);
+/**
+ * ExSetResourceOwnerPointer / ExSetResourceOwnerPointerEx: moves the
+ * calling thread's ownership (all its acquisitions, exclusive or shared)
+ * to @p owner, an owner pointer whose two low bits are set (Microsoft's
+ * rule; they tell owner pointers from threads). Afterwards only
+ * kp_resource_release(@p r, @p owner) may release it.
+ * @raise STATUS_INVALID_PARAMETER_2 when the two low bits of @p owner are
+ *        not both set (kpool's choice; Windows documents no check).
+ * @bugcheck the release-by-non-owner codes when the caller does not own
+ *           @p r.
+ */
+KP_API void kp_resource_set_owner(kp_resource_t *r, uintptr_t owner,
+                                  kp_site_t site);
 /** ExConvertExclusiveToSharedLite. */
 KP_API void kp_resource_convert_to_shared(kp_resource_t *r, kp_site_t site);
 /** ExIsResourceAcquiredExclusiveLite. */

@@ -352,6 +352,23 @@ bool kp_resource_acquire(kp_resource_t *r, kp_resource_mode_t mode, bool wait,
   return ok;
 }
 
+// The release-by-non-owner report (0xE3, or 0x1004/0x1007 with deadlock
+// detection). @other: an owner's thread number, 0 if none.
+static void rs_not_owner(kp_resource_t *r, uintptr_t who, uint32_t other,
+                         kp_site_t site, const char *api) {
+  if (kpi_sync_deadlock_on())
+    kpi_sync_c4(other ? KP_C4_UNEXPECTED_THREAD : KP_C4_UNACQUIRED_RESOURCE,
+                (uint64_t)(uintptr_t)r, other, other ? kp_thread_id() : 0, site,
+                "%s(%p): the calling thread does not own the resource%s.", api,
+                (void *)r, other ? " (another thread does)" : " (nobody does)");
+  else
+    kpi_sync_bugcheck(KP_BUGCHECK_RESOURCE_NOT_OWNED, (uint64_t)(uintptr_t)r,
+                      who, 0, 0, site,
+                      "%s(%p): thread %#llx does not own the resource%s.", api,
+                      (void *)r, (unsigned long long)who,
+                      other ? " (another thread does)" : " (nobody does)");
+}
+
 void kp_resource_release(kp_resource_t *r, uintptr_t thread, kp_site_t site) {
   const char *api = thread == 0 ? "ExReleaseResourceLite"
                                 : "ExReleaseResourceForThreadLite";
@@ -378,19 +395,7 @@ void kp_resource_release(kp_resource_t *r, uintptr_t thread, kp_site_t site) {
   if (o == NULL) {
     uint32_t other = rec->nowners ? rec->owners[0].tid : 0;
     kpi_waitq_unlock();
-    if (kpi_sync_deadlock_on())
-      kpi_sync_c4(other ? KP_C4_UNEXPECTED_THREAD : KP_C4_UNACQUIRED_RESOURCE,
-                  (uint64_t)(uintptr_t)r, other, other ? kp_thread_id() : 0,
-                  site,
-                  "%s(%p): the releasing thread does not own the resource%s.",
-                  api, (void *)r,
-                  other ? " (another thread does)" : " (nobody does)");
-    else
-      kpi_sync_bugcheck(KP_BUGCHECK_RESOURCE_NOT_OWNED, (uint64_t)(uintptr_t)r,
-                        who, 0, 0, site,
-                        "%s(%p): thread %#llx does not own the resource%s.",
-                        api, (void *)r, (unsigned long long)who,
-                        other ? " (another thread does)" : " (nobody does)");
+    rs_not_owner(r, who, other, site, api);
     return;
   }
   if (--o->count == 0) {
@@ -401,6 +406,42 @@ void kp_resource_release(kp_resource_t *r, uintptr_t thread, kp_site_t site) {
   kpi_waitq_broadcast_locked();
   kpi_waitq_unlock();
   if (who == me) kpi_lock_released(r, NULL);
+}
+
+void kp_resource_set_owner(kp_resource_t *r, uintptr_t owner, kp_site_t site) {
+  const char *api = "ExSetResourceOwnerPointer";
+  if (!rs_object_ok(r, site, api)) return;
+  if ((owner & 3u) != 3u) {
+    kp_raise_status(KP_STATUS_INVALID_PARAMETER_2);
+    return;
+  }
+  uintptr_t me = kpi_thread_token();
+  kpi_waitq_lock();
+  rs_rec_t *rec = rs_find(rs_state(kpi_current(), false), r);
+  if (rec == NULL) {
+    kpi_waitq_unlock();
+    rs_uninit(r, site, api);
+    return;
+  }
+  rs_owner_t *o = rs_owner(rec, me);
+  if (o == NULL) {
+    uint32_t other = rec->nowners ? rec->owners[0].tid : 0;
+    kpi_waitq_unlock();
+    rs_not_owner(r, me, other, site, api);
+    return;
+  }
+  rs_owner_t *to = rs_owner(rec, owner);
+  if (to != NULL) {
+    to->count += o->count;
+    *o = rec->owners[--rec->nowners];
+  } else {
+    o->thread = owner;
+    o->tid = 0;
+  }
+  rs_mirror(rec);
+  kpi_waitq_unlock();
+  while (kpi_lock_released(r, NULL)) {
+  }
 }
 
 void kp_resource_convert_to_shared(kp_resource_t *r, kp_site_t site) {

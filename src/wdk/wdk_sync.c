@@ -295,6 +295,17 @@ VOID NTAPI ExReleaseResourceForThreadLite(PERESOURCE Resource,
                                             : (ERESOURCE_THREAD)1,
                       WDK_SITE);
 }
+VOID NTAPI ExSetResourceOwnerPointer(PERESOURCE Resource, PVOID OwnerPointer) {
+  kp_resource_set_owner(rs(Resource), (uintptr_t)OwnerPointer, WDK_SITE);
+}
+VOID NTAPI ExSetResourceOwnerPointerEx(PERESOURCE Resource, PVOID OwnerPointer,
+                                       ULONG Flags) {
+  if ((Flags & ~(ULONG)FLAG_OWNER_POINTER_IS_THREAD) != 0) {
+    kp_raise_status(KP_STATUS_INVALID_PARAMETER_3);
+    return;
+  }
+  kp_resource_set_owner(rs(Resource), (uintptr_t)OwnerPointer, WDK_SITE);
+}
 VOID NTAPI ExConvertExclusiveToSharedLite(PERESOURCE Resource) {
   kp_resource_convert_to_shared(rs(Resource), WDK_SITE);
 }

@@ -281,6 +281,32 @@ static void test_release_for_thread(void **state) {
   kp_resource_delete(&res, SITE);
 }
 
+static void test_set_owner_pointer(void **state) {
+  (void)state;
+  static uintptr_t owner_storage;
+  uintptr_t owner = (uintptr_t)&owner_storage | 3u;
+  kp_resource_init(&res, SITE);
+  crit_enter();
+  assert_true(kp_resource_acquire(&res, KP_RESOURCE_EXCLUSIVE, true, SITE));
+  assert_true(kp_resource_acquire(&res, KP_RESOURCE_EXCLUSIVE, true, SITE));
+  KP_ASSERT_RAISES(KP_STATUS_INVALID_PARAMETER_2,
+                   kp_resource_set_owner(&res, (uintptr_t)&owner_storage, SITE));
+  KP_ASSERT_NO_BUGCHECK(fx.sys, kp_resource_set_owner(&res, owner, SITE));
+  assert_false(kp_resource_is_exclusive(&res)); // no longer this thread's
+  assert_int_equal(res.owner_thread, owner);
+  assert_int_equal(res.owner_count, 2u << 3);
+  // Another thread (the "resource user") releases both for the owner.
+  KP_ASSERT_NO_BUGCHECK(fx.sys, {
+    join_thread(start_thread(release_for_main, &owner));
+    join_thread(start_thread(release_for_main, &owner));
+  });
+  assert_int_equal(res.active_count, 0);
+  KP_ASSERT_BUGCHECK_PARAMS(fx.sys, 0xC4, 0x1007, PTR(&res), 0, 0,
+                            kp_resource_set_owner(&res, owner, SITE));
+  crit_leave();
+  kp_resource_delete(&res, SITE);
+}
+
 static void test_lifecycle_misuse(void **state) {
   (void)state;
   static kp_resource_t other;
@@ -356,6 +382,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_release_not_owned_retail_code, setup_no_deadlock, teardown),
       cmocka_unit_test_setup_teardown(test_release_not_owned_deadlock_codes, setup_verifier, teardown),
       cmocka_unit_test_setup_teardown(test_release_for_thread, setup_verifier, teardown),
+      cmocka_unit_test_setup_teardown(test_set_owner_pointer, setup_verifier, teardown),
       cmocka_unit_test_setup_teardown(test_lifecycle_misuse, setup_verifier, teardown),
       cmocka_unit_test_setup_teardown(test_free_pool_with_active_resource, setup_verifier, teardown),
       cmocka_unit_test_setup_teardown(test_unload_lists_undeleted_resources, setup_verifier, teardown),

@@ -215,6 +215,18 @@ NTKERNELAPI VOID FASTCALL ExReleaseResourceLite(PERESOURCE Resource);
 /** ExReleaseResourceForThreadLite. */
 NTKERNELAPI VOID NTAPI ExReleaseResourceForThreadLite(
     PERESOURCE Resource, ERESOURCE_THREAD ResourceThreadId);
+/** ExSetResourceOwnerPointer: moves the caller's ownership to
+ *  @p OwnerPointer (its two low bits set); release it with
+ *  ExReleaseResourceForThreadLite(Resource, (ERESOURCE_THREAD)OwnerPointer). */
+NTKERNELAPI VOID NTAPI ExSetResourceOwnerPointer(PERESOURCE Resource,
+                                                 PVOID OwnerPointer);
+/** FLAG_OWNER_POINTER_IS_THREAD for ExSetResourceOwnerPointerEx. */
+#define FLAG_OWNER_POINTER_IS_THREAD 0x1
+/** ExSetResourceOwnerPointerEx: as ExSetResourceOwnerPointer; Flags 0 or
+ *  FLAG_OWNER_POINTER_IS_THREAD (else raises STATUS_INVALID_PARAMETER_3). */
+NTKERNELAPI VOID NTAPI ExSetResourceOwnerPointerEx(PERESOURCE Resource,
+                                                   PVOID OwnerPointer,
+                                                   ULONG Flags);
 /** ExConvertExclusiveToSharedLite. */
 NTKERNELAPI VOID NTAPI ExConvertExclusiveToSharedLite(PERESOURCE Resource);
 /** ExIsResourceAcquiredExclusiveLite. */
