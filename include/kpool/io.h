@@ -64,6 +64,7 @@
 #include <stdbool.h>
 
 #include "common.h"
+#include "interlocked.h"
 #include "rtl_string.h"
 #include "system.h"
 
@@ -168,11 +169,7 @@ typedef struct kp_file kp_file_t;
 
 /* kp_ustring_t (UNICODE_STRING's twin) comes from rtl_string.h. */
 
-/** LIST_ENTRY. */
-typedef struct kp_list_entry {
-  struct kp_list_entry *flink;
-  struct kp_list_entry *blink;
-} kp_list_entry_t;
+/* kp_list_entry_t (LIST_ENTRY's twin) comes from interlocked.h. */
 
 /** IO_STATUS_BLOCK (16 bytes). */
 typedef struct kp_io_status {

@@ -137,6 +137,18 @@ KP_API kp_irql_t kp_irql_set(kp_irql_t irql);
  */
 KP_API void kp_paged_code(kp_site_t site);
 
+/**
+ * Call sites of lock routines. kp_site_next() records @p file / @p line
+ * for the calling thread's next lock routine, which takes it with
+ * kp_site_take() (with the routine's return address as the caller) and
+ * names it in its reports; without a pending site kp_site_take() returns
+ * just @p caller. The WDK face's opt-in KPOOL_LOCK_CALL_SITES macros use
+ * the pair (see kp_wdk_sync.h).
+ */
+KP_API void kp_site_next(const char *file, uint32_t line);
+/** Takes (and clears) the pending site of kp_site_next(), see above. */
+KP_API kp_site_t kp_site_take(void *caller);
+
 /* ---------------------------------------------------------------------------
  * Spin locks: a KSPIN_LOCK is one pointer-sized word, 0 = free. While held
  * it contains the holder's kp_thread_id(), so that recursion and release by
@@ -208,17 +220,25 @@ KP_API uint32_t kp_spin_locks_held(void);
  * Fast mutexes. Storage is caller-owned (FAST_MUTEX in the WDK face).
  * ------------------------------------------------------------------------- */
 typedef struct kp_fast_mutex {
-  /** 0 when free, else the kp_thread_id() of the holder. Accessed only
-   *  atomically by kpool. */
-  volatile uint32_t state;
-  uint32_t owner;           /**< kp_thread_id() of the holder (0 if free); read it only while holding */
-  uint8_t old_irql;         /**< IRQL before acquisition */
-  uint8_t initialized;      /**< 1 after kp_fast_mutex_init */
-  uint8_t pad_[6];
-  /** Keeps FAST_MUTEX at the WDK's 0x38 bytes; reserved_[0] holds an
-   *  initialisation cookie derived from the mutex's address, so a
-   *  zeroed, garbage or copied mutex is found uninitialised. */
-  uint64_t reserved_[5];
+  /** 0x00, the WDK's Count: bit 0 is 1 when free, 0 when held (1 after
+   *  kp_fast_mutex_init). Written by kpool only. */
+  volatile int32_t count;
+  /** 0x04 (padding in the WDK layout): 0 when free, else the
+   *  kp_thread_id() of the holder. The word kpool's atomics exclude on. */
+  volatile uint32_t holder;
+  /** 0x08, the WDK's Owner: the holder's thread identity (NULL if free). */
+  void *volatile owner;
+  /** 0x10, the WDK's Contention: acquisitions that had to wait. */
+  volatile uint32_t contention;
+  /** 0x14 (padding in the WDK layout): kpool's flags (how it was taken). */
+  uint32_t flags_;
+  /** 0x18, the WDK's Event (24 bytes): kpool keeps an initialisation
+   *  cookie derived from the mutex's address there, so a zeroed, garbage
+   *  or copied mutex is found uninitialised; waiters spin and yield. */
+  uint64_t event_[3];
+  /** 0x30, the WDK's OldIrql: the IRQL before ExAcquireFastMutex. */
+  uint32_t old_irql;
+  uint32_t reserved_; /**< 0x34 padding */
 } kp_fast_mutex_t;
 
 /**

@@ -36,5 +36,13 @@
 #include "strsafe.h"
 #include "intsafe.h"
 #include "debug.h"
+#include "guarded.h"
+#include "qspinlock.h"
+#include "exspinlock.h"
+#include "pushlock.h"
+#include "rundown.h"
+#include "interlocked.h"
+#include "deadlock.h"
+#include "resource.h"
 
 #endif /* KPOOL_KPOOL_H */

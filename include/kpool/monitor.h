@@ -124,7 +124,7 @@ KP_API void kp_monitor_sample(kp_system_t *sys);
 KP_API void kp_monitor_mark(kp_system_t *sys, const char *name);
 
 /** What the monitor holds (for tests and tools). */
-typedef struct kp_monitor_counts {
+typedef struct kp_monitor_counts_s {
   uint32_t samples;        /**< samples kept now */
   uint64_t samples_taken;  /**< samples taken since the start */
   uint32_t events;         /**< events kept */

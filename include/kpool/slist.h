@@ -114,6 +114,22 @@ KP_API kp_slist_entry_t *kp_slist_push(kp_slist_header_t *head,
                                        kp_slist_entry_t *entry);
 
 /**
+ * Simulates InterlockedPushListSList (kernel, ntifs.h) and
+ * InterlockedPushListSListEx (user mode, same contract): pushes the chain
+ * @p first .. @p last, already linked through their next fields, of
+ * @p count entries, at the head in one atomic step. Depth + @p count
+ * (modulo 65536; the Depth growth is UNVERIFIED, facts §1.3 / 9).
+ * @return the previous first entry, or NULL if the list was empty.
+ * @raise STATUS_ACCESS_VIOLATION / STATUS_DATATYPE_MISALIGNMENT for a NULL
+ *        or unaligned @p head, @p first or @p last;
+ *        STATUS_INVALID_PARAMETER for @p count 0 (kpool's choice).
+ */
+KP_API kp_slist_entry_t *kp_slist_push_list(kp_slist_header_t *head,
+                                            kp_slist_entry_t *first,
+                                            kp_slist_entry_t *last,
+                                            uint32_t count);
+
+/**
  * Simulates InterlockedPopEntrySList: removes the first entry. Depth - 1.
  * @return the removed entry, or NULL if the list was empty.
  * @raise as kp_slist_push() for @p head.

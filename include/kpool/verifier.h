@@ -92,6 +92,17 @@
  * are marked internal (kp_verify() at DISPATCH_LEVEL), so they never bug
  * check.
  *
+ * @par Deadlock detection (KP_VERIFY_DEADLOCK_DETECTION, 0x20; surface facts §7.2)
+ * On by default (part of KP_VERIFY_DEFAULT). Keeps a lock-order graph of
+ * spin locks (ordinary and in-stack queued), EX_SPIN_LOCKs, fast and
+ * guarded mutexes, ERESOURCEs and push locks per system: acquiring a lock
+ * that closes a cycle is 0xC4/0x1001 (P2 the lock asked for, P3 the held
+ * lock of the inverted pair) with both orders' sites in the report;
+ * using one lock through two families of routines is 0x1008 (acquire) or
+ * 0x1009 (release); freeing pool that holds a lock the thread owns is
+ * 0x100B; and a resource released by a non-owner is 0x1004 / 0x1007
+ * instead of the retail 0xE3. See docs/sync.md and kpool/qspinlock.h.
+ *
  * @par Low resources simulation (facts §6.4, §6.5)
  * Every allocation entry point reaches the same place after its own
  * validation and the IRQL check (ExAllocatePool*, ExAllocatePool2/3,

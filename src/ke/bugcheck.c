@@ -15,6 +15,7 @@ typedef struct bugcheck_name {
 } bugcheck_name_t;
 
 static const bugcheck_name_t bugcheck_names[] = {
+    {0x01, "APC_INDEX_MISMATCH"},
     {0x09, "IRQL_NOT_GREATER_OR_EQUAL"},
     {0x0A, "IRQL_NOT_LESS_OR_EQUAL"},
     {0x19, "BAD_POOL_HEADER"},
@@ -44,6 +45,7 @@ static const bugcheck_name_t bugcheck_names[] = {
     {0xD5, "DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL"},
     {0xD6, "DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION"},
     {0xE2, "MANUALLY_INITIATED_CRASH"},
+    {0xE3, "RESOURCE_NOT_OWNED"},
     {0x139, "KERNEL_SECURITY_CHECK_FAILURE"},
 };
 

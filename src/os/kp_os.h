@@ -25,6 +25,18 @@ void kpi_mutex_unlock(kpi_mutex_t *m);
 /* True when the lock was taken. */
 bool kpi_mutex_trylock(kpi_mutex_t *m);
 
+/* A condition variable (pthread_cond_t is 48 bytes on glibc and on macOS).
+ * kpi_cond_wait releases @m while it sleeps and holds it again on return;
+ * callers re-check their condition in a loop (spurious wake-ups). */
+typedef struct kpi_cond {
+  _Alignas(16) unsigned char opaque[64];
+} kpi_cond_t;
+
+void kpi_cond_init(kpi_cond_t *c);
+void kpi_cond_destroy(kpi_cond_t *c);
+void kpi_cond_wait(kpi_cond_t *c, kpi_mutex_t *m);
+void kpi_cond_broadcast(kpi_cond_t *c);
+
 /* Page protection for kpi_os_protect. */
 typedef enum kpi_prot {
   KPI_PROT_NONE = 0,

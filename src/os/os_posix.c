@@ -78,6 +78,24 @@ bool kpi_mutex_trylock(kpi_mutex_t *m) {
   return pthread_mutex_trylock(os_mutex(m)) == 0;
 }
 
+/* Condition variables: waiters of blocking simulated locks (ERESOURCE, push
+ * locks, rundown protection) sleep on the host's. */
+_Static_assert(sizeof(pthread_cond_t) <= sizeof(((kpi_cond_t *)0)->opaque),
+               "kpi_cond_t too small for pthread_cond_t");
+
+static pthread_cond_t *os_cond(kpi_cond_t *c) {
+  return (pthread_cond_t *)(void *)c->opaque;
+}
+
+void kpi_cond_init(kpi_cond_t *c) {
+  if (pthread_cond_init(os_cond(c), NULL) != 0) abort();
+}
+void kpi_cond_destroy(kpi_cond_t *c) { pthread_cond_destroy(os_cond(c)); }
+void kpi_cond_wait(kpi_cond_t *c, kpi_mutex_t *m) {
+  if (pthread_cond_wait(os_cond(c), os_mutex(m)) != 0) abort();
+}
+void kpi_cond_broadcast(kpi_cond_t *c) { pthread_cond_broadcast(os_cond(c)); }
+
 size_t kpi_os_page_size(void) {
   static size_t cached;
   if (cached == 0) {

@@ -146,6 +146,22 @@ static inline kp_slist_entry_t *kpi_slist_pop(kp_slist_header_t *head) {
   }
 }
 
+/* Pushes the linked chain @first..@last (@count entries) in one swap. */
+static inline kp_slist_entry_t *kpi_slist_push_list(kp_slist_header_t *head,
+                                                    kp_slist_entry_t *first,
+                                                    kp_slist_entry_t *last,
+                                                    uint32_t count) {
+  uint64_t word, next;
+  kpi_slist_load(head, &word, &next);
+  for (;;) {
+    last->next = (kp_slist_entry_t *)(uintptr_t)next;
+    uint64_t depth = ((word & KP_SLIST_DEPTH_MASK) + count) & KP_SLIST_DEPTH_MASK;
+    if (kpi_slist_swap(head, &word, &next, kpi_slist_word_with(word, depth),
+                       (uint64_t)(uintptr_t)first))
+      return (kp_slist_entry_t *)(uintptr_t)next;
+  }
+}
+
 static inline kp_slist_entry_t *kpi_slist_flush(kp_slist_header_t *head) {
   uint64_t word, next;
   kpi_slist_load(head, &word, &next);
@@ -218,6 +234,22 @@ static inline kp_slist_entry_t *kpi_slist_pop(kp_slist_header_t *head) {
         kpi_slist_read_next((const kp_slist_entry_t *)(uintptr_t)next);
     kpi_slist_store(head, kpi_slist_word_pop(word), second);
   }
+  kpi_slist_stripe_unlock(s);
+  return (kp_slist_entry_t *)(uintptr_t)next;
+}
+
+static inline kp_slist_entry_t *kpi_slist_push_list(kp_slist_header_t *head,
+                                                    kp_slist_entry_t *first,
+                                                    kp_slist_entry_t *last,
+                                                    uint32_t count) {
+  kpi_slist_stripe_t *s = kpi_slist_stripe_of(head);
+  kpi_slist_stripe_lock(s);
+  uint64_t word = __atomic_load_n(&head->alignment, __ATOMIC_RELAXED);
+  uint64_t next = __atomic_load_n(&head->region, __ATOMIC_RELAXED);
+  last->next = (kp_slist_entry_t *)(uintptr_t)next;
+  uint64_t depth = ((word & KP_SLIST_DEPTH_MASK) + count) & KP_SLIST_DEPTH_MASK;
+  kpi_slist_store(head, kpi_slist_word_with(word, depth),
+                  (uint64_t)(uintptr_t)first);
   kpi_slist_stripe_unlock(s);
   return (kp_slist_entry_t *)(uintptr_t)next;
 }

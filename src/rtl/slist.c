@@ -78,6 +78,17 @@ kp_slist_entry_t *kp_slist_flush(kp_slist_header_t *head) {
   return kpi_slist_flush(head);
 }
 
+kp_slist_entry_t *kp_slist_push_list(kp_slist_header_t *head,
+                                     kp_slist_entry_t *first,
+                                     kp_slist_entry_t *last, uint32_t count) {
+  if (!header_ok(head) || !entry_ok(first) || !entry_ok(last)) return NULL;
+  if (count == 0) {
+    kp_raise_status(KP_STATUS_INVALID_PARAMETER);
+    return NULL;
+  }
+  return kpi_slist_push_list(head, first, last, count);
+}
+
 #if !KPI_SLIST_LOCK_FREE
 kpi_slist_stripe_t kpi_slist_stripes[KPI_SLIST_STRIPES];
 #endif

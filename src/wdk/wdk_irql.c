@@ -57,7 +57,7 @@ VOID NTAPI KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock) {
 // A NULL FAST_MUTEX pointer must reach the core as NULL (it bug checks
 // 0xC4/0xE1), not as the address of a member of a NULL struct.
 static kp_fast_mutex_t *core_mutex(PFAST_MUTEX FastMutex) {
-  return FastMutex != NULL ? &FastMutex->Simulated : NULL;
+  return (kp_fast_mutex_t *)(void *)FastMutex;
 }
 
 VOID NTAPI ExInitializeFastMutex(PFAST_MUTEX FastMutex) {

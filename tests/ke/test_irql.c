@@ -537,7 +537,7 @@ static void *mutex_worker(void *arg) {
     bool got = (i & 1) ? kp_fast_mutex_try_acquire(w->mutex) : false;
     if (!got) kp_fast_mutex_acquire(w->mutex);
     if (kp_irql_get() != KP_APC_LEVEL) w->bad_irql++;
-    if (w->mutex->owner != kp_thread_id()) w->bad_held++;
+    if (__atomic_load_n(&w->mutex->holder, __ATOMIC_RELAXED) != kp_thread_id()) w->bad_held++;
     uint64_t v = *w->counter;
     if ((i & 63) == 0) sched_yield();
     *w->counter = v + 1;
@@ -585,7 +585,7 @@ static void test_fast_mutex_mutual_exclusion(void **state) {
   uint32_t before = kp_bugcheck_count(fx.sys);
   run_workers(mutex_worker, NULL, &m, &counter);
   assert_int_equal(counter, (uint64_t)WORKERS * ROUNDS);
-  assert_int_equal(m.state, 0);
+  assert_int_equal(m.holder, 0);
   assert_int_equal(kp_bugcheck_count(fx.sys), before);
 }
 
@@ -597,16 +597,16 @@ static void test_fast_mutex_acquire_release(void **state) {
   kp_fast_mutex_t m;
   memset(&m, 0xAB, sizeof m);
   kp_fast_mutex_init(&m);
-  assert_int_equal(m.state, 0);
-  assert_int_equal(m.owner, 0);
-  assert_int_equal(m.initialized, 1);
+  assert_int_equal(m.holder, 0);
+  assert_null(m.owner);
+  assert_int_equal(m.count, 1);
   kp_irql_t inside = 0, saved = 99;
   uint32_t owner = 0, word = 0;
   KP_ASSERT_NO_BUGCHECK(fx.sys, {
     kp_fast_mutex_acquire(&m);
     inside = kp_irql_get();
-    owner = m.owner;
-    word = m.state;
+    owner = m.holder;
+    word = m.holder;
     saved = m.old_irql;
     kp_fast_mutex_release(&m);
   });
@@ -615,8 +615,8 @@ static void test_fast_mutex_acquire_release(void **state) {
   assert_int_equal(word, kp_thread_id());
   assert_int_equal(saved, KP_PASSIVE_LEVEL);
   assert_int_equal(kp_irql_get(), KP_PASSIVE_LEVEL);
-  assert_int_equal(m.state, 0);
-  assert_int_equal(m.owner, 0);
+  assert_int_equal(m.holder, 0);
+  assert_null(m.owner);
   // From APC_LEVEL the saved IRQL is APC_LEVEL.
   kp_irql_set(KP_APC_LEVEL);
   KP_ASSERT_NO_BUGCHECK(fx.sys, kp_fast_mutex_acquire(&m),
@@ -676,7 +676,7 @@ static void test_fast_mutex_held_by_other_thread(void **state) {
   kp_irql_set(KP_PASSIVE_LEVEL);
   atomic_store(&h.done, 1);
   assert_int_equal(pthread_join(th, NULL), 0);
-  assert_int_equal(m.state, 0);
+  assert_int_equal(m.holder, 0);
 }
 
 /* ---------------------------------------------------------------------------
@@ -691,7 +691,7 @@ static void test_fast_mutex_acquire_above_apc(void **state) {
                             kp_fast_mutex_acquire(&m));
   KP_ASSERT_BUGCHECK_PARAMS(fx.sys, 0xC4, 0x33, KP_DISPATCH_LEVEL, PTR(&m), 0,
                             kp_fast_mutex_try_acquire(&m));
-  assert_int_equal(m.state, 0);
+  assert_int_equal(m.holder, 0);
   assert_int_equal(kp_irql_get(), KP_DISPATCH_LEVEL);
 }
 
@@ -704,7 +704,7 @@ static void test_fast_mutex_acquire_above_apc_retail(void **state) {
                             kp_fast_mutex_acquire(&m));
   KP_ASSERT_BUGCHECK_PARAMS(fx.sys, 0xA, PTR(&m), KP_DISPATCH_LEVEL, 0, 0,
                             kp_fast_mutex_try_acquire(&m));
-  assert_int_equal(m.state, 0);
+  assert_int_equal(m.holder, 0);
   assert_int_equal(kp_irql_get(), KP_DISPATCH_LEVEL);
 }
 
@@ -720,7 +720,7 @@ static void test_fast_mutex_try_abandoned_returns_false(void **state) {
   record_stop();
   assert_false(got);
   assert_int_equal(rec.count, 2);
-  assert_int_equal(m.state, 0);
+  assert_int_equal(m.holder, 0);
   assert_int_equal(kp_irql_get(), KP_DISPATCH_LEVEL);
 }
 
@@ -753,7 +753,7 @@ static void test_fast_mutex_release_misuse(void **state) {
   kp_irql_raise(KP_DISPATCH_LEVEL);
   KP_ASSERT_BUGCHECK_PARAMS(fx.sys, 0xC4, 0x34, KP_DISPATCH_LEVEL, PTR(&m), 0,
                             kp_fast_mutex_release(&m));
-  assert_int_equal(m.state, kp_thread_id());
+  assert_int_equal(m.holder, kp_thread_id());
   kp_irql_lower(KP_APC_LEVEL);
   kp_fast_mutex_release(&m);
   assert_int_equal(kp_irql_get(), KP_PASSIVE_LEVEL);
@@ -780,7 +780,7 @@ static void test_fast_mutex_uninitialized(void **state) {
   kp_irql_set(KP_APC_LEVEL);
   KP_ASSERT_BUGCHECK_PARAMS(fx.sys, 0xC4, 0x1002, PTR(&zero), 0, 0,
                             kp_fast_mutex_release(&zero));
-  assert_int_equal(zero.state, 0);
+  assert_int_equal(zero.holder, 0);
   assert_int_equal(kp_irql_get(), KP_APC_LEVEL);
 }
 

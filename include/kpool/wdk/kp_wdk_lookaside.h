@@ -109,6 +109,15 @@ NTKERNELAPI PSLIST_ENTRY NTAPI ExInterlockedPopEntrySList(
     PSLIST_HEADER ListHead, PKSPIN_LOCK Lock);
 /** ExInterlockedFlushSList: InterlockedFlushSList. */
 NTKERNELAPI PSLIST_ENTRY NTAPI ExInterlockedFlushSList(PSLIST_HEADER ListHead);
+/* On x64 the WDK makes these three macros over the lock-free routines
+ * (facts §1.3); the exported functions above stay reachable as
+ * `(ExInterlockedPopEntrySList)(...)` or through their address. A driver's
+ * own prototype of one of them expands to a matching redeclaration of the
+ * lock-free routine, as with the WDK. */
+#define ExInterlockedPushEntrySList(ListHead, ListEntry, Lock)                 \
+  InterlockedPushEntrySList(ListHead, ListEntry)
+#define ExInterlockedPopEntrySList(ListHead, Lock) InterlockedPopEntrySList(ListHead)
+#define ExInterlockedFlushSList(ListHead) InterlockedFlushSList(ListHead)
 
 /** ExQueryDepthSList: the number of entries (the 16-bit Depth). */
 NTKERNELAPI USHORT NTAPI ExQueryDepthSList(PSLIST_HEADER SListHead);

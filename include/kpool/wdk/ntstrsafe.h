@@ -543,12 +543,13 @@ FORCEINLINE NTSTATUS RtlStringCbCopyUnicodeStringEx(
 #ifndef NTSTRSAFE_NO_UNICODE_STRING_FUNCTIONS
 FORCEINLINE NTSTATUS RtlUnicodeStringInit(PUNICODE_STRING DestinationString,
                                           NTSTRSAFE_PCWSTR pszSrc) {
-  return kp_ustr_init((kp_counted16_t *)DestinationString, pszSrc, 0);
+  return kp_ustr_init((kp_counted16_t *)DestinationString, (const uint16_t *)pszSrc, 0);
 }
 FORCEINLINE NTSTATUS RtlUnicodeStringInitEx(PUNICODE_STRING DestinationString,
                                             NTSTRSAFE_PCWSTR pszSrc,
                                             DWORD dwFlags) {
-  return kp_ustr_init((kp_counted16_t *)DestinationString, pszSrc, dwFlags);
+  return kp_ustr_init((kp_counted16_t *)DestinationString, (const uint16_t *)pszSrc,
+                      dwFlags);
 }
 FORCEINLINE NTSTATUS RtlUnicodeStringValidate(PCUNICODE_STRING SourceString) {
   return kp_ustr_validate((const kp_counted16_t *)SourceString, 0);
@@ -729,21 +730,21 @@ FORCEINLINE NTSTATUS RtlUnicodeStringVPrintf(PUNICODE_STRING DestinationString,
                                              NTSTRSAFE_PCWSTR pszFormat,
                                              va_list argList) {
   return kp_ustr_vprintf((kp_counted16_t *)DestinationString, NULL, 0,
-                         pszFormat, argList);
+                         (const uint16_t *)pszFormat, argList);
 }
 FORCEINLINE NTSTATUS RtlUnicodeStringVPrintfEx(
     PUNICODE_STRING DestinationString, PUNICODE_STRING RemainingString,
     DWORD dwFlags, NTSTRSAFE_PCWSTR pszFormat, va_list argList) {
   return kp_ustr_vprintf((kp_counted16_t *)DestinationString,
-                         (kp_counted16_t *)RemainingString, dwFlags, pszFormat,
-                         argList);
+                         (kp_counted16_t *)RemainingString, dwFlags,
+                         (const uint16_t *)pszFormat, argList);
 }
 static inline NTSTATUS RtlUnicodeStringPrintf(PUNICODE_STRING DestinationString,
                                               NTSTRSAFE_PCWSTR pszFormat, ...) {
   va_list ap;
   va_start(ap, pszFormat);
   NTSTATUS st = kp_ustr_vprintf((kp_counted16_t *)DestinationString, NULL, 0,
-                                pszFormat, ap);
+                                (const uint16_t *)pszFormat, ap);
   va_end(ap);
   return st;
 }
@@ -755,7 +756,7 @@ RtlUnicodeStringPrintfEx(PUNICODE_STRING DestinationString,
   va_start(ap, pszFormat);
   NTSTATUS st = kp_ustr_vprintf((kp_counted16_t *)DestinationString,
                                 (kp_counted16_t *)RemainingString, dwFlags,
-                                pszFormat, ap);
+                                (const uint16_t *)pszFormat, ap);
   va_end(ap);
   return st;
 }

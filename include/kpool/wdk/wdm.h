@@ -1400,11 +1400,26 @@ typedef struct _SINGLE_LIST_ENTRY {
 typedef ULONG_PTR KSPIN_LOCK, *PKSPIN_LOCK;
 
 /**
- * A fast mutex, 0x38 bytes as on x64 Windows. Its storage is the core's
- * kp_fast_mutex_t; initialise it with ExInitializeFastMutex only.
+ * A fast mutex, 0x38 bytes with the public x64 field layout (facts §3.1);
+ * the same storage as the core's kp_fast_mutex_t (checked in
+ * src/wdk/wdk_sync.c). Count bit 0 is 1 when free; Owner is the holder's
+ * thread identity; Contention counts waits; OldIrql is the IRQL before
+ * ExAcquireFastMutex. The Event bytes are kpool's (an initialisation
+ * cookie: waiters spin and yield instead). KGUARDED_MUTEX is the same
+ * type, as in the WDK. Initialise with ExInitializeFastMutex or
+ * KeInitializeGuardedMutex only.
  */
 typedef struct _FAST_MUTEX {
-  kp_fast_mutex_t Simulated; /**< core state; not for driver use */
+  LONG Count;                  /**< 0x00: bit 0 = 1 free, 0 held */
+  ULONG KpHolder_;             /**< 0x04 (padding in the WDK): kpool's holder word */
+  PVOID Owner;                 /**< 0x08: owning thread */
+  ULONG Contention;            /**< 0x10: contended acquisitions */
+  ULONG KpFlags_;              /**< 0x14 (padding in the WDK): kpool */
+  struct {
+    ULONGLONG KpOpaque_[3];
+  } Event;                     /**< 0x18: the KEVENT's 24 bytes (kpool's) */
+  ULONG OldIrql;               /**< 0x30: IRQL before the acquire */
+  ULONG KpReserved_;           /**< 0x34 padding */
 } FAST_MUTEX, *PFAST_MUTEX, KGUARDED_MUTEX, *PKGUARDED_MUTEX;
 
 /* ===========================================================================
@@ -2733,6 +2748,8 @@ KP_API extern __thread const void *kp_wdk_outer_caller;
 #include "kp_wdk_mdl.h"
 #include "kp_wdk_crt.h"
 #include "kp_wdk_string.h"
+#include "kp_wdk_interlocked.h"
+#include "kp_wdk_sync.h"
 #include "kp_wdk_io.h"
 #include "kp_wdk_ob.h"
 #include "kp_wdk_cm.h"
