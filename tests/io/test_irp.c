@@ -724,7 +724,9 @@ static int teardown_special(void **state) {
   kp_system_set_current(NULL);
   bool caught;
   KPT_CATCH(caught, kp_system_destroy(sys));
-  (void)caught;
+  // The leak check's bug check left the destroy unfinished: a second call
+  // releases everything without checking again.
+  if (caught) kp_system_destroy(sys);
   g_h = NULL;
   return 0;
 }
