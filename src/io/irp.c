@@ -18,7 +18,6 @@ _Static_assert(offsetof(kp_io_stack_t, completion) == 0x38, "CompletionRoutine")
 
 #define MAX_STACK 127
 
-static bool nt_error(kp_status_t st) { return (uint32_t)st >= 0xC0000000u; }
 
 static void bit_set(uint64_t *words, int i) {
   if (i >= 0 && i < 128)
@@ -236,10 +235,17 @@ kp_status_t kp_irp_call(kp_system_t *sys, kp_device_t *device, kp_irp_t *irp,
   bool marked = false, passed = false, forwarded = false;
   kp_status_t io_status = 0;
   if (live) {
-    marked = (loc->control & KP_SL_PENDING_RETURNED) != 0 || bit_get(h->marked, cur);
+    // The control byte is read atomically: another thread may be completing
+    // the IRP now (the completion path touches it atomically too).
+    marked = (__atomic_load_n(&loc->control, __ATOMIC_ACQUIRE) & KP_SL_PENDING_RETURNED) != 0 ||
+             bit_get(h->marked, cur);
     forwarded = bit_get(h->forwarded, cur);
-    passed = h->completed || irp->current_location > cur;
-    io_status = irp->io_status.u.status;
+    // After STATUS_PENDING the IRP may be completing elsewhere: its position
+    // and status are only read when the routine claims it is done.
+    if (st != KP_STATUS_PENDING) {
+      passed = h->completed || irp->current_location > cur;
+      io_status = irp->io_status.u.status;
+    }
   }
   kpi_mutex_unlock(&io->lock);
   if (!live || !verify) return st;
@@ -308,14 +314,20 @@ void kp_irp_complete(kp_system_t *sys, kp_irp_t *irp, int8_t boost,
   while (irp->current_location <= irp->stack_count) {
     kp_io_stack_t *loc = irp->tail.overlay.current;
     int index = irp->current_location;
-    irp->pending_returned = (loc->control & KP_SL_PENDING_RETURNED) != 0;
+    uint8_t control = __atomic_load_n(&loc->control, __ATOMIC_ACQUIRE);
+    irp->pending_returned = (control & KP_SL_PENDING_RETURNED) != 0;
     if (irp->pending_returned) bit_set(h->marked, index);
-    if (nt_error(irp->io_status.u.status)) loc->control |= KP_SL_ERROR_RETURNED;
     kp_completion_fn routine = loc->completion;
     void *context = loc->context;
-    uint8_t control = loc->control;
-    // The location is the completing driver's no longer: zero it.
-    memset(loc, 0, sizeof *loc);
+    // The location is the completing driver's no longer: zero it (Control
+    // atomically: the dispatch routine's IoCallDriver may be reading it).
+    loc->major = loc->minor = loc->flags = 0;
+    memset(&loc->parameters, 0, sizeof loc->parameters);
+    loc->device = NULL;
+    loc->file = NULL;
+    loc->completion = NULL;
+    loc->context = NULL;
+    __atomic_store_n(&loc->control, 0, __ATOMIC_RELEASE);
     irp->current_location++;
     irp->tail.overlay.current++;
     bool top = irp->current_location > irp->stack_count;
@@ -338,13 +350,15 @@ void kp_irp_complete(kp_system_t *sys, kp_irp_t *irp, int8_t boost,
       }
       if (rs == KP_STATUS_MORE_PROCESSING_REQUIRED) return;  // the routine's now
       if (verify && !top && irp->pending_returned &&
-          (irp->tail.overlay.current->control & KP_SL_PENDING_RETURNED) == 0)
+          (__atomic_load_n(&irp->tail.overlay.current->control, __ATOMIC_ACQUIRE) &
+           KP_SL_PENDING_RETURNED) == 0)
         io_violation(sys, 0x228, (uintptr_t)routine, (uintptr_t)irp, 0, site,
                      "A completion routine saw Irp->PendingReturned TRUE and "
                      "did not call IoMarkIrpPending.");
     } else if (irp->pending_returned && !top) {
       // No routine: the I/O manager marks the driver above pending itself.
-      irp->tail.overlay.current->control |= KP_SL_PENDING_RETURNED;
+      __atomic_fetch_or(&irp->tail.overlay.current->control, KP_SL_PENDING_RETURNED,
+                        __ATOMIC_ACQ_REL);
     }
   }
   // The top: the request is finished.

@@ -221,7 +221,15 @@ static void *complete_when_queued(void *arg) {
   (void)arg;
   kp_irql_set(KP_PASSIVE_LEVEL);
   PTOY_EXT ext = (PTOY_EXT)g_toy_device->DeviceExtension;
-  while (__atomic_load_n(&ext->Pending, __ATOMIC_ACQUIRE) == NULL) sched_yield();
+  for (;;) {
+    // Under the driver's own lock, as its worker would look.
+    KIRQL irql;
+    KeAcquireSpinLock(&ext->Lock, &irql);
+    PIRP queued = ext->Pending;
+    KeReleaseSpinLock(&ext->Lock, irql);
+    if (queued != NULL) break;
+    sched_yield();
+  }
   ToyCompletePending(2);
   return NULL;
 }
