@@ -188,6 +188,12 @@ typedef struct kpi_module_ops {
   void (*report)(kp_system_t *sys, void *state, kp_output_fn out, void *arg);
   /* kp_system_destroy: release everything. */
   void (*destroy)(kp_system_t *sys, void *state);
+  /* The virtual clock reached @now_ms (kp_clock_advance calls it at the
+   * start and at every step, on the advancing thread, no locks held):
+   * expire what is due and run what must run then (timers, DPCs, wait
+   * timeouts). Returns the next time, in ms, at which the module has
+   * something due (> @now_ms), or UINT64_MAX; the clock stops there. */
+  uint64_t (*clock)(kp_system_t *sys, void *state, uint64_t now_ms);
 } kpi_module_ops_t;
 
 #define KPI_MAX_MODULES 16u
@@ -238,6 +244,9 @@ struct kp_system {
   atomic_uint before_free_hooks;          /* modules with a before_free op */
   atomic_uint alloc_hooks;                /* modules with an alloc_hook */
   atomic_uint foreign_hooks;              /* modules with free/query/visit hooks */
+
+  /* --- Execution surface (dispatch) --- */
+  kpi_mutex_t advance_lock;               /* serialises kp_clock_advance steps */
 };
 
 /* Module registry. Returns the state registered under @ops, or NULL. */

@@ -66,6 +66,9 @@ typedef int32_t kp_status_t;
 /* The codes kpool returns or raises. XX(name, value, text). */
 #define KP_STATUS_MAP(XX)                                                      \
   XX(SUCCESS, 0x00000000u, "success")                                          \
+  XX(ABANDONED, 0x00000080u, "abandoned (wait 0)")                             \
+  XX(USER_APC, 0x000000C0u, "user APC")                                        \
+  XX(ALERTED, 0x00000101u, "alerted")                                          \
   XX(TIMEOUT, 0x00000102u, "timeout")                                          \
   XX(PENDING, 0x00000103u, "pending")                                          \
   XX(DATATYPE_MISALIGNMENT, 0x80000002u, "datatype misalignment")              \
@@ -80,7 +83,10 @@ typedef int32_t kp_status_t;
   XX(ACCESS_DENIED, 0xC0000022u, "access denied")                              \
   XX(BUFFER_TOO_SMALL, 0xC0000023u, "buffer too small")                        \
   XX(INVALID_PARAMETER_MIX, 0xC0000030u, "invalid parameter mix")              \
+  XX(OBJECT_TYPE_MISMATCH, 0xC0000024u, "object type mismatch")              \
   XX(QUOTA_EXCEEDED, 0xC0000044u, "quota exceeded")                            \
+  XX(MUTANT_NOT_OWNED, 0xC0000046u, "mutant not owned")                        \
+  XX(SEMAPHORE_LIMIT_EXCEEDED, 0xC0000047u, "semaphore limit exceeded")        \
   XX(INTEGER_OVERFLOW, 0xC0000095u, "integer overflow")                        \
   XX(INSUFFICIENT_RESOURCES, 0xC000009Au, "insufficient resources")            \
   XX(NOT_SUPPORTED, 0xC00000BBu, "not supported")                              \
@@ -93,6 +99,7 @@ typedef int32_t kp_status_t;
   XX(INVALID_PARAMETER_7, 0xC00000F5u, "invalid parameter 7")                  \
   XX(CANCELLED, 0xC0000120u, "cancelled")                                      \
   XX(INVALID_ADDRESS, 0xC0000141u, "invalid address")                          \
+  XX(MUTANT_LIMIT_EXCEEDED, 0xC0000191u, "mutant limit exceeded")              \
   XX(INVALID_BUFFER_SIZE, 0xC0000206u, "invalid buffer size")                  \
   XX(NOT_FOUND, 0xC0000225u, "not found")                                      \
   XX(HEAP_CORRUPTION, 0xC0000374u, "heap corruption")                          \

@@ -22,5 +22,7 @@
 #include "slist.h"
 #include "lookaside.h"
 #include "verifier.h"
+#include "dispatch.h"
+#include "workitem.h"
 
 #endif /* KPOOL_KPOOL_H */
