@@ -70,7 +70,7 @@ extern "C" {
 /** Storage for any core object (event, semaphore, mutex, timer, DPC) when
  *  the caller does not use the WDK structs. */
 typedef struct kp_kobject {
-  _Alignas(8) unsigned char opaque[64];
+  uint64_t opaque[8];
 } kp_kobject_t;
 
 /** Event kinds (EVENT_TYPE values). */
@@ -234,6 +234,15 @@ KP_API uint64_t kp_time_ticks(const kp_system_t *sys);
 KP_API uint32_t kp_time_increment(const kp_system_t *sys);
 /** The performance counter's frequency (10 MHz: one count per 100 ns). */
 #define KP_PERFORMANCE_FREQUENCY 10000000u
+
+/* ---------------------------------------------------------------------------
+ * Processors: numa_nodes * processors_per_node simulated processors, in
+ * groups of 64 (KP_PROCESSORS_PER_GROUP, kpool/pool3.h), all active.
+ * ------------------------------------------------------------------------- */
+/** Processors in @p group (KeQueryActiveProcessorCountEx and
+ *  KeQueryMaximumProcessorCountEx: they are equal here); 0xFFFF
+ *  (ALL_PROCESSOR_GROUPS) counts all; 0 for a group that does not exist. */
+KP_API uint32_t kp_processor_count(const kp_system_t *sys, uint16_t group);
 
 /* ---------------------------------------------------------------------------
  * Identity and system threads.

@@ -83,6 +83,16 @@ uint32_t kp_time_increment(const kp_system_t *sys) {
   return sys != NULL ? sys->cfg.time_increment : 156250u;
 }
 
+uint32_t kp_processor_count(const kp_system_t *sys, uint16_t group) {
+  if (sys == NULL) return 0;
+  uint32_t total = sys->cfg.numa_nodes * sys->cfg.processors_per_node;
+  if (group == 0xFFFFu) return total;
+  uint32_t first = (uint32_t)group * KP_PROCESSORS_PER_GROUP;
+  if (first >= total) return 0;
+  uint32_t n = total - first;
+  return n < KP_PROCESSORS_PER_GROUP ? n : KP_PROCESSORS_PER_GROUP;
+}
+
 /* ---------------------------------------------------------------------------
  * System threads.
  * ------------------------------------------------------------------------- */

@@ -1587,5 +1587,6 @@ FORCEINLINE PVOID kp_wdk_ExAllocatePoolPriorityZero_at(
  * ========================================================================= */
 #include "kp_wdk_lookaside.h"
 #include "kp_wdk_pool3.h"
+#include "kp_wdk_dispatch.h"
 
 #endif /* KPOOL_WDK_WDM_H */
