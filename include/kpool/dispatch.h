@@ -140,8 +140,9 @@ KP_API int32_t kp_semaphore_read(kp_system_t *sys, void *obj, kp_site_t site);
 /** KeInitializeMutex: unowned, signalled. @p level is ignored (reserved). */
 KP_API void kp_mutex_init(kp_system_t *sys, void *obj, uint32_t level,
                           kp_site_t site);
-/** KeReleaseMutex: returns 0 when the mutex is now signalled (released for
- *  the last time), else the (negative) remaining state. Raises
+/** KeReleaseMutex: returns the state before the release: 0 when this was
+ *  the last release (the mutex is now signalled), negative while the owner
+ *  still holds it recursively. Raises
  *  STATUS_MUTANT_NOT_OWNED when the caller does not own it. */
 KP_API int32_t kp_mutex_release(kp_system_t *sys, void *obj, bool wait,
                                 kp_site_t site);

@@ -442,14 +442,16 @@ int32_t kp_mutex_release(kp_system_t *sys, void *obj, bool wait,
     kpi_raise(sys, KP_STATUS_MUTANT_NOT_OWNED);
     return 0;
   }
+  // Windows returns the state before the release: 0 when this was the last
+  // release (the mutex is now signalled), negative while still owned.
+  int32_t old = o->signal;
   o->signal++;
   if (o->signal == 1) {
     o->owner = NULL;
     kpi_dobj_signalled(d, o);
   }
-  int32_t st = o->signal == 1 ? 0 : o->signal;
   kpi_mutex_unlock(&d->lock);
-  return st;
+  return old;
 }
 
 int32_t kp_mutex_read(kp_system_t *sys, void *obj, kp_site_t site) {
