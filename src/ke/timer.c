@@ -367,7 +367,7 @@ void kpi_timers_before_free(kp_system_t *sys, kpi_dispatch_t *d,
     kpi_bugcheck_raise(
         sys, KP_BUGCHECK_DRIVER_VERIFIER_DETECTED_VIOLATION,
         KP_C4_TIMER_IN_FREED_POOL, (uint64_t)(uintptr_t)f[0].addr,
-        block->pool == KP_POOL_PAGED ? 1u : 0u, (uint64_t)lo, &ctx,
+        block->pool_type, (uint64_t)lo, &ctx,
         "Freeing pool that holds an active timer: the KTIMER at %p (offset "
         "0x%zx in the block, set at %s) is still in the timer queue; cancel "
         "it (KeCancelTimer) before freeing its memory.%s",
