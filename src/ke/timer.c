@@ -157,6 +157,9 @@ bool kp_timer_set(kp_system_t *sys, void *obj, int64_t due, int32_t period_ms,
     int64_t boot = sys->cfg.boot_system_time;
     at = due <= boot ? 0 : (uint64_t)(due - boot);
   }
+  // A due time already past means now: a periodic timer then goes on from
+  // now, not from a past instant it could never catch up with.
+  if (at < now) at = now;
   t->signal = 0;
   t->due = at;
   t->period_ms = (uint32_t)period_ms;
