@@ -64,6 +64,7 @@ typedef struct fz {
   model_t m;
   kp_kobject_t ev[NEV], sem[NSEM], mut[NMUT], tim[NTIM], dpc[NDPC];
   kp_spin_lock_t spin[2];
+  kp_irql_t spin_old[2];
   void *work;
   atomic_uint dpc_runs[NDPC];
   atomic_uint work_runs;
@@ -387,7 +388,7 @@ static void op_spin(fz_t *f, fuzz_data_t *d) {
   model_t *m = &f->m;
   // Locks are taken in order 0 then 1 and released in reverse, so the
   // IRQL returns to PASSIVE_LEVEL with the last release.
-  static kp_irql_t old_irql[2];
+  kp_irql_t *old_irql = f->spin_old;
   if (!m->spin_held[l]) {
     if (l == 0 && m->spin_held[1]) return;
     old_irql[l] = kp_spin_lock_acquire(&f->spin[l]);
@@ -574,8 +575,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   // Everything back: then the unload finds nothing.
   uint32_t before = f->bc_count;
-  if (m->spin_held[1]) kp_spin_lock_release(&f->spin[1], KP_DISPATCH_LEVEL);
-  if (m->spin_held[0]) kp_spin_lock_release(&f->spin[0], KP_PASSIVE_LEVEL);
+  if (m->spin_held[1]) kp_spin_lock_release(&f->spin[1], f->spin_old[1]);
+  if (m->spin_held[0]) kp_spin_lock_release(&f->spin[0], f->spin_old[0]);
   FUZZ_ASSERT(kp_irql_get() == KP_PASSIVE_LEVEL);
   for (int j = 0; j < NTIM; j++) kp_timer_cancel(f->sys, &f->tim[j], KP_HERE);
   for (int k = 0; k < NDPC; k++) kp_dpc_remove(f->sys, &f->dpc[k], KP_HERE);
