@@ -246,7 +246,11 @@ struct kp_system {
   atomic_uint foreign_hooks;              /* modules with free/query/visit hooks */
 
   /* --- Execution surface (dispatch) --- */
-  kpi_mutex_t advance_lock;               /* serialises kp_clock_advance steps */
+  /* Serialises kp_clock_advance: the kp_thread_id() of the advancing
+   * thread, 0 when none. Not a mutex: a bug check handler may longjmp out
+   * of a DPC run inside the advance; the same thread's next advance then
+   * takes the abandoned ownership over. */
+  atomic_uint advance_owner;
 };
 
 /* Module registry. Returns the state registered under @ops, or NULL. */

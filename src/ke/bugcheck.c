@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kp_internal.h"
+#include "ke/kp_dispatch.h"
 
 typedef struct bugcheck_name {
   uint32_t code;
@@ -170,7 +171,11 @@ static void bugcheck_dispatch(kp_system_t *sys, const kp_bugcheck_t *bc) {
     arg = atomic_load(&bugcheck_global_arg);
   }
   if (fn == NULL) bugcheck_default(bc, sys);
+  // Counted, so that a handler that longjmps out of a DPC routine can be
+  // told from one that returns (kpi_dpc_recover).
+  kpi_kthread()->bugcheck_depth++;
   fn(bc, arg);
+  kpi_kthread()->bugcheck_depth--;
 }
 
 void kpi_bugcheck_raise(kp_system_t *sys, uint32_t code, uint64_t p1,

@@ -52,6 +52,7 @@ static const kpi_module_ops_t dispatch_ops = {
 };
 
 kpi_dispatch_t *kpi_dispatch(kp_system_t *sys) {
+  kpi_dpc_recover();
   kpi_dispatch_t *d = kpi_system_module(sys, &dispatch_ops);
   if (d != NULL) return d;
   d = calloc(1, sizeof *d);

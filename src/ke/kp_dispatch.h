@@ -149,11 +149,25 @@ typedef struct kpi_kthread {
   kpi_systhread_t *systhread; /* non-NULL in a system thread */
   bool worker;                /* a work-item worker thread */
   uint32_t dpc_depth;         /* > 0 while a DPC routine runs */
+  /* Bug check handlers running on this thread (kpi_bugcheck_raise counts
+   * them in and out). A handler that longjmps never comes out: while a DPC
+   * runs, that abandons the DPC, and the thread's next dispatcher call
+   * restores what the DPC changed (kpi_dpc_recover). */
+  uint32_t bugcheck_depth;
+  uint32_t dpc_bugcheck_base;
+  kp_irql_t dpc_saved_irql;
+  uint32_t dpc_saved_cpu;
+  kpi_dispatch_t *dpc_owner;
 } kpi_kthread_t;
 
 kpi_kthread_t *kpi_kthread(void);
 /* The calling thread's object (mutex owner identity). */
 static inline void *kpi_self(void) { return kpi_kthread()->current; }
+
+/* timer.c: repairs the calling thread's DPC state after a bug check
+ * handler longjmped out of a DPC routine (see kpi_kthread_t). Cheap when
+ * nothing is pending. */
+void kpi_dpc_recover(void);
 
 /* thread.c: system threads' unload check and teardown. */
 void kpi_threads_unload_check(kp_system_t *sys, kpi_dispatch_t *d);

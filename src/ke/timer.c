@@ -242,23 +242,73 @@ bool kp_dpc_remove(kp_system_t *sys, void *obj, kp_site_t site) {
   return removed;
 }
 
-bool kp_in_dpc(void) { return kpi_kthread()->dpc_depth > 0; }
+void kpi_dpc_recover(void) {
+  kpi_kthread_t *k = kpi_kthread();
+  // A DPC is running on this thread and a bug check raised inside it has
+  // not come back from its handler: outside that handler, this means the
+  // handler jumped out of the routine and the DPC's frame is gone.
+  if (k->dpc_depth == 0 || k->bugcheck_depth <= k->dpc_bugcheck_base) return;
+  kpi_thread_t *t = kpi_thread();
+  kpi_irql_store(t, k->dpc_saved_irql);
+  t->processor = k->dpc_saved_cpu;
+  k->dpc_depth = 0;
+  k->bugcheck_depth = k->dpc_bugcheck_base;
+  kpi_dispatch_t *d = k->dpc_owner;
+  k->dpc_owner = NULL;
+  if (d != NULL) {
+    kpi_mutex_lock(&d->lock);
+    if (d->dpcs_running > 0) d->dpcs_running--;
+    kpi_cond_broadcast(&d->dpc_idle);
+    kpi_mutex_unlock(&d->lock);
+  }
+}
 
-// Runs one DPC routine at DISPATCH_LEVEL on its target processor.
-static void dpc_run(kp_system_t *sys, void *obj, kp_dpc_routine_t routine,
-                    void *context, void *a1, void *a2, uint32_t target) {
+bool kp_in_dpc(void) {
+  kpi_dpc_recover();
+  return kpi_kthread()->dpc_depth > 0;
+}
+
+// The routine inside a KP_TRY frame: an exception a DPC does not handle
+// must not unwind through the drain. Returns the raised status or 0.
+static kp_status_t dpc_call(kp_dpc_routine_t routine, void *obj, void *context,
+                            void *a1, void *a2) {
+  volatile kp_status_t raised = 0;
+  KP_TRY {
+    routine(obj, context, a1, a2);
+  } KP_EXCEPT(st) {
+    raised = st;
+  } KP_END_TRY;
+  return raised;
+}
+
+// Runs one DPC routine at DISPATCH_LEVEL on its target processor. Returns
+// false when the routine raised (the bug check is already raised).
+static void dpc_run(kp_system_t *sys, kpi_dispatch_t *d, void *obj,
+                    kp_dpc_routine_t routine, void *context, void *a1,
+                    void *a2, uint32_t target) {
   kpi_thread_t *t = kpi_thread();
   kpi_kthread_t *k = kpi_kthread();
-  kp_irql_t old_irql = t->irql;
-  uint32_t old_cpu = t->processor;
+  k->dpc_saved_irql = t->irql;
+  k->dpc_saved_cpu = t->processor;
+  k->dpc_owner = d;
+  k->dpc_bugcheck_base = k->bugcheck_depth;
   uint32_t cpus = sys->cfg.numa_nodes * sys->cfg.processors_per_node;
   t->processor = target < cpus ? target : 0;
   kpi_irql_store(t, KP_DISPATCH_LEVEL);
   k->dpc_depth++;
-  if (routine != NULL) routine(obj, context, a1, a2);
+  kp_status_t raised = 0;
+  if (routine != NULL) raised = dpc_call(routine, obj, context, a1, a2);
   k->dpc_depth--;
-  kpi_irql_store(t, old_irql);
-  t->processor = old_cpu;
+  k->dpc_owner = NULL;
+  kpi_irql_store(t, k->dpc_saved_irql);
+  t->processor = k->dpc_saved_cpu;
+  if (raised != 0)
+    kpi_ke_bugcheck(sys, KP_BUGCHECK_KMODE_EXCEPTION_NOT_HANDLED,
+                    (uint64_t)(int64_t)raised, (uint64_t)(uintptr_t)routine, 0,
+                    0, kp_site(NULL, 0, (const void *)(uintptr_t)routine),
+                    "Status 0x%08X was raised in the DPC routine %p (DPC %p) "
+                    "and the routine did not handle it.",
+                    (unsigned)(uint32_t)raised, (void *)(uintptr_t)routine, obj);
 }
 
 uint32_t kp_dpc_drain(kp_system_t *sys) {
@@ -280,7 +330,7 @@ uint32_t kp_dpc_drain(kp_system_t *sys) {
     uint32_t target = o->target;
     d->dpcs_running++;
     kpi_mutex_unlock(&d->lock);
-    dpc_run(sys, obj, routine, context, a1, a2, target);
+    dpc_run(sys, d, obj, routine, context, a1, a2, target);
     kpi_mutex_lock(&d->lock);
     d->dpcs_running--;
     kpi_cond_broadcast(&d->dpc_idle);

@@ -124,7 +124,7 @@ kp_system_t *kp_system_create(const kp_config_t *cfg) {
     return NULL;
   }
   kpi_mutex_init(&sys->lock);
-  kpi_mutex_init(&sys->advance_lock);
+  atomic_init(&sys->advance_owner, 0);
   atomic_init(&sys->sequence, 0);
   atomic_init(&sys->bugcheck_count, 0);
   atomic_init(&sys->untagged_allocs, 0);
@@ -145,7 +145,6 @@ kp_system_t *kp_system_create(const kp_config_t *cfg) {
                        cfg->nonpaged_pool_bytes);
   if (!ok) {
     for (uint32_t i = 0; i < sys->pool_count; i++) kpi_pool_fini(&sys->pools[i]);
-    kpi_mutex_destroy(&sys->advance_lock);
     kpi_mutex_destroy(&sys->lock);
     free(sys->pools);
     free(sys);
@@ -453,7 +452,6 @@ void kp_system_destroy(kp_system_t *sys) {
   kp_system_t *expected = sys;
   atomic_compare_exchange_strong(&sys_current, &expected, NULL);
   for (uint32_t i = 0; i < sys->pool_count; i++) kpi_pool_fini(&sys->pools[i]);
-  kpi_mutex_destroy(&sys->advance_lock);
   kpi_mutex_destroy(&sys->lock);
   free(sys->pools);
   free(sys);
@@ -494,8 +492,17 @@ static uint64_t clock_modules(kp_system_t *sys, uint64_t now) {
 void kp_clock_advance(kp_system_t *sys, uint64_t milliseconds) {
   if (sys == NULL) return;
   // Steps: from due time to due time (timers, wait timeouts), so that
-  // every expiry happens at its own instant and its DPC runs then.
-  kpi_mutex_lock(&sys->advance_lock);
+  // every expiry happens at its own instant and its DPC runs then. One
+  // advancing thread at a time; ownership left behind by this thread (a
+  // handler that longjmped out of a DPC) is taken over.
+  uint32_t me = kp_thread_id();
+  for (;;) {
+    unsigned expected = 0;
+    if (atomic_compare_exchange_strong(&sys->advance_owner, &expected, me) ||
+        expected == me)
+      break;
+    kpi_os_yield();
+  }
   kpi_mutex_lock(&sys->lock);
   uint64_t now = sys->clock_ms;
   kpi_mutex_unlock(&sys->lock);
@@ -513,7 +520,7 @@ void kp_clock_advance(kp_system_t *sys, uint64_t milliseconds) {
     for (uint64_t s = 0; s < seconds; s++) clock_second(sys);
     now = step;
   }
-  kpi_mutex_unlock(&sys->advance_lock);
+  atomic_store(&sys->advance_owner, 0);
 }
 
 static void *clock_realtime_main(void *arg) {

@@ -236,6 +236,48 @@ static void test_wait_in_dpc_verifier_0xc4(void **state) {
   assert_int_equal(kpt_last.p[1], KP_DISPATCH_LEVEL);
 }
 
+/* A handler that longjmps out of a DPC routine (the usual assertion): the
+ * thread's next dispatcher call repairs what the DPC changed, and the
+ * clock and the DPC queue keep working. */
+static void test_longjmp_out_of_dpc(void **state) {
+  kp_system_t *sys = *state;
+  kp_kobject_t t, d, d2;
+  kp_timer_init(sys, &t, KP_TIMER_NOTIFICATION, KP_HERE);
+  kp_dpc_init(sys, &d, waiting_dpc, sys, false, KP_HERE);
+  kp_timer_set(sys, &t, MS(5), 0, &d, KP_HERE);
+  KPT_EXPECT_BUGCHECK(0xC4, 0x3B, kp_clock_advance(sys, 10));
+  assert_false(kp_in_dpc());
+  assert_int_equal(kp_irql_get(), KP_PASSIVE_LEVEL);
+  kp_dpc_flush(sys, KP_HERE); // would wait forever for the lost DPC
+  dpc_log_t log = {0};
+  log.sys = sys;
+  kp_dpc_init(sys, &d2, log_dpc, &log, false, KP_HERE);
+  kp_timer_set(sys, &t, MS(5), 0, &d2, KP_HERE);
+  kp_clock_advance(sys, 10); // the clock is not stuck with the lost advance
+  assert_int_equal(log.runs, 1);
+}
+
+static void raising_dpc(void *dpc, void *context, void *a1, void *a2) {
+  (void)dpc;
+  (void)context;
+  (void)a1;
+  (void)a2;
+  kp_raise_status(KP_STATUS_ACCESS_VIOLATION);
+}
+
+static void test_raise_in_dpc_0x1e(void **state) {
+  kp_system_t *sys = *state;
+  kp_kobject_t d;
+  kp_dpc_init(sys, &d, raising_dpc, NULL, false, KP_HERE);
+  kp_dpc_queue(sys, &d, NULL, NULL, KP_HERE);
+  // Even inside a KP_TRY of the caller: the exception stays in the DPC.
+  KPT_EXPECT_BUGCHECK(0x1E, (uint64_t)(int64_t)KP_STATUS_ACCESS_VIOLATION,
+                      kp_dpc_drain(sys));
+  assert_int_equal(kpt_last.p[1], PTR(raising_dpc));
+  assert_false(kp_in_dpc());
+  assert_int_equal(kp_irql_get(), KP_PASSIVE_LEVEL);
+}
+
 static void test_flush_irql(void **state) {
   kp_system_t *sys = *state;
   kp_irql_t old = kp_irql_set(KP_DISPATCH_LEVEL);
@@ -392,6 +434,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_cancel_removes_timer_dpc, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_wait_in_dpc_retail_0xb8, kpt_setup_retail, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_wait_in_dpc_verifier_0xc4, kpt_setup, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_longjmp_out_of_dpc, kpt_setup, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_raise_in_dpc_0x1e, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_flush_irql, kpt_setup, kpt_teardown),
       cmocka_unit_test(test_time_queries),
       cmocka_unit_test(test_processor_counts),
