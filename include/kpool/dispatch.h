@@ -268,7 +268,9 @@ typedef void (*kp_thread_start_t)(void *context);
  * *@p tid (optional) the thread id. Returning from @p start is
  * PsTerminateSystemThread(STATUS_SUCCESS). An exception nobody catches in
  * the thread is bug check 0x7E (P1 status). The thread object is
- * signalled when the thread ends.
+ * signalled when the thread ends. kp_system_destroy() waits for every
+ * system thread to end: end them first (a thread blocked forever would
+ * keep destroy waiting).
  * @return STATUS_SUCCESS; STATUS_INVALID_PARAMETER for a NULL handle
  *         pointer or routine; STATUS_INSUFFICIENT_RESOURCES.
  */

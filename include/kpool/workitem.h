@@ -11,6 +11,9 @@
  * off the queue before its routine runs, so the routine may free it
  * (IoFreeWorkItem) or queue it again.
  *
+ * kp_system_destroy() drops items still queued and waits for the routine
+ * that runs (one blocked forever keeps destroy waiting).
+ *
  * Determinism: kp_workitem_wait_idle() returns once the queue is empty and
  * no routine runs; a test queues, waits idle, then asserts. Bug checks a
  * routine raises are raised on the worker thread: a test catches them
