@@ -11,10 +11,11 @@
 #include "kpool/workitem.h"
 
 #if defined(__GNUC__) || defined(__clang__)
-#define WDK_SITE() kp_site(NULL, 0, __builtin_return_address(0))
+#define WDK_CALLER() ((const void *)__builtin_return_address(0))
 #else
-#define WDK_SITE() KP_NOSITE
+#define WDK_CALLER() ((const void *)NULL)
 #endif
+#define WDK_SITE() kp_site(NULL, 0, WDK_CALLER())
 
 static kp_system_t *cur(void) { return kp_system_current(); }
 
@@ -31,17 +32,24 @@ static void header_hint(DISPATCHER_HEADER *h, UCHAR type, UCHAR size,
   h->WaitListHead.Blink = &h->WaitListHead;
 }
 
+/* The routines with call-site twins are defined below as NAME_site (with
+ * the site), then as the exported NAME (the caller's address) and
+ * kp_wdk_NAME_at (file and line); the parenthesised names keep the
+ * function-like macros of the header from expanding. */
+
 /* ---------------------------------------------------------------------------
  * Events, semaphores, mutexes.
  * ------------------------------------------------------------------------- */
 VOID NTAPI KeInitializeEvent(PRKEVENT Event, EVENT_TYPE Type, BOOLEAN State) {
-  kp_event_init(cur(), Event, (kp_event_type_t)Type, State != FALSE, WDK_SITE());
+  kp_event_init(cur(), Event, (kp_event_type_t)Type, State != FALSE,
+                WDK_SITE());
   if (Event != NULL)
     header_hint(&Event->Header, (UCHAR)Type, sizeof(KEVENT) / 4, State ? 1 : 0);
 }
 
-LONG NTAPI KeSetEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait) {
-  return kp_event_set(cur(), Event, Increment, Wait != FALSE, WDK_SITE());
+static LONG KeSetEvent_site(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait,
+                            kp_site_t site) {
+  return kp_event_set(cur(), Event, Increment, Wait != FALSE, site);
 }
 
 LONG NTAPI KeResetEvent(PRKEVENT Event) {
@@ -97,41 +105,40 @@ LONG NTAPI KeReadStateMutex(PRKMUTEX Mutex) {
 /* ---------------------------------------------------------------------------
  * Waits.
  * ------------------------------------------------------------------------- */
-NTSTATUS NTAPI KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason,
-                                     KPROCESSOR_MODE WaitMode,
-                                     BOOLEAN Alertable,
-                                     PLARGE_INTEGER Timeout) {
+static NTSTATUS
+KeWaitForSingleObject_site(PVOID Object, KWAIT_REASON WaitReason,
+                           KPROCESSOR_MODE WaitMode, BOOLEAN Alertable,
+                           PLARGE_INTEGER Timeout, kp_site_t site) {
   (void)WaitReason; // informational
   (void)WaitMode;   // no user APCs are ever delivered
   (void)Alertable;  // nothing alerts a thread
   void *objects[1] = {Object};
   int64_t t = Timeout != NULL ? Timeout->QuadPart : 0;
   return kp_wait(cur(), 1, objects, KP_WAIT_ANY, Timeout != NULL ? &t : NULL,
-                 NULL, WDK_SITE());
+                 NULL, site);
 }
 
-NTSTATUS NTAPI KeWaitForMultipleObjects(ULONG Count, PVOID Object[],
-                                        WAIT_TYPE WaitType,
-                                        KWAIT_REASON WaitReason,
-                                        KPROCESSOR_MODE WaitMode,
-                                        BOOLEAN Alertable,
-                                        PLARGE_INTEGER Timeout,
-                                        PKWAIT_BLOCK WaitBlockArray) {
+static NTSTATUS
+KeWaitForMultipleObjects_site(ULONG Count, PVOID Object[], WAIT_TYPE WaitType,
+                              KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode,
+                              BOOLEAN Alertable, PLARGE_INTEGER Timeout,
+                              PKWAIT_BLOCK WaitBlockArray, kp_site_t site) {
   (void)WaitReason;
   (void)WaitMode;
   (void)Alertable;
   int64_t t = Timeout != NULL ? Timeout->QuadPart : 0;
   return kp_wait(cur(), Count, Object, (kp_wait_type_t)WaitType,
-                 Timeout != NULL ? &t : NULL, WaitBlockArray, WDK_SITE());
+                 Timeout != NULL ? &t : NULL, WaitBlockArray, site);
 }
 
-NTSTATUS NTAPI KeDelayExecutionThread(KPROCESSOR_MODE WaitMode,
-                                      BOOLEAN Alertable,
-                                      PLARGE_INTEGER Interval) {
+static NTSTATUS KeDelayExecutionThread_site(KPROCESSOR_MODE WaitMode,
+                                            BOOLEAN Alertable,
+                                            PLARGE_INTEGER Interval,
+                                            kp_site_t site) {
   (void)WaitMode;
   (void)Alertable;
   // A NULL interval would fault on Windows; here it is a zero interval.
-  return kp_delay(cur(), Interval != NULL ? Interval->QuadPart : 0, WDK_SITE());
+  return kp_delay(cur(), Interval != NULL ? Interval->QuadPart : 0, site);
 }
 
 /* ---------------------------------------------------------------------------
@@ -157,15 +164,15 @@ VOID NTAPI KeInitializeTimerEx(PKTIMER Timer, TIMER_TYPE Type) {
   timer_hint(Timer, Type);
 }
 
-BOOLEAN NTAPI KeSetTimer(PKTIMER Timer, LARGE_INTEGER DueTime, PKDPC Dpc) {
-  return kp_timer_set(cur(), Timer, DueTime.QuadPart, 0, Dpc, WDK_SITE())
-             ? TRUE
-             : FALSE;
+static BOOLEAN KeSetTimer_site(PKTIMER Timer, LARGE_INTEGER DueTime, PKDPC Dpc,
+                               kp_site_t site) {
+  return kp_timer_set(cur(), Timer, DueTime.QuadPart, 0, Dpc, site) ? TRUE
+                                                                    : FALSE;
 }
 
-BOOLEAN NTAPI KeSetTimerEx(PKTIMER Timer, LARGE_INTEGER DueTime, LONG Period,
-                           PKDPC Dpc) {
-  return kp_timer_set(cur(), Timer, DueTime.QuadPart, Period, Dpc, WDK_SITE())
+static BOOLEAN KeSetTimerEx_site(PKTIMER Timer, LARGE_INTEGER DueTime,
+                                 LONG Period, PKDPC Dpc, kp_site_t site) {
+  return kp_timer_set(cur(), Timer, DueTime.QuadPart, Period, Dpc, site)
              ? TRUE
              : FALSE;
 }
@@ -208,9 +215,9 @@ VOID NTAPI KeInitializeThreadedDpc(PRKDPC Dpc,
   dpc_hint(Dpc, DeferredRoutine, DeferredContext, 0x18);
 }
 
-BOOLEAN NTAPI KeInsertQueueDpc(PRKDPC Dpc, PVOID SystemArgument1,
-                               PVOID SystemArgument2) {
-  return kp_dpc_queue(cur(), Dpc, SystemArgument1, SystemArgument2, WDK_SITE())
+static BOOLEAN KeInsertQueueDpc_site(PRKDPC Dpc, PVOID SystemArgument1,
+                                     PVOID SystemArgument2, kp_site_t site) {
+  return kp_dpc_queue(cur(), Dpc, SystemArgument1, SystemArgument2, site)
              ? TRUE
              : FALSE;
 }
@@ -224,28 +231,31 @@ VOID NTAPI KeFlushQueuedDpcs(VOID) { kp_dpc_flush(cur(), WDK_SITE()); }
 /* ---------------------------------------------------------------------------
  * Work items.
  * ------------------------------------------------------------------------- */
-PIO_WORKITEM NTAPI IoAllocateWorkItem(PDEVICE_OBJECT DeviceObject) {
-  return (PIO_WORKITEM)kp_workitem_alloc(cur(), DeviceObject, WDK_SITE());
+static PIO_WORKITEM IoAllocateWorkItem_site(PDEVICE_OBJECT DeviceObject,
+                                            kp_site_t site) {
+  return (PIO_WORKITEM)kp_workitem_alloc(cur(), DeviceObject, site);
 }
 
 VOID NTAPI IoFreeWorkItem(PIO_WORKITEM IoWorkItem) {
   kp_workitem_free(cur(), IoWorkItem, WDK_SITE());
 }
 
-VOID NTAPI IoQueueWorkItem(PIO_WORKITEM IoWorkItem,
-                           PIO_WORKITEM_ROUTINE WorkerRoutine,
-                           WORK_QUEUE_TYPE QueueType, PVOID Context) {
+static VOID IoQueueWorkItem_site(PIO_WORKITEM IoWorkItem,
+                                 PIO_WORKITEM_ROUTINE WorkerRoutine,
+                                 WORK_QUEUE_TYPE QueueType, PVOID Context,
+                                 kp_site_t site) {
   kp_workitem_queue(cur(), IoWorkItem,
                     (kp_workitem_fn)(void (*)(void))WorkerRoutine,
-                    (uint32_t)QueueType, Context, WDK_SITE());
+                    (uint32_t)QueueType, Context, site);
 }
 
-VOID NTAPI IoQueueWorkItemEx(PIO_WORKITEM IoWorkItem,
-                             PIO_WORKITEM_ROUTINE_EX WorkerRoutine,
-                             WORK_QUEUE_TYPE QueueType, PVOID Context) {
+static VOID IoQueueWorkItemEx_site(PIO_WORKITEM IoWorkItem,
+                                   PIO_WORKITEM_ROUTINE_EX WorkerRoutine,
+                                   WORK_QUEUE_TYPE QueueType, PVOID Context,
+                                   kp_site_t site) {
   kp_workitem_queue_ex(cur(), IoWorkItem,
                        (kp_workitem_ex_fn)(void (*)(void))WorkerRoutine,
-                       (uint32_t)QueueType, Context, WDK_SITE());
+                       (uint32_t)QueueType, Context, site);
 }
 
 ULONG NTAPI IoSizeofWorkItem(VOID) { return KP_WORKITEM_SIZE; }
@@ -271,11 +281,13 @@ VOID NTAPI ExQueueWorkItem(PWORK_QUEUE_ITEM WorkItem,
 /* ---------------------------------------------------------------------------
  * System threads.
  * ------------------------------------------------------------------------- */
-NTSTATUS NTAPI PsCreateSystemThread(PHANDLE ThreadHandle, ULONG DesiredAccess,
-                                    POBJECT_ATTRIBUTES ObjectAttributes,
-                                    HANDLE ProcessHandle, PCLIENT_ID ClientId,
-                                    PKSTART_ROUTINE StartRoutine,
-                                    PVOID StartContext) {
+static NTSTATUS PsCreateSystemThread_site(PHANDLE ThreadHandle,
+                                          ULONG DesiredAccess,
+                                          POBJECT_ATTRIBUTES ObjectAttributes,
+                                          HANDLE ProcessHandle,
+                                          PCLIENT_ID ClientId,
+                                          PKSTART_ROUTINE StartRoutine,
+                                          PVOID StartContext, kp_site_t site) {
   (void)DesiredAccess;    // kernel handles: full access
   (void)ObjectAttributes; // the thread is unnamed in every case
   (void)ProcessHandle;    // always the System process
@@ -283,8 +295,7 @@ NTSTATUS NTAPI PsCreateSystemThread(PHANDLE ThreadHandle, ULONG DesiredAccess,
   uint64_t tid = 0;
   NTSTATUS st = kp_system_thread_create(
       cur(), ThreadHandle != NULL ? &handle : NULL, &tid,
-      (kp_thread_start_t)(void (*)(void))StartRoutine, StartContext,
-      WDK_SITE());
+      (kp_thread_start_t)(void (*)(void))StartRoutine, StartContext, site);
   if (!NT_SUCCESS(st)) return st;
   *ThreadHandle = handle;
   if (ClientId != NULL) {
@@ -370,11 +381,168 @@ VOID NTAPI KeQueryTickCount(PLARGE_INTEGER CurrentCount) {
 
 ULONG NTAPI KeQueryTimeIncrement(VOID) { return kp_time_increment(cur()); }
 
-LARGE_INTEGER NTAPI KeQueryPerformanceCounter(
-    PLARGE_INTEGER PerformanceFrequency) {
+LARGE_INTEGER NTAPI
+KeQueryPerformanceCounter(PLARGE_INTEGER PerformanceFrequency) {
   LARGE_INTEGER v;
   v.QuadPart = (LONGLONG)kp_time_interrupt(cur());
   if (PerformanceFrequency != NULL)
     PerformanceFrequency->QuadPart = KP_PERFORMANCE_FREQUENCY;
   return v;
+}
+
+LONG NTAPI(KeSetEvent)(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait) {
+  return KeSetEvent_site(Event, Increment, Wait, WDK_SITE());
+}
+
+LONG kp_wdk_KeSetEvent_at(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait,
+                          const char *File, int Line) {
+  return KeSetEvent_site(Event, Increment, Wait,
+                         kp_site(File, (uint32_t)Line, WDK_CALLER()));
+}
+
+NTSTATUS NTAPI(KeWaitForSingleObject)(PVOID Object, KWAIT_REASON WaitReason,
+                                      KPROCESSOR_MODE WaitMode,
+                                      BOOLEAN Alertable,
+                                      PLARGE_INTEGER Timeout) {
+  return KeWaitForSingleObject_site(Object, WaitReason, WaitMode, Alertable,
+                                    Timeout, WDK_SITE());
+}
+
+NTSTATUS kp_wdk_KeWaitForSingleObject_at(PVOID Object, KWAIT_REASON WaitReason,
+                                         KPROCESSOR_MODE WaitMode,
+                                         BOOLEAN Alertable,
+                                         PLARGE_INTEGER Timeout,
+                                         const char *File, int Line) {
+  return KeWaitForSingleObject_site(
+      Object, WaitReason, WaitMode, Alertable, Timeout,
+      kp_site(File, (uint32_t)Line, WDK_CALLER()));
+}
+
+NTSTATUS NTAPI(KeWaitForMultipleObjects)(
+    ULONG Count, PVOID Object[], WAIT_TYPE WaitType, KWAIT_REASON WaitReason,
+    KPROCESSOR_MODE WaitMode, BOOLEAN Alertable, PLARGE_INTEGER Timeout,
+    PKWAIT_BLOCK WaitBlockArray) {
+  return KeWaitForMultipleObjects_site(Count, Object, WaitType, WaitReason,
+                                       WaitMode, Alertable, Timeout,
+                                       WaitBlockArray, WDK_SITE());
+}
+
+NTSTATUS kp_wdk_KeWaitForMultipleObjects_at(
+    ULONG Count, PVOID Object[], WAIT_TYPE WaitType, KWAIT_REASON WaitReason,
+    KPROCESSOR_MODE WaitMode, BOOLEAN Alertable, PLARGE_INTEGER Timeout,
+    PKWAIT_BLOCK WaitBlockArray, const char *File, int Line) {
+  return KeWaitForMultipleObjects_site(
+      Count, Object, WaitType, WaitReason, WaitMode, Alertable, Timeout,
+      WaitBlockArray, kp_site(File, (uint32_t)Line, WDK_CALLER()));
+}
+
+NTSTATUS NTAPI(KeDelayExecutionThread)(KPROCESSOR_MODE WaitMode,
+                                       BOOLEAN Alertable,
+                                       PLARGE_INTEGER Interval) {
+  return KeDelayExecutionThread_site(WaitMode, Alertable, Interval, WDK_SITE());
+}
+
+NTSTATUS kp_wdk_KeDelayExecutionThread_at(KPROCESSOR_MODE WaitMode,
+                                          BOOLEAN Alertable,
+                                          PLARGE_INTEGER Interval,
+                                          const char *File, int Line) {
+  return KeDelayExecutionThread_site(
+      WaitMode, Alertable, Interval,
+      kp_site(File, (uint32_t)Line, WDK_CALLER()));
+}
+
+BOOLEAN NTAPI(KeSetTimer)(PKTIMER Timer, LARGE_INTEGER DueTime, PKDPC Dpc) {
+  return KeSetTimer_site(Timer, DueTime, Dpc, WDK_SITE());
+}
+
+BOOLEAN kp_wdk_KeSetTimer_at(PKTIMER Timer, LARGE_INTEGER DueTime, PKDPC Dpc,
+                             const char *File, int Line) {
+  return KeSetTimer_site(Timer, DueTime, Dpc,
+                         kp_site(File, (uint32_t)Line, WDK_CALLER()));
+}
+
+BOOLEAN NTAPI(KeSetTimerEx)(PKTIMER Timer, LARGE_INTEGER DueTime, LONG Period,
+                            PKDPC Dpc) {
+  return KeSetTimerEx_site(Timer, DueTime, Period, Dpc, WDK_SITE());
+}
+
+BOOLEAN kp_wdk_KeSetTimerEx_at(PKTIMER Timer, LARGE_INTEGER DueTime,
+                               LONG Period, PKDPC Dpc, const char *File,
+                               int Line) {
+  return KeSetTimerEx_site(Timer, DueTime, Period, Dpc,
+                           kp_site(File, (uint32_t)Line, WDK_CALLER()));
+}
+
+BOOLEAN NTAPI(KeInsertQueueDpc)(PRKDPC Dpc, PVOID SystemArgument1,
+                                PVOID SystemArgument2) {
+  return KeInsertQueueDpc_site(Dpc, SystemArgument1, SystemArgument2,
+                               WDK_SITE());
+}
+
+BOOLEAN kp_wdk_KeInsertQueueDpc_at(PRKDPC Dpc, PVOID SystemArgument1,
+                                   PVOID SystemArgument2, const char *File,
+                                   int Line) {
+  return KeInsertQueueDpc_site(Dpc, SystemArgument1, SystemArgument2,
+                               kp_site(File, (uint32_t)Line, WDK_CALLER()));
+}
+
+PIO_WORKITEM NTAPI(IoAllocateWorkItem)(PDEVICE_OBJECT DeviceObject) {
+  return IoAllocateWorkItem_site(DeviceObject, WDK_SITE());
+}
+
+PIO_WORKITEM kp_wdk_IoAllocateWorkItem_at(PDEVICE_OBJECT DeviceObject,
+                                          const char *File, int Line) {
+  return IoAllocateWorkItem_site(DeviceObject,
+                                 kp_site(File, (uint32_t)Line, WDK_CALLER()));
+}
+
+VOID NTAPI(IoQueueWorkItem)(PIO_WORKITEM IoWorkItem,
+                            PIO_WORKITEM_ROUTINE WorkerRoutine,
+                            WORK_QUEUE_TYPE QueueType, PVOID Context) {
+  IoQueueWorkItem_site(IoWorkItem, WorkerRoutine, QueueType, Context,
+                       WDK_SITE());
+}
+
+VOID kp_wdk_IoQueueWorkItem_at(PIO_WORKITEM IoWorkItem,
+                               PIO_WORKITEM_ROUTINE WorkerRoutine,
+                               WORK_QUEUE_TYPE QueueType, PVOID Context,
+                               const char *File, int Line) {
+  IoQueueWorkItem_site(IoWorkItem, WorkerRoutine, QueueType, Context,
+                       kp_site(File, (uint32_t)Line, WDK_CALLER()));
+}
+
+VOID NTAPI(IoQueueWorkItemEx)(PIO_WORKITEM IoWorkItem,
+                              PIO_WORKITEM_ROUTINE_EX WorkerRoutine,
+                              WORK_QUEUE_TYPE QueueType, PVOID Context) {
+  IoQueueWorkItemEx_site(IoWorkItem, WorkerRoutine, QueueType, Context,
+                         WDK_SITE());
+}
+
+VOID kp_wdk_IoQueueWorkItemEx_at(PIO_WORKITEM IoWorkItem,
+                                 PIO_WORKITEM_ROUTINE_EX WorkerRoutine,
+                                 WORK_QUEUE_TYPE QueueType, PVOID Context,
+                                 const char *File, int Line) {
+  IoQueueWorkItemEx_site(IoWorkItem, WorkerRoutine, QueueType, Context,
+                         kp_site(File, (uint32_t)Line, WDK_CALLER()));
+}
+
+NTSTATUS NTAPI(PsCreateSystemThread)(PHANDLE ThreadHandle, ULONG DesiredAccess,
+                                     POBJECT_ATTRIBUTES ObjectAttributes,
+                                     HANDLE ProcessHandle, PCLIENT_ID ClientId,
+                                     PKSTART_ROUTINE StartRoutine,
+                                     PVOID StartContext) {
+  return PsCreateSystemThread_site(ThreadHandle, DesiredAccess,
+                                   ObjectAttributes, ProcessHandle, ClientId,
+                                   StartRoutine, StartContext, WDK_SITE());
+}
+
+NTSTATUS
+kp_wdk_PsCreateSystemThread_at(PHANDLE ThreadHandle, ULONG DesiredAccess,
+                               POBJECT_ATTRIBUTES ObjectAttributes,
+                               HANDLE ProcessHandle, PCLIENT_ID ClientId,
+                               PKSTART_ROUTINE StartRoutine, PVOID StartContext,
+                               const char *File, int Line) {
+  return PsCreateSystemThread_site(
+      ThreadHandle, DesiredAccess, ObjectAttributes, ProcessHandle, ClientId,
+      StartRoutine, StartContext, kp_site(File, (uint32_t)Line, WDK_CALLER()));
 }

@@ -10,6 +10,8 @@
 #include <kpool/kpool.h>
 
 #include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
 
 static kp_system_t *sys;
 static kp_system_t *prev;
@@ -260,9 +262,50 @@ static void test_time_identity_processors(void **state) {
   assert_int_equal(KeNumberProcessors, 4);
 }
 
+static char captured[8192];
+static size_t captured_len;
+static void capture(const char *text, void *arg) {
+  (void)arg;
+  size_t n = strlen(text);
+  if (captured_len + n >= sizeof captured) n = sizeof captured - 1 - captured_len;
+  memcpy(captured + captured_len, text, n);
+  captured_len += n;
+  captured[captured_len] = '\0';
+}
+
+static void record_returning(const kp_bugcheck_t *bc, void *arg) {
+  (void)bc;
+  (void)arg;
+}
+
+/* The call-site macros put this file and line into the unload report. */
+static void test_call_sites_in_reports(void **state) {
+  (void)state;
+  kp_config_t cfg;
+  kp_config_init(&cfg);
+  cfg.out = capture;
+  kp_system_t *s = kp_system_create(&cfg);
+  kp_system_t *old = kp_system_set_current(s);
+  kp_bugcheck_set_handler(s, record_returning, NULL, NULL, NULL);
+  captured_len = 0;
+  KTIMER t;
+  KeInitializeTimer(&t);
+  LARGE_INTEGER due;
+  due.QuadPart = -10000;
+  KeSetTimer(&t, due, NULL); const int line = __LINE__;
+  assert_int_equal(kp_driver_unload(s), KP_STATUS_UNSUCCESSFUL);
+  char where[64];
+  snprintf(where, sizeof where, "test_wdk_dispatch.c:%d", line);
+  assert_non_null(strstr(captured, where));
+  KeCancelTimer(&t);
+  kp_system_set_current(old);
+  kp_system_destroy(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_layouts_and_constants),
+      cmocka_unit_test(test_call_sites_in_reports),
       cmocka_unit_test_setup_teardown(test_event_wait_and_header_hint, setup, teardown),
       cmocka_unit_test_setup_teardown(test_multiple_with_wait_blocks, setup, teardown),
       cmocka_unit_test_setup_teardown(test_semaphore_and_mutex, setup, teardown),

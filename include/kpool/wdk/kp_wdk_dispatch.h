@@ -98,7 +98,8 @@ typedef struct _DEVICE_OBJECT *PDEVICE_OBJECT;
 #define STATUS_OBJECT_TYPE_MISMATCH ((NTSTATUS)KP_STATUS_OBJECT_TYPE_MISMATCH)
 #endif
 #define STATUS_MUTANT_NOT_OWNED ((NTSTATUS)KP_STATUS_MUTANT_NOT_OWNED)
-#define STATUS_SEMAPHORE_LIMIT_EXCEEDED ((NTSTATUS)KP_STATUS_SEMAPHORE_LIMIT_EXCEEDED)
+#define STATUS_SEMAPHORE_LIMIT_EXCEEDED                                        \
+  ((NTSTATUS)KP_STATUS_SEMAPHORE_LIMIT_EXCEEDED)
 #define STATUS_MUTANT_LIMIT_EXCEEDED ((NTSTATUS)KP_STATUS_MUTANT_LIMIT_EXCEEDED)
 
 /* ===========================================================================
@@ -272,9 +273,8 @@ NTKERNELAPI VOID NTAPI KeInitializeDpc(PRKDPC Dpc,
                                        PKDEFERRED_ROUTINE DeferredRoutine,
                                        PVOID DeferredContext);
 /** KeInitializeThreadedDpc: runs at DISPATCH_LEVEL here. */
-NTKERNELAPI VOID NTAPI KeInitializeThreadedDpc(PRKDPC Dpc,
-                                               PKDEFERRED_ROUTINE DeferredRoutine,
-                                               PVOID DeferredContext);
+NTKERNELAPI VOID NTAPI KeInitializeThreadedDpc(
+    PRKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID DeferredContext);
 /** KeInsertQueueDpc: FALSE when already queued. Runs at the next drain
  *  (kp_clock_advance, kp_dpc_drain, KeFlushQueuedDpcs). */
 NTKERNELAPI BOOLEAN NTAPI KeInsertQueueDpc(PRKDPC Dpc, PVOID SystemArgument1,
@@ -454,7 +454,8 @@ NTKERNELAPI PEPROCESS NTAPI IoGetCurrentProcess(VOID);
  * ========================================================================= */
 /** KeQueryActiveProcessorCount: processors of group 0; @p ActiveProcessors
  *  (optional) gets their mask. */
-NTKERNELAPI ULONG NTAPI KeQueryActiveProcessorCount(PKAFFINITY ActiveProcessors);
+NTKERNELAPI ULONG NTAPI
+KeQueryActiveProcessorCount(PKAFFINITY ActiveProcessors);
 /** KeQueryActiveProcessorCountEx: 0 for a group that does not exist;
  *  ALL_PROCESSOR_GROUPS counts all. */
 NTKERNELAPI ULONG NTAPI KeQueryActiveProcessorCountEx(USHORT GroupNumber);
@@ -480,8 +481,92 @@ NTKERNELAPI VOID NTAPI KeQueryTickCount(PLARGE_INTEGER CurrentCount);
 /** KeQueryTimeIncrement: 100 ns per tick (kp_config_t.time_increment). */
 NTKERNELAPI ULONG NTAPI KeQueryTimeIncrement(VOID);
 /** KeQueryPerformanceCounter: 10 MHz, counting the interrupt time. */
-NTKERNELAPI LARGE_INTEGER NTAPI KeQueryPerformanceCounter(
-    PLARGE_INTEGER PerformanceFrequency);
+NTKERNELAPI LARGE_INTEGER NTAPI
+KeQueryPerformanceCounter(PLARGE_INTEGER PerformanceFrequency);
+
+/* ===========================================================================
+ * Call-site twins and macros: as for the allocation names in wdm.h, these
+ * routines record the caller's file and line for kpool's reports (timers
+ * and DPCs left at unload, wait and work item misuse) unless
+ * KPOOL_NO_CALL_SITES is defined. The macros are function-like, so the
+ * names without a following '(' still denote the exported functions.
+ * ========================================================================= */
+KP_API LONG kp_wdk_KeSetEvent_at(PRKEVENT Event, KPRIORITY Increment,
+                                 BOOLEAN Wait, const char *File, int Line);
+KP_API NTSTATUS kp_wdk_KeWaitForSingleObject_at(
+    PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode,
+    BOOLEAN Alertable, PLARGE_INTEGER Timeout, const char *File, int Line);
+KP_API NTSTATUS kp_wdk_KeWaitForMultipleObjects_at(
+    ULONG Count, PVOID Object[], WAIT_TYPE WaitType, KWAIT_REASON WaitReason,
+    KPROCESSOR_MODE WaitMode, BOOLEAN Alertable, PLARGE_INTEGER Timeout,
+    PKWAIT_BLOCK WaitBlockArray, const char *File, int Line);
+KP_API NTSTATUS kp_wdk_KeDelayExecutionThread_at(KPROCESSOR_MODE WaitMode,
+                                                 BOOLEAN Alertable,
+                                                 PLARGE_INTEGER Interval,
+                                                 const char *File, int Line);
+KP_API BOOLEAN kp_wdk_KeSetTimer_at(PKTIMER Timer, LARGE_INTEGER DueTime,
+                                    PKDPC Dpc, const char *File, int Line);
+KP_API BOOLEAN kp_wdk_KeSetTimerEx_at(PKTIMER Timer, LARGE_INTEGER DueTime,
+                                      LONG Period, PKDPC Dpc, const char *File,
+                                      int Line);
+KP_API BOOLEAN kp_wdk_KeInsertQueueDpc_at(PRKDPC Dpc, PVOID SystemArgument1,
+                                          PVOID SystemArgument2,
+                                          const char *File, int Line);
+KP_API PIO_WORKITEM kp_wdk_IoAllocateWorkItem_at(PDEVICE_OBJECT DeviceObject,
+                                                 const char *File, int Line);
+KP_API VOID kp_wdk_IoQueueWorkItem_at(PIO_WORKITEM IoWorkItem,
+                                      PIO_WORKITEM_ROUTINE WorkerRoutine,
+                                      WORK_QUEUE_TYPE QueueType, PVOID Context,
+                                      const char *File, int Line);
+KP_API VOID kp_wdk_IoQueueWorkItemEx_at(PIO_WORKITEM IoWorkItem,
+                                        PIO_WORKITEM_ROUTINE_EX WorkerRoutine,
+                                        WORK_QUEUE_TYPE QueueType,
+                                        PVOID Context, const char *File,
+                                        int Line);
+KP_API NTSTATUS kp_wdk_PsCreateSystemThread_at(
+    PHANDLE ThreadHandle, ULONG DesiredAccess,
+    POBJECT_ATTRIBUTES ObjectAttributes, HANDLE ProcessHandle,
+    PCLIENT_ID ClientId, PKSTART_ROUTINE StartRoutine, PVOID StartContext,
+    const char *File, int Line);
+
+#if !defined(KPOOL_NO_CALL_SITES)
+#define KeSetEvent(Event, Increment, Wait)                                     \
+  kp_wdk_KeSetEvent_at((Event), (Increment), (Wait), __FILE__, __LINE__)
+#define KeWaitForSingleObject(Object, WaitReason, WaitMode, Alertable,         \
+                              Timeout)                                         \
+  kp_wdk_KeWaitForSingleObject_at((Object), (WaitReason), (WaitMode),          \
+                                  (Alertable), (Timeout), __FILE__, __LINE__)
+#define KeWaitForMultipleObjects(Count, Object, WaitType, WaitReason,          \
+                                 WaitMode, Alertable, Timeout, WaitBlockArray) \
+  kp_wdk_KeWaitForMultipleObjects_at(                                          \
+      (Count), (Object), (WaitType), (WaitReason), (WaitMode), (Alertable),    \
+      (Timeout), (WaitBlockArray), __FILE__, __LINE__)
+#define KeDelayExecutionThread(WaitMode, Alertable, Interval)                  \
+  kp_wdk_KeDelayExecutionThread_at((WaitMode), (Alertable), (Interval),        \
+                                   __FILE__, __LINE__)
+#define KeSetTimer(Timer, DueTime, Dpc)                                        \
+  kp_wdk_KeSetTimer_at((Timer), (DueTime), (Dpc), __FILE__, __LINE__)
+#define KeSetTimerEx(Timer, DueTime, Period, Dpc)                              \
+  kp_wdk_KeSetTimerEx_at((Timer), (DueTime), (Period), (Dpc), __FILE__,        \
+                         __LINE__)
+#define KeInsertQueueDpc(Dpc, SystemArgument1, SystemArgument2)                \
+  kp_wdk_KeInsertQueueDpc_at((Dpc), (SystemArgument1), (SystemArgument2),      \
+                             __FILE__, __LINE__)
+#define IoAllocateWorkItem(DeviceObject)                                       \
+  kp_wdk_IoAllocateWorkItem_at((DeviceObject), __FILE__, __LINE__)
+#define IoQueueWorkItem(IoWorkItem, WorkerRoutine, QueueType, Context)         \
+  kp_wdk_IoQueueWorkItem_at((IoWorkItem), (WorkerRoutine), (QueueType),        \
+                            (Context), __FILE__, __LINE__)
+#define IoQueueWorkItemEx(IoWorkItem, WorkerRoutine, QueueType, Context)       \
+  kp_wdk_IoQueueWorkItemEx_at((IoWorkItem), (WorkerRoutine), (QueueType),      \
+                              (Context), __FILE__, __LINE__)
+#define PsCreateSystemThread(ThreadHandle, DesiredAccess, ObjectAttributes,    \
+                             ProcessHandle, ClientId, StartRoutine,            \
+                             StartContext)                                     \
+  kp_wdk_PsCreateSystemThread_at(                                              \
+      (ThreadHandle), (DesiredAccess), (ObjectAttributes), (ProcessHandle),    \
+      (ClientId), (StartRoutine), (StartContext), __FILE__, __LINE__)
+#endif /* !KPOOL_NO_CALL_SITES */
 
 #ifdef __cplusplus
 }
