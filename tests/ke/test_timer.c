@@ -150,6 +150,28 @@ static void test_wait_on_synchronization_timer(void **state) {
   assert_false(kp_timer_read(sys, &t, KP_HERE));
 }
 
+/* Real-time clock mode: the clock thread moves the virtual clock, so a
+ * timer and its DPC fire without the test advancing anything. */
+static void test_realtime_clock_drives_timers(void **state) {
+  kp_system_t *sys = *state;
+  kp_kobject_t t, d;
+  dpc_log_t log = {0};
+  log.sys = sys;
+  kp_timer_init(sys, &t, KP_TIMER_NOTIFICATION, KP_HERE);
+  kp_dpc_init(sys, &d, log_dpc, &log, false, KP_HERE);
+  kp_timer_set(sys, &t, MS(1500), 0, &d, KP_HERE);
+  assert_int_equal(kp_clock_start_realtime(sys, 2), KP_STATUS_SUCCESS);
+  void *objs[1] = {&t};
+  int64_t limit = MS(60000); // a bound, in virtual time, if it never fired
+  assert_int_equal(kp_wait(sys, 1, objs, KP_WAIT_ANY, &limit, NULL, KP_HERE),
+                   KP_STATUS_SUCCESS);
+  kp_clock_stop_realtime(sys);
+  // The DPC ran on the clock thread in the step of the expiry; stopping
+  // joins that thread, so its run is visible here.
+  assert_int_equal(log.runs, 1);
+  assert_int_equal(log.at_ms[0], 1500);
+}
+
 static void test_dpc_queue_and_remove(void **state) {
   kp_system_t *sys = *state;
   kp_kobject_t d;
@@ -430,6 +452,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_periodic_timer, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_past_due_expires_at_once, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_wait_on_synchronization_timer, kpt_setup, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_realtime_clock_drives_timers, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_dpc_queue_and_remove, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_cancel_removes_timer_dpc, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_wait_in_dpc_retail_0xb8, kpt_setup_retail, kpt_teardown),
