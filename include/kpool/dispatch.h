@@ -52,6 +52,13 @@
  * | pool freed holding a queued DPC | 0xC7/1 (P2 DPC, P3-P4 block range) | same |
  * | unload with a timer set / a DPC queued | 0xC7/0, 0xC7/1 | 0xCE (P1 routine or object) |
  * | unload with a system thread running | 0xCE (P1 start routine) | same |
+ * | an exception a DPC routine does not handle | 0x1E (P1 status, P2 routine) | same |
+ * | exception unhandled in a system thread | 0x7E (P1 status, P2 start routine) | same |
+ *
+ * A bug check raised inside a DPC routine runs the handler on the draining
+ * thread; a handler that longjmps out (KP_ASSERT_BUGCHECK) abandons the
+ * DPC, and the thread's next dispatcher call restores the IRQL, processor
+ * and DPC bookkeeping it had changed.
  *
  * Not modelled: preemption, priorities and priority boosts (Increment
  * arguments are accepted and ignored), APC delivery (Alertable waits are
