@@ -285,6 +285,32 @@ static void test_wait_all_needs_all(void **state) {
   assert_int_equal(kp_event_read(sys, &e[1], KP_HERE), 0);
 }
 
+/* WaitAny over an event and a mutex owned elsewhere, then WaitAll of a
+ * semaphore and a mutex: side effects only when all are taken. */
+static void test_wait_mixed_objects(void **state) {
+  kp_system_t *sys = *state;
+  kp_kobject_t e, m, s;
+  kp_event_init(sys, &e, KP_EVENT_NOTIFICATION, false, KP_HERE);
+  kp_mutex_init(sys, &m, 0, KP_HERE);
+  kp_semaphore_init(sys, &s, 0, 5, KP_HERE);
+  int64_t zero = 0;
+  void *any[2] = {&e, &m};
+  assert_int_equal(kp_wait(sys, 2, any, KP_WAIT_ANY, &zero, NULL, KP_HERE), 1);
+  assert_int_equal(kp_mutex_read(sys, &m, KP_HERE), 0);
+  void *all[2] = {&s, &m};
+  // The semaphore is empty: nothing is taken, not even the mutex again.
+  assert_int_equal(kp_wait(sys, 2, all, KP_WAIT_ALL, &zero, NULL, KP_HERE),
+                   KP_STATUS_TIMEOUT);
+  assert_int_equal(kp_mutex_read(sys, &m, KP_HERE), 0);
+  kp_semaphore_release(sys, &s, 0, 2, false, KP_HERE);
+  assert_int_equal(kp_wait(sys, 2, all, KP_WAIT_ALL, &zero, NULL, KP_HERE),
+                   KP_STATUS_SUCCESS);
+  assert_int_equal(kp_semaphore_read(sys, &s, KP_HERE), 1);
+  assert_int_equal(kp_mutex_read(sys, &m, KP_HERE), -1); // owned twice
+  assert_int_equal(kp_mutex_release(sys, &m, false, KP_HERE), -1);
+  assert_int_equal(kp_mutex_release(sys, &m, false, KP_HERE), 0);
+}
+
 static void test_wait_block_rule(void **state) {
   kp_system_t *sys = *state;
   kp_kobject_t e[65];
@@ -511,6 +537,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_delay_execution, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_wait_any_index, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_wait_all_needs_all, kpt_setup, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_wait_mixed_objects, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_wait_block_rule, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_semaphore_counts_and_limit, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_semaphore_unhandled_raise_is_0x1e, kpt_setup, kpt_teardown),

@@ -437,6 +437,21 @@ static void test_unload_findings_retail(void **state) {
   kp_dpc_remove(sys, &d2, KP_HERE);
 }
 
+static void test_unload_with_dpc_queued(void **state) {
+  kp_system_t *sys = *state;
+  kp_kobject_t d;
+  dpc_log_t log = {0};
+  log.sys = sys;
+  kp_dpc_init(sys, &d, log_dpc, &log, false, KP_HERE);
+  kp_dpc_queue(sys, &d, NULL, NULL, KP_HERE);
+  KPT_EXPECT_BUGCHECK(0xC7, 1, kp_driver_unload(sys));
+  assert_int_equal(kpt_last.p[1], PTR(&d));
+  assert_int_equal(kpt_last.p[2], PTR(&d));
+  assert_int_equal(kpt_last.p[3], PTR(&d) + 0x40);
+  kp_dpc_remove(sys, &d, KP_HERE);
+  assert_int_equal(log.runs, 0);
+}
+
 static void test_unload_clean(void **state) {
   kp_system_t *sys = *state;
   kp_kobject_t t;
@@ -467,6 +482,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_free_pool_with_queued_dpc, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_unload_with_timer_set, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_unload_findings_retail, kpt_setup_retail, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_unload_with_dpc_queued, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_unload_clean, kpt_setup, kpt_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
