@@ -112,7 +112,7 @@ static void wi_bugcheck(kp_system_t *sys, uint32_t code, uint64_t p1,
 /* ---------------------------------------------------------------------------
  * The worker.
  * ------------------------------------------------------------------------- */
-static void wi_run(wi_state_t *s, wi_item_t *it, void *addr, uint8_t kind,
+static void wi_run(wi_state_t *s, kp_site_t site, void *addr, uint8_t kind,
                    void (*fn)(void), void *io_object, void *context) {
   kp_system_t *sys = s->sys;
   KP_TRY {
@@ -125,7 +125,7 @@ static void wi_run(wi_state_t *s, wi_item_t *it, void *addr, uint8_t kind,
   } KP_EXCEPT(raised) {
     wi_bugcheck(sys, KP_BUGCHECK_SYSTEM_THREAD_EXCEPTION_NOT_HANDLED,
                 (uint64_t)(int64_t)raised, (uint64_t)(uintptr_t)fn, 0, 0,
-                it->site,
+                site,
                 "Status 0x%08X was raised in the work item routine %p (item "
                 "%p) and nothing caught it.",
                 (unsigned)(uint32_t)raised, (void *)(uintptr_t)fn, addr);
@@ -134,7 +134,7 @@ static void wi_run(wi_state_t *s, wi_item_t *it, void *addr, uint8_t kind,
   if (irql != KP_PASSIVE_LEVEL) {
     wi_bugcheck(sys, KP_BUGCHECK_WORKER_THREAD_RETURNED_AT_BAD_IRQL,
                 (uint64_t)(uintptr_t)fn, irql, (uint64_t)(uintptr_t)context,
-                (uint64_t)(uintptr_t)addr, it->site,
+                (uint64_t)(uintptr_t)addr, site,
                 "The work item routine %p (item %p) returned at IRQL %u; it "
                 "must return at PASSIVE_LEVEL.",
                 (void *)(uintptr_t)fn, addr, (unsigned)irql);
@@ -159,8 +159,11 @@ static void *wi_main(void *arg) {
     uint8_t kind = it->kind;
     void (*fn)(void) = it->fn;
     void *io_object = it->io_object, *context = it->context;
+    // Copied under the lock: the routine may queue the item again, which
+    // rewrites these fields while it runs.
+    kp_site_t site = it->site;
     kpi_mutex_unlock(&s->lock);
-    wi_run(s, it, addr, kind, fn, io_object, context);
+    wi_run(s, site, addr, kind, fn, io_object, context);
     kpi_mutex_lock(&s->lock);
     it->running = false;
     // An ExQueueWorkItem item belongs to its routine once it runs; an Io
