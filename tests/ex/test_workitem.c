@@ -96,6 +96,30 @@ static void test_ex_routine_frees_itself(void **state) {
   KPT_EXPECT_BUGCHECK(0xE4, 3, kp_workitem_free(sys, a, KP_HERE));
 }
 
+/* A routine that queues its own item again (allowed: the item left the
+ * queue before the routine ran). */
+static void *requeue_item;
+static void requeue_routine(void *io_object, void *context) {
+  log_t *l = context;
+  if (atomic_fetch_add(&l->runs, 1) + 1 < 3)
+    kp_workitem_queue(l->sys, requeue_item, requeue_routine,
+                      KP_WORK_QUEUE_DELAYED, l, KP_HERE);
+  (void)io_object;
+}
+
+static void test_routine_requeues_itself(void **state) {
+  kp_system_t *sys = *state;
+  log_t l = {0};
+  l.sys = sys;
+  requeue_item = kp_workitem_alloc(sys, device, KP_HERE);
+  kp_workitem_queue(sys, requeue_item, requeue_routine, KP_WORK_QUEUE_DELAYED,
+                    &l, KP_HERE);
+  kp_workitem_wait_idle(sys);
+  assert_int_equal(atomic_load(&l.runs), 3);
+  assert_int_equal(kpt_last.count, 0);
+  kp_workitem_free(sys, requeue_item, KP_HERE);
+}
+
 static void test_initialized_item(void **state) {
   kp_system_t *sys = *state;
   log_t l = {0};
@@ -252,6 +276,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_queue_runs_on_worker, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_ex_routine_frees_itself, kpt_setup, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_routine_requeues_itself, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_initialized_item, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_ex_queue_work_item, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_misuse_while_queued, kpt_setup, kpt_teardown),
