@@ -54,6 +54,7 @@
  * | unload with a system thread running | 0xCE (P1 start routine) | same |
  * | an exception a DPC routine does not handle | 0x1E (P1 status, P2 routine) | same |
  * | exception unhandled in a system thread | 0x7E (P1 status, P2 start routine) | same |
+ * | system thread ends above PASSIVE_LEVEL | 0x20 (P3 IRQL; APCs are not modelled, P1 = P2 = 0) | same |
  *
  * A bug check raised inside a DPC routine runs the handler on the draining
  * thread; a handler that longjmps out (KP_ASSERT_BUGCHECK) abandons the

@@ -22,6 +22,7 @@ static const bugcheck_name_t bugcheck_names[] = {
     {0x18, "REFERENCE_BY_POINTER"},
     {0x19, "BAD_POOL_HEADER"},
     {0x1E, "KMODE_EXCEPTION_NOT_HANDLED"},
+    {0x20, "KERNEL_APC_PENDING_DURING_EXIT"},
     {0x41, "MUST_SUCCEED_POOL_EMPTY"},
     {0x7E, "SYSTEM_THREAD_EXCEPTION_NOT_HANDLED"},
     {0xB8, "ATTEMPTED_SWITCH_FROM_DPC"},

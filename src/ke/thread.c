@@ -125,6 +125,18 @@ static void systhread_end(kpi_systhread_t *st, kp_status_t status) {
                     "next wait on it returns STATUS_ABANDONED_WAIT_0).",
                     (void *)st->object, (void *)(uintptr_t)st->start, held);
   }
+  kpi_thread_t *t = kpi_thread();
+  if (t->irql != KP_PASSIVE_LEVEL) {
+    kp_irql_t irql = t->irql;
+    kpi_irql_store(t, KP_PASSIVE_LEVEL);
+    kpi_ke_bugcheck(st->sys, KP_BUGCHECK_KERNEL_APC_PENDING_DURING_EXIT, 0, 0,
+                    irql, 0, st->site,
+                    "The system thread %p (start routine %p) ended at IRQL %u; "
+                    "a thread must end at PASSIVE_LEVEL (a spin lock still "
+                    "held, or a KeRaiseIrql without its KeLowerIrql?).",
+                    (void *)st->object, (void *)(uintptr_t)st->start,
+                    (unsigned)irql);
+  }
   kpi_mutex_lock(&d->lock);
   kpi_dobj_t *o = kpi_dobj_find(d, st->object);
   st->exit_status = status;

@@ -162,6 +162,23 @@ static void test_thread_ends_holding_mutex(void **state) {
   kp_object_dereference(sys, obj);
 }
 
+static void start_raise_irql(void *arg) {
+  (void)arg;
+  kp_irql_raise(KP_DISPATCH_LEVEL); // and never lowered
+}
+
+static void test_thread_ends_at_dispatch_0x20(void **state) {
+  kp_system_t *sys = *state;
+  void *h = NULL;
+  kpt_reset_caught();
+  kp_system_thread_create(sys, &h, NULL, start_raise_irql, NULL, KP_HERE);
+  void *obj = NULL;
+  join(sys, h, &obj);
+  assert_int_equal(kpt_last.code, 0x20);
+  assert_int_equal(kpt_last.p[2], KP_DISPATCH_LEVEL);
+  kp_object_dereference(sys, obj);
+}
+
 static void start_wait_event(void *arg) {
   ctx_t *c = arg;
   void *objs[1] = {c->event};
@@ -213,6 +230,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_terminate, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_unhandled_raise_0x7e, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_thread_ends_holding_mutex, kpt_setup, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_thread_ends_at_dispatch_0x20, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_unload_with_thread_running, kpt_setup, kpt_teardown),
       cmocka_unit_test(test_identity),
   };
