@@ -47,7 +47,7 @@
  * | KeReleaseSemaphore beyond the limit | raise STATUS_SEMAPHORE_LIMIT_EXCEEDED (0x1E unhandled, 0x7E in a system thread) | same |
  * | KeReleaseMutex by a thread that does not own it | raise STATUS_MUTANT_NOT_OWNED | same |
  * | system thread ends owning a KMUTEX | 0x4000008A (P1 thread, P2 mutex); the mutex is then abandoned | same |
- * | event re-initialised while a thread waits on it | 0x139/3 | same |
+ * | object re-initialised while a thread waits on it, a timer while set, a DPC while queued | 0x139/3 | same |
  * | pool freed holding a set timer | 0xC4/0x15 (P2 timer, P3 pool type, P4 block) | 0xC7/0 (P2 timer, P3-P4 block range) |
  * | pool freed holding a queued DPC | 0xC7/1 (P2 DPC, P3-P4 block range) | same |
  * | unload with a timer set / a DPC queued | 0xC7/0, 0xC7/1 | 0xCE (P1 routine or object) |

@@ -269,20 +269,22 @@ kpi_dobj_t *kpi_dobj_init(kp_system_t *sys, kpi_dispatch_t *d, void *obj,
     kpi_raise(sys, KP_STATUS_INSUFFICIENT_RESOURCES);
     return NULL;
   }
-  if (!created && o->wait_head != NULL) {
-    // Re-initialising an object threads wait on corrupts its wait list.
+  if (!created && (o->wait_head != NULL || o->timer_set || o->queued)) {
+    // Re-initialising an object threads wait on, a set timer or a queued
+    // DPC corrupts the list it is linked in.
+    const char *where = o->wait_head != NULL ? "a thread is waiting on this"
+                        : o->timer_set      ? "the timer queue still holds this"
+                                            : "the DPC queue still holds this";
+    const char *what = dobj_type_name(o->type);
     kpi_mutex_unlock(&d->lock);
     kpi_ke_bugcheck(sys, KP_BUGCHECK_KERNEL_SECURITY_CHECK_FAILURE, 3, 0, 0, 0,
                     site,
-                    "%s(%p): a thread is waiting on this %s; initialising it "
-                    "again corrupts the wait list (LIST_ENTRY corruption).",
-                    api, obj, dobj_type_name(o->type));
+                    "%s(%p): %s %s; initialising it again corrupts that list "
+                    "(LIST_ENTRY corruption).",
+                    api, obj, where, what);
     return NULL;
   }
   if (!created) {
-    // Storage reused for a new object: an earlier timer or DPC goes away.
-    if (o->timer_set) kpi_timer_unlink(d, o);
-    if (o->queued) kpi_dpc_unqueue(d, o);
     kpi_dobj_t *next = o->hash_next;
     memset(o, 0, sizeof *o);
     o->addr = obj;

@@ -300,6 +300,28 @@ static void test_raise_in_dpc_0x1e(void **state) {
   assert_int_equal(kp_irql_get(), KP_PASSIVE_LEVEL);
 }
 
+static void test_reinit_set_timer_or_queued_dpc(void **state) {
+  kp_system_t *sys = *state;
+  kp_kobject_t t, d;
+  dpc_log_t log = {0};
+  log.sys = sys;
+  kp_timer_init(sys, &t, KP_TIMER_NOTIFICATION, KP_HERE);
+  kp_dpc_init(sys, &d, log_dpc, &log, false, KP_HERE);
+  kp_timer_set(sys, &t, MS(10), 0, NULL, KP_HERE);
+  KPT_EXPECT_BUGCHECK(0x139, 3, kp_timer_init(sys, &t, KP_TIMER_NOTIFICATION,
+                                               KP_HERE));
+  kp_dpc_queue(sys, &d, NULL, NULL, KP_HERE);
+  KPT_EXPECT_BUGCHECK(0x139, 3, kp_dpc_init(sys, &d, log_dpc, &log, false,
+                                             KP_HERE));
+  // Abandoned: both still pending; as storage of another kind, too.
+  KPT_EXPECT_BUGCHECK(0x139, 3, kp_event_init(sys, &t, KP_EVENT_NOTIFICATION,
+                                               false, KP_HERE));
+  assert_true(kp_timer_cancel(sys, &t, KP_HERE));
+  assert_true(kp_dpc_remove(sys, &d, KP_HERE));
+  kp_timer_init(sys, &t, KP_TIMER_NOTIFICATION, KP_HERE);
+  kp_dpc_init(sys, &d, log_dpc, &log, false, KP_HERE);
+}
+
 static void test_flush_irql(void **state) {
   kp_system_t *sys = *state;
   kp_irql_t old = kp_irql_set(KP_DISPATCH_LEVEL);
@@ -474,6 +496,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_wait_in_dpc_verifier_0xc4, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_longjmp_out_of_dpc, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_raise_in_dpc_0x1e, kpt_setup, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_reinit_set_timer_or_queued_dpc, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_flush_irql, kpt_setup, kpt_teardown),
       cmocka_unit_test(test_time_queries),
       cmocka_unit_test(test_processor_counts),
