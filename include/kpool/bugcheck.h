@@ -29,6 +29,7 @@ extern "C" {
 #endif
 
 /* Bug check codes kpool raises (values from bugcodes.h). */
+#define KP_BUGCHECK_APC_INDEX_MISMATCH 0x00000001u
 #define KP_BUGCHECK_IRQL_NOT_GREATER_OR_EQUAL 0x00000009u
 #define KP_BUGCHECK_IRQL_NOT_LESS_OR_EQUAL 0x0000000Au
 #define KP_BUGCHECK_MAXIMUM_WAIT_OBJECTS_EXCEEDED 0x0000000Cu

@@ -30,6 +30,7 @@
  * | invalid queue type (7..31, > 63) | 0xE4/6 (P2 item, P3 queue type) |
  * | queue above DISPATCH_LEVEL | 0xA (P1 item, P2 IRQL) |
  * | routine returns at IRQL != PASSIVE_LEVEL | 0xE1 (P1 routine, P2 IRQL, P3 context, P4 item) |
+ * | routine returns owning a KMUTEX | 0x1 (P1 routine, P2 0, P3 0xFFFF, P4 1); the mutex is abandoned |
  * | routine raises and nothing catches it | 0x7E (P1 status, P2 routine) |
  * | unload with an item queued or running | 0xCE (P1 routine, P2 0, P3 routine) |
  * Items allocated with kp_workitem_alloc and never freed are listed at

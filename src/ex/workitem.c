@@ -130,6 +130,18 @@ static void wi_run(wi_state_t *s, kp_site_t site, void *addr, uint8_t kind,
                 "%p) and nothing caught it.",
                 (unsigned)(uint32_t)raised, (void *)(uintptr_t)fn, addr);
   } KP_END_TRY;
+  // A KMUTEX still held keeps normal kernel APCs disabled: the worker
+  // returns with an APC disable count that does not match (0x1, P4 = 1).
+  for (;;) {
+    const void *held = kpi_mutex_abandon_one(sys, kpi_self());
+    if (held == NULL) break;
+    wi_bugcheck(sys, KP_BUGCHECK_APC_INDEX_MISMATCH, (uint64_t)(uintptr_t)fn,
+                0, 0xFFFF, 1, site,
+                "The work item routine %p (item %p) returned still owning the "
+                "KMUTEX %p (normal kernel APCs stay disabled: KernelApcDisable "
+                "-1, so CombinedApcDisable 0xFFFF). The mutex is abandoned.",
+                (void *)(uintptr_t)fn, addr, held);
+  }
   kp_irql_t irql = kpi_irql();
   if (irql != KP_PASSIVE_LEVEL) {
     wi_bugcheck(sys, KP_BUGCHECK_WORKER_THREAD_RETURNED_AT_BAD_IRQL,

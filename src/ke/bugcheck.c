@@ -16,6 +16,7 @@ typedef struct bugcheck_name {
 } bugcheck_name_t;
 
 static const bugcheck_name_t bugcheck_names[] = {
+    {0x01, "APC_INDEX_MISMATCH"},
     {0x09, "IRQL_NOT_GREATER_OR_EQUAL"},
     {0x0A, "IRQL_NOT_LESS_OR_EQUAL"},
     {0x0C, "MAXIMUM_WAIT_OBJECTS_EXCEEDED"},

@@ -172,6 +172,11 @@ void kpi_dpc_recover(void);
 /* thread.c: system threads' unload check and teardown. */
 void kpi_threads_unload_check(kp_system_t *sys, kpi_dispatch_t *d);
 void kpi_threads_destroy(kp_system_t *sys, kpi_dispatch_t *d);
+/* thread.c: abandons one KMUTEX owned by @thread (a thread object) and
+ * returns its address, or NULL when it owns none. For the end of a system
+ * thread and the return of a work item routine. */
+const void *kpi_mutex_abandon_one(kp_system_t *sys, void *thread);
+
 /* thread.c: marks the calling host thread as a work-item worker. */
 void kpi_kthread_set_worker(void);
 

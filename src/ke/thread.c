@@ -98,24 +98,32 @@ uint32_t kp_processor_count(const kp_system_t *sys, uint16_t group) {
  * ------------------------------------------------------------------------- */
 // The end of a system thread: mutexes it still owns (0x4000008A, then
 // abandoned), then its object is signalled.
+const void *kpi_mutex_abandon_one(kp_system_t *sys, void *thread) {
+  kpi_dispatch_t *d = kpi_dispatch(sys);
+  const void *held = NULL;
+  kpi_mutex_lock(&d->lock);
+  for (size_t b = 0; b < KPI_DISPATCH_BUCKETS && held == NULL; b++)
+    for (kpi_dobj_t *o = d->buckets[b]; o != NULL; o = o->hash_next)
+      if (o->type == KPI_DOBJ_MUTEX && o->owner == thread) {
+        o->owner = NULL;
+        o->signal = 1;
+        o->abandoned = true;
+        kpi_dobj_signalled(d, o);
+        held = o->addr;
+        break;
+      }
+  kpi_mutex_unlock(&d->lock);
+  return held;
+}
+
+// The end of a system thread: mutexes it still owns (0x4000008A, then
+// abandoned), its IRQL (0x20), then its object is signalled.
 static void systhread_end(kpi_systhread_t *st, kp_status_t status) {
   kpi_dispatch_t *d = st->d;
   for (;;) {
-    const void *held = NULL;
-    kpi_mutex_lock(&d->lock);
-    for (size_t b = 0; b < KPI_DISPATCH_BUCKETS && held == NULL; b++)
-      for (kpi_dobj_t *o = d->buckets[b]; o != NULL; o = o->hash_next)
-        if (o->type == KPI_DOBJ_MUTEX && o->owner == st->object) {
-          // Abandon it first, so the bug check's handler sees the state
-          // Windows leaves and the loop ends.
-          o->owner = NULL;
-          o->signal = 1;
-          o->abandoned = true;
-          kpi_dobj_signalled(d, o);
-          held = o->addr;
-          break;
-        }
-    kpi_mutex_unlock(&d->lock);
+    // Abandoned first, so the bug check's handler sees the state Windows
+    // leaves, and the loop ends.
+    const void *held = kpi_mutex_abandon_one(st->sys, st->object);
     if (held == NULL) break;
     kpi_ke_bugcheck(st->sys, KP_BUGCHECK_THREAD_TERMINATE_HELD_MUTEX,
                     (uint64_t)(uintptr_t)st->object, (uint64_t)(uintptr_t)held,

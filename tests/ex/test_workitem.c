@@ -264,6 +264,35 @@ static void test_worker_bug_checks(void **state) {
   kp_workitem_free(sys, a, KP_HERE);
 }
 
+static void *held_mutex;
+static void mutex_routine(void *io_object, void *context) {
+  (void)io_object;
+  kp_system_t *sys = context;
+  void *objs[1] = {held_mutex};
+  kp_wait(sys, 1, objs, KP_WAIT_ANY, NULL, NULL, KP_HERE); // never released
+}
+
+static void test_routine_returns_owning_mutex(void **state) {
+  kp_system_t *sys = *state;
+  kp_kobject_t m;
+  kp_mutex_init(sys, &m, 0, KP_HERE);
+  held_mutex = &m;
+  void *a = kp_workitem_alloc(sys, device, KP_HERE);
+  kpt_reset_caught();
+  kp_workitem_queue(sys, a, mutex_routine, KP_WORK_QUEUE_DELAYED, sys, KP_HERE);
+  kp_workitem_wait_idle(sys);
+  assert_int_equal(kpt_last.code, 0x1);
+  assert_int_equal(kpt_last.p[0], PTR(mutex_routine));
+  assert_int_equal(kpt_last.p[3], 1);
+  // Abandoned, not inherited by the worker's next item.
+  void *objs[1] = {&m};
+  int64_t zero = 0;
+  assert_int_equal(kp_wait(sys, 1, objs, KP_WAIT_ANY, &zero, NULL, KP_HERE),
+                   KP_STATUS_ABANDONED);
+  kp_mutex_release(sys, &m, false, KP_HERE);
+  kp_workitem_free(sys, a, KP_HERE);
+}
+
 static void test_unload_lists_unfreed_items(void **state) {
   kp_system_t *sys = *state;
   void *a = kp_workitem_alloc(sys, device, KP_HERE);
@@ -282,6 +311,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_misuse_while_queued, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_bad_arguments, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_worker_bug_checks, kpt_setup, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_routine_returns_owning_mutex, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_unload_lists_unfreed_items, kpt_setup, kpt_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
