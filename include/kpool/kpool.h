@@ -39,5 +39,7 @@
 #include "interlocked.h"
 #include "deadlock.h"
 #include "resource.h"
+#include "dispatch.h"
+#include "workitem.h"
 
 #endif /* KPOOL_KPOOL_H */

@@ -2750,5 +2750,6 @@ KP_API extern __thread const void *kp_wdk_outer_caller;
 #include "kp_wdk_string.h"
 #include "kp_wdk_interlocked.h"
 #include "kp_wdk_sync.h"
+#include "kp_wdk_dispatch.h"
 
 #endif /* KPOOL_WDK_WDM_H */
