@@ -209,6 +209,12 @@ typedef struct kpi_module_ops {
    * own leak. No locks held. */
   bool (*leak_owner)(kp_system_t *sys, void *state, const kp_block_info_t *block,
                      char *why, size_t len);
+  /* The virtual clock reached @now_ms (kp_clock_advance calls it at the
+   * start and at every step, on the advancing thread, no locks held):
+   * expire what is due and run what must run then (timers, DPCs, wait
+   * timeouts). Returns the next time, in ms, at which the module has
+   * something due (> @now_ms), or UINT64_MAX; the clock stops there. */
+  uint64_t (*clock)(kp_system_t *sys, void *state, uint64_t now_ms);
 } kpi_module_ops_t;
 
 #define KPI_MAX_MODULES 32u
@@ -288,6 +294,12 @@ struct kp_system {
   _Atomic(kpi_event_fn) event_hook;       /* the monitor, when started */
   void *event_state;
   atomic_uint_fast64_t fail_by_kind[KP_FAIL_KIND_COUNT_]; /* failures by reason */
+  /* --- Execution surface (dispatch) --- */
+  /* Serialises kp_clock_advance: the kp_thread_id() of the advancing
+   * thread, 0 when none. Not a mutex: a bug check handler may longjmp out
+   * of a DPC run inside the advance; the same thread's next advance then
+   * takes the abandoned ownership over. */
+  atomic_uint advance_owner;
 
   /* --- Driver model (io/, cm/, ps/): leftovers the unload checks reported
    * that are no bug check (a device or link not deleted, a handle left

@@ -33,6 +33,7 @@
 #ifndef KPOOL_CM_H
 #define KPOOL_CM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -141,6 +142,9 @@ KP_API kp_status_t kp_cm_delete_value(kp_system_t *sys, void *handle,
  *  STATUS_CANNOT_DELETE 0xC0000121 otherwise); later operations on its
  *  handles get STATUS_KEY_DELETED; the handle must still be closed. */
 KP_API kp_status_t kp_cm_delete_key(kp_system_t *sys, void *handle);
+
+/** True when @p handle is an open registry handle of @p sys. */
+KP_API bool kp_cm_is_handle(kp_system_t *sys, void *handle);
 
 /** ZwClose on a registry handle; see the file comment for a bad handle. */
 KP_API kp_status_t kp_cm_close(kp_system_t *sys, void *handle);

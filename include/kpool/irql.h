@@ -146,8 +146,16 @@ KP_API void kp_paged_code(kp_site_t site);
  * the pair (see kp_wdk_sync.h).
  */
 KP_API void kp_site_next(const char *file, uint32_t line);
-/** Takes (and clears) the pending site of kp_site_next(), see above. */
+/** Takes (and clears) the pending site of kp_site_next(), see above; a
+ *  caller recorded by kp_site_next_caller() replaces @p caller. */
 KP_API kp_site_t kp_site_take(void *caller);
+/**
+ * Records the return address the calling thread's next lock routine names
+ * as its caller: the WDK face calls it with its own return address (the
+ * driver's), so that reports of spin-lock and fast-mutex misuse name the
+ * driver's function and file:line (symbolised) rather than the face's.
+ */
+KP_API void kp_site_next_caller(const void *caller);
 
 /* ---------------------------------------------------------------------------
  * Spin locks: a KSPIN_LOCK is one pointer-sized word, 0 = free. While held

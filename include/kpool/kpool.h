@@ -44,5 +44,7 @@
 #include "interlocked.h"
 #include "deadlock.h"
 #include "resource.h"
+#include "dispatch.h"
+#include "workitem.h"
 
 #endif /* KPOOL_KPOOL_H */

@@ -14,9 +14,10 @@
  *   P2 = the object, P3 = (uint64_t)-1; otherwise 0x18
  *   REFERENCE_BY_POINTER, P1 = the object type (3 device, 5 file), P2 = the
  *   object.
- * - Referencing or dereferencing something that is not an object kpool
- *   knows: 0x18, P1 = 0, P2 = the address (kpool's choice: Windows would
- *   corrupt memory in front of it).
+ * - Referencing something that is not an object kpool knows: 0x18, P1 =
+ *   0, P2 = the address (kpool's choice: Windows would corrupt memory in
+ *   front of it). A dereference of an unknown object goes to the
+ *   dispatcher's objects (system threads), which raise the same 0x18.
  *
  * Thread-safe.
  */
@@ -38,6 +39,12 @@ KP_API void kp_ob_reference(kp_system_t *sys, void *object, uint32_t tag);
 
 /** ObDereferenceObject(WithTag): drops a reference; see the bug checks. */
 KP_API void kp_ob_dereference(kp_system_t *sys, void *object, uint32_t tag);
+
+/** ZwClose: a handle in the registry's range goes to kp_cm_close (a bad
+ *  one is 0x93 with the verifier, STATUS_INVALID_HANDLE without); any
+ *  other to the dispatcher's kp_handle_close (system threads; a bad one is
+ *  STATUS_INVALID_HANDLE). */
+KP_API kp_status_t kp_ob_close(kp_system_t *sys, void *handle);
 
 #ifdef __cplusplus
 }

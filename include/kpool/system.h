@@ -181,6 +181,15 @@ typedef struct kp_config {
   const char *trace_path;
   /** Likewise for the self-contained HTML report (=NULL: off). */
   const char *html_report_path;
+  /* --- Time (kpool/dispatch.h) --- */
+  /** KeQueryTimeIncrement: 100 ns units per simulated clock tick, 5000..156250
+   *  (=156250, 15.625 ms, the usual x64 tick). KeQueryTickCount is the
+   *  interrupt time divided by it. */
+  uint32_t time_increment;
+  /** KeQuerySystemTime at boot (virtual clock 0), in 100 ns units since
+   *  1601-01-01 UTC (=133485408000000000, 2024-01-01 00:00:00 UTC). Absolute
+   *  due times and timeouts are measured against it. */
+  int64_t boot_system_time;
 
   /** Reserved for later fields; keep zero. */
   uint64_t reserved[16];
@@ -261,6 +270,12 @@ KP_API kp_status_t kp_driver_unload(kp_system_t *sys);
 /**
  * Advances the virtual clock by @p milliseconds. Each whole simulated second
  * crossed runs the balance set manager once (lookaside depth adjustment).
+ * The clock moves in steps: to each due time of a timer or a wait timeout
+ * inside the interval (whole milliseconds, rounded up), and at every step
+ * the expired timers are signalled, their DPCs and every other queued DPC
+ * run on the calling thread at DISPATCH_LEVEL, and waiters whose timeout
+ * has come return STATUS_TIMEOUT (see kpool/dispatch.h). Calls from
+ * several threads are serialised. Must not be called from a DPC.
  * Thread-safe.
  */
 KP_API void kp_clock_advance(kp_system_t *sys, uint64_t milliseconds);

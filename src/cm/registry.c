@@ -8,8 +8,11 @@
 
 #include "cm/cm_internal.h"
 
-/* Kernel handles have the high bit set; 4-aligned like Windows'. */
-#define HANDLE_BASE ((uintptr_t)0xFFFFFFFF80000000ull)
+/* Kernel handles have the high bit set; 4-aligned like Windows'. The
+ * registry's range starts above the dispatcher's thread handles
+ * (0xFFFFFFFF80000000 + 4n), so ZwClose can tell them apart. */
+#define HANDLE_BASE ((uintptr_t)0xFFFFFFFF81000000ull)
+#define HANDLE_END (HANDLE_BASE + 4u * (KPI_CM_HANDLES + 1u))
 #define STATUS_CANNOT_DELETE ((kp_status_t)0xC0000121u)
 #define FULL_FIXED 20u
 #define SHORT_FIXED 12u
@@ -558,6 +561,12 @@ kp_status_t kp_cm_delete_key(kp_system_t *sys, void *handle) {
   }
   kpi_mutex_unlock(&cm->lock);
   return st;
+}
+
+bool kp_cm_is_handle(kp_system_t *sys, void *handle) {
+  (void)sys;
+  // The registry's handle range, open or not (a double close is its own).
+  return (uintptr_t)handle >= HANDLE_BASE && (uintptr_t)handle < HANDLE_END;
 }
 
 kp_status_t kp_cm_close(kp_system_t *sys, void *handle) {

@@ -132,8 +132,17 @@ void kp_site_next(const char *file, uint32_t line) {
   apc_next_line = line;
 }
 
+static _Thread_local const void *apc_next_caller;
+
+void kp_site_next_caller(const void *caller) { apc_next_caller = caller; }
+
 kp_site_t kp_site_take(void *caller) {
   const char *file = apc_next_file;
+  const void *pending = apc_next_caller;
+  if (pending != NULL) {
+    apc_next_caller = NULL;
+    caller = (void *)(uintptr_t)pending;
+  }
   if (file == NULL) return kp_site(NULL, 0, caller);
   apc_next_file = NULL;
   return kp_site(file, apc_next_line, caller);

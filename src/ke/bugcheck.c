@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kp_internal.h"
+#include "ke/kp_dispatch.h"
 
 typedef struct bugcheck_name {
   uint32_t code;
@@ -18,16 +19,21 @@ static const bugcheck_name_t bugcheck_names[] = {
     {0x01, "APC_INDEX_MISMATCH"},
     {0x09, "IRQL_NOT_GREATER_OR_EQUAL"},
     {0x0A, "IRQL_NOT_LESS_OR_EQUAL"},
+    {0x0C, "MAXIMUM_WAIT_OBJECTS_EXCEEDED"},
+    {0x18, "REFERENCE_BY_POINTER"},
     {0x19, "BAD_POOL_HEADER"},
     {0x18, "REFERENCE_BY_POINTER"},
     {0x1E, "KMODE_EXCEPTION_NOT_HANDLED"},
+    {0x20, "KERNEL_APC_PENDING_DURING_EXIT"},
     {0x35, "NO_MORE_IRP_STACK_LOCATIONS"},
     {0x40, "TARGET_MDL_TOO_SMALL"},
     {0x41, "MUST_SUCCEED_POOL_EMPTY"},
     {0x44, "MULTIPLE_IRP_COMPLETE_REQUESTS"},
     {0x48, "CANCEL_STATE_IN_COMPLETED_IRP"},
     {0x76, "PROCESS_HAS_LOCKED_PAGES"},
+    {0x7E, "SYSTEM_THREAD_EXCEPTION_NOT_HANDLED"},
     {0x93, "INVALID_KERNEL_HANDLE"},
+    {0xB8, "ATTEMPTED_SWITCH_FROM_DPC"},
     {0xBE, "ATTEMPTED_WRITE_TO_READONLY_MEMORY"},
     {0xC1, "SPECIAL_POOL_DETECTED_MEMORY_CORRUPTION"},
     {0xC2, "BAD_POOL_CALLER"},
@@ -44,9 +50,12 @@ static const bugcheck_name_t bugcheck_names[] = {
     {0xD4, "SYSTEM_SCAN_AT_RAISED_IRQL_CAUGHT_IMPROPER_DRIVER_UNLOAD"},
     {0xD5, "DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL"},
     {0xD6, "DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION"},
+    {0xE1, "WORKER_THREAD_RETURNED_AT_BAD_IRQL"},
     {0xE2, "MANUALLY_INITIATED_CRASH"},
     {0xE3, "RESOURCE_NOT_OWNED"},
+    {0xE4, "WORKER_INVALID"},
     {0x139, "KERNEL_SECURITY_CHECK_FAILURE"},
+    {0x4000008A, "THREAD_TERMINATE_HELD_MUTEX"},
 };
 
 const char *kp_bugcheck_name(uint32_t code) {
@@ -179,7 +188,11 @@ static void bugcheck_dispatch(kp_system_t *sys, const kp_bugcheck_t *bc) {
     arg = atomic_load(&bugcheck_global_arg);
   }
   if (fn == NULL) bugcheck_default(bc, sys);
+  // Counted, so that a handler that longjmps out of a DPC routine can be
+  // told from one that returns (kpi_dpc_recover).
+  kpi_kthread()->bugcheck_depth++;
   fn(bc, arg);
+  kpi_kthread()->bugcheck_depth--;
   // The handler returned: the simulator abandons the operation. If the
   // thread is left raised or holding spin locks, what it reports next is
   // likely a consequence of this one: remember it.

@@ -3,6 +3,8 @@
  * other modules own (device and file objects from the I/O manager).
  */
 #include "kp_internal.h"
+#include "kpool/cm.h"
+#include "kpool/dispatch.h"
 #include "kpool/io.h"
 #include "kpool/ob.h"
 #include "kpool/ps.h"
@@ -35,5 +37,15 @@ void kp_ob_dereference(kp_system_t *sys, void *object, uint32_t tag) {
   }
   if (kp_io_file_dereference(sys, object)) return;
   if (kp_ps_object_reference(sys, object, -1)) return;  // raises on an underflow
-  unknown_object(sys, object, "ObDereferenceObject");
+  // System threads' objects (the dispatcher's; 0x18 when unknown there too).
+  kp_object_dereference(sys, object);
+}
+
+kp_status_t kp_ob_close(kp_system_t *sys, void *handle) {
+  if (sys == NULL) return KP_STATUS_INVALID_HANDLE;
+  // Registry handles (their range, open or already closed: 0x93 rule of
+  // kpool/cm.h); everything else is the dispatcher's (system threads:
+  // STATUS_INVALID_HANDLE for a bad one, its choice).
+  if (kp_cm_is_handle(sys, handle)) return kp_cm_close(sys, handle);
+  return kp_handle_close(sys, handle);
 }

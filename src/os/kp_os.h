@@ -25,16 +25,20 @@ void kpi_mutex_unlock(kpi_mutex_t *m);
 /* True when the lock was taken. */
 bool kpi_mutex_trylock(kpi_mutex_t *m);
 
-/* A condition variable (pthread_cond_t is 48 bytes on glibc and on macOS).
- * kpi_cond_wait releases @m while it sleeps and holds it again on return;
- * callers re-check their condition in a loop (spurious wake-ups). */
+/* A condition variable used with a kpi_mutex_t (storage for
+ * pthread_cond_t: 48 bytes on glibc and macOS; os_posix.c checks). Used by
+ * the dispatcher's blocking waits and the work-item queue. */
 typedef struct kpi_cond {
   _Alignas(16) unsigned char opaque[64];
 } kpi_cond_t;
 
 void kpi_cond_init(kpi_cond_t *c);
 void kpi_cond_destroy(kpi_cond_t *c);
+/* Releases @m, sleeps until signalled (or spuriously), re-takes @m. */
 void kpi_cond_wait(kpi_cond_t *c, kpi_mutex_t *m);
+/* As kpi_cond_wait, giving up after about @ms milliseconds of real time. */
+void kpi_cond_wait_ms(kpi_cond_t *c, kpi_mutex_t *m, uint32_t ms);
+void kpi_cond_signal(kpi_cond_t *c);
 void kpi_cond_broadcast(kpi_cond_t *c);
 
 /* Page protection for kpi_os_protect. */

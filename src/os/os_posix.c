@@ -88,12 +88,27 @@ static pthread_cond_t *os_cond(kpi_cond_t *c) {
 }
 
 void kpi_cond_init(kpi_cond_t *c) {
+  memset(c, 0, sizeof *c);
   if (pthread_cond_init(os_cond(c), NULL) != 0) abort();
 }
 void kpi_cond_destroy(kpi_cond_t *c) { pthread_cond_destroy(os_cond(c)); }
 void kpi_cond_wait(kpi_cond_t *c, kpi_mutex_t *m) {
   if (pthread_cond_wait(os_cond(c), os_mutex(m)) != 0) abort();
 }
+void kpi_cond_wait_ms(kpi_cond_t *c, kpi_mutex_t *m, uint32_t ms) {
+  // CLOCK_REALTIME is the clock pthread_cond_timedwait uses by default on
+  // both Linux and macOS (pthread_condattr_setclock is missing on macOS).
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  ts.tv_sec += (time_t)(ms / 1000u);
+  ts.tv_nsec += (long)(ms % 1000u) * 1000000L;
+  if (ts.tv_nsec >= 1000000000L) {
+    ts.tv_sec++;
+    ts.tv_nsec -= 1000000000L;
+  }
+  pthread_cond_timedwait(os_cond(c), os_mutex(m), &ts);
+}
+void kpi_cond_signal(kpi_cond_t *c) { pthread_cond_signal(os_cond(c)); }
 void kpi_cond_broadcast(kpi_cond_t *c) { pthread_cond_broadcast(os_cond(c)); }
 
 size_t kpi_os_page_size(void) {

@@ -268,7 +268,14 @@ const char *kpi_site_text(kp_site_t site, char *buf, size_t len) {
     else
       snprintf(buf, len, "%s:%u", base ? base + 1 : site.file, site.line);
   } else if (site.caller != NULL) {
-    snprintf(buf, len, "caller %p", site.caller);
+    // No call-site macro: the return address, and where it is in source
+    // when the host can say (spin locks, fast mutexes, calls through a
+    // function pointer).
+    char where[200];
+    if (kpi_os_symbolize(site.caller, where, sizeof where))
+      snprintf(buf, len, "caller %p in %s", site.caller, where);
+    else
+      snprintf(buf, len, "caller %p", site.caller);
   } else {
     snprintf(buf, len, "unknown site");
   }

@@ -73,6 +73,8 @@ void kp_config_init(kp_config_t *cfg) {
   cfg->lookaside_grow_base = 5;
   cfg->lookaside_grow_max = 30;
   cfg->lookaside_scan_period = 3;
+  cfg->time_increment = 156250;
+  cfg->boot_system_time = 133485408000000000LL;
   kpi_verifier_config_init(cfg); // special pool, fault injection, sanitizers
 }
 
@@ -96,6 +98,8 @@ static bool config_valid(const kp_config_t *cfg) {
   if (cfg->lookaside_minimum_depth > cfg->lookaside_maximum_depth) return false;
   if (cfg->lookaside_scan_period == 0) return false;
   if (cfg->uninit_fill == 0) return false;
+  if (cfg->time_increment < 5000 || cfg->time_increment > 156250) return false;
+  if (cfg->boot_system_time < 0) return false;
   if (!kpi_verifier_config_valid(cfg)) return false;
   return true;
 }
@@ -121,6 +125,7 @@ kp_system_t *kp_system_create(const kp_config_t *cfg) {
     return NULL;
   }
   kpi_mutex_init(&sys->lock);
+  atomic_init(&sys->advance_owner, 0);
   atomic_init(&sys->sequence, 0);
   atomic_init(&sys->bugcheck_count, 0);
   atomic_init(&sys->untagged_allocs, 0);
@@ -505,15 +510,51 @@ static void clock_second(kp_system_t *sys) {
     if (fns[i] != NULL) fns[i](sys, args[i]);
 }
 
+// Runs every module's clock hook at @now; returns the earliest next due time.
+static uint64_t clock_modules(kp_system_t *sys, uint64_t now) {
+  kpi_module_slot_t mods[KPI_MAX_MODULES];
+  uint32_t n = modules_snapshot(sys, mods);
+  uint64_t next = UINT64_MAX;
+  for (uint32_t i = 0; i < n; i++) {
+    if (mods[i].ops->clock == NULL) continue;
+    uint64_t due = mods[i].ops->clock(sys, mods[i].state, now);
+    if (due < next) next = due;
+  }
+  return next;
+}
+
 void kp_clock_advance(kp_system_t *sys, uint64_t milliseconds) {
   if (sys == NULL) return;
+  // Steps: from due time to due time (timers, wait timeouts), so that
+  // every expiry happens at its own instant and its DPC runs then. One
+  // advancing thread at a time; ownership left behind by this thread (a
+  // handler that longjmped out of a DPC) is taken over.
+  uint32_t me = kp_thread_id();
+  for (;;) {
+    unsigned expected = 0;
+    if (atomic_compare_exchange_strong(&sys->advance_owner, &expected, me) ||
+        expected == me)
+      break;
+    kpi_os_yield();
+  }
   kpi_mutex_lock(&sys->lock);
-  uint64_t before = sys->clock_ms;
-  sys->clock_ms += milliseconds;
-  uint64_t seconds = sys->clock_ms / 1000 - before / 1000;
+  uint64_t now = sys->clock_ms;
   kpi_mutex_unlock(&sys->lock);
-  // Ticks run outside the lock: they take pool and list locks themselves.
-  for (uint64_t s = 0; s < seconds; s++) clock_second(sys);
+  uint64_t target = milliseconds > UINT64_MAX - now ? UINT64_MAX : now + milliseconds;
+  for (;;) {
+    uint64_t next = clock_modules(sys, now);
+    if (now >= target) break;
+    uint64_t step = next < target ? next : target;
+    if (step <= now) step = now + 1;
+    kpi_mutex_lock(&sys->lock);
+    sys->clock_ms = step;
+    kpi_mutex_unlock(&sys->lock);
+    uint64_t seconds = step / 1000 - now / 1000;
+    // Ticks run outside the lock: they take pool and list locks themselves.
+    for (uint64_t s = 0; s < seconds; s++) clock_second(sys);
+    now = step;
+  }
+  atomic_store(&sys->advance_owner, 0);
 }
 
 static void *clock_realtime_main(void *arg) {

@@ -8,6 +8,7 @@
 #include "kpool/wdk/ntifs.h"
 
 #include "kpool/cm.h"
+#include "kpool/ob.h"
 #include "kpool/system.h"
 
 _Static_assert(sizeof(OBJECT_ATTRIBUTES) == 48, "OBJECT_ATTRIBUTES");
@@ -85,7 +86,7 @@ NTSTATUS NTAPI ZwDeleteValueKey(HANDLE KeyHandle, PUNICODE_STRING ValueName) {
                             ValueName != NULL ? ValueName->Length / 2u : 0);
 }
 
-NTSTATUS NTAPI ZwClose(HANDLE Handle) { return kp_cm_close(cur(), Handle); }
+NTSTATUS NTAPI ZwClose(HANDLE Handle) { return kp_ob_close(cur(), Handle); }
 
 NTSTATUS NTAPI RtlQueryRegistryValues(ULONG RelativeTo, PCWSTR Path,
                                       PRTL_QUERY_REGISTRY_TABLE QueryTable, PVOID Context,

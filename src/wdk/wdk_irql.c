@@ -8,9 +8,17 @@
 #include "kpool/irql.h"
 #include "kpool/system.h"
 
+/* The driver's return address, named by the core's lock reports. */
+#if defined(__GNUC__) || defined(__clang__)
+#define WDK_NOTE_CALLER() kp_site_next_caller(__builtin_return_address(0))
+#else
+#define WDK_NOTE_CALLER() ((void)0)
+#endif
+
 KIRQL NTAPI KeGetCurrentIrql(VOID) { return kp_irql_get(); }
 
 VOID NTAPI KeRaiseIrql(KIRQL NewIrql, PKIRQL OldIrql) {
+  WDK_NOTE_CALLER();
   KIRQL old = kp_irql_raise(NewIrql);
   // The WDK writes the old IRQL through the pointer unconditionally; a NULL
   // pointer would fault on Windows, here it only loses the value.
@@ -24,6 +32,7 @@ KIRQL NTAPI KfRaiseIrql(KIRQL NewIrql) { return kp_irql_raise(NewIrql); }
 VOID NTAPI KeLowerIrql(KIRQL NewIrql) { kp_irql_lower(NewIrql); }
 
 KIRQL NTAPI KeRaiseIrqlToDpcLevel(VOID) {
+  WDK_NOTE_CALLER();
   return kp_irql_raise((kp_irql_t)DISPATCH_LEVEL);
 }
 
@@ -32,6 +41,7 @@ VOID NTAPI KeInitializeSpinLock(PKSPIN_LOCK SpinLock) {
 }
 
 VOID NTAPI KeAcquireSpinLock(PKSPIN_LOCK SpinLock, PKIRQL OldIrql) {
+  WDK_NOTE_CALLER();
   KIRQL old = kp_spin_lock_acquire(SpinLock);
   if (OldIrql != NULL) {
     *OldIrql = old;
@@ -39,18 +49,22 @@ VOID NTAPI KeAcquireSpinLock(PKSPIN_LOCK SpinLock, PKIRQL OldIrql) {
 }
 
 KIRQL NTAPI KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock) {
+  WDK_NOTE_CALLER();
   return kp_spin_lock_acquire(SpinLock);
 }
 
 VOID NTAPI KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql) {
+  WDK_NOTE_CALLER();
   kp_spin_lock_release(SpinLock, NewIrql);
 }
 
 VOID NTAPI KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock) {
+  WDK_NOTE_CALLER();
   kp_spin_lock_acquire_at_dpc(SpinLock);
 }
 
 VOID NTAPI KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock) {
+  WDK_NOTE_CALLER();
   kp_spin_lock_release_from_dpc(SpinLock);
 }
 
@@ -61,18 +75,22 @@ static kp_fast_mutex_t *core_mutex(PFAST_MUTEX FastMutex) {
 }
 
 VOID NTAPI ExInitializeFastMutex(PFAST_MUTEX FastMutex) {
+  WDK_NOTE_CALLER();
   kp_fast_mutex_init(core_mutex(FastMutex));
 }
 
 VOID FASTCALL ExAcquireFastMutex(PFAST_MUTEX FastMutex) {
+  WDK_NOTE_CALLER();
   kp_fast_mutex_acquire(core_mutex(FastMutex));
 }
 
 VOID FASTCALL ExReleaseFastMutex(PFAST_MUTEX FastMutex) {
+  WDK_NOTE_CALLER();
   kp_fast_mutex_release(core_mutex(FastMutex));
 }
 
 BOOLEAN FASTCALL ExTryToAcquireFastMutex(PFAST_MUTEX FastMutex) {
+  WDK_NOTE_CALLER();
   return kp_fast_mutex_try_acquire(core_mutex(FastMutex)) ? TRUE : FALSE;
 }
 

@@ -20,7 +20,9 @@
 extern "C" {
 #endif
 
-/** OBJECT_ATTRIBUTES (48 bytes). */
+/** OBJECT_ATTRIBUTES (48 bytes); shared with the dispatcher's header. */
+#ifndef KP_WDK_OBJECT_ATTRIBUTES_DEFINED
+#define KP_WDK_OBJECT_ATTRIBUTES_DEFINED
 typedef struct _OBJECT_ATTRIBUTES {
   ULONG Length;
   HANDLE RootDirectory;
@@ -29,20 +31,6 @@ typedef struct _OBJECT_ATTRIBUTES {
   PVOID SecurityDescriptor;
   PVOID SecurityQualityOfService;
 } OBJECT_ATTRIBUTES, *POBJECT_ATTRIBUTES;
-typedef const OBJECT_ATTRIBUTES *PCOBJECT_ATTRIBUTES;
-
-#define OBJ_INHERIT 0x00000002L
-#define OBJ_PERMANENT 0x00000010L
-#define OBJ_EXCLUSIVE 0x00000020L
-#define OBJ_CASE_INSENSITIVE 0x00000040L
-#define OBJ_OPENIF 0x00000080L
-#define OBJ_OPENLINK 0x00000100L
-#define OBJ_KERNEL_HANDLE 0x00000200L
-#define OBJ_FORCE_ACCESS_CHECK 0x00000400L
-#define OBJ_IGNORE_IMPERSONATED_DEVICEMAP 0x00000800L
-#define OBJ_DONT_REPARSE 0x00001000L
-#define OBJ_VALID_ATTRIBUTES 0x00001FF2L
-
 /** InitializeObjectAttributes: SecurityQualityOfService is always NULL. */
 #define InitializeObjectAttributes(p, n, a, r, s)                              \
   do {                                                                         \
@@ -53,6 +41,42 @@ typedef const OBJECT_ATTRIBUTES *PCOBJECT_ATTRIBUTES;
     (p)->SecurityDescriptor = (s);                                             \
     (p)->SecurityQualityOfService = NULL;                                      \
   } while (0)
+#endif
+typedef const OBJECT_ATTRIBUTES *PCOBJECT_ATTRIBUTES;
+
+#ifndef OBJ_INHERIT
+#define OBJ_INHERIT 0x00000002L
+#endif
+#ifndef OBJ_PERMANENT
+#define OBJ_PERMANENT 0x00000010L
+#endif
+#ifndef OBJ_EXCLUSIVE
+#define OBJ_EXCLUSIVE 0x00000020L
+#endif
+#ifndef OBJ_CASE_INSENSITIVE
+#define OBJ_CASE_INSENSITIVE 0x00000040L
+#endif
+#ifndef OBJ_OPENIF
+#define OBJ_OPENIF 0x00000080L
+#endif
+#ifndef OBJ_OPENLINK
+#define OBJ_OPENLINK 0x00000100L
+#endif
+#ifndef OBJ_KERNEL_HANDLE
+#define OBJ_KERNEL_HANDLE 0x00000200L
+#endif
+#ifndef OBJ_FORCE_ACCESS_CHECK
+#define OBJ_FORCE_ACCESS_CHECK 0x00000400L
+#endif
+#ifndef OBJ_IGNORE_IMPERSONATED_DEVICEMAP
+#define OBJ_IGNORE_IMPERSONATED_DEVICEMAP 0x00000800L
+#endif
+#ifndef OBJ_DONT_REPARSE
+#define OBJ_DONT_REPARSE 0x00001000L
+#endif
+#ifndef OBJ_VALID_ATTRIBUTES
+#define OBJ_VALID_ATTRIBUTES 0x00001FF2L
+#endif
 
 #define KEY_QUERY_VALUE 0x0001
 #define KEY_SET_VALUE 0x0002
@@ -187,9 +211,11 @@ NTSYSAPI NTSTATUS NTAPI ZwSetValueKey(HANDLE KeyHandle, PUNICODE_STRING ValueNam
 /** ZwDeleteKey / ZwDeleteValueKey. */
 NTSYSAPI NTSTATUS NTAPI ZwDeleteKey(HANDLE KeyHandle);
 NTSYSAPI NTSTATUS NTAPI ZwDeleteValueKey(HANDLE KeyHandle, PUNICODE_STRING ValueName);
-/** ZwClose: registry handles (kp_cm_close); 0x93 for a bad handle with
- *  the verifier, else STATUS_INVALID_HANDLE. */
+/** ZwClose: kp_ob_close (registry handles, then the dispatcher's thread
+ *  handles); see kpool/cm.h for a bad handle. */
+#ifndef KP_WDK_OB_HANDLE_ROUTINES_DECLARED
 NTSYSAPI NTSTATUS NTAPI ZwClose(HANDLE Handle);
+#endif
 /** RtlQueryRegistryValues: kp_cm_query_values. */
 NTSYSAPI NTSTATUS NTAPI RtlQueryRegistryValues(ULONG RelativeTo, PCWSTR Path,
                                                PRTL_QUERY_REGISTRY_TABLE QueryTable,

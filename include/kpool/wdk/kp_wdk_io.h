@@ -43,7 +43,10 @@ extern "C" {
 #define POINTER_ALIGNMENT __attribute__((aligned(8)))
 #endif
 
+#ifndef KP_WDK_ACCESS_MASK_DEFINED
+#define KP_WDK_ACCESS_MASK_DEFINED
 typedef ULONG ACCESS_MASK, *PACCESS_MASK;
+#endif
 /* KPROCESSOR_MODE and MODE (KernelMode, UserMode) come from kp_wdk_mdl.h. */
 typedef ULONG DEVICE_TYPE;
 typedef ULONG SECURITY_INFORMATION, *PSECURITY_INFORMATION;

@@ -21,11 +21,15 @@ extern "C" {
 #endif
 
 NTKERNELAPI LONG_PTR FASTCALL ObfReferenceObject(PVOID Object);
+#ifndef KP_WDK_OB_HANDLE_ROUTINES_DECLARED
 NTKERNELAPI LONG_PTR FASTCALL ObfDereferenceObject(PVOID Object);
+#endif
 NTKERNELAPI LONG_PTR FASTCALL ObfReferenceObjectWithTag(PVOID Object, ULONG Tag);
 NTKERNELAPI LONG_PTR FASTCALL ObfDereferenceObjectWithTag(PVOID Object, ULONG Tag);
 #define ObReferenceObject(Object) ObfReferenceObject(Object)
-#define ObDereferenceObject(Object) ObfDereferenceObject(Object)
+#ifndef ObDereferenceObject
+#define ObDereferenceObject(o) ObfDereferenceObject(o)
+#endif
 #define ObReferenceObjectWithTag(Object, Tag) ObfReferenceObjectWithTag(Object, Tag)
 #define ObDereferenceObjectWithTag(Object, Tag) ObfDereferenceObjectWithTag(Object, Tag)
 

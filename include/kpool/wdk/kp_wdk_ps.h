@@ -19,11 +19,14 @@
 extern "C" {
 #endif
 
-/** CLIENT_ID: a process and a thread ID. */
+/** CLIENT_ID: a process and a thread ID (shared with the dispatcher). */
+#ifndef KP_WDK_CLIENT_ID_DEFINED
+#define KP_WDK_CLIENT_ID_DEFINED
 typedef struct _CLIENT_ID {
   HANDLE UniqueProcess;
   HANDLE UniqueThread;
 } CLIENT_ID, *PCLIENT_ID;
+#endif
 
 /** PS_CREATE_NOTIFY_INFO (72 bytes): what an Ex routine gets on create. */
 typedef struct _PS_CREATE_NOTIFY_INFO {

@@ -2750,6 +2750,7 @@ KP_API extern __thread const void *kp_wdk_outer_caller;
 #include "kp_wdk_string.h"
 #include "kp_wdk_interlocked.h"
 #include "kp_wdk_sync.h"
+#include "kp_wdk_dispatch.h"
 #include "kp_wdk_io.h"
 #include "kp_wdk_ob.h"
 #include "kp_wdk_cm.h"
