@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "io/io_internal.h"
+#include "kpool/dispatch.h"
+#include "kpool/guarded.h"
 
 _Static_assert(sizeof(kpi_io_irp_t) == 80, "IRP header keeps 16-byte alignment");
 _Static_assert(sizeof(kp_irp_t) == 0xD0, "IRP is 0xD0 bytes");
@@ -211,6 +213,7 @@ kp_status_t kp_irp_call(kp_system_t *sys, kp_device_t *device, kp_irp_t *irp,
                           ? device->driver->major_function[loc->major]
                           : NULL;
   kp_status_t st;
+  uint32_t apc_before = kp_apc_disable_count();
   if (fn == NULL) {
     irp->io_status.u.status = KP_STATUS_INVALID_DEVICE_REQUEST;
     irp->io_status.information = 0;
@@ -227,6 +230,14 @@ kp_status_t kp_irp_call(kp_system_t *sys, kp_device_t *device, kp_irp_t *irp,
                  "was called at (a spin lock not released, or KeLowerIrql "
                  "missing).");
   }
+  uint32_t apc_after = kp_apc_disable_count();
+  if (verify && apc_after != apc_before)
+    kpi_bugcheck_raise(sys, KP_BUGCHECK_DRIVER_VERIFIER_DETECTED_VIOLATION, 0xC5,
+                       (uintptr_t)fn, apc_after, apc_before,
+                       &(kpi_bugcheck_ctx_t){.site = site},
+                       "The dispatch routine returned with the thread's APC-disable "
+                       "count changed (a KeEnterCriticalRegion or "
+                       "KeEnterGuardedRegion without its Leave, or the reverse).");
   kpi_mutex_lock(&io->lock);
   h = same_irp(io, irp, serial);
   bool live = h != NULL;
@@ -339,8 +350,15 @@ void kp_irp_complete(kp_system_t *sys, kp_irp_t *irp, int8_t boost,
     if (call) {
       kp_device_t *dev = top ? NULL : irp->tail.overlay.current->device;
       kp_irql_t before = kp_irql_get();
+      uint32_t apc_before = kp_apc_disable_count();
       kp_status_t rs = routine(dev, irp, context);
       kp_irql_t after = kp_irql_get();
+      uint32_t apc_after = kp_apc_disable_count();
+      if (verify && apc_after != apc_before)
+        kpi_bugcheck_raise(sys, KP_BUGCHECK_DRIVER_VERIFIER_DETECTED_VIOLATION, 0xFB,
+                           (uintptr_t)routine, apc_after, apc_before, NULL,
+                           "A completion routine returned with the thread's "
+                           "APC-disable count changed.");
       if (verify && after != before) {
         (void)kp_irql_set(before);
         kpi_bugcheck_raise(sys, KP_BUGCHECK_DRIVER_VERIFIER_DETECTED_VIOLATION,
@@ -462,6 +480,7 @@ kp_irp_t *kp_irp_build_ioctl(kp_system_t *sys, uint32_t code,
   irp->user_iosb = iosb;
   irp->user_event = event;
   irp->requestor_mode = 0;  // KernelMode (facts §3.5)
+  irp->tail.overlay.thread = kp_thread_object();
   kp_io_stack_t *next = kp_irp_next(irp);
   next->major = (uint8_t)req->op.major;
   next->parameters.ioctl.output_length = out_len;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "io/io_internal.h"
+#include "kpool/dispatch.h"
 #include "kpool/mdl.h"
 #include "kpool/raise.h"
 
@@ -152,7 +153,12 @@ void kpi_io_request_finish(kp_system_t *sys, kp_irp_t *irp) {
       irp->user_iosb->u.status = status;
       irp->user_iosb->information = (uintptr_t)info;
     }
-    if (irp->user_event != NULL && io->event_fn != NULL) io->event_fn(irp->user_event);
+    // The caller's KEVENT (IoBuild*Request): KeSetEvent through the
+    // dispatcher, or the hook a test installed.
+    if (irp->user_event != NULL) {
+      if (io->event_fn != NULL) io->event_fn(irp->user_event);
+      else (void)kp_event_set(sys, irp->user_event, 0, false, KP_HERE);
+    }
     free(req);
   }
   kpi_io_irp_delete(sys, irp, KP_HERE);
@@ -223,6 +229,7 @@ static kp_irp_t *request_irp(kp_io_handle_t *hd, uint32_t major, kpi_io_req_t **
   kpi_irp_hdr(irp)->request = req;
   irp->requestor_mode = 1;  // UserMode
   irp->tail.overlay.original_file = hd->file;
+  irp->tail.overlay.thread = kp_thread_object();  // the requesting thread
   kp_io_stack_t *next = kp_irp_next(irp);
   next->major = (uint8_t)major;
   next->file = hd->file;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ps/ps_internal.h"
+#include "kpool/guarded.h"
 
 _Static_assert(sizeof(kpi_create_info_t) == 72, "PS_CREATE_NOTIFY_INFO is 72 bytes");
 _Static_assert(sizeof(kpi_image_info_t) == 40, "IMAGE_INFO is 40 bytes");
@@ -109,6 +110,8 @@ static void fire_process(kpi_ps_t *ps, kp_process_t *p, kpi_create_info_t *info)
   kpi_notify_slot_t slots[KPI_PS_SLOTS];
   uint32_t n = kpi_ps_snapshot(ps, ps->proc, slots);
   kp_irql_t old = kp_irql_set(KP_PASSIVE_LEVEL);
+  // In a critical region, normal kernel APCs disabled (facts §6.1).
+  kp_critical_region_enter(KP_HERE);
   for (uint32_t i = 0; i < n; i++) {
     if (slots[i].kind == KP_PS_NOTIFY_EX)
       ((ex_fn)slots[i].routine)(p, (void *)(uintptr_t)p->pid, info);
@@ -116,6 +119,7 @@ static void fire_process(kpi_ps_t *ps, kp_process_t *p, kpi_create_info_t *info)
       ((plain_fn)slots[i].routine)((void *)(uintptr_t)p->parent, (void *)(uintptr_t)p->pid,
                                    info != NULL);
   }
+  kp_critical_region_leave(KP_HERE);
   (void)kp_irql_set(old);
 }
 
@@ -264,8 +268,10 @@ kp_status_t kp_ps_image_load(kp_system_t *sys, uint64_t pid, const char *name, u
   kpi_notify_slot_t slots[KPI_PS_SLOTS];
   uint32_t n = kpi_ps_snapshot(ps, ps->image, slots);
   kp_irql_t old = kp_irql_set(KP_PASSIVE_LEVEL);
+  kp_critical_region_enter(KP_HERE);
   for (uint32_t i = 0; i < n; i++)
     ((image_fn)slots[i].routine)(&u, (void *)(uintptr_t)pid, &info);
+  kp_critical_region_leave(KP_HERE);
   (void)kp_irql_set(old);
   free(u.buffer);
   return KP_STATUS_SUCCESS;

@@ -362,6 +362,19 @@ static void test_irql_changed_by_dispatch_is_0x05(void **state) {
   assert_int_equal(kp_irql_get(), KP_PASSIVE_LEVEL);  // restored
 }
 
+static void test_apc_state_changed_by_dispatch_is_0xC5(void **state) {
+  (void)state;
+  g_toy_bug = TOY_CRITICAL_LEFT;
+  char in[2] = "x", out[2];
+  kpt_reset_caught();
+  assert_int_equal(ioctl(IOCTL_TOY_ECHO, in, 1, out, 1, NULL), STATUS_SUCCESS);
+  KeLeaveCriticalRegion();  // what the driver forgot
+  assert_int_equal(kpt_last.code, 0xC4);
+  assert_int_equal(kpt_last.p[0], 0xC5);
+  assert_int_equal(kpt_last.p[1], (uintptr_t)ToyDeviceControl);
+  assert_int_not_equal(kpt_last.p[2], kpt_last.p[3]);
+}
+
 static void test_complete_above_dispatch_is_0x0E(void **state) {
   (void)state;
   g_toy_bug = TOY_COMPLETE_PENDING_AT_HIGH;
@@ -541,13 +554,17 @@ static void test_build_device_io_control_request(void **state) {
   IO_STATUS_BLOCK iosb = {{STATUS_PENDING}, 77};
   char in[4] = "abc", out[8];
   memset(out, 0, sizeof out);
+  KEVENT done;
+  KeInitializeEvent(&done, NotificationEvent, FALSE);
   PIRP irp = IoBuildDeviceIoControlRequest(IOCTL_TOY_ECHO, g_toy_device, in, 3, out, 8,
-                                           FALSE, NULL, &iosb);
+                                           FALSE, &done, &iosb);
   assert_non_null(irp);
   assert_int_equal(irp->RequestorMode, KernelMode);
+  assert_ptr_equal((void *)irp->Tail.Overlay.Thread, (void *)KeGetCurrentThread());
   assert_int_equal(IoGetNextIrpStackLocation(irp)->MajorFunction, IRP_MJ_DEVICE_CONTROL);
   assert_int_equal(IoCallDriver(g_toy_device, irp), STATUS_SUCCESS);
-  // The I/O manager copied the result and freed the IRP.
+  // The I/O manager copied the result, signalled the event, freed the IRP.
+  assert_int_equal(KeReadStateEvent(&done), 1);
   assert_int_equal(iosb.Status, STATUS_SUCCESS);
   assert_int_equal(iosb.Information, 3);
   assert_memory_equal(out, "abc", 3);
@@ -770,6 +787,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_not_completed_is_0x226, setup, kpt_teardown),
       T(test_status_mismatch_is_0x224),
       T(test_irql_changed_by_dispatch_is_0x05),
+      T(test_apc_state_changed_by_dispatch_is_0xC5),
       T(test_complete_above_dispatch_is_0x0E),
       T(test_complete_with_cancel_routine_is_0x07),
       T(test_information_past_output_is_0x312),

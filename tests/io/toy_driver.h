@@ -36,7 +36,8 @@ enum toy_bug {
   TOY_ENTRY_FAILS,         /* DriverEntry fails after creating its device */
   TOY_COMPLETE_PENDING_AT_HIGH, /* completes the pending IRP at HIGH_LEVEL */
   TOY_CANCEL_ROUTINE_LEFT, /* completes the pending IRP with its cancel routine set */
-  TOY_NO_DELETE_LINK       /* Unload deletes the device but not the link */
+  TOY_NO_DELETE_LINK,      /* Unload deletes the device but not the link */
+  TOY_CRITICAL_LEFT        /* ECHO returns inside a critical region */
 };
 
 typedef struct TOY_EXT {
@@ -144,6 +145,9 @@ static NTSTATUS ToyDeviceControl(PDEVICE_OBJECT DeviceObject, PIRP Irp) {
         case TOY_STATUS_MISMATCH:
           ToyComplete(Irp, STATUS_SUCCESS, n);
           return STATUS_UNSUCCESSFUL;
+        case TOY_CRITICAL_LEFT:
+          KeEnterCriticalRegion();
+          return ToyComplete(Irp, STATUS_SUCCESS, n);
         case TOY_RAISE_IRQL: {
           KIRQL old;
           KeRaiseIrql(DISPATCH_LEVEL, &old);

@@ -38,6 +38,7 @@ static void text(PCUNICODE_STRING s, char *out) {
 
 static VOID OnProcessEx(PEPROCESS Process, HANDLE ProcessId, PPS_CREATE_NOTIFY_INFO CreateInfo) {
   g_irql = KeGetCurrentIrql();
+  assert_true(KeAreApcsDisabled());  // in a critical region (facts §6.1)
   assert_ptr_equal(PsGetProcessId(Process), ProcessId);
   g_last_pid = ProcessId;
   if (CreateInfo == NULL) {
