@@ -44,8 +44,11 @@ extern "C" {
  * Basic types
  * ========================================================================= */
 typedef LONG KPRIORITY;
+#ifndef KPOOL_WDK_KPROCESSOR_MODE_DEFINED
+#define KPOOL_WDK_KPROCESSOR_MODE_DEFINED
 typedef CCHAR KPROCESSOR_MODE;
 typedef enum _MODE { KernelMode = 0, UserMode = 1, MaximumMode = 2 } MODE;
+#endif
 
 /** Why a thread waits (informational; kpool ignores it). */
 typedef enum _KWAIT_REASON {
