@@ -146,6 +146,9 @@ typedef struct kpi_pool {
   /* Pages [0, page_top) have been handed out at least once (the sanitizer
    * shadow to clear before the arena is released). */
   size_t page_top;
+  /* Engine (issue 11): the arena's pages are executable (non-paged pool
+   * on a host that allows writable+executable pages). */
+  bool executable;
 } kpi_pool_t;
 
 /* ---------------------------------------------------------------------------

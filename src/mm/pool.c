@@ -33,7 +33,95 @@ static size_t round_up(size_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
 
 /* ---------------------------------------------------------------------------
  * Arena lifetime.
+ *
+ * A fuzzer or a test suite creates and destroys a system per input, so an
+ * arena's address-space reservation, page map, record hash, tag table and
+ * spare records outlive the system that used them: kpi_pool_fini scrubs
+ * what the run touched (page-map words below the high-water mark, the hash
+ * buckets of the remaining records, the used tag slots) and parks the
+ * arena in a small process-wide cache; kpi_pool_init takes a parked arena
+ * of the same reservation size before asking the host for a new one. The
+ * memory itself is not cleared: every block is filled when it is handed
+ * out, and a long run's pages are given back to the host (discarded) when
+ * the arena is parked.
  * ------------------------------------------------------------------------- */
+/* Arenas kept for reuse across systems in the process. */
+#define POOL_CACHE_MAX 8u
+/* Pages above which a parked arena's memory is given back to the host. */
+#define POOL_CACHE_DISCARD_PAGES 256u
+/* Spare records a parked arena keeps (the rest are freed). */
+#define POOL_CACHE_SPARE_MAX 4096u
+
+typedef struct pool_cached {
+  uint8_t *base;
+  size_t pages;
+  bool exec;
+  uint64_t *page_map;
+  kpi_record_t **buckets;
+  size_t bucket_count;
+  kpi_tag_stat_t *tags;
+  size_t tag_slots;
+  kpi_record_t *spare;
+} pool_cached_t;
+
+static pool_cached_t pool_cache[POOL_CACHE_MAX];
+static unsigned pool_cache_count;
+static atomic_flag pool_cache_busy = ATOMIC_FLAG_INIT;
+
+static void pool_cache_lock(void) {
+  while (atomic_flag_test_and_set_explicit(&pool_cache_busy, memory_order_acquire))
+    kpi_os_yield();
+}
+
+static void pool_cache_unlock(void) {
+  atomic_flag_clear_explicit(&pool_cache_busy, memory_order_release);
+}
+
+/* Takes a parked arena of @pages pages into @pool; false when none. */
+static bool pool_cache_take(kpi_pool_t *pool, size_t pages, bool exec) {
+  bool found = false;
+  pool_cache_lock();
+  for (unsigned i = pool_cache_count; i-- > 0;) {
+    pool_cached_t *c = &pool_cache[i];
+    if (c->pages != pages || c->exec != exec) continue;
+    pool->base = c->base;
+    pool->pages = c->pages;
+    pool->executable = c->exec;
+    pool->page_map = c->page_map;
+    pool->buckets = c->buckets;
+    pool->bucket_count = c->bucket_count;
+    pool->tags = c->tags;
+    pool->tag_slots = c->tag_slots;
+    pool->spare = c->spare;
+    pool_cache[i] = pool_cache[--pool_cache_count];
+    found = true;
+    break;
+  }
+  pool_cache_unlock();
+  return found;
+}
+
+/* Parks @pool's scrubbed arena; false when the cache is full. */
+static bool pool_cache_put(const kpi_pool_t *pool) {
+  bool put = false;
+  pool_cache_lock();
+  if (pool_cache_count < POOL_CACHE_MAX) {
+    pool_cached_t *c = &pool_cache[pool_cache_count++];
+    c->base = pool->base;
+    c->pages = pool->pages;
+    c->exec = pool->executable;
+    c->page_map = pool->page_map;
+    c->buckets = pool->buckets;
+    c->bucket_count = pool->bucket_count;
+    c->tags = pool->tags;
+    c->tag_slots = pool->tag_slots;
+    c->spare = pool->spare;
+    put = true;
+  }
+  pool_cache_unlock();
+  return put;
+}
+
 bool kpi_pool_init(kpi_pool_t *pool, kp_pool_kind_t kind, uint32_t node,
                    size_t budget) {
   memset(pool, 0, sizeof *pool);
@@ -45,14 +133,30 @@ bool kpi_pool_init(kpi_pool_t *pool, kp_pool_kind_t kind, uint32_t node,
   size_t host = kpi_os_page_size();
   size_t align = host > 65536 ? host : 65536;
   size_t reserve = round_up(budget * POOL_RESERVE_FACTOR, align);
+  // Non-paged pool holds the executable pool types (NonPagedPool,
+  // NonPagedPoolExecute, POOL_FLAG_NON_PAGED_EXECUTE): executable where
+  // the host allows writable+executable pages.
+  bool exec = kind == KP_POOL_NONPAGED;
+  if (pool_cache_take(pool, reserve / KPI_PAGE_SIZE, exec)) {
+    kpi_san_pool_create(pool);
+    return true;
+  }
   pool->base = kpi_os_reserve(reserve, align);
   if (pool->base == NULL) return false;
-  if (kpi_os_protect(pool->base, reserve, KPI_PROT_READWRITE) != KP_STATUS_SUCCESS) {
+  pool->pages = reserve / KPI_PAGE_SIZE;
+  pool->executable = exec;
+  kp_status_t st = KP_STATUS_UNSUCCESSFUL;
+  if (exec) st = kpi_os_protect(pool->base, reserve, KPI_PROT_READWRITE_EXEC);
+  if (st != KP_STATUS_SUCCESS) {
+    pool->executable = false;
+    st = kpi_os_protect(pool->base, reserve, KPI_PROT_READWRITE);
+  }
+  if (st != KP_STATUS_SUCCESS) {
     kpi_os_release(pool->base, reserve);
     pool->base = NULL;
     return false;
   }
-  pool->pages = reserve / KPI_PAGE_SIZE;
+  // The cache key stays "asked for exec", whatever the host granted.
   pool->page_map = calloc((pool->pages + 63) / 64, sizeof(uint64_t));
   pool->bucket_count = 1024;
   pool->buckets = calloc(pool->bucket_count, sizeof *pool->buckets);
@@ -74,12 +178,61 @@ static void record_list_free(kpi_record_t *r, bool by_q) {
   }
 }
 
+static size_t hash_addr(const kpi_pool_t *pool, uintptr_t a);
+
+/* Moves the records of list @r (linked by live_next, or q_next when @by_q)
+ * to the spare list, clearing their hash buckets. */
+static void record_list_park(kpi_pool_t *pool, kpi_record_t *r, bool by_q) {
+  while (r != NULL) {
+    kpi_record_t *next = by_q ? r->q_next : r->live_next;
+    pool->buckets[hash_addr(pool, (uintptr_t)r->info.address)] = NULL;
+    r->q_next = pool->spare;
+    pool->spare = r;
+    r = next;
+  }
+}
+
+/* Leaves the arena as kpi_pool_init found it fresh (see the banner);
+ * false when it cannot be parked. */
+static bool pool_scrub(kpi_pool_t *pool) {
+  if (pool->page_map == NULL || pool->buckets == NULL || pool->tags == NULL)
+    return false;
+  size_t top = pool->page_top;
+  kpi_san_release(pool->base, top * KPI_PAGE_SIZE);
+  if (top > POOL_CACHE_DISCARD_PAGES)
+    kpi_os_discard(pool->base, round_up(top * KPI_PAGE_SIZE, kpi_os_page_size()));
+  memset(pool->page_map, 0, ((top + 63) / 64) * sizeof(uint64_t));
+  if (pool->record_count * 4 > pool->bucket_count) {
+    memset(pool->buckets, 0, pool->bucket_count * sizeof *pool->buckets);
+    record_list_park(pool, pool->live_head, false);
+    record_list_park(pool, pool->q_head, true);
+  } else {
+    record_list_park(pool, pool->live_head, false);
+    record_list_park(pool, pool->q_head, true);
+  }
+  if (pool->tag_count != 0) memset(pool->tags, 0, pool->tag_slots * sizeof *pool->tags);
+  size_t spares = 0;
+  for (kpi_record_t **pp = &pool->spare; *pp != NULL; pp = &(*pp)->q_next) {
+    if (++spares > POOL_CACHE_SPARE_MAX) {
+      record_list_free(*pp, true);
+      *pp = NULL;
+      break;
+    }
+  }
+  return true;
+}
+
 void kpi_pool_fini(kpi_pool_t *pool) {
   if (pool->base != NULL) {
+    kpi_san_pool_destroy(pool);
+    if (pool_scrub(pool) && pool_cache_put(pool)) {
+      kpi_mutex_destroy(&pool->lock);
+      memset(pool, 0, sizeof *pool);
+      return;
+    }
     // No poison may outlive the mapping: the next one at this address
     // would inherit it.
     kpi_san_release(pool->base, pool->page_top * KPI_PAGE_SIZE);
-    kpi_san_pool_destroy(pool);
     kpi_os_release(pool->base, pool->pages * KPI_PAGE_SIZE);
   }
   record_list_free(pool->live_head, false);
@@ -362,7 +515,10 @@ static void header_expected(const kpi_record_t *r, uint8_t out[16]) {
   uint32_t w0 = 0;
   w0 |= (uint32_t)(r->info.node & 0xFF) << 8;  // PoolIndex
   w0 |= (uint32_t)(r->granules & 0xFF) << 16;  // BlockSize in granules
-  w0 |= (uint32_t)((r->info.pool + 1) & 0xFF) << 24; // PoolType + 1 (in use)
+  // PoolType + 1 (in use), with the quota bit (8) of a quota-charged
+  // block, as Windows' header carries it.
+  uint32_t type = (uint32_t)(r->info.pool + 1) | (r->info.quota_charged ? 8u : 0u);
+  w0 |= (type & 0xFF) << 24;
   uint32_t tag = r->info.tag;
   uint64_t check = (uint64_t)(uintptr_t)r->info.address ^ POOL_HEADER_COOKIE;
   memcpy(out, &w0, 4);
@@ -497,17 +653,34 @@ static size_t small_block_bytes(size_t size) {
   return KPI_HEADER_SIZE + round_up(size ? size : 1, KPI_GRANULE);
 }
 
-/* Whether a request is a small block: header, data and canary within one
- * page, counting the worst-case padding in front of a cache-aligned block
- * (align - 16 bytes on a fresh page). Without that padding a cache-aligned
- * request just below a page could never be placed and always failed. */
+/* Largest request served as a small block: a page minus two pool headers
+ * (4064 on x64), as Windows does; anything above takes whole pages. */
+#define POOL_SMALL_MAX (KPI_PAGE_SIZE - 2u * KPI_HEADER_SIZE)
+
+/* Whether a request is a small block: at most POOL_SMALL_MAX bytes, and
+ * header, data and canary within one page, counting the worst-case padding
+ * in front of a cache-aligned block (align - 16 bytes on a fresh page).
+ * Without that padding a cache-aligned request just below a page could
+ * never be placed and always failed. */
 static bool block_is_small(size_t size, size_t align) {
+  if (size > POOL_SMALL_MAX) return false;
   size_t pad = align > KPI_GRANULE ? align - KPI_HEADER_SIZE : 0;
   size_t data = round_up(size + KPI_MIN_CANARY, KPI_GRANULE);
   return pad + KPI_HEADER_SIZE + data <= KPI_PAGE_SIZE;
 }
 
-/* Tries one pool. Returns the record (pool locked by caller). */
+static bool quota_charge(kp_system_t *sys, uint64_t bytes) {
+  uint64_t cur = atomic_load(&sys->quota_used);
+  do {
+    if (cur + bytes > sys->cfg.quota_limit) return false;
+  } while (!atomic_compare_exchange_weak(&sys->quota_used, &cur, cur + bytes));
+  return true;
+}
+
+/* Tries one pool. Returns the record (pool locked by caller). A quota
+ * request is charged after its block is found, as Windows allocates before
+ * it charges: an exhausted pool is STATUS_INSUFFICIENT_RESOURCES even when
+ * the quota would fail too. */
 static kpi_record_t *pool_carve(kp_system_t *sys, kpi_pool_t *pool,
                                 const kpi_request_t *rq, kp_status_t *why) {
   size_t size = rq->size;
@@ -549,6 +722,17 @@ static kpi_record_t *pool_carve(kp_system_t *sys, kpi_pool_t *pool,
     *why = KP_STATUS_INSUFFICIENT_RESOURCES;
     return NULL;
   }
+  if (rq->quota && !quota_charge(sys, bytes)) {
+    // The block goes back where it came from; nothing was counted yet.
+    if (small)
+      small_push(sys, pool, block, r->granules);
+    else
+      pages_give(sys, pool, block, pages);
+    r->q_next = pool->spare;
+    pool->spare = r;
+    *why = KP_STATUS_QUOTA_EXCEEDED;
+    return NULL;
+  }
   r->block = block;
   r->state = KPI_BLOCK_LIVE;
   r->info.size = size;
@@ -587,14 +771,6 @@ static void pool_note_failure(kpi_pool_t *pool, kp_tag_t tag) {
   kpi_mutex_unlock(&pool->lock);
 }
 
-static bool quota_charge(kp_system_t *sys, uint64_t bytes) {
-  uint64_t cur = atomic_load(&sys->quota_used);
-  do {
-    if (cur + bytes > sys->cfg.quota_limit) return false;
-  } while (!atomic_compare_exchange_weak(&sys->quota_used, &cur, cur + bytes));
-  return true;
-}
-
 void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq, kp_status_t *why) {
   kp_status_t dummy;
   if (why == NULL) why = &dummy;
@@ -629,14 +805,6 @@ void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq, kp_status_t *why) {
     if (blame != NULL) pool_note_failure(blame, rq->tag);
     return NULL;
   }
-  size_t charge = block_is_small(rq->size, rq->align)
-                      ? small_block_bytes(rq->size)
-                      : round_up(rq->size, KPI_PAGE_SIZE);
-  if (rq->quota && !quota_charge(sys, charge)) {
-    *why = KP_STATUS_QUOTA_EXCEEDED;
-    pool_note_failure(kpi_pool_for(sys, rq->kind, node < sys->cfg.numa_nodes ? node : 0), rq->tag);
-    return NULL;
-  }
 
   kpi_record_t *r = NULL;
   kpi_pool_t *pool = NULL;
@@ -655,10 +823,14 @@ void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq, kp_status_t *why) {
     r = pool_carve(sys, pool, rq, why);
     kpi_mutex_unlock(&pool->lock);
     if (i == 0 && r == NULL) first_why = *why;
+    // A quota failure is final: the block was found, the charge failed.
+    if (r == NULL && *why == KP_STATUS_QUOTA_EXCEEDED) {
+      first_why = *why;
+      break;
+    }
   }
   if (r == NULL) {
     *why = first_why;
-    if (rq->quota) atomic_fetch_sub(&sys->quota_used, charge);
     kpi_pool_t *blame = kpi_pool_for(sys, rq->kind, node < sys->cfg.numa_nodes ? node : 0);
     if (blame != NULL) pool_note_failure(blame, rq->tag);
     return NULL;
