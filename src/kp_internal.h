@@ -35,6 +35,12 @@ typedef struct kpi_thread {
   uint32_t processor;        /* simulated processor number */
   kp_try_frame_t *try_top;   /* innermost KP_TRY frame */
   uint32_t spin_locks_held;  /* for force-IRQL bookkeeping */
+  /* Engine (issue 11): allocation sequence numbers taken in batches from
+   * the system's counter, so a thread's allocations stay in order without
+   * a shared atomic per allocation. Valid for @seq_system only. */
+  uint64_t seq_system;       /* kp_system generation the batch belongs to */
+  uint64_t seq_next;
+  uint64_t seq_end;
 } kpi_thread_t;
 
 /* The calling thread's state, created on first use. Never NULL. */
@@ -102,26 +108,44 @@ typedef struct kpi_free_block {
 } kpi_free_block_t;
 
 /* ---------------------------------------------------------------------------
- * A pool: one page-owning arena with its own lock, records and counters.
+ * A pool: one page-owning arena (paged, or non-paged of one node) whose
+ * small and big blocks are served by per-processor caches ("heaps").
+ *
+ * Windows keeps per-processor lookaside lists in front of its pools; kpool
+ * gives each simulated processor context (one per host thread, by thread
+ * number modulo KPI_HEAPS) its own heap: free lists, bump page, the
+ * out-of-band records of the blocks it carved, their quarantine, per-tag
+ * counters and a budget credit, behind its own lock. A block freed on
+ * another thread finds its heap from the page it lies in (page_owner) and
+ * is checked and quarantined there. No lock is global: the pool lock only
+ * guards the exact budget (taken when a heap's credit does not cover a
+ * request) and heap creation; the page lock only the page bitmap.
+ *
+ * Lock order: pool->lock, then heap locks (in index order); a heap lock,
+ * then pool->page_lock. Nothing that holds a heap lock takes pool->lock.
  * ------------------------------------------------------------------------- */
-typedef struct kpi_pool {
-  kpi_mutex_t lock;
-  kp_pool_kind_t kind;
-  uint32_t node;
-  uint32_t index;                  /* position in sys->pools */
-  /* Address space. */
-  uint8_t *base;
-  size_t pages;                    /* pages reserved */
-  uint64_t *page_map;              /* bit set = page in use */
-  size_t page_hint;                /* where the next page search starts */
-  size_t pages_in_use;
+#define KPI_HEAPS 16u
+
+/* A spin lock for the short heap and page critical sections (a pthread
+ * mutex costs two locked instructions and a call per round trip). */
+typedef struct kpi_spin {
+  atomic_flag busy;
+} kpi_spin_t;
+
+typedef struct kpi_heap {
+  _Alignas(64) kpi_spin_t lock;
+  struct kpi_pool *pool;
+  uint32_t index;
+  /* Budget bytes reserved in the pool and not used by a block yet. Usable
+   * without the pool lock only while @roomy (granted when even a
+   * LowPoolPriority request would pass with all of it used). */
+  size_t credit;
+  bool roomy;
   /* Small blocks: exact-size free lists, by granule count, and a bump page. */
   kpi_free_block_t *small_free[KPI_PAGE_SIZE / KPI_GRANULE + 1];
   uint8_t *bump;
   uint8_t *bump_end;
-  /* Accounting against the budget (bytes of blocks, headers included). */
-  size_t budget;
-  size_t available;                /* <= budget; lowered to simulate pressure */
+  /* Counters of this heap's blocks (summed by the readers). */
   size_t used;
   size_t peak;
   uint64_t allocs;
@@ -143,13 +167,60 @@ typedef struct kpi_pool {
   kpi_tag_stat_t *tags;
   size_t tag_slots;
   size_t tag_count;
+} kpi_heap_t;
+
+typedef struct kpi_pool {
+  kpi_mutex_t lock;                /* budget, heap creation */
+  kp_pool_kind_t kind;
+  uint32_t node;
+  uint32_t index;                  /* position in sys->pools */
+  /* Address space. */
+  uint8_t *base;
+  size_t pages;                    /* pages reserved */
+  kpi_spin_t page_lock;            /* page_map, page_owner, page_hint, ... */
+  uint64_t *page_map;              /* bit set = page in use */
+  _Atomic(uint8_t) *page_owner;    /* heap index + 1 of a page in use, or 0 */
+  size_t page_hint;                /* where the next page search starts */
+  size_t pages_in_use;
   /* Pages [0, page_top) have been handed out at least once (the sanitizer
    * shadow to clear before the arena is released). */
   size_t page_top;
-  /* Engine (issue 11): the arena's pages are executable (non-paged pool
-   * on a host that allows writable+executable pages). */
+  /* Budget (bytes of blocks, headers included). reserved = bytes of live
+   * blocks + every heap's credit. */
+  size_t budget;
+  size_t available;                /* <= budget; lowered to simulate pressure */
+  size_t reserved;
+  uint64_t failures;               /* failures not charged to a heap */
+  _Atomic(kpi_heap_t *) heaps[KPI_HEAPS];
+  /* The arena's pages are executable (non-paged pool on a host that allows
+   * writable+executable pages). */
   bool executable;
+  /* Never parked for reuse (its pages may have been protected). */
+  bool no_cache;
 } kpi_pool_t;
+
+/* A pool's totals, read under its locks (pool.c). Peaks are the sum of the
+ * heaps' peaks: exact with one thread, an upper bound with several. */
+typedef struct kpi_pool_figures {
+  size_t budget;
+  size_t available;
+  size_t used;
+  size_t peak;
+  uint64_t allocs;
+  uint64_t frees;
+  uint64_t failures;
+  uint64_t live_count;
+  uint64_t q_count;
+  uint64_t pages_in_use;
+} kpi_pool_figures_t;
+void kpi_pool_figures(kpi_pool_t *pool, kpi_pool_figures_t *out);
+/* The pool's per-tag counters summed over its heaps, in a new open-addressed
+ * table of *@slots entries (free() it); NULL when empty or out of memory. */
+kpi_tag_stat_t *kpi_pool_tags(kpi_pool_t *pool, size_t *slots);
+/* Hash of a tag into an open-addressed table of @mask + 1 slots. */
+static inline size_t kpi_tag_hash(kp_tag_t tag, size_t mask) {
+  return (size_t)(tag * 0x9E3779B1u) & mask;
+}
 
 /* ---------------------------------------------------------------------------
  * Modules with per-system state register here (lookaside registry, secure
@@ -241,6 +312,9 @@ struct kp_system {
   atomic_uint before_free_hooks;          /* modules with a before_free op */
   atomic_uint alloc_hooks;                /* modules with an alloc_hook */
   atomic_uint foreign_hooks;              /* modules with free/query/visit hooks */
+  /* Engine (issue 11): a process-wide number naming this system's lifetime
+   * (systems reuse memory, so a pointer does not name one). */
+  uint64_t generation;
 };
 
 /* Module registry. Returns the state registered under @ops, or NULL. */

@@ -1,19 +1,28 @@
 /*
- * pool.c — page-owning arenas, blocks, headers, canaries, out-of-band
- * records, quarantine, per-tag counters, and the free path's checks.
+ * pool.c — page-owning arenas, per-processor heaps, blocks, headers,
+ * canaries, out-of-band records, quarantine, per-tag counters, and the free
+ * path's checks.
  *
  * Each pool (paged; non-paged per node) reserves its own address range
  * through the OS layer and carves 4 KiB simulated pages from it. Small
- * blocks (header + data <= one page) come in 16-byte granules with a
- * 16-byte header in front and never cross a page; bigger blocks take whole
- * page runs and are page-aligned. Validity is decided by the out-of-band
- * record table, never by the header the driver could overwrite.
+ * blocks (up to a page minus two headers, 4064 bytes) come in 16-byte
+ * granules with a 16-byte header in front and never cross a page; bigger
+ * blocks take whole page runs and are page-aligned. Validity is decided by
+ * the out-of-band record table, never by the header the driver could
+ * overwrite.
+ *
+ * Blocks are served by per-processor heaps (kp_internal.h): the calling
+ * thread's heap carves, records and counts; a free goes to the heap that
+ * owns the block's page, whichever thread frees it. The budget is exact:
+ * a heap spends a credit reserved in the pool only while the pool is far
+ * from any priority threshold, and otherwise asks the pool, which takes
+ * every heap's credit back before it decides.
  *
  * Under AddressSanitizer or Valgrind (kp_sanitizer.h) every byte of a pool
  * page that is not a live block's data is poisoned: headers, canaries,
  * quarantined blocks, free-list memory and the unused rest of a bump page.
  * kpool opens what it reads (header, canary, quarantine fill) under the
- * pool lock and closes it again.
+ * heap lock and closes it again.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -28,20 +37,48 @@
 #define POOL_RESERVE_FACTOR 2u /* address space per budget byte */
 /* Larger than any pool's budget can be (kp_config_t limits budgets to 2^40). */
 #define POOL_MAX_REQUEST ((size_t)1 << 40)
+/* Budget a heap reserves at a time while the pool is roomy. */
+#define POOL_CREDIT_CHUNK ((size_t)64 << 10)
+/* Sequence numbers a thread takes from the system at a time. */
+#define POOL_SEQ_BATCH 64u
+/* Initial record hash buckets of a heap. */
+#define POOL_HEAP_BUCKETS 256u
+/* Initial tag slots of a heap. */
+#define POOL_HEAP_TAGS 32u
 
 static size_t round_up(size_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
+
+/* ---------------------------------------------------------------------------
+ * Spin locks (heaps, page map). Critical sections are a few hundred
+ * instructions; a waiter yields after a short spin.
+ * ------------------------------------------------------------------------- */
+static void spin_init(kpi_spin_t *l) { atomic_flag_clear(&l->busy); }
+
+static void spin_lock(kpi_spin_t *l) {
+  unsigned spins = 0;
+  while (atomic_flag_test_and_set_explicit(&l->busy, memory_order_acquire)) {
+    if (++spins > 64) {
+      kpi_os_yield();
+      spins = 0;
+    }
+  }
+}
+
+static void spin_unlock(kpi_spin_t *l) {
+  atomic_flag_clear_explicit(&l->busy, memory_order_release);
+}
 
 /* ---------------------------------------------------------------------------
  * Arena lifetime.
  *
  * A fuzzer or a test suite creates and destroys a system per input, so an
- * arena's address-space reservation, page map, record hash, tag table and
- * spare records outlive the system that used them: kpi_pool_fini scrubs
- * what the run touched (page-map words below the high-water mark, the hash
- * buckets of the remaining records, the used tag slots) and parks the
- * arena in a small process-wide cache; kpi_pool_init takes a parked arena
- * of the same reservation size before asking the host for a new one. The
- * memory itself is not cleared: every block is filled when it is handed
+ * arena's address-space reservation, page map, heaps (records, hash, tag
+ * tables) outlive the system that used them: kpi_pool_fini scrubs what the
+ * run touched (page-map words and page owners below the high-water mark,
+ * the hash buckets of the remaining records, used tag slots, free lists)
+ * and parks the arena in a small process-wide cache; kpi_pool_init takes a
+ * parked arena of the same reservation size before asking the host for a
+ * new one. Memory is not cleared: every block is filled when it is handed
  * out, and a long run's pages are given back to the host (discarded) when
  * the arena is parked.
  * ------------------------------------------------------------------------- */
@@ -49,76 +86,64 @@ static size_t round_up(size_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
 #define POOL_CACHE_MAX 8u
 /* Pages above which a parked arena's memory is given back to the host. */
 #define POOL_CACHE_DISCARD_PAGES 256u
-/* Spare records a parked arena keeps (the rest are freed). */
+/* Spare records a parked heap keeps (the rest are freed). */
 #define POOL_CACHE_SPARE_MAX 4096u
 
 typedef struct pool_cached {
   uint8_t *base;
   size_t pages;
-  bool exec;
+  bool exec;       /* asked for executable pages */
+  bool executable; /* got them */
   uint64_t *page_map;
-  kpi_record_t **buckets;
-  size_t bucket_count;
-  kpi_tag_stat_t *tags;
-  size_t tag_slots;
-  kpi_record_t *spare;
+  _Atomic(uint8_t) *page_owner;
+  kpi_heap_t *heaps[KPI_HEAPS];
 } pool_cached_t;
 
 static pool_cached_t pool_cache[POOL_CACHE_MAX];
 static unsigned pool_cache_count;
-static atomic_flag pool_cache_busy = ATOMIC_FLAG_INIT;
-
-static void pool_cache_lock(void) {
-  while (atomic_flag_test_and_set_explicit(&pool_cache_busy, memory_order_acquire))
-    kpi_os_yield();
-}
-
-static void pool_cache_unlock(void) {
-  atomic_flag_clear_explicit(&pool_cache_busy, memory_order_release);
-}
+static kpi_spin_t pool_cache_lock;
 
 /* Takes a parked arena of @pages pages into @pool; false when none. */
 static bool pool_cache_take(kpi_pool_t *pool, size_t pages, bool exec) {
   bool found = false;
-  pool_cache_lock();
+  spin_lock(&pool_cache_lock);
   for (unsigned i = pool_cache_count; i-- > 0;) {
     pool_cached_t *c = &pool_cache[i];
     if (c->pages != pages || c->exec != exec) continue;
     pool->base = c->base;
     pool->pages = c->pages;
-    pool->executable = c->exec;
+    pool->executable = c->executable;
     pool->page_map = c->page_map;
-    pool->buckets = c->buckets;
-    pool->bucket_count = c->bucket_count;
-    pool->tags = c->tags;
-    pool->tag_slots = c->tag_slots;
-    pool->spare = c->spare;
+    pool->page_owner = c->page_owner;
+    for (uint32_t h = 0; h < KPI_HEAPS; h++) {
+      if (c->heaps[h] != NULL) c->heaps[h]->pool = pool;
+      atomic_init(&pool->heaps[h], c->heaps[h]);
+    }
     pool_cache[i] = pool_cache[--pool_cache_count];
     found = true;
     break;
   }
-  pool_cache_unlock();
+  spin_unlock(&pool_cache_lock);
   return found;
 }
 
 /* Parks @pool's scrubbed arena; false when the cache is full. */
-static bool pool_cache_put(const kpi_pool_t *pool) {
+static bool pool_cache_put(kpi_pool_t *pool, bool exec) {
   bool put = false;
-  pool_cache_lock();
+  spin_lock(&pool_cache_lock);
   if (pool_cache_count < POOL_CACHE_MAX) {
     pool_cached_t *c = &pool_cache[pool_cache_count++];
     c->base = pool->base;
     c->pages = pool->pages;
-    c->exec = pool->executable;
+    c->exec = exec;
+    c->executable = pool->executable;
     c->page_map = pool->page_map;
-    c->buckets = pool->buckets;
-    c->bucket_count = pool->bucket_count;
-    c->tags = pool->tags;
-    c->tag_slots = pool->tag_slots;
-    c->spare = pool->spare;
+    c->page_owner = pool->page_owner;
+    for (uint32_t h = 0; h < KPI_HEAPS; h++)
+      c->heaps[h] = atomic_load_explicit(&pool->heaps[h], memory_order_relaxed);
     put = true;
   }
-  pool_cache_unlock();
+  spin_unlock(&pool_cache_lock);
   return put;
 }
 
@@ -126,6 +151,8 @@ bool kpi_pool_init(kpi_pool_t *pool, kp_pool_kind_t kind, uint32_t node,
                    size_t budget) {
   memset(pool, 0, sizeof *pool);
   kpi_mutex_init(&pool->lock);
+  spin_init(&pool->page_lock);
+  for (uint32_t h = 0; h < KPI_HEAPS; h++) atomic_init(&pool->heaps[h], NULL);
   pool->kind = kind;
   pool->node = node;
   pool->budget = budget;
@@ -156,13 +183,9 @@ bool kpi_pool_init(kpi_pool_t *pool, kp_pool_kind_t kind, uint32_t node,
     pool->base = NULL;
     return false;
   }
-  // The cache key stays "asked for exec", whatever the host granted.
   pool->page_map = calloc((pool->pages + 63) / 64, sizeof(uint64_t));
-  pool->bucket_count = 1024;
-  pool->buckets = calloc(pool->bucket_count, sizeof *pool->buckets);
-  pool->tag_slots = 64;
-  pool->tags = calloc(pool->tag_slots, sizeof *pool->tags);
-  if (pool->page_map == NULL || pool->buckets == NULL || pool->tags == NULL) {
+  pool->page_owner = calloc(pool->pages, sizeof *pool->page_owner);
+  if (pool->page_map == NULL || pool->page_owner == NULL) {
     kpi_pool_fini(pool);
     return false;
   }
@@ -178,69 +201,100 @@ static void record_list_free(kpi_record_t *r, bool by_q) {
   }
 }
 
-static size_t hash_addr(const kpi_pool_t *pool, uintptr_t a);
+static void heap_free_all(kpi_heap_t *h) {
+  record_list_free(h->live_head, false);
+  record_list_free(h->q_head, true);
+  record_list_free(h->spare, true);
+  free(h->buckets);
+  free(h->tags);
+  free(h);
+}
+
+static size_t hash_addr(const kpi_heap_t *h, uintptr_t a) {
+  uint64_t x = (uint64_t)(a >> 4) * 0x9E3779B97F4A7C15ull;
+  return (size_t)(x >> 20) & (h->bucket_count - 1);
+}
 
 /* Moves the records of list @r (linked by live_next, or q_next when @by_q)
  * to the spare list, clearing their hash buckets. */
-static void record_list_park(kpi_pool_t *pool, kpi_record_t *r, bool by_q) {
+static void record_list_park(kpi_heap_t *h, kpi_record_t *r, bool by_q) {
   while (r != NULL) {
     kpi_record_t *next = by_q ? r->q_next : r->live_next;
-    pool->buckets[hash_addr(pool, (uintptr_t)r->info.address)] = NULL;
-    r->q_next = pool->spare;
-    pool->spare = r;
+    h->buckets[hash_addr(h, (uintptr_t)r->info.address)] = NULL;
+    r->q_next = h->spare;
+    h->spare = r;
     r = next;
   }
 }
 
-/* Leaves the arena as kpi_pool_init found it fresh (see the banner);
- * false when it cannot be parked. */
-static bool pool_scrub(kpi_pool_t *pool) {
-  if (pool->page_map == NULL || pool->buckets == NULL || pool->tags == NULL)
-    return false;
-  size_t top = pool->page_top;
-  kpi_san_release(pool->base, top * KPI_PAGE_SIZE);
-  if (top > POOL_CACHE_DISCARD_PAGES)
-    kpi_os_discard(pool->base, round_up(top * KPI_PAGE_SIZE, kpi_os_page_size()));
-  memset(pool->page_map, 0, ((top + 63) / 64) * sizeof(uint64_t));
-  if (pool->record_count * 4 > pool->bucket_count) {
-    memset(pool->buckets, 0, pool->bucket_count * sizeof *pool->buckets);
-    record_list_park(pool, pool->live_head, false);
-    record_list_park(pool, pool->q_head, true);
-  } else {
-    record_list_park(pool, pool->live_head, false);
-    record_list_park(pool, pool->q_head, true);
-  }
-  if (pool->tag_count != 0) memset(pool->tags, 0, pool->tag_slots * sizeof *pool->tags);
+/* A heap as a new system finds it: no blocks, no counters, no credit. */
+static void heap_scrub(kpi_heap_t *h) {
+  record_list_park(h, h->live_head, false);
+  record_list_park(h, h->q_head, true);
+  // Records kpool took out of circulation (damaged quarantine) are on the
+  // spare list already; their buckets were cleared when they left.
   size_t spares = 0;
-  for (kpi_record_t **pp = &pool->spare; *pp != NULL; pp = &(*pp)->q_next) {
+  for (kpi_record_t **pp = &h->spare; *pp != NULL; pp = &(*pp)->q_next) {
     if (++spares > POOL_CACHE_SPARE_MAX) {
       record_list_free(*pp, true);
       *pp = NULL;
       break;
     }
   }
-  return true;
+  if (h->tag_count != 0) memset(h->tags, 0, h->tag_slots * sizeof *h->tags);
+  memset(h->small_free, 0, sizeof h->small_free);
+  h->tag_count = 0;
+  h->credit = 0;
+  h->roomy = false;
+  h->bump = h->bump_end = NULL;
+  h->used = h->peak = 0;
+  h->allocs = h->frees = h->failures = 0;
+  h->record_count = 0;
+  h->live_head = h->live_tail = NULL;
+  h->live_count = 0;
+  h->q_head = h->q_tail = NULL;
+  h->q_count = 0;
+  h->q_bytes = 0;
+}
+
+/* Leaves the arena as kpi_pool_init found it fresh (see the banner). */
+static void pool_scrub(kpi_pool_t *pool) {
+  size_t top = pool->page_top;
+  kpi_san_release(pool->base, top * KPI_PAGE_SIZE);
+  if (top > POOL_CACHE_DISCARD_PAGES)
+    kpi_os_discard(pool->base, round_up(top * KPI_PAGE_SIZE, kpi_os_page_size()));
+  memset(pool->page_map, 0, ((top + 63) / 64) * sizeof(uint64_t));
+  for (size_t i = 0; i < top; i++)
+    atomic_store_explicit(&pool->page_owner[i], 0, memory_order_relaxed);
+  for (uint32_t i = 0; i < KPI_HEAPS; i++) {
+    kpi_heap_t *h = atomic_load_explicit(&pool->heaps[i], memory_order_relaxed);
+    if (h != NULL) heap_scrub(h);
+  }
 }
 
 void kpi_pool_fini(kpi_pool_t *pool) {
   if (pool->base != NULL) {
     kpi_san_pool_destroy(pool);
-    if (pool_scrub(pool) && pool_cache_put(pool)) {
-      kpi_mutex_destroy(&pool->lock);
-      memset(pool, 0, sizeof *pool);
-      return;
+    bool exec = pool->kind == KP_POOL_NONPAGED;
+    if (!pool->no_cache && pool->page_map != NULL && pool->page_owner != NULL) {
+      pool_scrub(pool);
+      if (pool_cache_put(pool, exec)) {
+        kpi_mutex_destroy(&pool->lock);
+        memset(pool, 0, sizeof *pool);
+        return;
+      }
     }
     // No poison may outlive the mapping: the next one at this address
     // would inherit it.
     kpi_san_release(pool->base, pool->page_top * KPI_PAGE_SIZE);
     kpi_os_release(pool->base, pool->pages * KPI_PAGE_SIZE);
   }
-  record_list_free(pool->live_head, false);
-  record_list_free(pool->q_head, true);
-  record_list_free(pool->spare, true);
+  for (uint32_t i = 0; i < KPI_HEAPS; i++) {
+    kpi_heap_t *h = atomic_load_explicit(&pool->heaps[i], memory_order_relaxed);
+    if (h != NULL) heap_free_all(h);
+  }
   free(pool->page_map);
-  free(pool->buckets);
-  free(pool->tags);
+  free((void *)(uintptr_t)pool->page_owner);
   kpi_mutex_destroy(&pool->lock);
   memset(pool, 0, sizeof *pool);
 }
@@ -262,30 +316,53 @@ kpi_pool_t *kpi_pool_containing(kp_system_t *sys, const void *addr) {
 }
 
 /* ---------------------------------------------------------------------------
- * Page runs (bitmap, first fit from a moving hint).
+ * Heaps.
+ * ------------------------------------------------------------------------- */
+/* The calling thread's heap in @pool, created on first use; NULL when the
+ * host is out of memory. */
+static kpi_heap_t *heap_at(kpi_pool_t *pool, uint32_t i);
+static kpi_heap_t *heap_mine(kpi_pool_t *pool) {
+  return heap_at(pool, kpi_thread()->id % KPI_HEAPS);
+}
+
+/* The heap owning the page of @p, or NULL (not a page in use). */
+static kpi_heap_t *heap_owning(kpi_pool_t *pool, const void *p) {
+  size_t page = (size_t)((const uint8_t *)p - pool->base) / KPI_PAGE_SIZE;
+  if (page >= pool->pages) return NULL;
+  uint8_t o = atomic_load_explicit(&pool->page_owner[page], memory_order_acquire);
+  if (o == 0) return NULL;
+  return atomic_load_explicit(&pool->heaps[o - 1], memory_order_acquire);
+}
+
+/* ---------------------------------------------------------------------------
+ * Page runs (bitmap, first fit from a moving hint), under the page lock.
  * ------------------------------------------------------------------------- */
 static bool page_used(const kpi_pool_t *pool, size_t i) {
   return (pool->page_map[i / 64] >> (i % 64)) & 1u;
 }
 
-static void page_mark(kpi_pool_t *pool, size_t first, size_t n, bool used) {
+static void page_mark(kpi_pool_t *pool, size_t first, size_t n, uint8_t owner) {
   for (size_t i = first; i < first + n; i++) {
-    if (used)
+    if (owner != 0)
       pool->page_map[i / 64] |= (uint64_t)1 << (i % 64);
     else
       pool->page_map[i / 64] &= ~((uint64_t)1 << (i % 64));
+    atomic_store_explicit(&pool->page_owner[i], owner, memory_order_release);
   }
-  if (used)
+  if (owner != 0)
     pool->pages_in_use += n;
   else
     pool->pages_in_use -= n;
 }
 
-static uint8_t *pages_take(kpi_pool_t *pool, size_t n) {
+/* @n pages for heap @h. */
+static uint8_t *pages_take(kpi_pool_t *pool, const kpi_heap_t *h, size_t n) {
+  uint8_t *result = NULL;
+  spin_lock(&pool->page_lock);
   size_t total = pool->pages;
   size_t start = pool->page_hint < total ? pool->page_hint : 0;
   // Two passes: from the hint to the end, then from 0 to the hint.
-  for (int pass = 0; pass < 2; pass++) {
+  for (int pass = 0; pass < 2 && result == NULL; pass++) {
     size_t lo = pass == 0 ? start : 0;
     size_t hi = pass == 0 ? total : start + n;
     if (hi > total) hi = total;
@@ -302,40 +379,44 @@ static uint8_t *pages_take(kpi_pool_t *pool, size_t n) {
       }
       if (++run == n) {
         size_t first = i + 1 - n;
-        page_mark(pool, first, n, true);
+        page_mark(pool, first, n, (uint8_t)(h->index + 1));
         pool->page_hint = i + 1;
         if (i + 1 > pool->page_top) pool->page_top = i + 1;
-        return pool->base + first * KPI_PAGE_SIZE;
+        result = pool->base + first * KPI_PAGE_SIZE;
+        break;
       }
     }
   }
-  return NULL;
+  spin_unlock(&pool->page_lock);
+  return result;
 }
 
 static void pages_give(const kp_system_t *sys, kpi_pool_t *pool, uint8_t *addr,
                        size_t n) {
-  size_t first = (size_t)(addr - pool->base) / KPI_PAGE_SIZE;
-  page_mark(pool, first, n, false);
   kpi_san_poison(sys, addr, n * KPI_PAGE_SIZE);
+  size_t first = (size_t)(addr - pool->base) / KPI_PAGE_SIZE;
+  spin_lock(&pool->page_lock);
+  page_mark(pool, first, n, 0);
+  spin_unlock(&pool->page_lock);
 }
 
 /* ---------------------------------------------------------------------------
- * Small blocks: exact-size free lists plus a bump page.
+ * Small blocks: exact-size free lists plus a bump page, per heap.
  * ------------------------------------------------------------------------- */
-static void small_push(const kp_system_t *sys, kpi_pool_t *pool, uint8_t *block,
+static void small_push(const kp_system_t *sys, kpi_heap_t *h, uint8_t *block,
                        uint32_t granules) {
   kpi_free_block_t *f = (kpi_free_block_t *)(void *)block;
   // Free memory stays poisoned; only kpool's link is written through.
   kpi_san_unpoison(sys, f, sizeof *f);
-  f->next = pool->small_free[granules];
+  f->next = h->small_free[granules];
   kpi_san_poison(sys, f, sizeof *f);
-  pool->small_free[granules] = f;
+  h->small_free[granules] = f;
 }
 
 /* A block of @granules whose data (block + 16) is @align-aligned. */
-static uint8_t *small_take(const kp_system_t *sys, kpi_pool_t *pool,
+static uint8_t *small_take(const kp_system_t *sys, kpi_heap_t *h,
                            uint32_t granules, size_t align) {
-  kpi_free_block_t **head = &pool->small_free[granules];
+  kpi_free_block_t **head = &h->small_free[granules];
   if (*head != NULL &&
       (((uintptr_t)*head + KPI_HEADER_SIZE) & (align - 1)) == 0) {
     uint8_t *b = (uint8_t *)*head;
@@ -345,125 +426,119 @@ static uint8_t *small_take(const kp_system_t *sys, kpi_pool_t *pool,
   }
   size_t bytes = (size_t)granules * KPI_GRANULE;
   for (int attempt = 0; attempt < 2; attempt++) {
-    if (pool->bump != NULL) {
-      uintptr_t data = round_up((uintptr_t)pool->bump + KPI_HEADER_SIZE, align);
+    if (h->bump != NULL) {
+      uintptr_t data = round_up((uintptr_t)h->bump + KPI_HEADER_SIZE, align);
       uint8_t *b = (uint8_t *)(data - KPI_HEADER_SIZE);
-      if (b + bytes <= pool->bump_end) {
+      if (b + bytes <= h->bump_end) {
         // Alignment padding in front becomes a free block when it is big
         // enough to hold a header and one granule.
-        size_t pad = (size_t)(b - pool->bump) / KPI_GRANULE;
-        if (pad >= 2) small_push(sys, pool, pool->bump, (uint32_t)pad);
-        pool->bump = b + bytes;
+        size_t pad = (size_t)(b - h->bump) / KPI_GRANULE;
+        if (pad >= 2) small_push(sys, h, h->bump, (uint32_t)pad);
+        h->bump = b + bytes;
         return b;
       }
       // Retire the rest of the bump page into the free lists.
-      size_t rest = (size_t)(pool->bump_end - pool->bump) / KPI_GRANULE;
-      if (rest >= 2) small_push(sys, pool, pool->bump, (uint32_t)rest);
-      pool->bump = pool->bump_end = NULL;
+      size_t rest = (size_t)(h->bump_end - h->bump) / KPI_GRANULE;
+      if (rest >= 2) small_push(sys, h, h->bump, (uint32_t)rest);
+      h->bump = h->bump_end = NULL;
     }
-    uint8_t *page = pages_take(pool, 1);
+    uint8_t *page = pages_take(h->pool, h, 1);
     if (page == NULL) return NULL;
     // A fresh bump page is free memory until blocks are carved from it.
     kpi_san_poison(sys, page, KPI_PAGE_SIZE);
-    pool->bump = page;
-    pool->bump_end = page + KPI_PAGE_SIZE;
+    h->bump = page;
+    h->bump_end = page + KPI_PAGE_SIZE;
   }
   return NULL;
 }
 
 /* ---------------------------------------------------------------------------
- * Record table.
+ * Record table (per heap, heap locked).
  * ------------------------------------------------------------------------- */
-static size_t hash_addr(const kpi_pool_t *pool, uintptr_t a) {
-  uint64_t h = (uint64_t)(a >> 4) * 0x9E3779B97F4A7C15ull;
-  return (size_t)(h >> 20) & (pool->bucket_count - 1);
-}
-
-static kpi_record_t *record_find(const kpi_pool_t *pool, const void *p) {
+static kpi_record_t *record_find(const kpi_heap_t *h, const void *p) {
   uintptr_t a = (uintptr_t)p;
-  for (kpi_record_t *r = pool->buckets[hash_addr(pool, a)]; r != NULL;
-       r = r->hash_next)
+  for (kpi_record_t *r = h->buckets[hash_addr(h, a)]; r != NULL; r = r->hash_next)
     if ((uintptr_t)r->info.address == a) return r;
   return NULL;
 }
 
-static void record_hash_insert(kpi_pool_t *pool, kpi_record_t *r) {
-  size_t b = hash_addr(pool, (uintptr_t)r->info.address);
-  r->hash_next = pool->buckets[b];
-  pool->buckets[b] = r;
+static void record_hash_insert(kpi_heap_t *h, kpi_record_t *r) {
+  size_t b = hash_addr(h, (uintptr_t)r->info.address);
+  r->hash_next = h->buckets[b];
+  h->buckets[b] = r;
 }
 
-static void record_hash_remove(kpi_pool_t *pool, kpi_record_t *r) {
-  kpi_record_t **pp = &pool->buckets[hash_addr(pool, (uintptr_t)r->info.address)];
+static void record_hash_remove(kpi_heap_t *h, kpi_record_t *r) {
+  kpi_record_t **pp = &h->buckets[hash_addr(h, (uintptr_t)r->info.address)];
   while (*pp != NULL && *pp != r) pp = &(*pp)->hash_next;
   if (*pp == r) *pp = r->hash_next;
 }
 
-static void record_hash_grow(kpi_pool_t *pool) {
-  size_t n = pool->bucket_count * 2;
+static void record_hash_grow(kpi_heap_t *h) {
+  size_t n = h->bucket_count * 2;
   kpi_record_t **nb = calloc(n, sizeof *nb);
   if (nb == NULL) return; // keep the longer chains; still correct
-  kpi_record_t **old = pool->buckets;
-  size_t old_n = pool->bucket_count;
-  pool->buckets = nb;
-  pool->bucket_count = n;
+  kpi_record_t **old = h->buckets;
+  size_t old_n = h->bucket_count;
+  h->buckets = nb;
+  h->bucket_count = n;
   for (size_t i = 0; i < old_n; i++) {
     kpi_record_t *r = old[i];
     while (r != NULL) {
       kpi_record_t *next = r->hash_next;
-      record_hash_insert(pool, r);
+      record_hash_insert(h, r);
       r = next;
     }
   }
   free(old);
 }
 
-static kpi_record_t *record_new(kpi_pool_t *pool) {
-  kpi_record_t *r = pool->spare;
+static kpi_record_t *record_new(kpi_heap_t *h) {
+  kpi_record_t *r = h->spare;
   if (r != NULL)
-    pool->spare = r->q_next;
+    h->spare = r->q_next;
   else
     r = malloc(sizeof *r);
-  // No memset: pool_carve sets every field (a 200-byte clear per
+  // No memset: heap_carve sets every field (a 200-byte clear per
   // allocation shows in profiles).
   return r;
 }
 
-static void live_link(kpi_pool_t *pool, kpi_record_t *r) {
-  r->live_prev = pool->live_tail;
+static void live_link(kpi_heap_t *h, kpi_record_t *r) {
+  r->live_prev = h->live_tail;
   r->live_next = NULL;
-  if (pool->live_tail != NULL)
-    pool->live_tail->live_next = r;
+  if (h->live_tail != NULL)
+    h->live_tail->live_next = r;
   else
-    pool->live_head = r;
-  pool->live_tail = r;
-  pool->live_count++;
+    h->live_head = r;
+  h->live_tail = r;
+  h->live_count++;
 }
 
-static void live_unlink(kpi_pool_t *pool, kpi_record_t *r) {
+static void live_unlink(kpi_heap_t *h, kpi_record_t *r) {
   if (r->live_prev != NULL)
     r->live_prev->live_next = r->live_next;
   else
-    pool->live_head = r->live_next;
+    h->live_head = r->live_next;
   if (r->live_next != NULL)
     r->live_next->live_prev = r->live_prev;
   else
-    pool->live_tail = r->live_prev;
+    h->live_tail = r->live_prev;
   r->live_prev = r->live_next = NULL;
-  pool->live_count--;
+  h->live_count--;
 }
 
 /* The live or quarantined record whose block contains @p, if any. Linear:
  * only used on error paths (interior pointers) and by kp_block_query. */
-static kpi_record_t *record_containing(const kpi_pool_t *pool, const void *p,
+static kpi_record_t *record_containing(const kpi_heap_t *h, const void *p,
                                        bool include_quarantine) {
   uintptr_t a = (uintptr_t)p;
-  for (kpi_record_t *r = pool->live_head; r != NULL; r = r->live_next) {
+  for (kpi_record_t *r = h->live_head; r != NULL; r = r->live_next) {
     uintptr_t s = (uintptr_t)r->info.address;
     if (a >= s && a < s + (r->info.size ? r->info.size : 1)) return r;
   }
   if (include_quarantine)
-    for (kpi_record_t *r = pool->q_head; r != NULL; r = r->q_next) {
+    for (kpi_record_t *r = h->q_head; r != NULL; r = r->q_next) {
       uintptr_t s = (uintptr_t)r->info.address;
       if (a >= s && a < s + (r->info.size ? r->info.size : 1)) return r;
     }
@@ -471,40 +546,40 @@ static kpi_record_t *record_containing(const kpi_pool_t *pool, const void *p,
 }
 
 /* ---------------------------------------------------------------------------
- * Tag table (the pool tracker table).
+ * Tag table (the pool tracker table), per heap.
  * ------------------------------------------------------------------------- */
-static kpi_tag_stat_t *tag_slot(kpi_pool_t *pool, kp_tag_t tag, bool create) {
-  size_t mask = pool->tag_slots - 1;
-  size_t i = (size_t)(tag * 0x9E3779B1u) & mask;
+static kpi_tag_stat_t *tag_slot(kpi_heap_t *h, kp_tag_t tag, bool create) {
+  size_t mask = h->tag_slots - 1;
+  size_t i = kpi_tag_hash(tag, mask);
   for (;;) {
-    kpi_tag_stat_t *t = &pool->tags[i];
+    kpi_tag_stat_t *t = &h->tags[i];
     if (t->used && t->tag == tag) return t;
     if (!t->used) break;
     i = (i + 1) & mask;
   }
   if (!create) return NULL;
-  if ((pool->tag_count + 1) * 2 > pool->tag_slots) {
-    size_t n = pool->tag_slots * 2;
+  if ((h->tag_count + 1) * 2 > h->tag_slots) {
+    size_t n = h->tag_slots * 2;
     kpi_tag_stat_t *nt = calloc(n, sizeof *nt);
     if (nt == NULL) return NULL;
-    kpi_tag_stat_t *old = pool->tags;
-    size_t old_n = pool->tag_slots;
-    pool->tags = nt;
-    pool->tag_slots = n;
+    kpi_tag_stat_t *old = h->tags;
+    size_t old_n = h->tag_slots;
+    h->tags = nt;
+    h->tag_slots = n;
     for (size_t k = 0; k < old_n; k++) {
       if (!old[k].used) continue;
-      size_t j = (size_t)(old[k].tag * 0x9E3779B1u) & (n - 1);
+      size_t j = kpi_tag_hash(old[k].tag, n - 1);
       while (nt[j].used) j = (j + 1) & (n - 1);
       nt[j] = old[k];
     }
     free(old);
-    return tag_slot(pool, tag, true);
+    return tag_slot(h, tag, true);
   }
-  kpi_tag_stat_t *t = &pool->tags[i];
+  kpi_tag_stat_t *t = &h->tags[i];
   memset(t, 0, sizeof *t);
   t->used = 1;
   t->tag = tag;
-  pool->tag_count++;
+  h->tag_count++;
   return t;
 }
 
@@ -564,7 +639,7 @@ static const uint8_t *poison_damage(const kpi_record_t *r, uint8_t fill) {
 }
 
 /* kpool's own look at the bytes it keeps poisoned for the tools: the
- * header and canary of a live block (pool locked). */
+ * header and canary of a live block (heap locked). */
 static void live_open(const kp_system_t *sys, const kpi_record_t *r) {
   if (!kpi_san_on(sys)) return;
   if (r->pages == 0) kpi_san_unpoison(sys, r->block, KPI_HEADER_SIZE);
@@ -599,11 +674,20 @@ static bool header_intact(const kpi_record_t *r) {
 
 /* ---------------------------------------------------------------------------
  * Budget and priority.
+ *
+ * pool->reserved (pool lock) counts the bytes of live blocks plus every
+ * heap's credit. A heap allocates from its credit, under its own lock,
+ * only while it is @roomy: the pool grants that when, with all of the
+ * reserved bytes used, even a LowPoolPriority request would still pass, so
+ * a request served from credit is one the exact rule below would allow.
+ * Otherwise the heap asks the pool, which first takes every heap's credit
+ * back (so reserved is exactly the bytes in use), applies the rule, and
+ * grants a new credit only when the pool is roomy again.
  * ------------------------------------------------------------------------- */
-static bool budget_allows(const kp_system_t *sys, const kpi_pool_t *pool,
-                          size_t bytes, kp_priority_t priority) {
-  size_t avail = pool->available;
-  if (pool->used + bytes > avail) return false;
+/* The exact rule: @bytes more on top of @used bytes of @avail. */
+static bool budget_rule(const kp_system_t *sys, size_t avail, size_t used,
+                        size_t bytes, kp_priority_t priority) {
+  if (used > avail || bytes > avail - used) return false;
   uint32_t reserve = 0;
   unsigned base = (unsigned)priority & 0x30u;
   if (base == KP_PRIORITY_LOW)
@@ -611,8 +695,45 @@ static bool budget_allows(const kp_system_t *sys, const kpi_pool_t *pool,
   else if (base == KP_PRIORITY_NORMAL)
     reserve = sys->cfg.normal_priority_reserve_percent;
   // Left free after this allocation must stay at or above the reserve.
-  uint64_t left = (uint64_t)avail - pool->used - bytes;
+  uint64_t left = (uint64_t)avail - used - bytes;
   return left * 100 >= (uint64_t)avail * reserve;
+}
+
+/* Takes every heap's credit back into the pool (pool locked). */
+static void budget_revoke(kpi_pool_t *pool) {
+  for (uint32_t i = 0; i < KPI_HEAPS; i++) {
+    kpi_heap_t *h = atomic_load_explicit(&pool->heaps[i], memory_order_acquire);
+    if (h == NULL) continue;
+    spin_lock(&h->lock);
+    pool->reserved -= h->credit;
+    h->credit = 0;
+    h->roomy = false;
+    spin_unlock(&h->lock);
+  }
+}
+
+/* Charges @bytes for heap @h through the pool (no heap lock held): true
+ * when the exact rule allows it; then grants @h a new credit when roomy. */
+static bool budget_slow(const kp_system_t *sys, kpi_pool_t *pool, kpi_heap_t *h,
+                        size_t bytes, kp_priority_t priority) {
+  kpi_mutex_lock(&pool->lock);
+  budget_revoke(pool);
+  bool ok = budget_rule(sys, pool->available, pool->reserved, bytes, priority);
+  if (ok) {
+    pool->reserved += bytes;
+    // Roomy: a LowPoolPriority request would pass with a whole new chunk
+    // used too (the low reserve is the largest of the thresholds).
+    if (budget_rule(sys, pool->available, pool->reserved, POOL_CREDIT_CHUNK,
+                    KP_PRIORITY_LOW)) {
+      pool->reserved += POOL_CREDIT_CHUNK;
+      spin_lock(&h->lock);
+      h->credit += POOL_CREDIT_CHUNK;
+      h->roomy = true;
+      spin_unlock(&h->lock);
+    }
+  }
+  kpi_mutex_unlock(&pool->lock);
+  return ok;
 }
 
 /* ---------------------------------------------------------------------------
@@ -677,24 +798,87 @@ static bool quota_charge(kp_system_t *sys, uint64_t bytes) {
   return true;
 }
 
-/* Tries one pool. Returns the record (pool locked by caller). A quota
- * request is charged after its block is found, as Windows allocates before
- * it charges: an exhausted pool is STATUS_INSUFFICIENT_RESOURCES even when
- * the quota would fail too. */
-static kpi_record_t *pool_carve(kp_system_t *sys, kpi_pool_t *pool,
-                                const kpi_request_t *rq, kp_status_t *why) {
+/* The next allocation sequence number of @sys for the calling thread: from
+ * a batch the thread took from the system's counter (one shared atomic per
+ * POOL_SEQ_BATCH allocations instead of one per allocation). */
+static uint64_t sequence_next(kp_system_t *sys) {
+  kpi_thread_t *t = kpi_thread();
+  if (t->seq_system != sys->generation || t->seq_next == t->seq_end) {
+    t->seq_next = atomic_fetch_add(&sys->sequence, POOL_SEQ_BATCH) + 1;
+    t->seq_end = t->seq_next + POOL_SEQ_BATCH;
+    t->seq_system = sys->generation;
+  }
+  return t->seq_next++;
+}
+
+/* Heap @i of @pool, created on first use; NULL when the host is out of
+ * memory. */
+static kpi_heap_t *heap_at(kpi_pool_t *pool, uint32_t i) {
+  kpi_heap_t *h = atomic_load_explicit(&pool->heaps[i], memory_order_acquire);
+  if (h != NULL) return h;
+  kpi_heap_t *n = calloc(1, sizeof *n);
+  kpi_record_t **b = calloc(POOL_HEAP_BUCKETS, sizeof *b);
+  kpi_tag_stat_t *t = calloc(POOL_HEAP_TAGS, sizeof *t);
+  if (n == NULL || b == NULL || t == NULL) {
+    free(n);
+    free(b);
+    free(t);
+    return NULL;
+  }
+  spin_init(&n->lock);
+  n->pool = pool;
+  n->index = i;
+  n->buckets = b;
+  n->bucket_count = POOL_HEAP_BUCKETS;
+  n->tags = t;
+  n->tag_slots = POOL_HEAP_TAGS;
+  kpi_mutex_lock(&pool->lock);
+  h = atomic_load_explicit(&pool->heaps[i], memory_order_relaxed);
+  if (h == NULL) {
+    atomic_store_explicit(&pool->heaps[i], n, memory_order_release);
+    h = n;
+    n = NULL;
+  }
+  kpi_mutex_unlock(&pool->lock);
+  if (n != NULL) heap_free_all(n);
+  return h;
+}
+
+/* Tries one pool through the calling thread's heap. Returns the record
+ * (no lock held) and the heap in *@heap. A quota request is charged after
+ * its block is found, as Windows allocates before it charges: an exhausted
+ * pool is STATUS_INSUFFICIENT_RESOURCES even when the quota would fail too. */
+static kpi_record_t *heap_carve(kp_system_t *sys, kpi_pool_t *pool,
+                                const kpi_request_t *rq, kp_status_t *why,
+                                kpi_heap_t **heap) {
+  kpi_heap_t *h = heap_mine(pool);
+  if (h == NULL) {
+    *why = KP_STATUS_NO_MEMORY;
+    return NULL;
+  }
   size_t size = rq->size;
   size_t data = round_up(size + KPI_MIN_CANARY, KPI_GRANULE);
   bool small = block_is_small(size, rq->align);
   size_t pages = small ? 0 : round_up(size, KPI_PAGE_SIZE) / KPI_PAGE_SIZE;
   size_t bytes = small ? small_block_bytes(size) : pages * KPI_PAGE_SIZE;
-  if (!budget_allows(sys, pool, bytes, rq->priority)) {
-    *why = KP_STATUS_INSUFFICIENT_RESOURCES;
-    return NULL;
+  spin_lock(&h->lock);
+  if (h->roomy && h->credit >= bytes) {
+    h->credit -= bytes;
+  } else {
+    spin_unlock(&h->lock);
+    if (!budget_slow(sys, pool, h, bytes, rq->priority)) {
+      *why = KP_STATUS_INSUFFICIENT_RESOURCES;
+      return NULL;
+    }
+    spin_lock(&h->lock);
   }
-  if (pool->record_count + 1 > pool->bucket_count) record_hash_grow(pool);
-  kpi_record_t *r = record_new(pool);
+  // From here @bytes are charged; a failure gives them back as credit
+  // (taken back into the pool by the next exact decision).
+  if (h->record_count + 1 > h->bucket_count) record_hash_grow(h);
+  kpi_record_t *r = record_new(h);
   if (r == NULL) {
+    h->credit += bytes;
+    spin_unlock(&h->lock);
     *why = KP_STATUS_NO_MEMORY;
     return NULL;
   }
@@ -706,31 +890,30 @@ static kpi_record_t *pool_carve(kp_system_t *sys, kpi_pool_t *pool,
   r->hash_next = r->live_prev = r->live_next = r->q_next = NULL;
   if (small) {
     r->granules = (uint32_t)((KPI_HEADER_SIZE + data) / KPI_GRANULE);
-    block = small_take(sys, pool, r->granules, rq->align);
+    block = small_take(sys, h, r->granules, rq->align);
     // No arithmetic on NULL (undefined): block is checked just below.
     r->info.address = block != NULL ? block + KPI_HEADER_SIZE : NULL;
   } else {
     r->pages = (uint32_t)pages;
-    block = pages_take(pool, pages);
+    block = pages_take(pool, h, pages);
     r->info.address = block;
   }
-  if (block == NULL) {
-    // The arena's address space is exhausted (fragmentation): this is the
-    // simulated machine running out of pool, not a host failure.
-    r->q_next = pool->spare;
-    pool->spare = r;
+  if (block == NULL || (rq->quota && !quota_charge(sys, bytes))) {
     *why = KP_STATUS_INSUFFICIENT_RESOURCES;
-    return NULL;
-  }
-  if (rq->quota && !quota_charge(sys, bytes)) {
-    // The block goes back where it came from; nothing was counted yet.
-    if (small)
-      small_push(sys, pool, block, r->granules);
-    else
-      pages_give(sys, pool, block, pages);
-    r->q_next = pool->spare;
-    pool->spare = r;
-    *why = KP_STATUS_QUOTA_EXCEEDED;
+    if (block != NULL) {
+      // The block goes back where it came from; nothing was counted yet.
+      *why = KP_STATUS_QUOTA_EXCEEDED;
+      if (small)
+        small_push(sys, h, block, r->granules);
+      else
+        pages_give(sys, pool, block, pages);
+    }
+    // Otherwise the arena's address space is exhausted (fragmentation):
+    // the simulated machine running out of pool, not a host failure.
+    r->q_next = h->spare;
+    h->spare = r;
+    h->credit += bytes;
+    spin_unlock(&h->lock);
     return NULL;
   }
   r->block = block;
@@ -744,31 +927,40 @@ static kpi_record_t *pool_carve(kp_system_t *sys, kpi_pool_t *pool,
   r->info.pool_type = rq->pool_type;
   r->info.priority = rq->priority;
   r->info.api = rq->api;
-  r->info.sequence = atomic_fetch_add(&sys->sequence, 1) + 1;
+  r->info.sequence = sequence_next(sys);
   r->info.thread = kp_thread_id();
   r->info.site = rq->site;
   r->info.quota_charged = rq->quota;
-  record_hash_insert(pool, r);
-  pool->record_count++;
-  live_link(pool, r);
-  pool->used += bytes;
-  if (pool->used > pool->peak) pool->peak = pool->used;
-  pool->allocs++;
-  kpi_tag_stat_t *t = tag_slot(pool, rq->tag, true);
+  record_hash_insert(h, r);
+  h->record_count++;
+  live_link(h, r);
+  h->used += bytes;
+  if (h->used > h->peak) h->peak = h->used;
+  h->allocs++;
+  kpi_tag_stat_t *t = tag_slot(h, rq->tag, true);
   if (t != NULL) {
     t->allocs++;
     t->bytes += bytes;
     if (t->bytes > t->peak_bytes) t->peak_bytes = t->bytes;
   }
+  spin_unlock(&h->lock);
+  *heap = h;
   return r;
 }
 
 static void pool_note_failure(kpi_pool_t *pool, kp_tag_t tag) {
-  kpi_mutex_lock(&pool->lock);
-  pool->failures++;
-  kpi_tag_stat_t *t = tag_slot(pool, tag, true);
+  kpi_heap_t *h = heap_mine(pool);
+  if (h == NULL) {
+    kpi_mutex_lock(&pool->lock);
+    pool->failures++;
+    kpi_mutex_unlock(&pool->lock);
+    return;
+  }
+  spin_lock(&h->lock);
+  h->failures++;
+  kpi_tag_stat_t *t = tag_slot(h, tag, true);
   if (t != NULL) t->failures++;
-  kpi_mutex_unlock(&pool->lock);
+  spin_unlock(&h->lock);
 }
 
 void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq, kp_status_t *why) {
@@ -780,7 +972,7 @@ void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq, kp_status_t *why) {
     *why = KPI_STATUS_BUGCHECKED;
     return NULL;
   }
-  if (atomic_load(&sys->alloc_hooks) != 0) {
+  if (atomic_load_explicit(&sys->alloc_hooks, memory_order_acquire) != 0) {
     void *result = NULL;
     if (kpi_modules_alloc(sys, rq, &result, why)) return result;
   }
@@ -808,6 +1000,7 @@ void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq, kp_status_t *why) {
 
   kpi_record_t *r = NULL;
   kpi_pool_t *pool = NULL;
+  kpi_heap_t *heap = NULL;
   uint32_t tries = rq->kind == KP_POOL_NONPAGED && !rq->node_strict
                        ? sys->cfg.numa_nodes
                        : 1;
@@ -819,9 +1012,7 @@ void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq, kp_status_t *why) {
       first_why = KP_STATUS_INVALID_PARAMETER;
       break;
     }
-    kpi_mutex_lock(&pool->lock);
-    r = pool_carve(sys, pool, rq, why);
-    kpi_mutex_unlock(&pool->lock);
+    r = heap_carve(sys, pool, rq, why, &heap);
     if (i == 0 && r == NULL) first_why = *why;
     // A quota failure is final: the block was found, the charge failed.
     if (r == NULL && *why == KP_STATUS_QUOTA_EXCEEDED) {
@@ -853,6 +1044,7 @@ void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq, kp_status_t *why) {
   memset(p, rq->zero ? 0 : sys->cfg.uninit_fill, rq->size);
   memset(p + rq->size, sys->cfg.canary_fill, (size_t)(end - (p + rq->size)));
   live_close(sys, r);
+  (void)heap;
   return p;
 }
 
@@ -860,17 +1052,17 @@ void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq, kp_status_t *why) {
  * Free.
  * ------------------------------------------------------------------------- */
 
-/* Returns a quarantined block's memory to the arena (pool locked). */
-static void block_release(const kp_system_t *sys, kpi_pool_t *pool,
+/* Returns a quarantined block's memory to the arena (heap locked). */
+static void block_release(const kp_system_t *sys, kpi_heap_t *h,
                           kpi_record_t *r) {
   if (r->pages != 0)
-    pages_give(sys, pool, r->block, r->pages);
+    pages_give(sys, h->pool, r->block, r->pages);
   else
-    small_push(sys, pool, r->block, r->granules);
-  record_hash_remove(pool, r);
-  pool->record_count--;
-  r->q_next = pool->spare;
-  pool->spare = r;
+    small_push(sys, h, r->block, r->granules);
+  record_hash_remove(h, r);
+  h->record_count--;
+  r->q_next = h->spare;
+  h->spare = r;
 }
 
 /* What a quarantine drain found wrong (copied out before unlocking). */
@@ -883,18 +1075,19 @@ typedef struct poison_report {
   uint8_t value;
 } poison_report_t;
 
-/* Drains the quarantine down to its limits (pool locked). Stops at the
+
+/* Drains the quarantine down to its limits (heap locked). Stops at the
  * first damaged block and reports it; that block is not reused. */
-static void quarantine_drain(kp_system_t *sys, kpi_pool_t *pool,
+static void quarantine_drain(kp_system_t *sys, kpi_heap_t *h,
                              poison_report_t *rep) {
-  while (pool->q_head != NULL &&
-         (pool->q_count > sys->cfg.quarantine_blocks ||
-          pool->q_bytes > sys->cfg.quarantine_bytes)) {
-    kpi_record_t *r = pool->q_head;
-    pool->q_head = r->q_next;
-    if (pool->q_head == NULL) pool->q_tail = NULL;
-    pool->q_count--;
-    pool->q_bytes -= r->info.block_bytes;
+  while (h->q_head != NULL &&
+         (h->q_count > sys->cfg.quarantine_blocks ||
+          h->q_bytes > sys->cfg.quarantine_bytes)) {
+    kpi_record_t *r = h->q_head;
+    h->q_head = r->q_next;
+    if (h->q_head == NULL) h->q_tail = NULL;
+    h->q_count--;
+    h->q_bytes -= r->info.block_bytes;
     quarantine_open(sys, r);
     const uint8_t *bad = poison_damage(r, sys->cfg.free_fill);
     uint8_t value = bad != NULL ? *bad : 0;
@@ -908,13 +1101,13 @@ static void quarantine_drain(kp_system_t *sys, kpi_pool_t *pool,
       rep->value = value;
       // Keep the damaged block out of circulation: its record goes, its
       // memory stays marked in use so the damage cannot spread.
-      record_hash_remove(pool, r);
-      pool->record_count--;
-      r->q_next = pool->spare;
-      pool->spare = r;
+      record_hash_remove(h, r);
+      h->record_count--;
+      r->q_next = h->spare;
+      h->spare = r;
       return;
     }
-    block_release(sys, pool, r);
+    block_release(sys, h, r);
   }
 }
 
@@ -954,14 +1147,14 @@ typedef struct free_check {
   uint8_t value;
 } free_check_t;
 
-/* Validates a free (pool locked). Fills @fc; returns the live record when
+/* Validates a free (heap locked). Fills @fc; returns the live record when
  * the free may proceed. */
-static kpi_record_t *free_validate(kp_system_t *sys, kpi_pool_t *pool, void *p,
+static kpi_record_t *free_validate(kp_system_t *sys, kpi_heap_t *h, void *p,
                                    kp_tag_t tag, bool check_tag,
                                    free_check_t *fc) {
-  kpi_record_t *r = record_find(pool, p);
+  kpi_record_t *r = record_find(h, p);
   if (r == NULL) {
-    kpi_record_t *c = record_containing(pool, p, true);
+    kpi_record_t *c = record_containing(h, p, true);
     fc->verdict = c != NULL ? FREE_INTERIOR : FREE_NOT_A_BLOCK;
     if (c != NULL) fc->info = c->info;
     return NULL;
@@ -1122,6 +1315,14 @@ void kpi_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
     free_reject(sys, p, tag, &fc, site);
     return;
   }
+  // The heap that carved the block keeps its record, whichever thread
+  // frees it. A page no heap owns holds no block.
+  kpi_heap_t *h = heap_owning(pool, p);
+  if (h == NULL) {
+    fc.verdict = FREE_NOT_A_BLOCK;
+    free_reject(sys, p, tag, &fc, site);
+    return;
+  }
   bool hooks = atomic_load(&sys->before_free_hooks) != 0;
   kp_irql_t max_irql = pool->kind == KP_POOL_PAGED ? KP_APC_LEVEL : KP_DISPATCH_LEVEL;
   kpi_record_t *r = NULL;
@@ -1130,12 +1331,12 @@ void kpi_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
   // that may bug check without the lock, then validate again and free.
   if (hooks || kpi_irql() > max_irql) {
     // kpool's own read of the block (header, canary) at raised IRQL must
-    // not fault into 0xD1 under force IRQL checking while the pool lock is
+    // not fault into 0xD1 under force IRQL checking while the heap lock is
     // held: the IRQL rule below is the bug check this free deserves.
     kpi_force_irql_internal_enter();
-    kpi_mutex_lock(&pool->lock);
-    r = free_validate(sys, pool, p, tag, check_tag, &fc);
-    kpi_mutex_unlock(&pool->lock);
+    spin_lock(&h->lock);
+    r = free_validate(sys, h, p, tag, check_tag, &fc);
+    spin_unlock(&h->lock);
     kpi_force_irql_internal_leave();
     if (r == NULL) {
       free_reject(sys, p, tag, &fc, site);
@@ -1154,23 +1355,26 @@ void kpi_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
 
   poison_report_t rep;
   rep.damaged = false;
-  kpi_mutex_lock(&pool->lock);
+  uint32_t me = kp_thread_id();
+  spin_lock(&h->lock);
   // Validate again: another thread may have freed the block meanwhile.
-  r = free_validate(sys, pool, p, tag, check_tag, &fc);
+  r = free_validate(sys, h, p, tag, check_tag, &fc);
   if (r != NULL) {
-    live_unlink(pool, r);
+    live_unlink(h, r);
     r->state = KPI_BLOCK_QUARANTINED;
     r->free_site = site;
-    r->free_thread = kp_thread_id();
-    pool->used -= r->info.block_bytes;
-    pool->frees++;
-    kpi_tag_stat_t *t = tag_slot(pool, r->info.tag, false);
+    r->free_thread = me;
+    size_t bytes = r->info.block_bytes;
+    h->used -= bytes;
+    // The bytes stay reserved in the pool, as this heap's credit.
+    h->credit += bytes;
+    h->frees++;
+    kpi_tag_stat_t *t = tag_slot(h, r->info.tag, false);
     if (t != NULL) {
       t->frees++;
-      t->bytes -= r->info.block_bytes;
+      t->bytes -= bytes;
     }
-    if (r->info.quota_charged)
-      atomic_fetch_sub(&sys->quota_used, r->info.block_bytes);
+    if (r->info.quota_charged) atomic_fetch_sub(&sys->quota_used, bytes);
     size_t span = (size_t)(block_data_end(r) - (uint8_t *)r->info.address);
     quarantine_open(sys, r);
     memset(r->info.address, sys->cfg.free_fill, span);
@@ -1178,16 +1382,16 @@ void kpi_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
     kpi_san_pool_free(sys, pool, r->info.address, span);
     quarantine_close(sys, r);
     r->q_next = NULL;
-    if (pool->q_tail != NULL)
-      pool->q_tail->q_next = r;
+    if (h->q_tail != NULL)
+      h->q_tail->q_next = r;
     else
-      pool->q_head = r;
-    pool->q_tail = r;
-    pool->q_count++;
-    pool->q_bytes += r->info.block_bytes;
-    quarantine_drain(sys, pool, &rep);
+      h->q_head = r;
+    h->q_tail = r;
+    h->q_count++;
+    h->q_bytes += bytes;
+    quarantine_drain(sys, h, &rep);
   }
-  kpi_mutex_unlock(&pool->lock);
+  spin_unlock(&h->lock);
   if (r == NULL) {
     free_reject(sys, p, tag, &fc, site);
     return;
@@ -1213,15 +1417,17 @@ size_t kp_block_size(kp_system_t *sys, const void *p, bool *quota_charged) {
     size_t n = info.size ? info.size : 1;
     return n >= KPI_PAGE_SIZE ? round_up(n, KPI_PAGE_SIZE) : round_up(n, KPI_GRANULE);
   }
+  kpi_heap_t *h = heap_owning(pool, p);
+  if (h == NULL) return 0;
   size_t size = 0;
-  kpi_mutex_lock(&pool->lock);
-  kpi_record_t *r = record_find(pool, p);
+  spin_lock(&h->lock);
+  kpi_record_t *r = record_find(h, p);
   if (r != NULL && r->state == KPI_BLOCK_LIVE) {
     size = r->pages != 0 ? (size_t)r->pages * KPI_PAGE_SIZE
                          : round_up(r->info.size ? r->info.size : 1, KPI_GRANULE);
     if (quota_charged != NULL) *quota_charged = r->info.quota_charged;
   }
-  kpi_mutex_unlock(&pool->lock);
+  spin_unlock(&h->lock);
   return size;
 }
 
@@ -1233,23 +1439,38 @@ bool kp_block_query(kp_system_t *sys, const void *p, kp_block_info_t *info) {
     if (atomic_load(&sys->foreign_hooks) == 0) return false;
     return kpi_modules_query(sys, p, info != NULL ? info : &tmp);
   }
-  kpi_mutex_lock(&pool->lock);
-  kpi_record_t *r = record_find(pool, p);
-  if (r == NULL || r->state != KPI_BLOCK_LIVE) r = record_containing(pool, p, false);
+  kpi_heap_t *h = heap_owning(pool, p);
+  if (h == NULL) return false;
+  spin_lock(&h->lock);
+  kpi_record_t *r = record_find(h, p);
+  if (r == NULL || r->state != KPI_BLOCK_LIVE) r = record_containing(h, p, false);
   if (r != NULL && info != NULL) *info = r->info;
-  kpi_mutex_unlock(&pool->lock);
+  spin_unlock(&h->lock);
   return r != NULL;
+}
+
+/* The heaps of @pool that exist, in index order. */
+static uint32_t heaps_of(kpi_pool_t *pool, kpi_heap_t *out[KPI_HEAPS]) {
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < KPI_HEAPS; i++) {
+    kpi_heap_t *h = atomic_load_explicit(&pool->heaps[i], memory_order_acquire);
+    if (h != NULL) out[n++] = h;
+  }
+  return n;
 }
 
 void kp_visit_blocks(kp_system_t *sys, kp_block_visitor_fn fn, void *arg) {
   if (sys == NULL || fn == NULL) return;
   bool go = true;
   for (uint32_t i = 0; i < sys->pool_count && go; i++) {
-    kpi_pool_t *pool = &sys->pools[i];
-    kpi_mutex_lock(&pool->lock);
-    for (kpi_record_t *r = pool->live_head; r != NULL && go; r = r->live_next)
-      go = fn(&r->info, arg);
-    kpi_mutex_unlock(&pool->lock);
+    kpi_heap_t *hs[KPI_HEAPS];
+    uint32_t n = heaps_of(&sys->pools[i], hs);
+    for (uint32_t k = 0; k < n && go; k++) {
+      spin_lock(&hs[k]->lock);
+      for (kpi_record_t *r = hs[k]->live_head; r != NULL && go; r = r->live_next)
+        go = fn(&r->info, arg);
+      spin_unlock(&hs[k]->lock);
+    }
   }
   if (go && atomic_load(&sys->foreign_hooks) != 0) kpi_modules_visit(sys, fn, arg);
 }
@@ -1258,28 +1479,41 @@ void kpi_stats_note(kp_system_t *sys, kp_pool_kind_t kind, uint32_t node,
                     kp_tag_t tag, uint64_t bytes, int delta) {
   kpi_pool_t *pool = kpi_pool_for(sys, kind, node);
   if (pool == NULL) return;
+  // Blocks served outside the arena (special pool) are counted in heap 0,
+  // whichever thread allocates or frees them, so that its counters never
+  // go below zero; their bytes count against the budget like any block.
+  kpi_heap_t *h = heap_at(pool, 0);
   kpi_mutex_lock(&pool->lock);
-  kpi_tag_stat_t *t = tag_slot(pool, tag, true);
+  if (delta > 0) pool->reserved += bytes;
+  if (delta < 0) pool->reserved -= bytes;
+  if (h == NULL) {
+    if (delta == 0) pool->failures++;
+    kpi_mutex_unlock(&pool->lock);
+    return;
+  }
+  spin_lock(&h->lock);
+  kpi_tag_stat_t *t = tag_slot(h, tag, true);
   if (delta > 0) {
-    pool->allocs++;
-    pool->used += bytes;
-    if (pool->used > pool->peak) pool->peak = pool->used;
+    h->allocs++;
+    h->used += bytes;
+    if (h->used > h->peak) h->peak = h->used;
     if (t != NULL) {
       t->allocs++;
       t->bytes += bytes;
       if (t->bytes > t->peak_bytes) t->peak_bytes = t->bytes;
     }
   } else if (delta < 0) {
-    pool->frees++;
-    pool->used -= bytes;
+    h->frees++;
+    h->used -= bytes;
     if (t != NULL) {
       t->frees++;
       t->bytes -= bytes;
     }
   } else {
-    pool->failures++;
+    h->failures++;
     if (t != NULL) t->failures++;
   }
+  spin_unlock(&h->lock);
   kpi_mutex_unlock(&pool->lock);
 }
 
@@ -1291,6 +1525,8 @@ kp_status_t kp_pool_set_available(kp_system_t *sys, kp_pool_kind_t kind,
   kpi_pool_t *pool = kpi_pool_for(sys, kind, node);
   if (pool == NULL) return KP_STATUS_INVALID_PARAMETER_3;
   kpi_mutex_lock(&pool->lock);
+  // Credits were granted against the old figure: take them back.
+  budget_revoke(pool);
   pool->available = bytes < pool->budget ? bytes : pool->budget;
   kpi_mutex_unlock(&pool->lock);
   return KP_STATUS_SUCCESS;
@@ -1306,69 +1542,149 @@ size_t kp_pool_available(kp_system_t *sys, kp_pool_kind_t kind, uint32_t node) {
   return v;
 }
 
+void kpi_pool_figures(kpi_pool_t *pool, kpi_pool_figures_t *out) {
+  memset(out, 0, sizeof *out);
+  kpi_heap_t *hs[KPI_HEAPS];
+  kpi_mutex_lock(&pool->lock);
+  uint32_t n = heaps_of(pool, hs);
+  // Every heap locked at once: the figures are one consistent moment.
+  for (uint32_t k = 0; k < n; k++) spin_lock(&hs[k]->lock);
+  size_t credit = 0;
+  for (uint32_t k = 0; k < n; k++) {
+    const kpi_heap_t *h = hs[k];
+    credit += h->credit;
+    out->peak += h->peak;
+    out->allocs += h->allocs;
+    out->frees += h->frees;
+    out->failures += h->failures;
+    out->live_count += h->live_count;
+    out->q_count += h->q_count;
+  }
+  for (uint32_t k = n; k-- > 0;) spin_unlock(&hs[k]->lock);
+  out->used = pool->reserved - credit;
+  out->budget = pool->budget;
+  out->available = pool->available;
+  out->failures += pool->failures;
+  spin_lock(&pool->page_lock);
+  out->pages_in_use = pool->pages_in_use;
+  spin_unlock(&pool->page_lock);
+  kpi_mutex_unlock(&pool->lock);
+  // One heap's peak is exact; with several the sum bounds the real peak.
+  if (out->peak < out->used) out->peak = out->used;
+}
+
+kpi_tag_stat_t *kpi_pool_tags(kpi_pool_t *pool, size_t *slots) {
+  *slots = 0;
+  kpi_heap_t *hs[KPI_HEAPS];
+  kpi_tag_stat_t *out = NULL;
+  kpi_mutex_lock(&pool->lock);
+  uint32_t n = heaps_of(pool, hs);
+  for (uint32_t k = 0; k < n; k++) spin_lock(&hs[k]->lock);
+  size_t total = 0;
+  for (uint32_t k = 0; k < n; k++) total += hs[k]->tag_count;
+  size_t size = 16;
+  while (size < total * 2) size *= 2;
+  if (total != 0) out = calloc(size, sizeof *out);
+  for (uint32_t k = 0; k < n && out != NULL; k++) {
+    const kpi_heap_t *h = hs[k];
+    for (size_t i = 0; i < h->tag_slots; i++) {
+      const kpi_tag_stat_t *t = &h->tags[i];
+      if (!t->used) continue;
+      size_t j = kpi_tag_hash(t->tag, size - 1);
+      while (out[j].used && out[j].tag != t->tag) j = (j + 1) & (size - 1);
+      kpi_tag_stat_t *o = &out[j];
+      o->used = 1;
+      o->tag = t->tag;
+      o->allocs += t->allocs;
+      o->frees += t->frees;
+      o->bytes += t->bytes;
+      o->peak_bytes += t->peak_bytes;
+      o->failures += t->failures;
+    }
+  }
+  for (uint32_t k = n; k-- > 0;) spin_unlock(&hs[k]->lock);
+  kpi_mutex_unlock(&pool->lock);
+  if (out != NULL) {
+    *slots = size;
+    // As for pools: one heap's peak is exact, several bound it.
+    for (size_t j = 0; j < size; j++)
+      if (out[j].used && out[j].peak_bytes < out[j].bytes) out[j].peak_bytes = out[j].bytes;
+  }
+  return out;
+}
+
+/* kp_verify over one heap (locks taken and left here). Returns false after
+ * raising (the bug check was reported). */
+static bool heap_verify(kp_system_t *sys, kpi_heap_t *h) {
+  free_check_t fc;
+  memset(&fc, 0, sizeof fc);
+  poison_report_t rep;
+  memset(&rep, 0, sizeof rep);
+  void *addr = NULL;
+  // kpool's own reads of paged pool are legal at any IRQL: under force
+  // IRQL checking a fault here pages in instead of bug checking. Left
+  // before any bug check (the handler may longjmp).
+  kpi_force_irql_internal_enter();
+  spin_lock(&h->lock);
+  for (kpi_record_t *r = h->live_head; r != NULL; r = r->live_next) {
+    live_open(sys, r);
+    if (!header_intact(r)) {
+      fc.verdict = FREE_HEADER;
+      memcpy(fc.header, r->block, 16);
+    } else {
+      const uint8_t *bad = canary_damage(r, sys->cfg.canary_fill);
+      if (bad != NULL) {
+        fc.verdict = FREE_CANARY;
+        fc.where = (uintptr_t)bad;
+        fc.value = *bad;
+      }
+    }
+    live_close(sys, r);
+    if (fc.verdict != FREE_OK) {
+      fc.info = r->info;
+      addr = r->info.address;
+      break;
+    }
+  }
+  if (fc.verdict == FREE_OK) {
+    for (kpi_record_t *r = h->q_head; r != NULL; r = r->q_next) {
+      quarantine_open(sys, r);
+      const uint8_t *bad = poison_damage(r, sys->cfg.free_fill);
+      if (bad != NULL) {
+        rep.damaged = true;
+        rep.info = r->info;
+        rep.free_site = r->free_site;
+        rep.free_thread = r->free_thread;
+        rep.where = (uintptr_t)bad;
+        rep.value = *bad;
+        // Repair the fill so the same damage is reported once.
+        memset(r->info.address, sys->cfg.free_fill,
+               (size_t)(block_data_end(r) - (uint8_t *)r->info.address));
+      }
+      quarantine_close(sys, r);
+      if (rep.damaged) break;
+    }
+  }
+  spin_unlock(&h->lock);
+  kpi_force_irql_internal_leave();
+  if (fc.verdict != FREE_OK) {
+    free_reject(sys, addr, 0, &fc, KP_NOSITE);
+    return false;
+  }
+  if (rep.damaged) {
+    poison_raise(sys, &rep);
+    return false;
+  }
+  return true;
+}
+
 kp_status_t kp_verify(kp_system_t *sys) {
   if (sys == NULL) return KP_STATUS_INVALID_PARAMETER_1;
   for (uint32_t i = 0; i < sys->pool_count; i++) {
-    kpi_pool_t *pool = &sys->pools[i];
-    free_check_t fc;
-    memset(&fc, 0, sizeof fc);
-    poison_report_t rep;
-    memset(&rep, 0, sizeof rep);
-    void *addr = NULL;
-    // kpool's own reads of paged pool are legal at any IRQL: under force
-    // IRQL checking a fault here pages in instead of bug checking. Left
-    // before any bug check (the handler may longjmp).
-    kpi_force_irql_internal_enter();
-    kpi_mutex_lock(&pool->lock);
-    for (kpi_record_t *r = pool->live_head; r != NULL; r = r->live_next) {
-      live_open(sys, r);
-      if (!header_intact(r)) {
-        fc.verdict = FREE_HEADER;
-        memcpy(fc.header, r->block, 16);
-      } else {
-        const uint8_t *bad = canary_damage(r, sys->cfg.canary_fill);
-        if (bad != NULL) {
-          fc.verdict = FREE_CANARY;
-          fc.where = (uintptr_t)bad;
-          fc.value = *bad;
-        }
-      }
-      live_close(sys, r);
-      if (fc.verdict != FREE_OK) {
-        fc.info = r->info;
-        addr = r->info.address;
-        break;
-      }
-    }
-    if (fc.verdict == FREE_OK) {
-      for (kpi_record_t *r = pool->q_head; r != NULL; r = r->q_next) {
-        quarantine_open(sys, r);
-        const uint8_t *bad = poison_damage(r, sys->cfg.free_fill);
-        if (bad != NULL) {
-          rep.damaged = true;
-          rep.info = r->info;
-          rep.free_site = r->free_site;
-          rep.free_thread = r->free_thread;
-          rep.where = (uintptr_t)bad;
-          rep.value = *bad;
-          // Repair the fill so the same damage is reported once.
-          memset(r->info.address, sys->cfg.free_fill,
-                 (size_t)(block_data_end(r) - (uint8_t *)r->info.address));
-        }
-        quarantine_close(sys, r);
-        if (rep.damaged) break;
-      }
-    }
-    kpi_mutex_unlock(&pool->lock);
-    kpi_force_irql_internal_leave();
-    if (fc.verdict != FREE_OK) {
-      free_reject(sys, addr, 0, &fc, KP_NOSITE);
-      return KP_STATUS_HEAP_CORRUPTION;
-    }
-    if (rep.damaged) {
-      poison_raise(sys, &rep);
-      return KP_STATUS_HEAP_CORRUPTION;
-    }
+    kpi_heap_t *hs[KPI_HEAPS];
+    uint32_t n = heaps_of(&sys->pools[i], hs);
+    for (uint32_t k = 0; k < n; k++)
+      if (!heap_verify(sys, hs[k])) return KP_STATUS_HEAP_CORRUPTION;
   }
   return KP_STATUS_SUCCESS;
 }
