@@ -1147,11 +1147,12 @@ typedef struct free_check {
   uint8_t value;
 } free_check_t;
 
-/* Validates a free (heap locked). Fills @fc; returns the live record when
- * the free may proceed. */
+/* Validates a free (heap locked). Fills @fc (fc->info only for a rejected
+ * free, or when @want_info: copying the record costs on every free);
+ * returns the live record when the free may proceed. */
 static kpi_record_t *free_validate(kp_system_t *sys, kpi_heap_t *h, void *p,
                                    kp_tag_t tag, bool check_tag,
-                                   free_check_t *fc) {
+                                   free_check_t *fc, bool want_info) {
   kpi_record_t *r = record_find(h, p);
   if (r == NULL) {
     kpi_record_t *c = record_containing(h, p, true);
@@ -1159,7 +1160,9 @@ static kpi_record_t *free_validate(kp_system_t *sys, kpi_heap_t *h, void *p,
     if (c != NULL) fc->info = c->info;
     return NULL;
   }
-  fc->info = r->info;
+  if (want_info || r->state != KPI_BLOCK_LIVE ||
+      (check_tag && tag != 0 && (tag & 0x7FFFFFFFu) != r->info.tag))
+    fc->info = r->info;
   if (r->state == KPI_BLOCK_QUARANTINED) {
     fc->verdict = FREE_DOUBLE;
     fc->free_site = r->free_site;
@@ -1190,7 +1193,11 @@ static kpi_record_t *free_validate(kp_system_t *sys, kpi_heap_t *h, void *p,
     fc->value = *bad;
   }
   live_close(sys, r);
-  return fc->verdict == FREE_OK ? r : NULL;
+  if (fc->verdict != FREE_OK) {
+    if (!want_info) fc->info = r->info;
+    return NULL;
+  }
+  return r;
 }
 
 static uint64_t header_word(const uint8_t h[16]) {
@@ -1335,7 +1342,7 @@ void kpi_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
     // held: the IRQL rule below is the bug check this free deserves.
     kpi_force_irql_internal_enter();
     spin_lock(&h->lock);
-    r = free_validate(sys, h, p, tag, check_tag, &fc);
+    r = free_validate(sys, h, p, tag, check_tag, &fc, true);
     spin_unlock(&h->lock);
     kpi_force_irql_internal_leave();
     if (r == NULL) {
@@ -1358,7 +1365,7 @@ void kpi_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
   uint32_t me = kp_thread_id();
   spin_lock(&h->lock);
   // Validate again: another thread may have freed the block meanwhile.
-  r = free_validate(sys, h, p, tag, check_tag, &fc);
+  r = free_validate(sys, h, p, tag, check_tag, &fc, false);
   if (r != NULL) {
     live_unlink(h, r);
     r->state = KPI_BLOCK_QUARANTINED;
