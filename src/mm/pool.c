@@ -1466,19 +1466,45 @@ static uint32_t heaps_of(kpi_pool_t *pool, kpi_heap_t *out[KPI_HEAPS]) {
   return n;
 }
 
+static int record_seq_cmp(const void *a, const void *b) {
+  const kpi_record_t *x = *(const kpi_record_t *const *)a;
+  const kpi_record_t *y = *(const kpi_record_t *const *)b;
+  return x->info.sequence < y->info.sequence ? -1 : x->info.sequence > y->info.sequence;
+}
+
+/* One pool's live blocks, in allocation order across its heaps (every heap
+ * locked meanwhile). Returns false when @fn asked to stop. */
+static bool pool_visit(kpi_pool_t *pool, kp_block_visitor_fn fn, void *arg) {
+  kpi_heap_t *hs[KPI_HEAPS];
+  bool go = true;
+  kpi_mutex_lock(&pool->lock);
+  uint32_t n = heaps_of(pool, hs);
+  for (uint32_t k = 0; k < n; k++) spin_lock(&hs[k]->lock);
+  size_t live = 0;
+  for (uint32_t k = 0; k < n; k++) live += hs[k]->live_count;
+  kpi_record_t **all = live > 1 ? malloc(live * sizeof *all) : NULL;
+  if (all != NULL) {
+    size_t i = 0;
+    for (uint32_t k = 0; k < n; k++)
+      for (kpi_record_t *r = hs[k]->live_head; r != NULL; r = r->live_next) all[i++] = r;
+    qsort(all, live, sizeof *all, record_seq_cmp);
+    for (size_t j = 0; j < live && go; j++) go = fn(&all[j]->info, arg);
+    free(all);
+  } else {
+    // One block, or no memory for the merge: heap by heap.
+    for (uint32_t k = 0; k < n && go; k++)
+      for (kpi_record_t *r = hs[k]->live_head; r != NULL && go; r = r->live_next)
+        go = fn(&r->info, arg);
+  }
+  for (uint32_t k = n; k-- > 0;) spin_unlock(&hs[k]->lock);
+  kpi_mutex_unlock(&pool->lock);
+  return go;
+}
+
 void kp_visit_blocks(kp_system_t *sys, kp_block_visitor_fn fn, void *arg) {
   if (sys == NULL || fn == NULL) return;
   bool go = true;
-  for (uint32_t i = 0; i < sys->pool_count && go; i++) {
-    kpi_heap_t *hs[KPI_HEAPS];
-    uint32_t n = heaps_of(&sys->pools[i], hs);
-    for (uint32_t k = 0; k < n && go; k++) {
-      spin_lock(&hs[k]->lock);
-      for (kpi_record_t *r = hs[k]->live_head; r != NULL && go; r = r->live_next)
-        go = fn(&r->info, arg);
-      spin_unlock(&hs[k]->lock);
-    }
-  }
+  for (uint32_t i = 0; i < sys->pool_count && go; i++) go = pool_visit(&sys->pools[i], fn, arg);
   if (go && atomic_load(&sys->foreign_hooks) != 0) kpi_modules_visit(sys, fn, arg);
 }
 
