@@ -240,14 +240,15 @@ int main(void) {
   }
 
   // Out-of-band metadata: every live or quarantined block has one record
-  // (kpi_record_t, allocated on its own), plus its share of the address
-  // hash (one bucket pointer per record at most 1:1 load, so 8 to 16 bytes)
-  // and the host allocator's chunk header (8 bytes on glibc).
-  printf("\nout-of-band bytes per block (same for every size; record + hash share + malloc header):\n");
-  printf("metadata out-of-band per live block: %zu + 16 + 8 = %zu bytes\n",
-         sizeof(kpi_record_t), sizeof(kpi_record_t) + 24);
-  printf("metadata out-of-band per quarantined block: %zu + 16 + 8 = %zu bytes\n",
-         sizeof(kpi_record_t), sizeof(kpi_record_t) + 24);
+  // (kpi_record_t, in slabs: no allocator header), plus its share of the
+  // address hash (a 32-bit slot number per bucket; the hash doubles when
+  // records outnumber buckets, so 1 to 2 buckets per record: 4 to 8 bytes).
+  // Sites are interned once per process (not per block).
+  printf("\nout-of-band bytes per block (same for every size; record + hash share):\n");
+  printf("metadata out-of-band per live block: %zu + 4..8 = %zu..%zu bytes\n",
+         sizeof(kpi_record_t), sizeof(kpi_record_t) + 4, sizeof(kpi_record_t) + 8);
+  printf("metadata out-of-band per quarantined block: %zu + 4..8 = %zu..%zu bytes\n",
+         sizeof(kpi_record_t), sizeof(kpi_record_t) + 4, sizeof(kpi_record_t) + 8);
 
   printf("\nbytes the pool counts per block beyond the request (Windows counting:\n"
          "16-byte header + rounding to 16 below a page, whole pages above):\n");

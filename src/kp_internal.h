@@ -74,22 +74,31 @@ typedef struct kpi_request {
 #define KPI_STATUS_BUGCHECKED ((kp_status_t)0xE0000001u)
 
 /* ---------------------------------------------------------------------------
- * Out-of-band record of one block (live or quarantined).
+ * Out-of-band record of one block (live or quarantined): 56 bytes, kept in
+ * per-heap slabs and linked by slot numbers (slot + 1; 0 = none). Sites
+ * are interned (pool.c), so a record holds a 32-bit site number; the
+ * kp_block_info_t a query or a report needs is rebuilt from the record and
+ * its heap. Packed words (pool.c has the accessors):
+ *   w0: size (bits 0-40), POOL_TYPE (41-56), state (57-58), quota (59),
+ *       page run (60)
+ *   w1: sequence (0-39), priority (40-45), API (46-51), POOL_FLAGS bits
+ *       32-39 (52-59)
  * ------------------------------------------------------------------------- */
 enum kpi_block_state { KPI_BLOCK_LIVE = 1, KPI_BLOCK_QUARANTINED = 2 };
 
 typedef struct kpi_record {
-  kp_block_info_t info;            /* what kp_block_query reports */
-  uint8_t *block;                  /* start of the block (header, or the page) */
-  uint32_t granules;               /* small blocks: granules incl. header; 0 = big */
-  uint32_t pages;                  /* big blocks: pages; 0 = small */
-  uint8_t state;                   /* enum kpi_block_state */
-  kp_site_t free_site;             /* set when quarantined */
-  uint32_t free_thread;
-  struct kpi_record *hash_next;    /* address hash chain */
-  struct kpi_record *live_prev;    /* live list, allocation order */
-  struct kpi_record *live_next;
-  struct kpi_record *q_next;       /* quarantine FIFO / record free list */
+  uint8_t *address;                /* data address (the hash key) */
+  uint64_t w0;
+  uint64_t w1;
+  uint32_t flags_lo;               /* POOL_FLAGS bits 0-31 */
+  kp_tag_t tag;
+  uint32_t thread;                 /* allocating thread */
+  uint32_t site;                   /* interned allocation site */
+  uint32_t hash_next;              /* address hash chain */
+  uint32_t link_a;                 /* live: previous; quarantined: next in
+                                      the FIFO; free slot: next free slot */
+  uint32_t link_b;                 /* live: next; quarantined: free site */
+  uint32_t free_thread;            /* quarantined: freeing thread */
 } kpi_record_t;
 
 /* Per tag x pool x node counters, the kernel's pool tracker table. */
@@ -151,23 +160,31 @@ typedef struct kpi_heap {
   uint64_t allocs;
   uint64_t frees;
   uint64_t failures;
-  /* Records: address hash, live list, quarantine FIFO, spare records. */
-  kpi_record_t **buckets;
+  /* Records: slab chunks of KPI_SLAB records (never moved), address hash
+   * of slot numbers, live list, quarantine FIFO, free slots. */
+  kpi_record_t **chunks;
+  uint32_t chunk_count;
+  uint32_t chunk_cap;
+  uint32_t slots_used;             /* slots ever handed out */
+  uint32_t free_slot;              /* head of the free slots */
+  uint32_t *buckets;
   size_t bucket_count;             /* power of two */
   size_t record_count;             /* live + quarantined */
-  kpi_record_t *live_head;
-  kpi_record_t *live_tail;
+  uint32_t live_head;
+  uint32_t live_tail;
   size_t live_count;
-  kpi_record_t *q_head;
-  kpi_record_t *q_tail;
+  uint32_t q_head;
+  uint32_t q_tail;
   size_t q_count;
   size_t q_bytes;
-  kpi_record_t *spare;
   /* Tag table: open addressing, power-of-two size. */
   kpi_tag_stat_t *tags;
   size_t tag_slots;
   size_t tag_count;
 } kpi_heap_t;
+
+#define KPI_SLAB_SHIFT 8u
+#define KPI_SLAB (1u << KPI_SLAB_SHIFT)
 
 typedef struct kpi_pool {
   kpi_mutex_t lock;                /* budget, heap creation */

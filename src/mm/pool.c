@@ -69,6 +69,149 @@ static void spin_unlock(kpi_spin_t *l) {
 }
 
 /* ---------------------------------------------------------------------------
+ * Record fields (kp_internal.h gives the packing).
+ * ------------------------------------------------------------------------- */
+#define REC_SIZE_BITS 41u
+#define REC_SIZE_MASK ((UINT64_C(1) << REC_SIZE_BITS) - 1)
+#define REC_SEQ_MASK ((UINT64_C(1) << 40) - 1)
+
+static inline size_t rec_size(const kpi_record_t *r) { return (size_t)(r->w0 & REC_SIZE_MASK); }
+static inline uint32_t rec_pool_type(const kpi_record_t *r) { return (uint32_t)((r->w0 >> 41) & 0xFFFFu); }
+static inline unsigned rec_state(const kpi_record_t *r) { return (unsigned)((r->w0 >> 57) & 3u); }
+static inline bool rec_quota(const kpi_record_t *r) { return ((r->w0 >> 59) & 1u) != 0; }
+static inline bool rec_big(const kpi_record_t *r) { return ((r->w0 >> 60) & 1u) != 0; }
+static inline void rec_set_state(kpi_record_t *r, unsigned st) {
+  r->w0 = (r->w0 & ~(UINT64_C(3) << 57)) | ((uint64_t)st << 57);
+}
+static inline uint64_t rec_sequence(const kpi_record_t *r) { return r->w1 & REC_SEQ_MASK; }
+static inline kp_pool_flags_t rec_flags(const kpi_record_t *r) {
+  return (kp_pool_flags_t)r->flags_lo | ((kp_pool_flags_t)((r->w1 >> 52) & 0xFFu) << 32);
+}
+/* The first byte of the block (header, or the first page). */
+static inline uint8_t *rec_block(const kpi_record_t *r) {
+  return rec_big(r) ? r->address : r->address - KPI_HEADER_SIZE;
+}
+/* Small blocks: granules including the header and the canary. */
+static inline uint32_t rec_granules(const kpi_record_t *r) {
+  size_t data = (rec_size(r) + KPI_MIN_CANARY + KPI_GRANULE - 1) & ~(size_t)(KPI_GRANULE - 1);
+  return (uint32_t)((KPI_HEADER_SIZE + data) / KPI_GRANULE);
+}
+/* Big blocks: pages. */
+static inline size_t rec_pages(const kpi_record_t *r) {
+  return (rec_size(r) + KPI_PAGE_SIZE - 1) / KPI_PAGE_SIZE;
+}
+/* Bytes counted against the pool (Windows counting). */
+static inline size_t rec_bytes(const kpi_record_t *r) {
+  if (rec_big(r)) return rec_pages(r) * KPI_PAGE_SIZE;
+  size_t n = rec_size(r) ? rec_size(r) : 1;
+  return KPI_HEADER_SIZE + ((n + KPI_GRANULE - 1) & ~(size_t)(KPI_GRANULE - 1));
+}
+
+/* ---------------------------------------------------------------------------
+ * Interned sites: every distinct (file, line, caller) gets a number once per
+ * process, so a record holds 4 bytes instead of 24. Numbers index chunks
+ * that never move (read without a lock); the lookup table is under a spin
+ * lock, with a small per-thread cache in front so that a loop's call site
+ * costs a hash and a compare.
+ * ------------------------------------------------------------------------- */
+#define SITE_CHUNK_SHIFT 10u
+#define SITE_CHUNK (1u << SITE_CHUNK_SHIFT)
+#define SITE_MAX_CHUNKS 4096u
+#define SITE_CACHE 32u
+
+static _Atomic(kp_site_t *) site_chunks[SITE_MAX_CHUNKS];
+static uint32_t site_count;       /* numbers handed out, under site_lock */
+static uint32_t *site_table;      /* open addressing of numbers, under site_lock */
+static size_t site_table_size;
+static kpi_spin_t site_lock;
+
+typedef struct site_cached {
+  kp_site_t site;
+  uint32_t id;
+} site_cached_t;
+static _Thread_local site_cached_t site_cache[SITE_CACHE];
+
+static void spin_lock(kpi_spin_t *l);
+static void spin_unlock(kpi_spin_t *l);
+
+static inline bool site_same(const kp_site_t *a, const kp_site_t *b) {
+  return a->file == b->file && a->line == b->line && a->caller == b->caller;
+}
+
+static inline size_t site_hash(const kp_site_t *s) {
+  uint64_t h = (uint64_t)(uintptr_t)s->file * 0x9E3779B97F4A7C15ull;
+  h ^= (uint64_t)(uintptr_t)s->caller * 0xC2B2AE3D27D4EB4Full;
+  h ^= (uint64_t)s->line * 0x165667B19E3779F9ull;
+  return (size_t)(h ^ (h >> 29));
+}
+
+/* The site of number @id (0: no site). */
+static kp_site_t site_get(uint32_t id) {
+  if (id == 0) return KP_NOSITE;
+  uint32_t i = id - 1;
+  kp_site_t *chunk = atomic_load_explicit(&site_chunks[i >> SITE_CHUNK_SHIFT], memory_order_acquire);
+  return chunk != NULL ? chunk[i & (SITE_CHUNK - 1)] : KP_NOSITE;
+}
+
+/* Under site_lock: the number of @s, adding it; 0 when out of memory. */
+static uint32_t site_add_locked(const kp_site_t *s, size_t h) {
+  if (site_table_size == 0 || (site_count + 1) * 2 > site_table_size) {
+    size_t n = site_table_size ? site_table_size * 2 : 1024;
+    uint32_t *t = calloc(n, sizeof *t);
+    if (t == NULL) return 0;
+    for (size_t k = 0; k < site_table_size; k++) {
+      uint32_t id = site_table[k];
+      if (id == 0) continue;
+      kp_site_t old = site_get(id);
+      size_t j = site_hash(&old) & (n - 1);
+      while (t[j] != 0) j = (j + 1) & (n - 1);
+      t[j] = id;
+    }
+    free(site_table);
+    site_table = t;
+    site_table_size = n;
+  }
+  size_t j = h & (site_table_size - 1);
+  while (site_table[j] != 0) {
+    kp_site_t have = site_get(site_table[j]);
+    if (site_same(&have, s)) return site_table[j];
+    j = (j + 1) & (site_table_size - 1);
+  }
+  uint32_t i = site_count;
+  if ((i >> SITE_CHUNK_SHIFT) >= SITE_MAX_CHUNKS) return 0;
+  kp_site_t *chunk = atomic_load_explicit(&site_chunks[i >> SITE_CHUNK_SHIFT], memory_order_relaxed);
+  if (chunk == NULL) {
+    chunk = calloc(SITE_CHUNK, sizeof *chunk);
+    if (chunk == NULL) return 0;
+    atomic_store_explicit(&site_chunks[i >> SITE_CHUNK_SHIFT], chunk, memory_order_release);
+  }
+  chunk[i & (SITE_CHUNK - 1)] = *s;
+  // The slot is written before the number is published to other threads
+  // (they get it through a record, under the heap lock that publishes it).
+  atomic_thread_fence(memory_order_release);
+  site_count = i + 1;
+  site_table[j] = i + 1;
+  return i + 1;
+}
+
+/* The number of @s (0 for "no site", or when out of memory: the report
+ * then says "unknown site"). */
+static uint32_t site_id(const kp_site_t *s) {
+  if (s->file == NULL && s->caller == NULL && s->line == 0) return 0;
+  size_t h = site_hash(s);
+  site_cached_t *c = &site_cache[h & (SITE_CACHE - 1)];
+  if (c->id != 0 && site_same(&c->site, s)) return c->id;
+  spin_lock(&site_lock);
+  uint32_t id = site_add_locked(s, h);
+  spin_unlock(&site_lock);
+  if (id != 0) {
+    c->site = *s;
+    c->id = id;
+  }
+  return id;
+}
+
+/* ---------------------------------------------------------------------------
  * Arena lifetime.
  *
  * A fuzzer or a test suite creates and destroys a system per input, so an
@@ -193,18 +336,10 @@ bool kpi_pool_init(kpi_pool_t *pool, kp_pool_kind_t kind, uint32_t node,
   return true;
 }
 
-static void record_list_free(kpi_record_t *r, bool by_q) {
-  while (r != NULL) {
-    kpi_record_t *next = by_q ? r->q_next : r->live_next;
-    free(r);
-    r = next;
-  }
-}
 
 static void heap_free_all(kpi_heap_t *h) {
-  record_list_free(h->live_head, false);
-  record_list_free(h->q_head, true);
-  record_list_free(h->spare, true);
+  for (uint32_t c = 0; c < h->chunk_count; c++) free(h->chunks[c]);
+  free(h->chunks);
   free(h->buckets);
   free(h->tags);
   free(h);
@@ -215,32 +350,23 @@ static size_t hash_addr(const kpi_heap_t *h, uintptr_t a) {
   return (size_t)(x >> 20) & (h->bucket_count - 1);
 }
 
-/* Moves the records of list @r (linked by live_next, or q_next when @by_q)
- * to the spare list, clearing their hash buckets. */
-static void record_list_park(kpi_heap_t *h, kpi_record_t *r, bool by_q) {
-  while (r != NULL) {
-    kpi_record_t *next = by_q ? r->q_next : r->live_next;
-    h->buckets[hash_addr(h, (uintptr_t)r->info.address)] = NULL;
-    r->q_next = h->spare;
-    h->spare = r;
-    r = next;
-  }
+/* Record of slot number @id (1..; heap locked). */
+static inline kpi_record_t *rec_at(const kpi_heap_t *h, uint32_t id) {
+  uint32_t i = id - 1;
+  return &h->chunks[i >> KPI_SLAB_SHIFT][i & (KPI_SLAB - 1)];
 }
+
+
 
 /* A heap as a new system finds it: no blocks, no counters, no credit. */
 static void heap_scrub(kpi_heap_t *h) {
-  record_list_park(h, h->live_head, false);
-  record_list_park(h, h->q_head, true);
-  // Records kpool took out of circulation (damaged quarantine) are on the
-  // spare list already; their buckets were cleared when they left.
-  size_t spares = 0;
-  for (kpi_record_t **pp = &h->spare; *pp != NULL; pp = &(*pp)->q_next) {
-    if (++spares > POOL_CACHE_SPARE_MAX) {
-      record_list_free(*pp, true);
-      *pp = NULL;
-      break;
-    }
-  }
+  // Every slot is free again; the chunks stay (up to a bound) for the next
+  // system, which hands them out from the start.
+  uint32_t keep = POOL_CACHE_SPARE_MAX / KPI_SLAB;
+  while (h->chunk_count > keep) free(h->chunks[--h->chunk_count]);
+  if (h->slots_used != 0) memset(h->buckets, 0, h->bucket_count * sizeof *h->buckets);
+  h->slots_used = 0;
+  h->free_slot = 0;
   if (h->tag_count != 0) memset(h->tags, 0, h->tag_slots * sizeof *h->tags);
   memset(h->small_free, 0, sizeof h->small_free);
   h->tag_count = 0;
@@ -250,9 +376,9 @@ static void heap_scrub(kpi_heap_t *h) {
   h->used = h->peak = 0;
   h->allocs = h->frees = h->failures = 0;
   h->record_count = 0;
-  h->live_head = h->live_tail = NULL;
+  h->live_head = h->live_tail = 0;
   h->live_count = 0;
-  h->q_head = h->q_tail = NULL;
+  h->q_head = h->q_tail = 0;
   h->q_count = 0;
   h->q_bytes = 0;
 }
@@ -455,76 +581,113 @@ static uint8_t *small_take(const kp_system_t *sys, kpi_heap_t *h,
 /* ---------------------------------------------------------------------------
  * Record table (per heap, heap locked).
  * ------------------------------------------------------------------------- */
-static kpi_record_t *record_find(const kpi_heap_t *h, const void *p) {
+static kpi_record_t *record_find(const kpi_heap_t *h, const void *p,
+                                 uint32_t *id_out) {
   uintptr_t a = (uintptr_t)p;
-  for (kpi_record_t *r = h->buckets[hash_addr(h, a)]; r != NULL; r = r->hash_next)
-    if ((uintptr_t)r->info.address == a) return r;
+  for (uint32_t id = h->buckets[hash_addr(h, a)]; id != 0;) {
+    kpi_record_t *r = rec_at(h, id);
+    if ((uintptr_t)r->address == a) {
+      if (id_out != NULL) *id_out = id;
+      return r;
+    }
+    id = r->hash_next;
+  }
   return NULL;
 }
 
-static void record_hash_insert(kpi_heap_t *h, kpi_record_t *r) {
-  size_t b = hash_addr(h, (uintptr_t)r->info.address);
+static void record_hash_insert(kpi_heap_t *h, kpi_record_t *r, uint32_t id) {
+  size_t b = hash_addr(h, (uintptr_t)r->address);
   r->hash_next = h->buckets[b];
-  h->buckets[b] = r;
+  h->buckets[b] = id;
 }
 
 static void record_hash_remove(kpi_heap_t *h, kpi_record_t *r) {
-  kpi_record_t **pp = &h->buckets[hash_addr(h, (uintptr_t)r->info.address)];
-  while (*pp != NULL && *pp != r) pp = &(*pp)->hash_next;
-  if (*pp == r) *pp = r->hash_next;
+  uint32_t *pp = &h->buckets[hash_addr(h, (uintptr_t)r->address)];
+  while (*pp != 0) {
+    kpi_record_t *c = rec_at(h, *pp);
+    if (c == r) {
+      *pp = r->hash_next;
+      return;
+    }
+    pp = &c->hash_next;
+  }
 }
 
 static void record_hash_grow(kpi_heap_t *h) {
   size_t n = h->bucket_count * 2;
-  kpi_record_t **nb = calloc(n, sizeof *nb);
+  uint32_t *nb = calloc(n, sizeof *nb);
   if (nb == NULL) return; // keep the longer chains; still correct
-  kpi_record_t **old = h->buckets;
+  uint32_t *old = h->buckets;
   size_t old_n = h->bucket_count;
   h->buckets = nb;
   h->bucket_count = n;
   for (size_t i = 0; i < old_n; i++) {
-    kpi_record_t *r = old[i];
-    while (r != NULL) {
-      kpi_record_t *next = r->hash_next;
-      record_hash_insert(h, r);
-      r = next;
+    uint32_t id = old[i];
+    while (id != 0) {
+      kpi_record_t *r = rec_at(h, id);
+      uint32_t next = r->hash_next;
+      record_hash_insert(h, r, id);
+      id = next;
     }
   }
   free(old);
 }
 
-static kpi_record_t *record_new(kpi_heap_t *h) {
-  kpi_record_t *r = h->spare;
-  if (r != NULL)
-    h->spare = r->q_next;
-  else
-    r = malloc(sizeof *r);
-  // No memset: heap_carve sets every field (a 200-byte clear per
-  // allocation shows in profiles).
-  return r;
+/* A free record slot (heap locked); *@id its number. NULL when the host is
+ * out of memory. No clear: heap_carve sets every field. */
+static kpi_record_t *record_new(kpi_heap_t *h, uint32_t *id) {
+  if (h->free_slot != 0) {
+    *id = h->free_slot;
+    kpi_record_t *r = rec_at(h, *id);
+    h->free_slot = r->link_a;
+    return r;
+  }
+  uint32_t i = h->slots_used;
+  if ((i >> KPI_SLAB_SHIFT) >= h->chunk_count) {
+    if (h->chunk_count == h->chunk_cap) {
+      uint32_t cap = h->chunk_cap ? h->chunk_cap * 2 : 8;
+      kpi_record_t **nc = realloc(h->chunks, cap * sizeof *nc);
+      if (nc == NULL) return NULL;
+      h->chunks = nc;
+      h->chunk_cap = cap;
+    }
+    kpi_record_t *chunk = malloc(KPI_SLAB * sizeof *chunk);
+    if (chunk == NULL) return NULL;
+    h->chunks[h->chunk_count++] = chunk;
+  }
+  h->slots_used = i + 1;
+  *id = i + 1;
+  return rec_at(h, *id);
 }
 
-static void live_link(kpi_heap_t *h, kpi_record_t *r) {
-  r->live_prev = h->live_tail;
-  r->live_next = NULL;
-  if (h->live_tail != NULL)
-    h->live_tail->live_next = r;
+/* Gives a record's slot back (heap locked; already out of the hash). */
+static void record_free(kpi_heap_t *h, kpi_record_t *r, uint32_t id) {
+  rec_set_state(r, 0);
+  r->link_a = h->free_slot;
+  h->free_slot = id;
+}
+
+static void live_link(kpi_heap_t *h, kpi_record_t *r, uint32_t id) {
+  r->link_a = h->live_tail;
+  r->link_b = 0;
+  if (h->live_tail != 0)
+    rec_at(h, h->live_tail)->link_b = id;
   else
-    h->live_head = r;
-  h->live_tail = r;
+    h->live_head = id;
+  h->live_tail = id;
   h->live_count++;
 }
 
 static void live_unlink(kpi_heap_t *h, kpi_record_t *r) {
-  if (r->live_prev != NULL)
-    r->live_prev->live_next = r->live_next;
+  if (r->link_a != 0)
+    rec_at(h, r->link_a)->link_b = r->link_b;
   else
-    h->live_head = r->live_next;
-  if (r->live_next != NULL)
-    r->live_next->live_prev = r->live_prev;
+    h->live_head = r->link_b;
+  if (r->link_b != 0)
+    rec_at(h, r->link_b)->link_a = r->link_a;
   else
-    h->live_tail = r->live_prev;
-  r->live_prev = r->live_next = NULL;
+    h->live_tail = r->link_a;
+  r->link_a = r->link_b = 0;
   h->live_count--;
 }
 
@@ -533,16 +696,41 @@ static void live_unlink(kpi_heap_t *h, kpi_record_t *r) {
 static kpi_record_t *record_containing(const kpi_heap_t *h, const void *p,
                                        bool include_quarantine) {
   uintptr_t a = (uintptr_t)p;
-  for (kpi_record_t *r = h->live_head; r != NULL; r = r->live_next) {
-    uintptr_t s = (uintptr_t)r->info.address;
-    if (a >= s && a < s + (r->info.size ? r->info.size : 1)) return r;
+  for (uint32_t id = h->live_head; id != 0;) {
+    kpi_record_t *r = rec_at(h, id);
+    uintptr_t s = (uintptr_t)r->address;
+    size_t n = rec_size(r);
+    if (a >= s && a < s + (n ? n : 1)) return r;
+    id = r->link_b;
   }
   if (include_quarantine)
-    for (kpi_record_t *r = h->q_head; r != NULL; r = r->q_next) {
-      uintptr_t s = (uintptr_t)r->info.address;
-      if (a >= s && a < s + (r->info.size ? r->info.size : 1)) return r;
+    for (uint32_t id = h->q_head; id != 0;) {
+      kpi_record_t *r = rec_at(h, id);
+      uintptr_t s = (uintptr_t)r->address;
+      size_t n = rec_size(r);
+      if (a >= s && a < s + (n ? n : 1)) return r;
+      id = r->link_a;
     }
   return NULL;
+}
+
+/* The kp_block_info_t of @r, rebuilt (heap locked). */
+static void record_info(const kpi_heap_t *h, const kpi_record_t *r,
+                        kp_block_info_t *out) {
+  out->address = r->address;
+  out->size = rec_size(r);
+  out->block_bytes = rec_bytes(r);
+  out->tag = r->tag;
+  out->pool = h->pool->kind;
+  out->node = h->pool->node;
+  out->flags = rec_flags(r);
+  out->pool_type = rec_pool_type(r);
+  out->priority = (kp_priority_t)((r->w1 >> 40) & 0x3Fu);
+  out->api = (kp_alloc_api_t)((r->w1 >> 46) & 0x3Fu);
+  out->sequence = rec_sequence(r);
+  out->thread = r->thread;
+  out->site = site_get(r->site);
+  out->quota_charged = rec_quota(r);
 }
 
 /* ---------------------------------------------------------------------------
@@ -586,16 +774,17 @@ static kpi_tag_stat_t *tag_slot(kpi_heap_t *h, kp_tag_t tag, bool create) {
 /* ---------------------------------------------------------------------------
  * Headers and canaries.
  * ------------------------------------------------------------------------- */
-static void header_expected(const kpi_record_t *r, uint8_t out[16]) {
+static void header_expected(const kpi_heap_t *h, const kpi_record_t *r,
+                            uint8_t out[16]) {
   uint32_t w0 = 0;
-  w0 |= (uint32_t)(r->info.node & 0xFF) << 8;  // PoolIndex
-  w0 |= (uint32_t)(r->granules & 0xFF) << 16;  // BlockSize in granules
+  w0 |= (uint32_t)(h->pool->node & 0xFF) << 8;       // PoolIndex
+  w0 |= (uint32_t)(rec_granules(r) & 0xFF) << 16;    // BlockSize in granules
   // PoolType + 1 (in use), with the quota bit (8) of a quota-charged
   // block, as Windows' header carries it.
-  uint32_t type = (uint32_t)(r->info.pool + 1) | (r->info.quota_charged ? 8u : 0u);
+  uint32_t type = (uint32_t)(h->pool->kind + 1) | (rec_quota(r) ? 8u : 0u);
   w0 |= (type & 0xFF) << 24;
-  uint32_t tag = r->info.tag;
-  uint64_t check = (uint64_t)(uintptr_t)r->info.address ^ POOL_HEADER_COOKIE;
+  uint32_t tag = r->tag;
+  uint64_t check = (uint64_t)(uintptr_t)r->address ^ POOL_HEADER_COOKIE;
   memcpy(out, &w0, 4);
   memcpy(out + 4, &tag, 4);
   memcpy(out + 8, &check, 8);
@@ -603,8 +792,8 @@ static void header_expected(const kpi_record_t *r, uint8_t out[16]) {
 
 /* End of the bytes that belong to the block (data + canary). */
 static uint8_t *block_data_end(const kpi_record_t *r) {
-  if (r->pages != 0) return r->block + (size_t)r->pages * KPI_PAGE_SIZE;
-  return r->block + (size_t)r->granules * KPI_GRANULE;
+  if (rec_big(r)) return r->address + rec_pages(r) * KPI_PAGE_SIZE;
+  return rec_block(r) + (size_t)rec_granules(r) * KPI_GRANULE;
 }
 
 /* First byte in [p, end) that is not @fill, or NULL. Compares a word at a
@@ -629,47 +818,44 @@ static const uint8_t *first_not(const uint8_t *p, const uint8_t *end,
 
 /* First canary byte that differs, or NULL. */
 static const uint8_t *canary_damage(const kpi_record_t *r, uint8_t fill) {
-  return first_not((const uint8_t *)r->info.address + r->info.size,
-                   block_data_end(r), fill);
+  return first_not((const uint8_t *)r->address + rec_size(r), block_data_end(r), fill);
 }
 
 /* First poisoned byte that differs in a quarantined block, or NULL. */
 static const uint8_t *poison_damage(const kpi_record_t *r, uint8_t fill) {
-  return first_not((const uint8_t *)r->info.address, block_data_end(r), fill);
+  return first_not((const uint8_t *)r->address, block_data_end(r), fill);
 }
 
 /* kpool's own look at the bytes it keeps poisoned for the tools: the
  * header and canary of a live block (heap locked). */
 static void live_open(const kp_system_t *sys, const kpi_record_t *r) {
   if (!kpi_san_on(sys)) return;
-  if (r->pages == 0) kpi_san_unpoison(sys, r->block, KPI_HEADER_SIZE);
-  const uint8_t *end = (const uint8_t *)r->info.address + r->info.size;
+  if (!rec_big(r)) kpi_san_unpoison(sys, rec_block(r), KPI_HEADER_SIZE);
+  const uint8_t *end = (const uint8_t *)r->address + rec_size(r);
   kpi_san_unpoison(sys, end, (size_t)(block_data_end(r) - end));
 }
 
 static void live_close(const kp_system_t *sys, const kpi_record_t *r) {
   if (!kpi_san_on(sys)) return;
-  if (r->pages == 0) kpi_san_poison(sys, r->block, KPI_HEADER_SIZE);
-  const uint8_t *end = (const uint8_t *)r->info.address + r->info.size;
+  if (!rec_big(r)) kpi_san_poison(sys, rec_block(r), KPI_HEADER_SIZE);
+  const uint8_t *end = (const uint8_t *)r->address + rec_size(r);
   kpi_san_poison(sys, end, (size_t)(block_data_end(r) - end));
 }
 
 /* The same for a quarantined block: its whole data and canary. */
 static void quarantine_open(const kp_system_t *sys, const kpi_record_t *r) {
-  kpi_san_unpoison(sys, r->info.address,
-                   (size_t)(block_data_end(r) - (uint8_t *)r->info.address));
+  kpi_san_unpoison(sys, r->address, (size_t)(block_data_end(r) - r->address));
 }
 
 static void quarantine_close(const kp_system_t *sys, const kpi_record_t *r) {
-  kpi_san_poison(sys, r->info.address,
-                 (size_t)(block_data_end(r) - (uint8_t *)r->info.address));
+  kpi_san_poison(sys, r->address, (size_t)(block_data_end(r) - r->address));
 }
 
-static bool header_intact(const kpi_record_t *r) {
-  if (r->pages != 0) return true; // big blocks have no header
+static bool header_intact(const kpi_heap_t *h, const kpi_record_t *r) {
+  if (rec_big(r)) return true; // big blocks have no header
   uint8_t want[16];
-  header_expected(r, want);
-  return memcmp(want, r->block, 16) == 0;
+  header_expected(h, r, want);
+  return memcmp(want, rec_block(r), 16) == 0;
 }
 
 /* ---------------------------------------------------------------------------
@@ -817,7 +1003,7 @@ static kpi_heap_t *heap_at(kpi_pool_t *pool, uint32_t i) {
   kpi_heap_t *h = atomic_load_explicit(&pool->heaps[i], memory_order_acquire);
   if (h != NULL) return h;
   kpi_heap_t *n = calloc(1, sizeof *n);
-  kpi_record_t **b = calloc(POOL_HEAP_BUCKETS, sizeof *b);
+  uint32_t *b = calloc(POOL_HEAP_BUCKETS, sizeof *b);
   kpi_tag_stat_t *t = calloc(POOL_HEAP_TAGS, sizeof *t);
   if (n == NULL || b == NULL || t == NULL) {
     free(n);
@@ -844,23 +1030,33 @@ static kpi_heap_t *heap_at(kpi_pool_t *pool, uint32_t i) {
   return h;
 }
 
-/* Tries one pool through the calling thread's heap. Returns the record
- * (no lock held) and the heap in *@heap. A quota request is charged after
+/* What kpi_alloc fills after the heap lock is left. */
+typedef struct carved {
+  uint8_t *p;          /* the data */
+  uint8_t *block;      /* header, or the first page */
+  uint8_t *end;        /* end of data + canary */
+  bool big;
+  uint8_t header[16];  /* small blocks: the header to write */
+} carved_t;
+
+/* Tries one pool through the calling thread's heap; fills @out and returns
+ * true on success (no lock held after). A quota request is charged after
  * its block is found, as Windows allocates before it charges: an exhausted
  * pool is STATUS_INSUFFICIENT_RESOURCES even when the quota would fail too. */
-static kpi_record_t *heap_carve(kp_system_t *sys, kpi_pool_t *pool,
-                                const kpi_request_t *rq, kp_status_t *why,
-                                kpi_heap_t **heap) {
+static bool heap_carve(kp_system_t *sys, kpi_pool_t *pool,
+                       const kpi_request_t *rq, kp_status_t *why,
+                       carved_t *out) {
   kpi_heap_t *h = heap_mine(pool);
   if (h == NULL) {
     *why = KP_STATUS_NO_MEMORY;
-    return NULL;
+    return false;
   }
   size_t size = rq->size;
-  size_t data = round_up(size + KPI_MIN_CANARY, KPI_GRANULE);
   bool small = block_is_small(size, rq->align);
   size_t pages = small ? 0 : round_up(size, KPI_PAGE_SIZE) / KPI_PAGE_SIZE;
   size_t bytes = small ? small_block_bytes(size) : pages * KPI_PAGE_SIZE;
+  // Interned before the lock (the site table has its own).
+  uint32_t site = site_id(&rq->site);
   spin_lock(&h->lock);
   if (h->roomy && h->credit >= bytes) {
     h->credit -= bytes;
@@ -868,35 +1064,29 @@ static kpi_record_t *heap_carve(kp_system_t *sys, kpi_pool_t *pool,
     spin_unlock(&h->lock);
     if (!budget_slow(sys, pool, h, bytes, rq->priority)) {
       *why = KP_STATUS_INSUFFICIENT_RESOURCES;
-      return NULL;
+      return false;
     }
     spin_lock(&h->lock);
   }
   // From here @bytes are charged; a failure gives them back as credit
   // (taken back into the pool by the next exact decision).
   if (h->record_count + 1 > h->bucket_count) record_hash_grow(h);
-  kpi_record_t *r = record_new(h);
+  uint32_t id = 0;
+  kpi_record_t *r = record_new(h, &id);
   if (r == NULL) {
     h->credit += bytes;
     spin_unlock(&h->lock);
     *why = KP_STATUS_NO_MEMORY;
-    return NULL;
+    return false;
   }
   uint8_t *block = NULL;
-  r->granules = 0;
-  r->pages = 0;
-  r->free_site = KP_NOSITE;
-  r->free_thread = 0;
-  r->hash_next = r->live_prev = r->live_next = r->q_next = NULL;
+  uint32_t granules = 0;
   if (small) {
-    r->granules = (uint32_t)((KPI_HEADER_SIZE + data) / KPI_GRANULE);
-    block = small_take(sys, h, r->granules, rq->align);
-    // No arithmetic on NULL (undefined): block is checked just below.
-    r->info.address = block != NULL ? block + KPI_HEADER_SIZE : NULL;
+    size_t data = round_up(size + KPI_MIN_CANARY, KPI_GRANULE);
+    granules = (uint32_t)((KPI_HEADER_SIZE + data) / KPI_GRANULE);
+    block = small_take(sys, h, granules, rq->align);
   } else {
-    r->pages = (uint32_t)pages;
     block = pages_take(pool, h, pages);
-    r->info.address = block;
   }
   if (block == NULL || (rq->quota && !quota_charge(sys, bytes))) {
     *why = KP_STATUS_INSUFFICIENT_RESOURCES;
@@ -904,36 +1094,34 @@ static kpi_record_t *heap_carve(kp_system_t *sys, kpi_pool_t *pool,
       // The block goes back where it came from; nothing was counted yet.
       *why = KP_STATUS_QUOTA_EXCEEDED;
       if (small)
-        small_push(sys, h, block, r->granules);
+        small_push(sys, h, block, granules);
       else
         pages_give(sys, pool, block, pages);
     }
     // Otherwise the arena's address space is exhausted (fragmentation):
     // the simulated machine running out of pool, not a host failure.
-    r->q_next = h->spare;
-    h->spare = r;
+    record_free(h, r, id);
     h->credit += bytes;
     spin_unlock(&h->lock);
-    return NULL;
+    return false;
   }
-  r->block = block;
-  r->state = KPI_BLOCK_LIVE;
-  r->info.size = size;
-  r->info.block_bytes = bytes;
-  r->info.tag = rq->tag;
-  r->info.pool = pool->kind;
-  r->info.node = pool->node;
-  r->info.flags = rq->flags;
-  r->info.pool_type = rq->pool_type;
-  r->info.priority = rq->priority;
-  r->info.api = rq->api;
-  r->info.sequence = sequence_next(sys);
-  r->info.thread = kp_thread_id();
-  r->info.site = rq->site;
-  r->info.quota_charged = rq->quota;
-  record_hash_insert(h, r);
+  r->address = small ? block + KPI_HEADER_SIZE : block;
+  uint32_t pool_type = rq->pool_type <= 0xFFFFu ? rq->pool_type : 0xFFFFu;
+  r->w0 = (uint64_t)size | ((uint64_t)pool_type << 41) |
+          ((uint64_t)KPI_BLOCK_LIVE << 57) | ((uint64_t)(rq->quota ? 1 : 0) << 59) |
+          ((uint64_t)(small ? 0 : 1) << 60);
+  r->w1 = (sequence_next(sys) & REC_SEQ_MASK) |
+          ((uint64_t)((unsigned)rq->priority & 0x3Fu) << 40) |
+          ((uint64_t)((unsigned)rq->api & 0x3Fu) << 46) |
+          ((uint64_t)((rq->flags >> 32) & 0xFFu) << 52);
+  r->flags_lo = (uint32_t)rq->flags;
+  r->tag = rq->tag;
+  r->thread = kp_thread_id();
+  r->site = site;
+  r->free_thread = 0;
+  record_hash_insert(h, r, id);
   h->record_count++;
-  live_link(h, r);
+  live_link(h, r, id);
   h->used += bytes;
   if (h->used > h->peak) h->peak = h->used;
   h->allocs++;
@@ -943,9 +1131,13 @@ static kpi_record_t *heap_carve(kp_system_t *sys, kpi_pool_t *pool,
     t->bytes += bytes;
     if (t->bytes > t->peak_bytes) t->peak_bytes = t->bytes;
   }
+  out->p = r->address;
+  out->block = block;
+  out->end = block_data_end(r);
+  out->big = !small;
+  if (small) header_expected(h, r, out->header);
   spin_unlock(&h->lock);
-  *heap = h;
-  return r;
+  return true;
 }
 
 static void pool_note_failure(kpi_pool_t *pool, kp_tag_t tag) {
@@ -998,29 +1190,29 @@ void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq, kp_status_t *why) {
     return NULL;
   }
 
-  kpi_record_t *r = NULL;
+  carved_t c;
+  bool ok = false;
   kpi_pool_t *pool = NULL;
-  kpi_heap_t *heap = NULL;
   uint32_t tries = rq->kind == KP_POOL_NONPAGED && !rq->node_strict
                        ? sys->cfg.numa_nodes
                        : 1;
   kp_status_t first_why = KP_STATUS_INSUFFICIENT_RESOURCES;
-  for (uint32_t i = 0; i < tries && r == NULL; i++) {
+  for (uint32_t i = 0; i < tries && !ok; i++) {
     uint32_t n = (node + i) % sys->cfg.numa_nodes;
     pool = kpi_pool_for(sys, rq->kind, rq->kind == KP_POOL_PAGED ? 0 : n);
     if (pool == NULL) {
       first_why = KP_STATUS_INVALID_PARAMETER;
       break;
     }
-    r = heap_carve(sys, pool, rq, why, &heap);
-    if (i == 0 && r == NULL) first_why = *why;
+    ok = heap_carve(sys, pool, rq, why, &c);
+    if (i == 0 && !ok) first_why = *why;
     // A quota failure is final: the block was found, the charge failed.
-    if (r == NULL && *why == KP_STATUS_QUOTA_EXCEEDED) {
+    if (!ok && *why == KP_STATUS_QUOTA_EXCEEDED) {
       first_why = *why;
       break;
     }
   }
-  if (r == NULL) {
+  if (!ok) {
     *why = first_why;
     kpi_pool_t *blame = kpi_pool_for(sys, rq->kind, node < sys->cfg.numa_nodes ? node : 0);
     if (blame != NULL) pool_note_failure(blame, rq->tag);
@@ -1028,23 +1220,21 @@ void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq, kp_status_t *why) {
   }
 
   // The block is ours alone now: fill it without the lock.
-  uint8_t *p = r->info.address;
-  uint8_t *end = block_data_end(r);
+  uint8_t *p = c.p;
   if (kpi_san_on(sys)) {
     // Open the whole block for the fills; Valgrind's chunk is declared
     // first because declaring it marks the bytes undefined.
-    kpi_san_unpoison(sys, r->block, (size_t)(end - r->block));
+    kpi_san_unpoison(sys, c.block, (size_t)(c.end - c.block));
     kpi_san_pool_alloc(sys, pool, p, rq->size);
   }
-  if (r->pages == 0) {
-    uint8_t hdr[16];
-    header_expected(r, hdr);
-    memcpy(r->block, hdr, 16);
-  }
+  if (!c.big) memcpy(c.block, c.header, 16);
   memset(p, rq->zero ? 0 : sys->cfg.uninit_fill, rq->size);
-  memset(p + rq->size, sys->cfg.canary_fill, (size_t)(end - (p + rq->size)));
-  live_close(sys, r);
-  (void)heap;
+  memset(p + rq->size, sys->cfg.canary_fill, (size_t)(c.end - (p + rq->size)));
+  if (kpi_san_on(sys)) {
+    // Header and canary are kpool's (live_close without the record).
+    if (!c.big) kpi_san_poison(sys, c.block, KPI_HEADER_SIZE);
+    kpi_san_poison(sys, p + rq->size, (size_t)(c.end - (p + rq->size)));
+  }
   return p;
 }
 
@@ -1054,15 +1244,14 @@ void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq, kp_status_t *why) {
 
 /* Returns a quarantined block's memory to the arena (heap locked). */
 static void block_release(const kp_system_t *sys, kpi_heap_t *h,
-                          kpi_record_t *r) {
-  if (r->pages != 0)
-    pages_give(sys, h->pool, r->block, r->pages);
+                          kpi_record_t *r, uint32_t id) {
+  if (rec_big(r))
+    pages_give(sys, h->pool, r->address, rec_pages(r));
   else
-    small_push(sys, h, r->block, r->granules);
+    small_push(sys, h, rec_block(r), rec_granules(r));
   record_hash_remove(h, r);
   h->record_count--;
-  r->q_next = h->spare;
-  h->spare = r;
+  record_free(h, r, id);
 }
 
 /* What a quarantine drain found wrong (copied out before unlocking). */
@@ -1080,22 +1269,23 @@ typedef struct poison_report {
  * first damaged block and reports it; that block is not reused. */
 static void quarantine_drain(kp_system_t *sys, kpi_heap_t *h,
                              poison_report_t *rep) {
-  while (h->q_head != NULL &&
+  while (h->q_head != 0 &&
          (h->q_count > sys->cfg.quarantine_blocks ||
           h->q_bytes > sys->cfg.quarantine_bytes)) {
-    kpi_record_t *r = h->q_head;
-    h->q_head = r->q_next;
-    if (h->q_head == NULL) h->q_tail = NULL;
+    uint32_t id = h->q_head;
+    kpi_record_t *r = rec_at(h, id);
+    h->q_head = r->link_a;
+    if (h->q_head == 0) h->q_tail = 0;
     h->q_count--;
-    h->q_bytes -= r->info.block_bytes;
+    h->q_bytes -= rec_bytes(r);
     quarantine_open(sys, r);
     const uint8_t *bad = poison_damage(r, sys->cfg.free_fill);
     uint8_t value = bad != NULL ? *bad : 0;
     quarantine_close(sys, r);
     if (bad != NULL && !rep->damaged) {
       rep->damaged = true;
-      rep->info = r->info;
-      rep->free_site = r->free_site;
+      record_info(h, r, &rep->info);
+      rep->free_site = site_get(r->link_b);
       rep->free_thread = r->free_thread;
       rep->where = (uintptr_t)bad;
       rep->value = value;
@@ -1103,11 +1293,10 @@ static void quarantine_drain(kp_system_t *sys, kpi_heap_t *h,
       // memory stays marked in use so the damage cannot spread.
       record_hash_remove(h, r);
       h->record_count--;
-      r->q_next = h->spare;
-      h->spare = r;
+      record_free(h, r, id);
       return;
     }
-    block_release(sys, h, r);
+    block_release(sys, h, r, id);
   }
 }
 
@@ -1152,41 +1341,42 @@ typedef struct free_check {
  * returns the live record when the free may proceed. */
 static kpi_record_t *free_validate(kp_system_t *sys, kpi_heap_t *h, void *p,
                                    kp_tag_t tag, bool check_tag,
-                                   free_check_t *fc, bool want_info) {
-  kpi_record_t *r = record_find(h, p);
+                                   free_check_t *fc, bool want_info,
+                                   uint32_t *id_out) {
+  kpi_record_t *r = record_find(h, p, id_out);
   if (r == NULL) {
     kpi_record_t *c = record_containing(h, p, true);
     fc->verdict = c != NULL ? FREE_INTERIOR : FREE_NOT_A_BLOCK;
-    if (c != NULL) fc->info = c->info;
+    if (c != NULL) record_info(h, c, &fc->info);
     return NULL;
   }
-  if (want_info || r->state != KPI_BLOCK_LIVE ||
-      (check_tag && tag != 0 && (tag & 0x7FFFFFFFu) != r->info.tag))
-    fc->info = r->info;
-  if (r->state == KPI_BLOCK_QUARANTINED) {
+  bool live = rec_state(r) == KPI_BLOCK_LIVE;
+  bool mismatch = check_tag && tag != 0 && (tag & 0x7FFFFFFFu) != r->tag;
+  if (want_info || !live || mismatch) record_info(h, r, &fc->info);
+  if (!live) {
     fc->verdict = FREE_DOUBLE;
-    fc->free_site = r->free_site;
+    fc->free_site = site_get(r->link_b);
     fc->free_thread = r->free_thread;
-    if (r->pages == 0) {
-      kpi_san_unpoison(sys, r->block, KPI_HEADER_SIZE);
-      memcpy(fc->header, r->block, 16);
-      kpi_san_poison(sys, r->block, KPI_HEADER_SIZE);
+    if (!rec_big(r)) {
+      kpi_san_unpoison(sys, rec_block(r), KPI_HEADER_SIZE);
+      memcpy(fc->header, rec_block(r), 16);
+      kpi_san_poison(sys, rec_block(r), KPI_HEADER_SIZE);
     } else {
       memset(fc->header, 0, sizeof fc->header); // big blocks have no header
     }
-    fc->big = r->pages != 0;
+    fc->big = rec_big(r);
     return NULL;
   }
-  if (check_tag && tag != 0 && (tag & 0x7FFFFFFFu) != r->info.tag) {
+  if (mismatch) {
     fc->verdict = FREE_TAG_MISMATCH;
     return NULL;
   }
   live_open(sys, r);
   fc->verdict = FREE_OK;
   const uint8_t *bad = NULL;
-  if (!header_intact(r)) {
+  if (!header_intact(h, r)) {
     fc->verdict = FREE_HEADER;
-    memcpy(fc->header, r->block, 16);
+    memcpy(fc->header, rec_block(r), 16);
   } else if ((bad = canary_damage(r, sys->cfg.canary_fill)) != NULL) {
     fc->verdict = FREE_CANARY;
     fc->where = (uintptr_t)bad;
@@ -1194,7 +1384,7 @@ static kpi_record_t *free_validate(kp_system_t *sys, kpi_heap_t *h, void *p,
   }
   live_close(sys, r);
   if (fc->verdict != FREE_OK) {
-    if (!want_info) fc->info = r->info;
+    if (!want_info) record_info(h, r, &fc->info);
     return NULL;
   }
   return r;
@@ -1342,7 +1532,7 @@ void kpi_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
     // held: the IRQL rule below is the bug check this free deserves.
     kpi_force_irql_internal_enter();
     spin_lock(&h->lock);
-    r = free_validate(sys, h, p, tag, check_tag, &fc, true);
+    r = free_validate(sys, h, p, tag, check_tag, &fc, true, NULL);
     spin_unlock(&h->lock);
     kpi_force_irql_internal_leave();
     if (r == NULL) {
@@ -1363,37 +1553,39 @@ void kpi_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
   poison_report_t rep;
   rep.damaged = false;
   uint32_t me = kp_thread_id();
+  uint32_t free_site = site_id(&site);
   spin_lock(&h->lock);
   // Validate again: another thread may have freed the block meanwhile.
-  r = free_validate(sys, h, p, tag, check_tag, &fc, false);
+  uint32_t id = 0;
+  r = free_validate(sys, h, p, tag, check_tag, &fc, false, &id);
   if (r != NULL) {
     live_unlink(h, r);
-    r->state = KPI_BLOCK_QUARANTINED;
-    r->free_site = site;
+    rec_set_state(r, KPI_BLOCK_QUARANTINED);
+    r->link_b = free_site;
     r->free_thread = me;
-    size_t bytes = r->info.block_bytes;
+    size_t bytes = rec_bytes(r);
     h->used -= bytes;
     // The bytes stay reserved in the pool, as this heap's credit.
     h->credit += bytes;
     h->frees++;
-    kpi_tag_stat_t *t = tag_slot(h, r->info.tag, false);
+    kpi_tag_stat_t *t = tag_slot(h, r->tag, false);
     if (t != NULL) {
       t->frees++;
       t->bytes -= bytes;
     }
-    if (r->info.quota_charged) atomic_fetch_sub(&sys->quota_used, bytes);
-    size_t span = (size_t)(block_data_end(r) - (uint8_t *)r->info.address);
+    if (rec_quota(r)) atomic_fetch_sub(&sys->quota_used, bytes);
+    size_t span = (size_t)(block_data_end(r) - r->address);
     quarantine_open(sys, r);
-    memset(r->info.address, sys->cfg.free_fill, span);
+    memset(r->address, sys->cfg.free_fill, span);
     // From here on a touch by the driver is the tool's report too.
-    kpi_san_pool_free(sys, pool, r->info.address, span);
+    kpi_san_pool_free(sys, pool, r->address, span);
     quarantine_close(sys, r);
-    r->q_next = NULL;
-    if (h->q_tail != NULL)
-      h->q_tail->q_next = r;
+    r->link_a = 0;
+    if (h->q_tail != 0)
+      rec_at(h, h->q_tail)->link_a = id;
     else
-      h->q_head = r;
-    h->q_tail = r;
+      h->q_head = id;
+    h->q_tail = id;
     h->q_count++;
     h->q_bytes += bytes;
     quarantine_drain(sys, h, &rep);
@@ -1428,11 +1620,11 @@ size_t kp_block_size(kp_system_t *sys, const void *p, bool *quota_charged) {
   if (h == NULL) return 0;
   size_t size = 0;
   spin_lock(&h->lock);
-  kpi_record_t *r = record_find(h, p);
-  if (r != NULL && r->state == KPI_BLOCK_LIVE) {
-    size = r->pages != 0 ? (size_t)r->pages * KPI_PAGE_SIZE
-                         : round_up(r->info.size ? r->info.size : 1, KPI_GRANULE);
-    if (quota_charged != NULL) *quota_charged = r->info.quota_charged;
+  kpi_record_t *r = record_find(h, p, NULL);
+  if (r != NULL && rec_state(r) == KPI_BLOCK_LIVE) {
+    size = rec_big(r) ? rec_pages(r) * KPI_PAGE_SIZE
+                      : round_up(rec_size(r) ? rec_size(r) : 1, KPI_GRANULE);
+    if (quota_charged != NULL) *quota_charged = rec_quota(r);
   }
   spin_unlock(&h->lock);
   return size;
@@ -1449,9 +1641,9 @@ bool kp_block_query(kp_system_t *sys, const void *p, kp_block_info_t *info) {
   kpi_heap_t *h = heap_owning(pool, p);
   if (h == NULL) return false;
   spin_lock(&h->lock);
-  kpi_record_t *r = record_find(h, p);
-  if (r == NULL || r->state != KPI_BLOCK_LIVE) r = record_containing(h, p, false);
-  if (r != NULL && info != NULL) *info = r->info;
+  kpi_record_t *r = record_find(h, p, NULL);
+  if (r == NULL || rec_state(r) != KPI_BLOCK_LIVE) r = record_containing(h, p, false);
+  if (r != NULL && info != NULL) record_info(h, r, info);
   spin_unlock(&h->lock);
   return r != NULL;
 }
@@ -1466,10 +1658,10 @@ static uint32_t heaps_of(kpi_pool_t *pool, kpi_heap_t *out[KPI_HEAPS]) {
   return n;
 }
 
-static int record_seq_cmp(const void *a, const void *b) {
-  const kpi_record_t *x = *(const kpi_record_t *const *)a;
-  const kpi_record_t *y = *(const kpi_record_t *const *)b;
-  return x->info.sequence < y->info.sequence ? -1 : x->info.sequence > y->info.sequence;
+static int info_seq_cmp(const void *a, const void *b) {
+  const kp_block_info_t *x = a;
+  const kp_block_info_t *y = b;
+  return x->sequence < y->sequence ? -1 : x->sequence > y->sequence;
 }
 
 /* One pool's live blocks, in allocation order across its heaps (every heap
@@ -1482,19 +1674,28 @@ static bool pool_visit(kpi_pool_t *pool, kp_block_visitor_fn fn, void *arg) {
   for (uint32_t k = 0; k < n; k++) spin_lock(&hs[k]->lock);
   size_t live = 0;
   for (uint32_t k = 0; k < n; k++) live += hs[k]->live_count;
-  kpi_record_t **all = live > 1 ? malloc(live * sizeof *all) : NULL;
+  kp_block_info_t *all = live != 0 ? malloc(live * sizeof *all) : NULL;
   if (all != NULL) {
     size_t i = 0;
     for (uint32_t k = 0; k < n; k++)
-      for (kpi_record_t *r = hs[k]->live_head; r != NULL; r = r->live_next) all[i++] = r;
-    qsort(all, live, sizeof *all, record_seq_cmp);
-    for (size_t j = 0; j < live && go; j++) go = fn(&all[j]->info, arg);
+      for (uint32_t id = hs[k]->live_head; id != 0;) {
+        const kpi_record_t *r = rec_at(hs[k], id);
+        record_info(hs[k], r, &all[i++]);
+        id = r->link_b;
+      }
+    qsort(all, live, sizeof *all, info_seq_cmp);
+    for (size_t j = 0; j < live && go; j++) go = fn(&all[j], arg);
     free(all);
   } else {
-    // One block, or no memory for the merge: heap by heap.
+    // No memory for the merge: heap by heap.
     for (uint32_t k = 0; k < n && go; k++)
-      for (kpi_record_t *r = hs[k]->live_head; r != NULL && go; r = r->live_next)
-        go = fn(&r->info, arg);
+      for (uint32_t id = hs[k]->live_head; id != 0 && go;) {
+        const kpi_record_t *r = rec_at(hs[k], id);
+        kp_block_info_t info;
+        record_info(hs[k], r, &info);
+        go = fn(&info, arg);
+        id = r->link_b;
+      }
   }
   for (uint32_t k = n; k-- > 0;) spin_unlock(&hs[k]->lock);
   kpi_mutex_unlock(&pool->lock);
@@ -1659,11 +1860,12 @@ static bool heap_verify(kp_system_t *sys, kpi_heap_t *h) {
   // before any bug check (the handler may longjmp).
   kpi_force_irql_internal_enter();
   spin_lock(&h->lock);
-  for (kpi_record_t *r = h->live_head; r != NULL; r = r->live_next) {
+  for (uint32_t id = h->live_head; id != 0;) {
+    kpi_record_t *r = rec_at(h, id);
     live_open(sys, r);
-    if (!header_intact(r)) {
+    if (!header_intact(h, r)) {
       fc.verdict = FREE_HEADER;
-      memcpy(fc.header, r->block, 16);
+      memcpy(fc.header, rec_block(r), 16);
     } else {
       const uint8_t *bad = canary_damage(r, sys->cfg.canary_fill);
       if (bad != NULL) {
@@ -1674,28 +1876,30 @@ static bool heap_verify(kp_system_t *sys, kpi_heap_t *h) {
     }
     live_close(sys, r);
     if (fc.verdict != FREE_OK) {
-      fc.info = r->info;
-      addr = r->info.address;
+      record_info(h, r, &fc.info);
+      addr = r->address;
       break;
     }
+    id = r->link_b;
   }
   if (fc.verdict == FREE_OK) {
-    for (kpi_record_t *r = h->q_head; r != NULL; r = r->q_next) {
+    for (uint32_t id = h->q_head; id != 0;) {
+      kpi_record_t *r = rec_at(h, id);
       quarantine_open(sys, r);
       const uint8_t *bad = poison_damage(r, sys->cfg.free_fill);
       if (bad != NULL) {
         rep.damaged = true;
-        rep.info = r->info;
-        rep.free_site = r->free_site;
+        record_info(h, r, &rep.info);
+        rep.free_site = site_get(r->link_b);
         rep.free_thread = r->free_thread;
         rep.where = (uintptr_t)bad;
         rep.value = *bad;
         // Repair the fill so the same damage is reported once.
-        memset(r->info.address, sys->cfg.free_fill,
-               (size_t)(block_data_end(r) - (uint8_t *)r->info.address));
+        memset(r->address, sys->cfg.free_fill, (size_t)(block_data_end(r) - r->address));
       }
       quarantine_close(sys, r);
       if (rep.damaged) break;
+      id = r->link_a;
     }
   }
   spin_unlock(&h->lock);
