@@ -4,7 +4,9 @@
 # ExFreePoolWithTag pairs) and bench/fuzz/harness_calloc.c (the same pairs on
 # calloc/free), both with clang + AddressSanitizer + libFuzzer, kpool itself
 # built with ASan (Release, -O2 plus ASan), runs each for the same time and
-# prints their exec/s and the ratio kpool/calloc.
+# prints their exec/s and the ratio kpool/calloc; then ASan's own
+# malloc+free pair in ns (64 B, ring of 8), the yardstick of bench_pool's
+# single-thread kpool row.
 #
 #   scripts/bench-fuzz.sh [seconds per harness, default 10] [build dir]
 #
@@ -31,6 +33,8 @@ flags="-O2 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefine
 "$cc" $flags -I"$root/include" -I"$root/include/kpool/wdk" \
   "$root/bench/fuzz/harness_kpool.c" "$libs" "$core" -lpthread -o "$build/harness_kpool"
 "$cc" $flags "$root/bench/fuzz/harness_calloc.c" -o "$build/harness_calloc"
+# ASan's own malloc+free pair, the yardstick of kpool's single-thread row.
+"$cc" -O2 -fsanitize=address "$root/bench/fuzz/asan_pair.c" -o "$build/asan_pair"
 
 run() { # $1 harness -> prints exec/s
   out=$("$build/$1" -max_total_time="$secs" -max_len=32 -print_final_stats=1 \
@@ -42,3 +46,4 @@ c=$(run harness_calloc)
 echo "fuzz harness kpool (fresh system per input, <=32 pairs): $k exec/s"
 echo "fuzz harness calloc/free (<=32 pairs): $c exec/s"
 awk -v k="$k" -v c="$c" 'BEGIN { if (c > 0) printf "ratio kpool/calloc exec/s: %.1f%%\n", 100 * k / c }'
+"$build/asan_pair"
