@@ -205,8 +205,15 @@ int main(void) {
   // back to back in this run. 2.00x is perfect scaling.
   printf("\nscaling, 64 B non-paged, ring of 8 per thread (aggregate ops/s of 2 threads / 1 thread):\n");
   for (int a = BENCH_CORE; a <= BENCH_MALLOC; a++) {
-    double one = bench_measure((bench_alloc_t)a, sys, 64, 1);
-    double two = bench_measure((bench_alloc_t)a, sys, 64, 2);
+    // 1 and 2 threads alternate three times, best of each: a shared
+    // machine's noise then hits both alike.
+    double one = -1.0, two = -1.0;
+    for (int rep = 0; rep < 3; rep++) {
+      double o = bench_measure((bench_alloc_t)a, sys, 64, 1);
+      double t = bench_measure((bench_alloc_t)a, sys, 64, 2);
+      if (o > 0.0 && (one < 0.0 || o < one)) one = o;
+      if (t > 0.0 && (two < 0.0 || t < two)) two = t;
+    }
     if (one <= 0.0 || two <= 0.0) continue;
     char name[128];
     snprintf(name, sizeof name, "scaling %s 64 B 2t/1t", bench_names[a]);
@@ -217,9 +224,11 @@ int main(void) {
   // configuration, against ExAllocatePool2 + ExFreePoolWithTag pairs of
   // this build (a fuzzer creates a system per input).
   {
-    double pair = bench_measure(BENCH_WDK, sys, 64, 1);
+    double pair = -1.0;
     double best = -1.0;
     for (unsigned round = 0; round < BENCH_ROUNDS; round++) {
+      double pr = bench_measure(BENCH_WDK, sys, 64, 1);
+      if (pr > 0.0 && (pair < 0.0 || pr < pair)) pair = pr;
       uint64_t start = bench_now_ns();
       for (uint32_t i = 0; i < BENCH_LIFECYCLES; i++) {
         kp_system_t *tmp = kp_system_create(NULL);
