@@ -43,8 +43,15 @@ typedef struct kpi_thread {
   uint64_t seq_end;
 } kpi_thread_t;
 
-/* The calling thread's state, created on first use. Never NULL. */
-kpi_thread_t *kpi_thread(void);
+/* The calling thread's state, created on first use. Never NULL. Inline:
+ * the allocation and lookaside paths ask for it several times per call. */
+extern _Thread_local kpi_thread_t kpi_thread_state;
+void kpi_thread_first_use(kpi_thread_t *t);
+static inline kpi_thread_t *kpi_thread(void) {
+  kpi_thread_t *t = &kpi_thread_state;
+  if (t->id == 0) kpi_thread_first_use(t);
+  return t;
+}
 
 /* ---------------------------------------------------------------------------
  * Allocation request: every entry point fills one and calls kpi_alloc().

@@ -13,13 +13,11 @@
 /* ---------------------------------------------------------------------------
  * Per-thread state.
  * ------------------------------------------------------------------------- */
-static _Thread_local kpi_thread_t sys_thread_state;
+_Thread_local kpi_thread_t kpi_thread_state;
 static atomic_uint sys_next_thread_id = 1;
 
-kpi_thread_t *kpi_thread(void) {
-  kpi_thread_t *t = &sys_thread_state;
+void kpi_thread_first_use(kpi_thread_t *t) {
   if (t->id == 0) t->id = atomic_fetch_add(&sys_next_thread_id, 1);
-  return t;
 }
 
 uint32_t kp_thread_id(void) { return kpi_thread()->id; }
