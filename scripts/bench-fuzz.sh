@@ -3,7 +3,7 @@
 # (a fresh kpool system per input, up to 32 ExAllocatePool2 +
 # ExFreePoolWithTag pairs) and bench/fuzz/harness_calloc.c (the same pairs on
 # calloc/free), both with clang + AddressSanitizer + libFuzzer, kpool itself
-# built with ASan (Release, -O2 plus ASan), runs each twice for the same
+# built with ASan (CMake Release flags plus ASan), runs each twice for the same
 # time, interleaved (the best run of each counts), and
 # prints their exec/s and the ratio kpool/calloc; then ASan's own
 # malloc+free pair in ns (64 B, ring of 8), the yardstick of bench_pool's
