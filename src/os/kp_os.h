@@ -45,7 +45,12 @@ void kpi_cond_broadcast(kpi_cond_t *c);
 typedef enum kpi_prot {
   KPI_PROT_NONE = 0,
   KPI_PROT_READ = 1,
-  KPI_PROT_READWRITE = 3
+  KPI_PROT_READWRITE = 3,
+  /* Read, write and execute (the executable non-paged pool types). Hosts
+   * that refuse writable+executable mappings (macOS on Apple silicon
+   * without MAP_JIT, SELinux execmem denials) return an error; the caller
+   * falls back to KPI_PROT_READWRITE. */
+  KPI_PROT_READWRITE_EXEC = 7
 } kpi_prot_t;
 
 /* The host page size (4096 on Linux x86-64, 16384 on Apple silicon). */
