@@ -79,6 +79,9 @@ void kpi_os_yield(void);
  * "image+0x1234"), with the host's facilities; cached per address. False
  * (and an empty @buf) when nothing is known. Not for signal handlers. */
 bool kpi_os_symbolize(const void *addr, char *buf, size_t len);
+/* True when both code addresses lie in the same loaded image (executable
+ * or shared library). */
+bool kpi_os_same_image(const void *a, const void *b);
 /* Microseconds of a monotonic host clock (an arbitrary origin). */
 uint64_t kpi_os_monotonic_us(void);
 /* Sleeps for about @ms milliseconds of real time. */
