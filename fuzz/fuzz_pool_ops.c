@@ -321,7 +321,8 @@ static bool layout(size_t size, size_t align, size_t *bytes, size_t *span) {
   // front of it (48 bytes on a fresh page).
   size_t pad = align > FZ_GRANULE ? align - FZ_HEADER : 0;
   size_t data = round_up(size + 1, FZ_GRANULE);
-  if (pad + FZ_HEADER + data <= FZ_PAGE) {
+  // Up to a page minus two headers (4064) is a small block, as on Windows.
+  if (size <= FZ_PAGE - 2 * FZ_HEADER && pad + FZ_HEADER + data <= FZ_PAGE) {
     *bytes = FZ_HEADER + round_up(size, FZ_GRANULE);
     *span = data;
     return false;
@@ -815,19 +816,12 @@ static void do_alloc(fz_t *f, alloc_args_t *a) {
     return;
   }
 
-  // The request reaches the pool: quota first, then the node's budget,
-  // then (non-paged, more than one node) the other nodes in turn.
+  // The request reaches the pool: the node's budget, then (non-paged, more
+  // than one node) the other nodes in turn; quota is charged only once a
+  // block was found (Windows allocates, then charges).
   size_t bytes = 0, span = 0;
   bool big = layout(rq.size, rq.align, &bytes, &span);
   uint32_t first = pool_index(f, rq.kind, f->node);
-  if (rq.quota && (f->quota_used > f->cfg.quota_limit ||
-                   bytes > f->cfg.quota_limit - f->quota_used)) {
-    e.kind = EXPECT_FAIL;
-    e.status = KP_STATUS_QUOTA_EXCEEDED;
-    check_failure_outcome("alloc (quota)", &o, &e, KP_STATUS_INSUFFICIENT_RESOURCES);
-    note_failure(f, first, rq.tag);
-    return;
-  }
   uint32_t tries = rq.kind == KP_POOL_NONPAGED ? f->nodes : 1;
   bool budget_ok = false;
   for (uint32_t i = 0; i < tries && !budget_ok; i++) {
@@ -835,6 +829,18 @@ static void do_alloc(fz_t *f, alloc_args_t *a) {
     if (budget_allows(f, &f->pools[pool_index(f, rq.kind, n)], bytes,
                       rq.priority))
       budget_ok = true;
+  }
+  if (budget_ok && rq.quota &&
+      (f->quota_used > f->cfg.quota_limit ||
+       bytes > f->cfg.quota_limit - f->quota_used)) {
+    e.kind = EXPECT_FAIL;
+    e.status = KP_STATUS_QUOTA_EXCEEDED;
+    check_failure_outcome("alloc (quota)", &o, &e, KP_STATUS_INSUFFICIENT_RESOURCES);
+    // STATUS_INSUFFICIENT_RESOURCES only when no arena had room.
+    if (o.raised && o.status == KP_STATUS_INSUFFICIENT_RESOURCES)
+      FUZZ_ASSERT(arena_may_be_full(f, rq.kind, rq.size, bytes, first));
+    note_failure(f, first, rq.tag);
+    return;
   }
   if (!budget_ok || o.p == NULL) {
     e.kind = EXPECT_FAIL;

@@ -49,10 +49,23 @@ typedef struct kpi_thread {
   uint64_t abandoned_p1;
   kp_irql_t abandoned_irql;
   uint32_t abandoned_locks;
+  /* Engine (issue 11): allocation sequence numbers taken in batches from
+   * the system's counter, so a thread's allocations stay in order without
+   * a shared atomic per allocation. Valid for @seq_system only. */
+  uint64_t seq_system;       /* kp_system generation the batch belongs to */
+  uint64_t seq_next;
+  uint64_t seq_end;
 } kpi_thread_t;
 
-/* The calling thread's state, created on first use. Never NULL. */
-kpi_thread_t *kpi_thread(void);
+/* The calling thread's state, created on first use. Never NULL. Inline:
+ * the allocation and lookaside paths ask for it several times per call. */
+extern _Thread_local kpi_thread_t kpi_thread_state;
+void kpi_thread_first_use(kpi_thread_t *t);
+static inline kpi_thread_t *kpi_thread(void) {
+  kpi_thread_t *t = &kpi_thread_state;
+  if (t->id == 0) kpi_thread_first_use(t);
+  return t;
+}
 
 /* ---------------------------------------------------------------------------
  * Allocation request: every entry point fills one and calls kpi_alloc().
@@ -82,22 +95,31 @@ typedef struct kpi_request {
 #define KPI_STATUS_BUGCHECKED ((kp_status_t)0xE0000001u)
 
 /* ---------------------------------------------------------------------------
- * Out-of-band record of one block (live or quarantined).
+ * Out-of-band record of one block (live or quarantined): 56 bytes, kept in
+ * per-heap slabs and linked by slot numbers (slot + 1; 0 = none). Sites
+ * are interned (pool.c), so a record holds a 32-bit site number; the
+ * kp_block_info_t a query or a report needs is rebuilt from the record and
+ * its heap. Packed words (pool.c has the accessors):
+ *   w0: size (bits 0-40), POOL_TYPE (41-56), state (57-58), quota (59),
+ *       page run (60)
+ *   w1: sequence (0-39), priority (40-45), API (46-51), POOL_FLAGS bits
+ *       32-39 (52-59)
  * ------------------------------------------------------------------------- */
 enum kpi_block_state { KPI_BLOCK_LIVE = 1, KPI_BLOCK_QUARANTINED = 2 };
 
 typedef struct kpi_record {
-  kp_block_info_t info;            /* what kp_block_query reports */
-  uint8_t *block;                  /* start of the block (header, or the page) */
-  uint32_t granules;               /* small blocks: granules incl. header; 0 = big */
-  uint32_t pages;                  /* big blocks: pages; 0 = small */
-  uint8_t state;                   /* enum kpi_block_state */
-  kp_site_t free_site;             /* set when quarantined */
-  uint32_t free_thread;
-  struct kpi_record *hash_next;    /* address hash chain */
-  struct kpi_record *live_prev;    /* live list, allocation order */
-  struct kpi_record *live_next;
-  struct kpi_record *q_next;       /* quarantine FIFO / record free list */
+  uint8_t *address;                /* data address (the hash key) */
+  uint64_t w0;
+  uint64_t w1;
+  uint32_t flags_lo;               /* POOL_FLAGS bits 0-31 */
+  kp_tag_t tag;
+  uint32_t thread;                 /* allocating thread */
+  uint32_t site;                   /* interned allocation site */
+  uint32_t hash_next;              /* address hash chain */
+  uint32_t link_a;                 /* live: previous; quarantined: next in
+                                      the FIFO; free slot: next free slot */
+  uint32_t link_b;                 /* live: next; quarantined: free site */
+  uint32_t free_thread;            /* quarantined: freeing thread */
 } kpi_record_t;
 
 /* Per tag x pool x node counters, the kernel's pool tracker table. */
@@ -116,51 +138,127 @@ typedef struct kpi_free_block {
 } kpi_free_block_t;
 
 /* ---------------------------------------------------------------------------
- * A pool: one page-owning arena with its own lock, records and counters.
+ * A pool: one page-owning arena (paged, or non-paged of one node) whose
+ * small and big blocks are served by per-processor caches ("heaps").
+ *
+ * Windows keeps per-processor lookaside lists in front of its pools; kpool
+ * gives each simulated processor context (one per host thread, by thread
+ * number modulo KPI_HEAPS) its own heap: free lists, bump page, the
+ * out-of-band records of the blocks it carved, their quarantine, per-tag
+ * counters and a budget credit, behind its own lock. A block freed on
+ * another thread finds its heap from the page it lies in (page_owner) and
+ * is checked and quarantined there. No lock is global: the pool lock only
+ * guards the exact budget (taken when a heap's credit does not cover a
+ * request) and heap creation; the page lock only the page bitmap.
+ *
+ * Lock order: pool->lock, then heap locks (in index order); a heap lock,
+ * then pool->page_lock. Nothing that holds a heap lock takes pool->lock.
  * ------------------------------------------------------------------------- */
+#define KPI_HEAPS 16u
+
+/* A spin lock for the short heap and page critical sections (a pthread
+ * mutex costs two locked instructions and a call per round trip). */
+typedef struct kpi_spin {
+  atomic_flag busy;
+} kpi_spin_t;
+
+typedef struct kpi_heap {
+  _Alignas(64) kpi_spin_t lock;
+  struct kpi_pool *pool;
+  uint32_t index;
+  /* Budget bytes reserved in the pool and not used by a block yet. Usable
+   * without the pool lock only while @roomy (granted when even a
+   * LowPoolPriority request would pass with all of it used). */
+  size_t credit;
+  bool roomy;
+  /* Small blocks: exact-size free lists, by granule count, and a bump page. */
+  kpi_free_block_t *small_free[KPI_PAGE_SIZE / KPI_GRANULE + 1];
+  uint8_t *bump;
+  uint8_t *bump_end;
+  /* Counters of this heap's blocks (summed by the readers). */
+  size_t used;
+  size_t peak;
+  uint64_t allocs;
+  uint64_t frees;
+  uint64_t failures;
+  /* Records: slab chunks of KPI_SLAB records (never moved), address hash
+   * of slot numbers, live list, quarantine FIFO, free slots. */
+  kpi_record_t **chunks;
+  uint32_t chunk_count;
+  uint32_t chunk_cap;
+  uint32_t slots_used;             /* slots ever handed out */
+  uint32_t free_slot;              /* head of the free slots */
+  uint32_t *buckets;
+  size_t bucket_count;             /* power of two */
+  size_t record_count;             /* live + quarantined */
+  uint32_t live_head;
+  uint32_t live_tail;
+  size_t live_count;
+  uint32_t q_head;
+  uint32_t q_tail;
+  size_t q_count;
+  size_t q_bytes;
+  /* Tag table: open addressing, power-of-two size. */
+  kpi_tag_stat_t *tags;
+  size_t tag_slots;
+  size_t tag_count;
+} kpi_heap_t;
+
+#define KPI_SLAB_SHIFT 8u
+#define KPI_SLAB (1u << KPI_SLAB_SHIFT)
+
 typedef struct kpi_pool {
-  kpi_mutex_t lock;
+  kpi_mutex_t lock;                /* budget, heap creation */
   kp_pool_kind_t kind;
   uint32_t node;
   uint32_t index;                  /* position in sys->pools */
   /* Address space. */
   uint8_t *base;
   size_t pages;                    /* pages reserved */
+  kpi_spin_t page_lock;            /* page_map, page_owner, page_hint, ... */
   uint64_t *page_map;              /* bit set = page in use */
+  _Atomic(uint8_t) *page_owner;    /* heap index + 1 of a page in use, or 0 */
   size_t page_hint;                /* where the next page search starts */
   size_t pages_in_use;
-  /* Small blocks: exact-size free lists, by granule count, and a bump page. */
-  kpi_free_block_t *small_free[KPI_PAGE_SIZE / KPI_GRANULE + 1];
-  uint8_t *bump;
-  uint8_t *bump_end;
-  /* Accounting against the budget (bytes of blocks, headers included). */
+  /* Pages [0, page_top) have been handed out at least once (the sanitizer
+   * shadow to clear before the arena is released). */
+  size_t page_top;
+  /* Budget (bytes of blocks, headers included). reserved = bytes of live
+   * blocks + every heap's credit. */
   size_t budget;
   size_t available;                /* <= budget; lowered to simulate pressure */
+  size_t reserved;
+  uint64_t failures;               /* failures not charged to a heap */
+  _Atomic(kpi_heap_t *) heaps[KPI_HEAPS];
+  /* The arena's pages are executable (non-paged pool on a host that allows
+   * writable+executable pages). */
+  bool executable;
+  /* Never parked for reuse (its pages may have been protected). */
+  bool no_cache;
+} kpi_pool_t;
+
+/* A pool's totals, read under its locks (pool.c). Peaks are the sum of the
+ * heaps' peaks: exact with one thread, an upper bound with several. */
+typedef struct kpi_pool_figures {
+  size_t budget;
+  size_t available;
   size_t used;
   size_t peak;
   uint64_t allocs;
   uint64_t frees;
   uint64_t failures;
-  /* Records: address hash, live list, quarantine FIFO, spare records. */
-  kpi_record_t **buckets;
-  size_t bucket_count;             /* power of two */
-  size_t record_count;             /* live + quarantined */
-  kpi_record_t *live_head;
-  kpi_record_t *live_tail;
-  size_t live_count;
-  kpi_record_t *q_head;
-  kpi_record_t *q_tail;
-  size_t q_count;
-  size_t q_bytes;
-  kpi_record_t *spare;
-  /* Tag table: open addressing, power-of-two size. */
-  kpi_tag_stat_t *tags;
-  size_t tag_slots;
-  size_t tag_count;
-  /* Pages [0, page_top) have been handed out at least once (the sanitizer
-   * shadow to clear before the arena is released). */
-  size_t page_top;
-} kpi_pool_t;
+  uint64_t live_count;
+  uint64_t q_count;
+  uint64_t pages_in_use;
+} kpi_pool_figures_t;
+void kpi_pool_figures(kpi_pool_t *pool, kpi_pool_figures_t *out);
+/* The pool's per-tag counters summed over its heaps, in a new open-addressed
+ * table of *@slots entries (free() it); NULL when empty or out of memory. */
+kpi_tag_stat_t *kpi_pool_tags(kpi_pool_t *pool, size_t *slots);
+/* Hash of a tag into an open-addressed table of @mask + 1 slots. */
+static inline size_t kpi_tag_hash(kp_tag_t tag, size_t mask) {
+  return (size_t)(tag * 0x9E3779B1u) & mask;
+}
 
 /* ---------------------------------------------------------------------------
  * Modules with per-system state register here (lookaside registry, secure
@@ -300,6 +398,9 @@ struct kp_system {
    * of a DPC run inside the advance; the same thread's next advance then
    * takes the abandoned ownership over. */
   atomic_uint advance_owner;
+  /* Engine (issue 11): a process-wide number naming this system's lifetime
+   * (systems reuse memory, so a pointer does not name one). */
+  uint64_t generation;
 
   /* --- Driver model (io/, cm/, ps/): leftovers the unload checks reported
    * that are no bug check (a device or link not deleted, a handle left

@@ -5,13 +5,23 @@
  *        tag checks, zeroing), block sizes and integrity checks.
  *
  * Memory model (what the simulator does, as on x64 Windows):
- * - Blocks below a page come in 16-byte granules with a 16-byte header in
- *   front of the returned pointer; the header holds the tag at offset 4, so
- *   `((uint32_t *)p)[-3]` shows the tag, as a debugger would.
- * - Blocks of a page or more are page-aligned and rounded up to pages.
+ * - Requests up to 4064 bytes (a page minus two 16-byte headers, as on x64
+ *   Windows) come in 16-byte granules with a 16-byte header in front of the
+ *   returned pointer; the header holds the tag at offset 4, so
+ *   `((uint32_t *)p)[-3]` shows the tag, as a debugger would, and its
+ *   PoolType byte (offset 3) is the pool type + 1, with the quota bit (8)
+ *   when the block charged quota.
+ * - Larger requests are page-aligned and rounded up to whole pages.
+ * - Non-paged pool is executable where the host allows writable and
+ *   executable pages (NonPagedPool, NonPagedPoolExecute and
+ *   POOL_FLAG_NON_PAGED_EXECUTE need it; NX requests share the memory);
+ *   macOS on Apple silicon and SELinux-confined hosts give read/write only.
  * - Every live block has an out-of-band record (tag, size, pool, flags, node,
  *   priority, sequence number, thread, site). Validity never depends on
  *   memory the driver can write.
+ * - Each host thread allocates through its own cache (Windows' per-processor
+ *   lists): a block may be freed by any thread and is checked and
+ *   quarantined where it was allocated; no lock is global.
  * - The bytes after the requested size up to the end of the block hold a
  *   canary (kp_config_t::canary_fill), checked at free and by kp_verify().
  * - Freed blocks are filled with kp_config_t::free_fill and kept in a FIFO
@@ -192,8 +202,8 @@ KP_API void kp_free(kp_system_t *sys, void *p, kp_tag_t tag, kp_site_t site);
 
 /**
  * Simulates ExQueryPoolBlockSize: the usable size of the block (requested
- * size rounded up to 16 bytes below a page, to whole pages from a page
- * up), and in @p quota_charged (may be NULL) whether the allocation charged
+ * size rounded up to 16 bytes up to 4064 bytes, to whole pages above), and
+ * in @p quota_charged (may be NULL) whether the allocation charged
  * quota. Returns 0 for an address that is not the start of a live block
  * (undocumented on Windows; kpool chooses not to bug check here).
  */
@@ -212,7 +222,9 @@ typedef struct kp_block_info {
   uint32_t pool_type;     /**< POOL_TYPE for bug check parameters */
   kp_priority_t priority;
   kp_alloc_api_t api;
-  uint64_t sequence;      /**< allocation number in this system, from 1 */
+  uint64_t sequence;      /**< allocation number in this system, from 1: unique;
+                               in order within a thread (threads take them in
+                               batches, so not in time order across threads) */
   uint32_t thread;        /**< kp_thread_id() of the allocating thread */
   kp_site_t site;
   bool quota_charged;

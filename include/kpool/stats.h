@@ -7,7 +7,9 @@
  * Bytes are counted as Windows counts them: whole pool blocks, that is the
  * request rounded up to 16 bytes plus the 16-byte header below a page, and
  * whole pages from a page up. All functions are thread-safe; the figures
- * are a consistent snapshot per pool.
+ * are a consistent snapshot per pool. Peaks (peak_bytes) are exact when one
+ * thread allocates; with several they are the sum of each thread cache's
+ * peak, an upper bound of the true peak.
  */
 #ifndef KPOOL_STATS_H
 #define KPOOL_STATS_H

@@ -80,9 +80,10 @@ typedef struct kp_config {
   uint8_t free_fill;
   /** Byte of the trailing canary after each block (=0xFD). */
   uint8_t canary_fill;
-  /** Freed blocks kept poisoned before reuse (=256; 0 disables quarantine). */
+  /** Freed blocks kept poisoned before reuse (=256; 0 disables quarantine),
+   *  per thread cache of a pool (one per allocating thread). */
   uint32_t quarantine_blocks;
-  /** Upper bound of bytes in quarantine (=4 MiB). */
+  /** Upper bound of bytes in quarantine (=4 MiB), per thread cache. */
   size_t quarantine_bytes;
 
   /** Where reports (leaks, PoolMon, bug check text) go (=stderr). */
@@ -202,12 +203,17 @@ KP_API void kp_config_init(kp_config_t *cfg);
  * Creates a simulated system. @p cfg may be NULL for the defaults.
  * Returns NULL when the configuration is invalid (out-of-range field,
  * wrong size) or the host cannot reserve the pools' address space.
- * Thread-safe.
+ * Thread-safe. Cheap enough to call per fuzz input or per test (a few
+ * allocation pairs): the pools' address space and tables of destroyed
+ * systems are kept in a small process-wide cache and reused.
  */
 KP_API kp_system_t *kp_system_create(const kp_config_t *cfg);
 
 /**
- * Destroys a system and releases all its memory.
+ * Destroys a system and releases all its memory (its pools' address space
+ * and tables go to the process-wide cache kp_system_create takes from; a
+ * run's pages beyond 1 MiB are given back to the host, and systems with
+ * force IRQL checking release theirs).
  *
  * With KP_VERIFY_POOL_TRACKING, outstanding allocations are first reported
  * (grouped by tag and by allocation site) and then raise bug check 0xC4 with

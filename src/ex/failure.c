@@ -68,7 +68,10 @@ void kpi_fail_record(kp_system_t *sys, const kpi_request_t *rq,
   memset(f, 0, sizeof *f);
   if (t->fail_kind != KP_FAIL_NONE) {
     f->kind = (kp_fail_kind_t)t->fail_kind;
-    snprintf(f->reason, sizeof f->reason, "%s", t->fail_detail);
+    _Static_assert(sizeof t->fail_detail <= sizeof f->reason,
+                   "a noted reason fits the failure record");
+    memcpy(f->reason, t->fail_detail, sizeof t->fail_detail);
+    f->reason[sizeof t->fail_detail - 1] = '\0';
     t->fail_kind = KP_FAIL_NONE;
   } else {
     f->kind = infer(rq, status, f->reason, sizeof f->reason);

@@ -38,15 +38,15 @@ uint32_t kp_numa_current_processor(kp_processor_number_t *number) {
 /* A pool's figures, read under its lock. */
 static void pool_snapshot(kp_system_t *sys, kpi_pool_t *pool, kp_pressure_t *out) {
   memset(out, 0, sizeof *out);
-  kpi_mutex_lock(&pool->lock);
+  kpi_pool_figures_t f;
+  kpi_pool_figures(pool, &f);
   out->pool = pool->kind;
   out->node = pool->node;
-  out->budget = pool->budget;
-  out->available = pool->available;
-  out->used = pool->used;
-  out->peak = pool->peak;
-  out->failures = pool->failures;
-  kpi_mutex_unlock(&pool->lock);
+  out->budget = f.budget;
+  out->available = f.available;
+  out->used = f.used;
+  out->peak = f.peak;
+  out->failures = f.failures;
   out->free_bytes = out->used < out->available ? out->available - out->used : 0;
   out->low_reserve_percent = sys->cfg.low_priority_reserve_percent;
   out->normal_reserve_percent = sys->cfg.normal_priority_reserve_percent;

@@ -1,19 +1,28 @@
 /*
- * pool.c — page-owning arenas, blocks, headers, canaries, out-of-band
- * records, quarantine, per-tag counters, and the free path's checks.
+ * pool.c — page-owning arenas, per-processor heaps, blocks, headers,
+ * canaries, out-of-band records, quarantine, per-tag counters, and the free
+ * path's checks.
  *
  * Each pool (paged; non-paged per node) reserves its own address range
  * through the OS layer and carves 4 KiB simulated pages from it. Small
- * blocks (header + data <= one page) come in 16-byte granules with a
- * 16-byte header in front and never cross a page; bigger blocks take whole
- * page runs and are page-aligned. Validity is decided by the out-of-band
- * record table, never by the header the driver could overwrite.
+ * blocks (up to a page minus two headers, 4064 bytes) come in 16-byte
+ * granules with a 16-byte header in front and never cross a page; bigger
+ * blocks take whole page runs and are page-aligned. Validity is decided by
+ * the out-of-band record table, never by the header the driver could
+ * overwrite.
+ *
+ * Blocks are served by per-processor heaps (kp_internal.h): the calling
+ * thread's heap carves, records and counts; a free goes to the heap that
+ * owns the block's page, whichever thread frees it. The budget is exact:
+ * a heap spends a credit reserved in the pool only while the pool is far
+ * from any priority threshold, and otherwise asks the pool, which takes
+ * every heap's credit back before it decides.
  *
  * Under AddressSanitizer or Valgrind (kp_sanitizer.h) every byte of a pool
  * page that is not a live block's data is poisoned: headers, canaries,
  * quarantined blocks, free-list memory and the unused rest of a bump page.
  * kpool opens what it reads (header, canary, quarantine fill) under the
- * pool lock and closes it again.
+ * heap lock and closes it again.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -28,16 +37,268 @@
 #define POOL_RESERVE_FACTOR 2u /* address space per budget byte */
 /* Larger than any pool's budget can be (kp_config_t limits budgets to 2^40). */
 #define POOL_MAX_REQUEST ((size_t)1 << 40)
+/* Budget a heap reserves at a time while the pool is roomy. */
+#define POOL_CREDIT_CHUNK ((size_t)64 << 10)
+/* Sequence numbers a thread takes from the system at a time. */
+#define POOL_SEQ_BATCH 64u
+/* Initial record hash buckets of a heap. */
+#define POOL_HEAP_BUCKETS 256u
+/* Initial tag slots of a heap. */
+#define POOL_HEAP_TAGS 32u
 
 static size_t round_up(size_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
 
 /* ---------------------------------------------------------------------------
- * Arena lifetime.
+ * Spin locks (heaps, page map). Critical sections are a few hundred
+ * instructions; a waiter yields after a short spin.
  * ------------------------------------------------------------------------- */
+static void spin_init(kpi_spin_t *l) { atomic_flag_clear(&l->busy); }
+
+static void spin_lock(kpi_spin_t *l) {
+  unsigned spins = 0;
+  while (atomic_flag_test_and_set_explicit(&l->busy, memory_order_acquire)) {
+    if (++spins > 64) {
+      kpi_os_yield();
+      spins = 0;
+    }
+  }
+}
+
+static void spin_unlock(kpi_spin_t *l) {
+  atomic_flag_clear_explicit(&l->busy, memory_order_release);
+}
+
+/* ---------------------------------------------------------------------------
+ * Record fields (kp_internal.h gives the packing).
+ * ------------------------------------------------------------------------- */
+#define REC_SIZE_BITS 41u
+#define REC_SIZE_MASK ((UINT64_C(1) << REC_SIZE_BITS) - 1)
+#define REC_SEQ_MASK ((UINT64_C(1) << 40) - 1)
+
+static inline size_t rec_size(const kpi_record_t *r) { return (size_t)(r->w0 & REC_SIZE_MASK); }
+static inline uint32_t rec_pool_type(const kpi_record_t *r) { return (uint32_t)((r->w0 >> 41) & 0xFFFFu); }
+static inline unsigned rec_state(const kpi_record_t *r) { return (unsigned)((r->w0 >> 57) & 3u); }
+static inline bool rec_quota(const kpi_record_t *r) { return ((r->w0 >> 59) & 1u) != 0; }
+static inline bool rec_big(const kpi_record_t *r) { return ((r->w0 >> 60) & 1u) != 0; }
+static inline void rec_set_state(kpi_record_t *r, unsigned st) {
+  r->w0 = (r->w0 & ~(UINT64_C(3) << 57)) | ((uint64_t)st << 57);
+}
+static inline uint64_t rec_sequence(const kpi_record_t *r) { return r->w1 & REC_SEQ_MASK; }
+static inline kp_pool_flags_t rec_flags(const kpi_record_t *r) {
+  return (kp_pool_flags_t)r->flags_lo | ((kp_pool_flags_t)((r->w1 >> 52) & 0xFFu) << 32);
+}
+/* The first byte of the block (header, or the first page). */
+static inline uint8_t *rec_block(const kpi_record_t *r) {
+  return rec_big(r) ? r->address : r->address - KPI_HEADER_SIZE;
+}
+/* Small blocks: granules including the header and the canary. */
+static inline uint32_t rec_granules(const kpi_record_t *r) {
+  size_t data = (rec_size(r) + KPI_MIN_CANARY + KPI_GRANULE - 1) & ~(size_t)(KPI_GRANULE - 1);
+  return (uint32_t)((KPI_HEADER_SIZE + data) / KPI_GRANULE);
+}
+/* Big blocks: pages. */
+static inline size_t rec_pages(const kpi_record_t *r) {
+  return (rec_size(r) + KPI_PAGE_SIZE - 1) / KPI_PAGE_SIZE;
+}
+/* Bytes counted against the pool (Windows counting). */
+static inline size_t rec_bytes(const kpi_record_t *r) {
+  if (rec_big(r)) return rec_pages(r) * KPI_PAGE_SIZE;
+  size_t n = rec_size(r) ? rec_size(r) : 1;
+  return KPI_HEADER_SIZE + ((n + KPI_GRANULE - 1) & ~(size_t)(KPI_GRANULE - 1));
+}
+
+/* ---------------------------------------------------------------------------
+ * Interned sites: every distinct (file, line, caller) gets a number once per
+ * process, so a record holds 4 bytes instead of 24. Numbers index chunks
+ * that never move (read without a lock); the lookup table is under a spin
+ * lock, with a small per-thread cache in front so that a loop's call site
+ * costs a hash and a compare.
+ * ------------------------------------------------------------------------- */
+#define SITE_CHUNK_SHIFT 10u
+#define SITE_CHUNK (1u << SITE_CHUNK_SHIFT)
+#define SITE_MAX_CHUNKS 4096u
+#define SITE_CACHE 32u
+
+static _Atomic(kp_site_t *) site_chunks[SITE_MAX_CHUNKS];
+static uint32_t site_count;       /* numbers handed out, under site_lock */
+static uint32_t *site_table;      /* open addressing of numbers, under site_lock */
+static size_t site_table_size;
+static kpi_spin_t site_lock;
+
+typedef struct site_cached {
+  kp_site_t site;
+  uint32_t id;
+} site_cached_t;
+static _Thread_local site_cached_t site_cache[SITE_CACHE];
+
+static void spin_lock(kpi_spin_t *l);
+static void spin_unlock(kpi_spin_t *l);
+
+static inline bool site_same(const kp_site_t *a, const kp_site_t *b) {
+  return a->file == b->file && a->line == b->line && a->caller == b->caller &&
+         a->outer == b->outer;
+}
+
+static inline size_t site_hash(const kp_site_t *s) {
+  // One multiply: this runs on every allocation and free.
+  uint64_t k = (uint64_t)(uintptr_t)s->file ^ ((uint64_t)(uintptr_t)s->caller << 1) ^
+               ((uint64_t)(uintptr_t)s->outer << 3) ^ ((uint64_t)s->line << 17);
+  uint64_t h = k * 0x9E3779B97F4A7C15ull;
+  return (size_t)(h >> 32);
+}
+
+/* The site of number @id (0: no site). */
+static kp_site_t site_get(uint32_t id) {
+  if (id == 0) return KP_NOSITE;
+  uint32_t i = id - 1;
+  kp_site_t *chunk = atomic_load_explicit(&site_chunks[i >> SITE_CHUNK_SHIFT], memory_order_acquire);
+  return chunk != NULL ? chunk[i & (SITE_CHUNK - 1)] : KP_NOSITE;
+}
+
+/* Under site_lock: the number of @s, adding it; 0 when out of memory. */
+static uint32_t site_add_locked(const kp_site_t *s, size_t h) {
+  if (site_table_size == 0 || (site_count + 1) * 2 > site_table_size) {
+    size_t n = site_table_size ? site_table_size * 2 : 1024;
+    uint32_t *t = calloc(n, sizeof *t);
+    if (t == NULL) return 0;
+    for (size_t k = 0; k < site_table_size; k++) {
+      uint32_t id = site_table[k];
+      if (id == 0) continue;
+      kp_site_t old = site_get(id);
+      size_t j = site_hash(&old) & (n - 1);
+      while (t[j] != 0) j = (j + 1) & (n - 1);
+      t[j] = id;
+    }
+    free(site_table);
+    site_table = t;
+    site_table_size = n;
+  }
+  size_t j = h & (site_table_size - 1);
+  while (site_table[j] != 0) {
+    kp_site_t have = site_get(site_table[j]);
+    if (site_same(&have, s)) return site_table[j];
+    j = (j + 1) & (site_table_size - 1);
+  }
+  uint32_t i = site_count;
+  if ((i >> SITE_CHUNK_SHIFT) >= SITE_MAX_CHUNKS) return 0;
+  kp_site_t *chunk = atomic_load_explicit(&site_chunks[i >> SITE_CHUNK_SHIFT], memory_order_relaxed);
+  if (chunk == NULL) {
+    chunk = calloc(SITE_CHUNK, sizeof *chunk);
+    if (chunk == NULL) return 0;
+    atomic_store_explicit(&site_chunks[i >> SITE_CHUNK_SHIFT], chunk, memory_order_release);
+  }
+  chunk[i & (SITE_CHUNK - 1)] = *s;
+  // The slot is written before the number is published to other threads
+  // (they get it through a record, under the heap lock that publishes it).
+  atomic_thread_fence(memory_order_release);
+  site_count = i + 1;
+  site_table[j] = i + 1;
+  return i + 1;
+}
+
+/* The number of @s (0 for "no site", or when out of memory: the report
+ * then says "unknown site"). */
+static uint32_t site_id(const kp_site_t *s) {
+  if (s->file == NULL && s->caller == NULL && s->outer == NULL && s->line == 0)
+    return 0;
+  size_t h = site_hash(s);
+  site_cached_t *c = &site_cache[h & (SITE_CACHE - 1)];
+  if (c->id != 0 && site_same(&c->site, s)) return c->id;
+  spin_lock(&site_lock);
+  uint32_t id = site_add_locked(s, h);
+  spin_unlock(&site_lock);
+  if (id != 0) {
+    c->site = *s;
+    c->id = id;
+  }
+  return id;
+}
+
+/* ---------------------------------------------------------------------------
+ * Arena lifetime.
+ *
+ * A fuzzer or a test suite creates and destroys a system per input, so an
+ * arena's address-space reservation, page map, heaps (records, hash, tag
+ * tables) outlive the system that used them: kpi_pool_fini scrubs what the
+ * run touched (page-map words and page owners below the high-water mark,
+ * the hash buckets of the remaining records, used tag slots, free lists)
+ * and parks the arena in a small process-wide cache; kpi_pool_init takes a
+ * parked arena of the same reservation size before asking the host for a
+ * new one. Memory is not cleared: every block is filled when it is handed
+ * out, and a long run's pages are given back to the host (discarded) when
+ * the arena is parked.
+ * ------------------------------------------------------------------------- */
+/* Arenas kept for reuse across systems in the process. */
+#define POOL_CACHE_MAX 8u
+/* Pages above which a parked arena's memory is given back to the host. */
+#define POOL_CACHE_DISCARD_PAGES 256u
+/* Spare records a parked heap keeps (the rest are freed). */
+#define POOL_CACHE_SPARE_MAX 4096u
+
+typedef struct pool_cached {
+  uint8_t *base;
+  size_t pages;
+  bool exec;       /* asked for executable pages */
+  bool executable; /* got them */
+  uint64_t *page_map;
+  _Atomic(uint8_t) *page_owner;
+  kpi_heap_t *heaps[KPI_HEAPS];
+} pool_cached_t;
+
+static pool_cached_t pool_cache[POOL_CACHE_MAX];
+static unsigned pool_cache_count;
+static kpi_spin_t pool_cache_lock;
+
+/* Takes a parked arena of @pages pages into @pool; false when none. */
+static bool pool_cache_take(kpi_pool_t *pool, size_t pages, bool exec) {
+  bool found = false;
+  spin_lock(&pool_cache_lock);
+  for (unsigned i = pool_cache_count; i-- > 0;) {
+    pool_cached_t *c = &pool_cache[i];
+    if (c->pages != pages || c->exec != exec) continue;
+    pool->base = c->base;
+    pool->pages = c->pages;
+    pool->executable = c->executable;
+    pool->page_map = c->page_map;
+    pool->page_owner = c->page_owner;
+    for (uint32_t h = 0; h < KPI_HEAPS; h++) {
+      if (c->heaps[h] != NULL) c->heaps[h]->pool = pool;
+      atomic_init(&pool->heaps[h], c->heaps[h]);
+    }
+    pool_cache[i] = pool_cache[--pool_cache_count];
+    found = true;
+    break;
+  }
+  spin_unlock(&pool_cache_lock);
+  return found;
+}
+
+/* Parks @pool's scrubbed arena; false when the cache is full. */
+static bool pool_cache_put(kpi_pool_t *pool, bool exec) {
+  bool put = false;
+  spin_lock(&pool_cache_lock);
+  if (pool_cache_count < POOL_CACHE_MAX) {
+    pool_cached_t *c = &pool_cache[pool_cache_count++];
+    c->base = pool->base;
+    c->pages = pool->pages;
+    c->exec = exec;
+    c->executable = pool->executable;
+    c->page_map = pool->page_map;
+    c->page_owner = pool->page_owner;
+    for (uint32_t h = 0; h < KPI_HEAPS; h++)
+      c->heaps[h] = atomic_load_explicit(&pool->heaps[h], memory_order_relaxed);
+    put = true;
+  }
+  spin_unlock(&pool_cache_lock);
+  return put;
+}
+
 bool kpi_pool_init(kpi_pool_t *pool, kp_pool_kind_t kind, uint32_t node,
                    size_t budget) {
   memset(pool, 0, sizeof *pool);
   kpi_mutex_init(&pool->lock);
+  spin_init(&pool->page_lock);
+  for (uint32_t h = 0; h < KPI_HEAPS; h++) atomic_init(&pool->heaps[h], NULL);
   pool->kind = kind;
   pool->node = node;
   pool->budget = budget;
@@ -45,20 +306,32 @@ bool kpi_pool_init(kpi_pool_t *pool, kp_pool_kind_t kind, uint32_t node,
   size_t host = kpi_os_page_size();
   size_t align = host > 65536 ? host : 65536;
   size_t reserve = round_up(budget * POOL_RESERVE_FACTOR, align);
+  // Non-paged pool holds the executable pool types (NonPagedPool,
+  // NonPagedPoolExecute, POOL_FLAG_NON_PAGED_EXECUTE): executable where
+  // the host allows writable+executable pages.
+  bool exec = kind == KP_POOL_NONPAGED;
+  if (pool_cache_take(pool, reserve / KPI_PAGE_SIZE, exec)) {
+    kpi_san_pool_create(pool);
+    return true;
+  }
   pool->base = kpi_os_reserve(reserve, align);
   if (pool->base == NULL) return false;
-  if (kpi_os_protect(pool->base, reserve, KPI_PROT_READWRITE) != KP_STATUS_SUCCESS) {
+  pool->pages = reserve / KPI_PAGE_SIZE;
+  pool->executable = exec;
+  kp_status_t st = KP_STATUS_UNSUCCESSFUL;
+  if (exec) st = kpi_os_protect(pool->base, reserve, KPI_PROT_READWRITE_EXEC);
+  if (st != KP_STATUS_SUCCESS) {
+    pool->executable = false;
+    st = kpi_os_protect(pool->base, reserve, KPI_PROT_READWRITE);
+  }
+  if (st != KP_STATUS_SUCCESS) {
     kpi_os_release(pool->base, reserve);
     pool->base = NULL;
     return false;
   }
-  pool->pages = reserve / KPI_PAGE_SIZE;
   pool->page_map = calloc((pool->pages + 63) / 64, sizeof(uint64_t));
-  pool->bucket_count = 1024;
-  pool->buckets = calloc(pool->bucket_count, sizeof *pool->buckets);
-  pool->tag_slots = 64;
-  pool->tags = calloc(pool->tag_slots, sizeof *pool->tags);
-  if (pool->page_map == NULL || pool->buckets == NULL || pool->tags == NULL) {
+  pool->page_owner = calloc(pool->pages, sizeof *pool->page_owner);
+  if (pool->page_map == NULL || pool->page_owner == NULL) {
     kpi_pool_fini(pool);
     return false;
   }
@@ -66,28 +339,91 @@ bool kpi_pool_init(kpi_pool_t *pool, kp_pool_kind_t kind, uint32_t node,
   return true;
 }
 
-static void record_list_free(kpi_record_t *r, bool by_q) {
-  while (r != NULL) {
-    kpi_record_t *next = by_q ? r->q_next : r->live_next;
-    free(r);
-    r = next;
+
+static void heap_free_all(kpi_heap_t *h) {
+  for (uint32_t c = 0; c < h->chunk_count; c++) free(h->chunks[c]);
+  free(h->chunks);
+  free(h->buckets);
+  free(h->tags);
+  free(h);
+}
+
+static size_t hash_addr(const kpi_heap_t *h, uintptr_t a) {
+  uint64_t x = (uint64_t)(a >> 4) * 0x9E3779B97F4A7C15ull;
+  return (size_t)(x >> 20) & (h->bucket_count - 1);
+}
+
+/* Record of slot number @id (1..; heap locked). */
+static inline kpi_record_t *rec_at(const kpi_heap_t *h, uint32_t id) {
+  uint32_t i = id - 1;
+  return &h->chunks[i >> KPI_SLAB_SHIFT][i & (KPI_SLAB - 1)];
+}
+
+
+
+/* A heap as a new system finds it: no blocks, no counters, no credit. */
+static void heap_scrub(kpi_heap_t *h) {
+  // Every slot is free again; the chunks stay (up to a bound) for the next
+  // system, which hands them out from the start.
+  uint32_t keep = POOL_CACHE_SPARE_MAX / KPI_SLAB;
+  while (h->chunk_count > keep) free(h->chunks[--h->chunk_count]);
+  if (h->slots_used != 0) memset(h->buckets, 0, h->bucket_count * sizeof *h->buckets);
+  h->slots_used = 0;
+  h->free_slot = 0;
+  if (h->tag_count != 0) memset(h->tags, 0, h->tag_slots * sizeof *h->tags);
+  memset(h->small_free, 0, sizeof h->small_free);
+  h->tag_count = 0;
+  h->credit = 0;
+  h->roomy = false;
+  h->bump = h->bump_end = NULL;
+  h->used = h->peak = 0;
+  h->allocs = h->frees = h->failures = 0;
+  h->record_count = 0;
+  h->live_head = h->live_tail = 0;
+  h->live_count = 0;
+  h->q_head = h->q_tail = 0;
+  h->q_count = 0;
+  h->q_bytes = 0;
+}
+
+/* Leaves the arena as kpi_pool_init found it fresh (see the banner). */
+static void pool_scrub(kpi_pool_t *pool) {
+  size_t top = pool->page_top;
+  kpi_san_release(pool->base, top * KPI_PAGE_SIZE);
+  if (top > POOL_CACHE_DISCARD_PAGES)
+    kpi_os_discard(pool->base, round_up(top * KPI_PAGE_SIZE, kpi_os_page_size()));
+  memset(pool->page_map, 0, ((top + 63) / 64) * sizeof(uint64_t));
+  for (size_t i = 0; i < top; i++)
+    atomic_store_explicit(&pool->page_owner[i], 0, memory_order_relaxed);
+  for (uint32_t i = 0; i < KPI_HEAPS; i++) {
+    kpi_heap_t *h = atomic_load_explicit(&pool->heaps[i], memory_order_relaxed);
+    if (h != NULL) heap_scrub(h);
   }
 }
 
 void kpi_pool_fini(kpi_pool_t *pool) {
   if (pool->base != NULL) {
+    kpi_san_pool_destroy(pool);
+    bool exec = pool->kind == KP_POOL_NONPAGED;
+    if (!pool->no_cache && pool->page_map != NULL && pool->page_owner != NULL) {
+      pool_scrub(pool);
+      if (pool_cache_put(pool, exec)) {
+        kpi_mutex_destroy(&pool->lock);
+        memset(pool, 0, sizeof *pool);
+        return;
+      }
+    }
     // No poison may outlive the mapping: the next one at this address
     // would inherit it.
     kpi_san_release(pool->base, pool->page_top * KPI_PAGE_SIZE);
-    kpi_san_pool_destroy(pool);
     kpi_os_release(pool->base, pool->pages * KPI_PAGE_SIZE);
   }
-  record_list_free(pool->live_head, false);
-  record_list_free(pool->q_head, true);
-  record_list_free(pool->spare, true);
+  for (uint32_t i = 0; i < KPI_HEAPS; i++) {
+    kpi_heap_t *h = atomic_load_explicit(&pool->heaps[i], memory_order_relaxed);
+    if (h != NULL) heap_free_all(h);
+  }
   free(pool->page_map);
-  free(pool->buckets);
-  free(pool->tags);
+  free((void *)(uintptr_t)pool->page_owner);
   kpi_mutex_destroy(&pool->lock);
   memset(pool, 0, sizeof *pool);
 }
@@ -109,30 +445,53 @@ kpi_pool_t *kpi_pool_containing(kp_system_t *sys, const void *addr) {
 }
 
 /* ---------------------------------------------------------------------------
- * Page runs (bitmap, first fit from a moving hint).
+ * Heaps.
+ * ------------------------------------------------------------------------- */
+/* The calling thread's heap in @pool, created on first use; NULL when the
+ * host is out of memory. */
+static kpi_heap_t *heap_at(kpi_pool_t *pool, uint32_t i);
+static kpi_heap_t *heap_mine(kpi_pool_t *pool) {
+  return heap_at(pool, kpi_thread()->id % KPI_HEAPS);
+}
+
+/* The heap owning the page of @p, or NULL (not a page in use). */
+static kpi_heap_t *heap_owning(kpi_pool_t *pool, const void *p) {
+  size_t page = (size_t)((const uint8_t *)p - pool->base) / KPI_PAGE_SIZE;
+  if (page >= pool->pages) return NULL;
+  uint8_t o = atomic_load_explicit(&pool->page_owner[page], memory_order_acquire);
+  if (o == 0) return NULL;
+  return atomic_load_explicit(&pool->heaps[o - 1], memory_order_acquire);
+}
+
+/* ---------------------------------------------------------------------------
+ * Page runs (bitmap, first fit from a moving hint), under the page lock.
  * ------------------------------------------------------------------------- */
 static bool page_used(const kpi_pool_t *pool, size_t i) {
   return (pool->page_map[i / 64] >> (i % 64)) & 1u;
 }
 
-static void page_mark(kpi_pool_t *pool, size_t first, size_t n, bool used) {
+static void page_mark(kpi_pool_t *pool, size_t first, size_t n, uint8_t owner) {
   for (size_t i = first; i < first + n; i++) {
-    if (used)
+    if (owner != 0)
       pool->page_map[i / 64] |= (uint64_t)1 << (i % 64);
     else
       pool->page_map[i / 64] &= ~((uint64_t)1 << (i % 64));
+    atomic_store_explicit(&pool->page_owner[i], owner, memory_order_release);
   }
-  if (used)
+  if (owner != 0)
     pool->pages_in_use += n;
   else
     pool->pages_in_use -= n;
 }
 
-static uint8_t *pages_take(kpi_pool_t *pool, size_t n) {
+/* @n pages for heap @h. */
+static uint8_t *pages_take(kpi_pool_t *pool, const kpi_heap_t *h, size_t n) {
+  uint8_t *result = NULL;
+  spin_lock(&pool->page_lock);
   size_t total = pool->pages;
   size_t start = pool->page_hint < total ? pool->page_hint : 0;
   // Two passes: from the hint to the end, then from 0 to the hint.
-  for (int pass = 0; pass < 2; pass++) {
+  for (int pass = 0; pass < 2 && result == NULL; pass++) {
     size_t lo = pass == 0 ? start : 0;
     size_t hi = pass == 0 ? total : start + n;
     if (hi > total) hi = total;
@@ -149,40 +508,44 @@ static uint8_t *pages_take(kpi_pool_t *pool, size_t n) {
       }
       if (++run == n) {
         size_t first = i + 1 - n;
-        page_mark(pool, first, n, true);
+        page_mark(pool, first, n, (uint8_t)(h->index + 1));
         pool->page_hint = i + 1;
         if (i + 1 > pool->page_top) pool->page_top = i + 1;
-        return pool->base + first * KPI_PAGE_SIZE;
+        result = pool->base + first * KPI_PAGE_SIZE;
+        break;
       }
     }
   }
-  return NULL;
+  spin_unlock(&pool->page_lock);
+  return result;
 }
 
 static void pages_give(const kp_system_t *sys, kpi_pool_t *pool, uint8_t *addr,
                        size_t n) {
-  size_t first = (size_t)(addr - pool->base) / KPI_PAGE_SIZE;
-  page_mark(pool, first, n, false);
   kpi_san_poison(sys, addr, n * KPI_PAGE_SIZE);
+  size_t first = (size_t)(addr - pool->base) / KPI_PAGE_SIZE;
+  spin_lock(&pool->page_lock);
+  page_mark(pool, first, n, 0);
+  spin_unlock(&pool->page_lock);
 }
 
 /* ---------------------------------------------------------------------------
- * Small blocks: exact-size free lists plus a bump page.
+ * Small blocks: exact-size free lists plus a bump page, per heap.
  * ------------------------------------------------------------------------- */
-static void small_push(const kp_system_t *sys, kpi_pool_t *pool, uint8_t *block,
+static void small_push(const kp_system_t *sys, kpi_heap_t *h, uint8_t *block,
                        uint32_t granules) {
   kpi_free_block_t *f = (kpi_free_block_t *)(void *)block;
   // Free memory stays poisoned; only kpool's link is written through.
   kpi_san_unpoison(sys, f, sizeof *f);
-  f->next = pool->small_free[granules];
+  f->next = h->small_free[granules];
   kpi_san_poison(sys, f, sizeof *f);
-  pool->small_free[granules] = f;
+  h->small_free[granules] = f;
 }
 
 /* A block of @granules whose data (block + 16) is @align-aligned. */
-static uint8_t *small_take(const kp_system_t *sys, kpi_pool_t *pool,
+static uint8_t *small_take(const kp_system_t *sys, kpi_heap_t *h,
                            uint32_t granules, size_t align) {
-  kpi_free_block_t **head = &pool->small_free[granules];
+  kpi_free_block_t **head = &h->small_free[granules];
   if (*head != NULL &&
       (((uintptr_t)*head + KPI_HEADER_SIZE) & (align - 1)) == 0) {
     uint8_t *b = (uint8_t *)*head;
@@ -192,179 +555,239 @@ static uint8_t *small_take(const kp_system_t *sys, kpi_pool_t *pool,
   }
   size_t bytes = (size_t)granules * KPI_GRANULE;
   for (int attempt = 0; attempt < 2; attempt++) {
-    if (pool->bump != NULL) {
-      uintptr_t data = round_up((uintptr_t)pool->bump + KPI_HEADER_SIZE, align);
+    if (h->bump != NULL) {
+      uintptr_t data = round_up((uintptr_t)h->bump + KPI_HEADER_SIZE, align);
       uint8_t *b = (uint8_t *)(data - KPI_HEADER_SIZE);
-      if (b + bytes <= pool->bump_end) {
+      if (b + bytes <= h->bump_end) {
         // Alignment padding in front becomes a free block when it is big
         // enough to hold a header and one granule.
-        size_t pad = (size_t)(b - pool->bump) / KPI_GRANULE;
-        if (pad >= 2) small_push(sys, pool, pool->bump, (uint32_t)pad);
-        pool->bump = b + bytes;
+        size_t pad = (size_t)(b - h->bump) / KPI_GRANULE;
+        if (pad >= 2) small_push(sys, h, h->bump, (uint32_t)pad);
+        h->bump = b + bytes;
         return b;
       }
       // Retire the rest of the bump page into the free lists.
-      size_t rest = (size_t)(pool->bump_end - pool->bump) / KPI_GRANULE;
-      if (rest >= 2) small_push(sys, pool, pool->bump, (uint32_t)rest);
-      pool->bump = pool->bump_end = NULL;
+      size_t rest = (size_t)(h->bump_end - h->bump) / KPI_GRANULE;
+      if (rest >= 2) small_push(sys, h, h->bump, (uint32_t)rest);
+      h->bump = h->bump_end = NULL;
     }
-    uint8_t *page = pages_take(pool, 1);
+    uint8_t *page = pages_take(h->pool, h, 1);
     if (page == NULL) return NULL;
     // A fresh bump page is free memory until blocks are carved from it.
     kpi_san_poison(sys, page, KPI_PAGE_SIZE);
-    pool->bump = page;
-    pool->bump_end = page + KPI_PAGE_SIZE;
+    h->bump = page;
+    h->bump_end = page + KPI_PAGE_SIZE;
   }
   return NULL;
 }
 
 /* ---------------------------------------------------------------------------
- * Record table.
+ * Record table (per heap, heap locked).
  * ------------------------------------------------------------------------- */
-static size_t hash_addr(const kpi_pool_t *pool, uintptr_t a) {
-  uint64_t h = (uint64_t)(a >> 4) * 0x9E3779B97F4A7C15ull;
-  return (size_t)(h >> 20) & (pool->bucket_count - 1);
-}
-
-static kpi_record_t *record_find(const kpi_pool_t *pool, const void *p) {
+static kpi_record_t *record_find(const kpi_heap_t *h, const void *p,
+                                 uint32_t *id_out) {
   uintptr_t a = (uintptr_t)p;
-  for (kpi_record_t *r = pool->buckets[hash_addr(pool, a)]; r != NULL;
-       r = r->hash_next)
-    if ((uintptr_t)r->info.address == a) return r;
+  for (uint32_t id = h->buckets[hash_addr(h, a)]; id != 0;) {
+    kpi_record_t *r = rec_at(h, id);
+    if ((uintptr_t)r->address == a) {
+      if (id_out != NULL) *id_out = id;
+      return r;
+    }
+    id = r->hash_next;
+  }
   return NULL;
 }
 
-static void record_hash_insert(kpi_pool_t *pool, kpi_record_t *r) {
-  size_t b = hash_addr(pool, (uintptr_t)r->info.address);
-  r->hash_next = pool->buckets[b];
-  pool->buckets[b] = r;
+static void record_hash_insert(kpi_heap_t *h, kpi_record_t *r, uint32_t id) {
+  size_t b = hash_addr(h, (uintptr_t)r->address);
+  r->hash_next = h->buckets[b];
+  h->buckets[b] = id;
 }
 
-static void record_hash_remove(kpi_pool_t *pool, kpi_record_t *r) {
-  kpi_record_t **pp = &pool->buckets[hash_addr(pool, (uintptr_t)r->info.address)];
-  while (*pp != NULL && *pp != r) pp = &(*pp)->hash_next;
-  if (*pp == r) *pp = r->hash_next;
+static void record_hash_remove(kpi_heap_t *h, kpi_record_t *r) {
+  uint32_t *pp = &h->buckets[hash_addr(h, (uintptr_t)r->address)];
+  while (*pp != 0) {
+    kpi_record_t *c = rec_at(h, *pp);
+    if (c == r) {
+      *pp = r->hash_next;
+      return;
+    }
+    pp = &c->hash_next;
+  }
 }
 
-static void record_hash_grow(kpi_pool_t *pool) {
-  size_t n = pool->bucket_count * 2;
-  kpi_record_t **nb = calloc(n, sizeof *nb);
+static void record_hash_grow(kpi_heap_t *h) {
+  size_t n = h->bucket_count * 2;
+  uint32_t *nb = calloc(n, sizeof *nb);
   if (nb == NULL) return; // keep the longer chains; still correct
-  kpi_record_t **old = pool->buckets;
-  size_t old_n = pool->bucket_count;
-  pool->buckets = nb;
-  pool->bucket_count = n;
+  uint32_t *old = h->buckets;
+  size_t old_n = h->bucket_count;
+  h->buckets = nb;
+  h->bucket_count = n;
   for (size_t i = 0; i < old_n; i++) {
-    kpi_record_t *r = old[i];
-    while (r != NULL) {
-      kpi_record_t *next = r->hash_next;
-      record_hash_insert(pool, r);
-      r = next;
+    uint32_t id = old[i];
+    while (id != 0) {
+      kpi_record_t *r = rec_at(h, id);
+      uint32_t next = r->hash_next;
+      record_hash_insert(h, r, id);
+      id = next;
     }
   }
   free(old);
 }
 
-static kpi_record_t *record_new(kpi_pool_t *pool) {
-  kpi_record_t *r = pool->spare;
-  if (r != NULL)
-    pool->spare = r->q_next;
-  else
-    r = malloc(sizeof *r);
-  // No memset: pool_carve sets every field (a 200-byte clear per
-  // allocation shows in profiles).
-  return r;
+/* A free record slot (heap locked); *@id its number. NULL when the host is
+ * out of memory. No clear: heap_carve sets every field. */
+static kpi_record_t *record_new(kpi_heap_t *h, uint32_t *id) {
+  if (h->free_slot != 0) {
+    *id = h->free_slot;
+    kpi_record_t *r = rec_at(h, *id);
+    h->free_slot = r->link_a;
+    return r;
+  }
+  uint32_t i = h->slots_used;
+  if ((i >> KPI_SLAB_SHIFT) >= h->chunk_count) {
+    if (h->chunk_count == h->chunk_cap) {
+      uint32_t cap = h->chunk_cap ? h->chunk_cap * 2 : 8;
+      kpi_record_t **nc = realloc(h->chunks, cap * sizeof *nc);
+      if (nc == NULL) return NULL;
+      h->chunks = nc;
+      h->chunk_cap = cap;
+    }
+    kpi_record_t *chunk = malloc(KPI_SLAB * sizeof *chunk);
+    if (chunk == NULL) return NULL;
+    h->chunks[h->chunk_count++] = chunk;
+  }
+  h->slots_used = i + 1;
+  *id = i + 1;
+  return rec_at(h, *id);
 }
 
-static void live_link(kpi_pool_t *pool, kpi_record_t *r) {
-  r->live_prev = pool->live_tail;
-  r->live_next = NULL;
-  if (pool->live_tail != NULL)
-    pool->live_tail->live_next = r;
-  else
-    pool->live_head = r;
-  pool->live_tail = r;
-  pool->live_count++;
+/* Gives a record's slot back (heap locked; already out of the hash). */
+static void record_free(kpi_heap_t *h, kpi_record_t *r, uint32_t id) {
+  rec_set_state(r, 0);
+  r->link_a = h->free_slot;
+  h->free_slot = id;
 }
 
-static void live_unlink(kpi_pool_t *pool, kpi_record_t *r) {
-  if (r->live_prev != NULL)
-    r->live_prev->live_next = r->live_next;
+static void live_link(kpi_heap_t *h, kpi_record_t *r, uint32_t id) {
+  r->link_a = h->live_tail;
+  r->link_b = 0;
+  if (h->live_tail != 0)
+    rec_at(h, h->live_tail)->link_b = id;
   else
-    pool->live_head = r->live_next;
-  if (r->live_next != NULL)
-    r->live_next->live_prev = r->live_prev;
+    h->live_head = id;
+  h->live_tail = id;
+  h->live_count++;
+}
+
+static void live_unlink(kpi_heap_t *h, kpi_record_t *r) {
+  if (r->link_a != 0)
+    rec_at(h, r->link_a)->link_b = r->link_b;
   else
-    pool->live_tail = r->live_prev;
-  r->live_prev = r->live_next = NULL;
-  pool->live_count--;
+    h->live_head = r->link_b;
+  if (r->link_b != 0)
+    rec_at(h, r->link_b)->link_a = r->link_a;
+  else
+    h->live_tail = r->link_a;
+  r->link_a = r->link_b = 0;
+  h->live_count--;
 }
 
 /* The live or quarantined record whose block contains @p, if any. Linear:
  * only used on error paths (interior pointers) and by kp_block_query. */
-static kpi_record_t *record_containing(const kpi_pool_t *pool, const void *p,
+static kpi_record_t *record_containing(const kpi_heap_t *h, const void *p,
                                        bool include_quarantine) {
   uintptr_t a = (uintptr_t)p;
-  for (kpi_record_t *r = pool->live_head; r != NULL; r = r->live_next) {
-    uintptr_t s = (uintptr_t)r->info.address;
-    if (a >= s && a < s + (r->info.size ? r->info.size : 1)) return r;
+  for (uint32_t id = h->live_head; id != 0;) {
+    kpi_record_t *r = rec_at(h, id);
+    uintptr_t s = (uintptr_t)r->address;
+    size_t n = rec_size(r);
+    if (a >= s && a < s + (n ? n : 1)) return r;
+    id = r->link_b;
   }
   if (include_quarantine)
-    for (kpi_record_t *r = pool->q_head; r != NULL; r = r->q_next) {
-      uintptr_t s = (uintptr_t)r->info.address;
-      if (a >= s && a < s + (r->info.size ? r->info.size : 1)) return r;
+    for (uint32_t id = h->q_head; id != 0;) {
+      kpi_record_t *r = rec_at(h, id);
+      uintptr_t s = (uintptr_t)r->address;
+      size_t n = rec_size(r);
+      if (a >= s && a < s + (n ? n : 1)) return r;
+      id = r->link_a;
     }
   return NULL;
 }
 
+/* The kp_block_info_t of @r, rebuilt (heap locked). */
+static void record_info(const kpi_heap_t *h, const kpi_record_t *r,
+                        kp_block_info_t *out) {
+  out->address = r->address;
+  out->size = rec_size(r);
+  out->block_bytes = rec_bytes(r);
+  out->tag = r->tag;
+  out->pool = h->pool->kind;
+  out->node = h->pool->node;
+  out->flags = rec_flags(r);
+  out->pool_type = rec_pool_type(r);
+  out->priority = (kp_priority_t)((r->w1 >> 40) & 0x3Fu);
+  out->api = (kp_alloc_api_t)((r->w1 >> 46) & 0x3Fu);
+  out->sequence = rec_sequence(r);
+  out->thread = r->thread;
+  out->site = site_get(r->site);
+  out->quota_charged = rec_quota(r);
+}
+
 /* ---------------------------------------------------------------------------
- * Tag table (the pool tracker table).
+ * Tag table (the pool tracker table), per heap.
  * ------------------------------------------------------------------------- */
-static kpi_tag_stat_t *tag_slot(kpi_pool_t *pool, kp_tag_t tag, bool create) {
-  size_t mask = pool->tag_slots - 1;
-  size_t i = (size_t)(tag * 0x9E3779B1u) & mask;
+static kpi_tag_stat_t *tag_slot(kpi_heap_t *h, kp_tag_t tag, bool create) {
+  size_t mask = h->tag_slots - 1;
+  size_t i = kpi_tag_hash(tag, mask);
   for (;;) {
-    kpi_tag_stat_t *t = &pool->tags[i];
+    kpi_tag_stat_t *t = &h->tags[i];
     if (t->used && t->tag == tag) return t;
     if (!t->used) break;
     i = (i + 1) & mask;
   }
   if (!create) return NULL;
-  if ((pool->tag_count + 1) * 2 > pool->tag_slots) {
-    size_t n = pool->tag_slots * 2;
+  if ((h->tag_count + 1) * 2 > h->tag_slots) {
+    size_t n = h->tag_slots * 2;
     kpi_tag_stat_t *nt = calloc(n, sizeof *nt);
     if (nt == NULL) return NULL;
-    kpi_tag_stat_t *old = pool->tags;
-    size_t old_n = pool->tag_slots;
-    pool->tags = nt;
-    pool->tag_slots = n;
+    kpi_tag_stat_t *old = h->tags;
+    size_t old_n = h->tag_slots;
+    h->tags = nt;
+    h->tag_slots = n;
     for (size_t k = 0; k < old_n; k++) {
       if (!old[k].used) continue;
-      size_t j = (size_t)(old[k].tag * 0x9E3779B1u) & (n - 1);
+      size_t j = kpi_tag_hash(old[k].tag, n - 1);
       while (nt[j].used) j = (j + 1) & (n - 1);
       nt[j] = old[k];
     }
     free(old);
-    return tag_slot(pool, tag, true);
+    return tag_slot(h, tag, true);
   }
-  kpi_tag_stat_t *t = &pool->tags[i];
+  kpi_tag_stat_t *t = &h->tags[i];
   memset(t, 0, sizeof *t);
   t->used = 1;
   t->tag = tag;
-  pool->tag_count++;
+  h->tag_count++;
   return t;
 }
 
 /* ---------------------------------------------------------------------------
  * Headers and canaries.
  * ------------------------------------------------------------------------- */
-static void header_expected(const kpi_record_t *r, uint8_t out[16]) {
+static void header_expected(const kpi_heap_t *h, const kpi_record_t *r,
+                            uint8_t out[16]) {
   uint32_t w0 = 0;
-  w0 |= (uint32_t)(r->info.node & 0xFF) << 8;  // PoolIndex
-  w0 |= (uint32_t)(r->granules & 0xFF) << 16;  // BlockSize in granules
-  w0 |= (uint32_t)((r->info.pool + 1) & 0xFF) << 24; // PoolType + 1 (in use)
-  uint32_t tag = r->info.tag;
-  uint64_t check = (uint64_t)(uintptr_t)r->info.address ^ POOL_HEADER_COOKIE;
+  w0 |= (uint32_t)(h->pool->node & 0xFF) << 8;       // PoolIndex
+  w0 |= (uint32_t)(rec_granules(r) & 0xFF) << 16;    // BlockSize in granules
+  // PoolType + 1 (in use), with the quota bit (8) of a quota-charged
+  // block, as Windows' header carries it.
+  uint32_t type = (uint32_t)(h->pool->kind + 1) | (rec_quota(r) ? 8u : 0u);
+  w0 |= (type & 0xFF) << 24;
+  uint32_t tag = r->tag;
+  uint64_t check = (uint64_t)(uintptr_t)r->address ^ POOL_HEADER_COOKIE;
   memcpy(out, &w0, 4);
   memcpy(out + 4, &tag, 4);
   memcpy(out + 8, &check, 8);
@@ -372,8 +795,8 @@ static void header_expected(const kpi_record_t *r, uint8_t out[16]) {
 
 /* End of the bytes that belong to the block (data + canary). */
 static uint8_t *block_data_end(const kpi_record_t *r) {
-  if (r->pages != 0) return r->block + (size_t)r->pages * KPI_PAGE_SIZE;
-  return r->block + (size_t)r->granules * KPI_GRANULE;
+  if (rec_big(r)) return r->address + rec_pages(r) * KPI_PAGE_SIZE;
+  return rec_block(r) + (size_t)rec_granules(r) * KPI_GRANULE;
 }
 
 /* First byte in [p, end) that is not @fill, or NULL. Compares a word at a
@@ -398,56 +821,62 @@ static const uint8_t *first_not(const uint8_t *p, const uint8_t *end,
 
 /* First canary byte that differs, or NULL. */
 static const uint8_t *canary_damage(const kpi_record_t *r, uint8_t fill) {
-  return first_not((const uint8_t *)r->info.address + r->info.size,
-                   block_data_end(r), fill);
+  return first_not((const uint8_t *)r->address + rec_size(r), block_data_end(r), fill);
 }
 
 /* First poisoned byte that differs in a quarantined block, or NULL. */
 static const uint8_t *poison_damage(const kpi_record_t *r, uint8_t fill) {
-  return first_not((const uint8_t *)r->info.address, block_data_end(r), fill);
+  return first_not((const uint8_t *)r->address, block_data_end(r), fill);
 }
 
 /* kpool's own look at the bytes it keeps poisoned for the tools: the
- * header and canary of a live block (pool locked). */
+ * header and canary of a live block (heap locked). */
 static void live_open(const kp_system_t *sys, const kpi_record_t *r) {
   if (!kpi_san_on(sys)) return;
-  if (r->pages == 0) kpi_san_unpoison(sys, r->block, KPI_HEADER_SIZE);
-  const uint8_t *end = (const uint8_t *)r->info.address + r->info.size;
+  if (!rec_big(r)) kpi_san_unpoison(sys, rec_block(r), KPI_HEADER_SIZE);
+  const uint8_t *end = (const uint8_t *)r->address + rec_size(r);
   kpi_san_unpoison(sys, end, (size_t)(block_data_end(r) - end));
 }
 
 static void live_close(const kp_system_t *sys, const kpi_record_t *r) {
   if (!kpi_san_on(sys)) return;
-  if (r->pages == 0) kpi_san_poison(sys, r->block, KPI_HEADER_SIZE);
-  const uint8_t *end = (const uint8_t *)r->info.address + r->info.size;
+  if (!rec_big(r)) kpi_san_poison(sys, rec_block(r), KPI_HEADER_SIZE);
+  const uint8_t *end = (const uint8_t *)r->address + rec_size(r);
   kpi_san_poison(sys, end, (size_t)(block_data_end(r) - end));
 }
 
 /* The same for a quarantined block: its whole data and canary. */
 static void quarantine_open(const kp_system_t *sys, const kpi_record_t *r) {
-  kpi_san_unpoison(sys, r->info.address,
-                   (size_t)(block_data_end(r) - (uint8_t *)r->info.address));
+  kpi_san_unpoison(sys, r->address, (size_t)(block_data_end(r) - r->address));
 }
 
 static void quarantine_close(const kp_system_t *sys, const kpi_record_t *r) {
-  kpi_san_poison(sys, r->info.address,
-                 (size_t)(block_data_end(r) - (uint8_t *)r->info.address));
+  kpi_san_poison(sys, r->address, (size_t)(block_data_end(r) - r->address));
 }
 
-static bool header_intact(const kpi_record_t *r) {
-  if (r->pages != 0) return true; // big blocks have no header
+static bool header_intact(const kpi_heap_t *h, const kpi_record_t *r) {
+  if (rec_big(r)) return true; // big blocks have no header
   uint8_t want[16];
-  header_expected(r, want);
-  return memcmp(want, r->block, 16) == 0;
+  header_expected(h, r, want);
+  return memcmp(want, rec_block(r), 16) == 0;
 }
 
 /* ---------------------------------------------------------------------------
  * Budget and priority.
+ *
+ * pool->reserved (pool lock) counts the bytes of live blocks plus every
+ * heap's credit. A heap allocates from its credit, under its own lock,
+ * only while it is @roomy: the pool grants that when, with all of the
+ * reserved bytes used, even a LowPoolPriority request would still pass, so
+ * a request served from credit is one the exact rule below would allow.
+ * Otherwise the heap asks the pool, which first takes every heap's credit
+ * back (so reserved is exactly the bytes in use), applies the rule, and
+ * grants a new credit only when the pool is roomy again.
  * ------------------------------------------------------------------------- */
-static bool budget_allows(const kp_system_t *sys, const kpi_pool_t *pool,
-                          size_t bytes, kp_priority_t priority) {
-  size_t avail = pool->available;
-  if (pool->used + bytes > avail) return false;
+/* The exact rule: @bytes more on top of @used bytes of @avail. */
+static bool budget_rule(const kp_system_t *sys, size_t avail, size_t used,
+                        size_t bytes, kp_priority_t priority) {
+  if (used > avail || bytes > avail - used) return false;
   uint32_t reserve = 0;
   unsigned base = (unsigned)priority & 0x30u;
   if (base == KP_PRIORITY_LOW)
@@ -455,8 +884,45 @@ static bool budget_allows(const kp_system_t *sys, const kpi_pool_t *pool,
   else if (base == KP_PRIORITY_NORMAL)
     reserve = sys->cfg.normal_priority_reserve_percent;
   // Left free after this allocation must stay at or above the reserve.
-  uint64_t left = (uint64_t)avail - pool->used - bytes;
+  uint64_t left = (uint64_t)avail - used - bytes;
   return left * 100 >= (uint64_t)avail * reserve;
+}
+
+/* Takes every heap's credit back into the pool (pool locked). */
+static void budget_revoke(kpi_pool_t *pool) {
+  for (uint32_t i = 0; i < KPI_HEAPS; i++) {
+    kpi_heap_t *h = atomic_load_explicit(&pool->heaps[i], memory_order_acquire);
+    if (h == NULL) continue;
+    spin_lock(&h->lock);
+    pool->reserved -= h->credit;
+    h->credit = 0;
+    h->roomy = false;
+    spin_unlock(&h->lock);
+  }
+}
+
+/* Charges @bytes for heap @h through the pool (no heap lock held): true
+ * when the exact rule allows it; then grants @h a new credit when roomy. */
+static bool budget_slow(const kp_system_t *sys, kpi_pool_t *pool, kpi_heap_t *h,
+                        size_t bytes, kp_priority_t priority) {
+  kpi_mutex_lock(&pool->lock);
+  budget_revoke(pool);
+  bool ok = budget_rule(sys, pool->available, pool->reserved, bytes, priority);
+  if (ok) {
+    pool->reserved += bytes;
+    // Roomy: a LowPoolPriority request would pass with a whole new chunk
+    // used too (the low reserve is the largest of the thresholds).
+    if (budget_rule(sys, pool->available, pool->reserved, POOL_CREDIT_CHUNK,
+                    KP_PRIORITY_LOW)) {
+      pool->reserved += POOL_CREDIT_CHUNK;
+      spin_lock(&h->lock);
+      h->credit += POOL_CREDIT_CHUNK;
+      h->roomy = true;
+      spin_unlock(&h->lock);
+    }
+  }
+  kpi_mutex_unlock(&pool->lock);
+  return ok;
 }
 
 /* ---------------------------------------------------------------------------
@@ -497,94 +963,20 @@ static size_t small_block_bytes(size_t size) {
   return KPI_HEADER_SIZE + round_up(size ? size : 1, KPI_GRANULE);
 }
 
-/* Whether a request is a small block: header, data and canary within one
- * page, counting the worst-case padding in front of a cache-aligned block
- * (align - 16 bytes on a fresh page). Without that padding a cache-aligned
- * request just below a page could never be placed and always failed. */
+/* Largest request served as a small block: a page minus two pool headers
+ * (4064 on x64), as Windows does; anything above takes whole pages. */
+#define POOL_SMALL_MAX (KPI_PAGE_SIZE - 2u * KPI_HEADER_SIZE)
+
+/* Whether a request is a small block: at most POOL_SMALL_MAX bytes, and
+ * header, data and canary within one page, counting the worst-case padding
+ * in front of a cache-aligned block (align - 16 bytes on a fresh page).
+ * Without that padding a cache-aligned request just below a page could
+ * never be placed and always failed. */
 static bool block_is_small(size_t size, size_t align) {
+  if (size > POOL_SMALL_MAX) return false;
   size_t pad = align > KPI_GRANULE ? align - KPI_HEADER_SIZE : 0;
   size_t data = round_up(size + KPI_MIN_CANARY, KPI_GRANULE);
   return pad + KPI_HEADER_SIZE + data <= KPI_PAGE_SIZE;
-}
-
-/* Tries one pool. Returns the record (pool locked by caller). */
-static kpi_record_t *pool_carve(kp_system_t *sys, kpi_pool_t *pool,
-                                const kpi_request_t *rq, kp_status_t *why) {
-  size_t size = rq->size;
-  size_t data = round_up(size + KPI_MIN_CANARY, KPI_GRANULE);
-  bool small = block_is_small(size, rq->align);
-  size_t pages = small ? 0 : round_up(size, KPI_PAGE_SIZE) / KPI_PAGE_SIZE;
-  size_t bytes = small ? small_block_bytes(size) : pages * KPI_PAGE_SIZE;
-  if (!budget_allows(sys, pool, bytes, rq->priority)) {
-    *why = KP_STATUS_INSUFFICIENT_RESOURCES;
-    return NULL;
-  }
-  if (pool->record_count + 1 > pool->bucket_count) record_hash_grow(pool);
-  kpi_record_t *r = record_new(pool);
-  if (r == NULL) {
-    *why = KP_STATUS_NO_MEMORY;
-    return NULL;
-  }
-  uint8_t *block = NULL;
-  r->granules = 0;
-  r->pages = 0;
-  r->free_site = KP_NOSITE;
-  r->free_thread = 0;
-  r->hash_next = r->live_prev = r->live_next = r->q_next = NULL;
-  if (small) {
-    r->granules = (uint32_t)((KPI_HEADER_SIZE + data) / KPI_GRANULE);
-    block = small_take(sys, pool, r->granules, rq->align);
-    // No arithmetic on NULL (undefined): block is checked just below.
-    r->info.address = block != NULL ? block + KPI_HEADER_SIZE : NULL;
-  } else {
-    r->pages = (uint32_t)pages;
-    block = pages_take(pool, pages);
-    r->info.address = block;
-  }
-  if (block == NULL) {
-    // The arena's address space is exhausted (fragmentation): this is the
-    // simulated machine running out of pool, not a host failure.
-    r->q_next = pool->spare;
-    pool->spare = r;
-    *why = KP_STATUS_INSUFFICIENT_RESOURCES;
-    return NULL;
-  }
-  r->block = block;
-  r->state = KPI_BLOCK_LIVE;
-  r->info.size = size;
-  r->info.block_bytes = bytes;
-  r->info.tag = rq->tag;
-  r->info.pool = pool->kind;
-  r->info.node = pool->node;
-  r->info.flags = rq->flags;
-  r->info.pool_type = rq->pool_type;
-  r->info.priority = rq->priority;
-  r->info.api = rq->api;
-  r->info.sequence = atomic_fetch_add(&sys->sequence, 1) + 1;
-  r->info.thread = kp_thread_id();
-  r->info.site = rq->site;
-  r->info.quota_charged = rq->quota;
-  record_hash_insert(pool, r);
-  pool->record_count++;
-  live_link(pool, r);
-  pool->used += bytes;
-  if (pool->used > pool->peak) pool->peak = pool->used;
-  pool->allocs++;
-  kpi_tag_stat_t *t = tag_slot(pool, rq->tag, true);
-  if (t != NULL) {
-    t->allocs++;
-    t->bytes += bytes;
-    if (t->bytes > t->peak_bytes) t->peak_bytes = t->bytes;
-  }
-  return r;
-}
-
-static void pool_note_failure(kpi_pool_t *pool, kp_tag_t tag) {
-  kpi_mutex_lock(&pool->lock);
-  pool->failures++;
-  kpi_tag_stat_t *t = tag_slot(pool, tag, true);
-  if (t != NULL) t->failures++;
-  kpi_mutex_unlock(&pool->lock);
 }
 
 static bool quota_charge(kp_system_t *sys, uint64_t bytes) {
@@ -593,6 +985,184 @@ static bool quota_charge(kp_system_t *sys, uint64_t bytes) {
     if (cur + bytes > sys->cfg.quota_limit) return false;
   } while (!atomic_compare_exchange_weak(&sys->quota_used, &cur, cur + bytes));
   return true;
+}
+
+/* The next allocation sequence number of @sys for the calling thread: from
+ * a batch the thread took from the system's counter (one shared atomic per
+ * POOL_SEQ_BATCH allocations instead of one per allocation). */
+static uint64_t sequence_next(kp_system_t *sys) {
+  kpi_thread_t *t = kpi_thread();
+  if (t->seq_system != sys->generation || t->seq_next == t->seq_end) {
+    t->seq_next = atomic_fetch_add(&sys->sequence, POOL_SEQ_BATCH) + 1;
+    t->seq_end = t->seq_next + POOL_SEQ_BATCH;
+    t->seq_system = sys->generation;
+  }
+  return t->seq_next++;
+}
+
+/* Heap @i of @pool, created on first use; NULL when the host is out of
+ * memory. */
+static kpi_heap_t *heap_at(kpi_pool_t *pool, uint32_t i) {
+  kpi_heap_t *h = atomic_load_explicit(&pool->heaps[i], memory_order_acquire);
+  if (h != NULL) return h;
+  kpi_heap_t *n = calloc(1, sizeof *n);
+  uint32_t *b = calloc(POOL_HEAP_BUCKETS, sizeof *b);
+  kpi_tag_stat_t *t = calloc(POOL_HEAP_TAGS, sizeof *t);
+  if (n == NULL || b == NULL || t == NULL) {
+    free(n);
+    free(b);
+    free(t);
+    return NULL;
+  }
+  spin_init(&n->lock);
+  n->pool = pool;
+  n->index = i;
+  n->buckets = b;
+  n->bucket_count = POOL_HEAP_BUCKETS;
+  n->tags = t;
+  n->tag_slots = POOL_HEAP_TAGS;
+  kpi_mutex_lock(&pool->lock);
+  h = atomic_load_explicit(&pool->heaps[i], memory_order_relaxed);
+  if (h == NULL) {
+    atomic_store_explicit(&pool->heaps[i], n, memory_order_release);
+    h = n;
+    n = NULL;
+  }
+  kpi_mutex_unlock(&pool->lock);
+  if (n != NULL) heap_free_all(n);
+  return h;
+}
+
+/* What kpi_alloc fills after the heap lock is left. */
+typedef struct carved {
+  uint8_t *p;          /* the data */
+  uint8_t *block;      /* header, or the first page */
+  uint8_t *end;        /* end of data + canary */
+  bool big;
+  uint64_t header[2];  /* small blocks: the header to write, as two words
+                          (a 16-byte copy from byte stores stalls the
+                          store-to-load forwarding) */
+} carved_t;
+
+/* Tries one pool through the calling thread's heap; fills @out and returns
+ * true on success (no lock held after). A quota request is charged after
+ * its block is found, as Windows allocates before it charges: an exhausted
+ * pool is STATUS_INSUFFICIENT_RESOURCES even when the quota would fail too. */
+static bool heap_carve(kp_system_t *sys, kpi_pool_t *pool,
+                       const kpi_request_t *rq, kp_status_t *why,
+                       carved_t *out) {
+  kpi_heap_t *h = heap_mine(pool);
+  if (h == NULL) {
+    *why = KP_STATUS_NO_MEMORY;
+    return false;
+  }
+  size_t size = rq->size;
+  bool small = block_is_small(size, rq->align);
+  size_t pages = small ? 0 : round_up(size, KPI_PAGE_SIZE) / KPI_PAGE_SIZE;
+  size_t bytes = small ? small_block_bytes(size) : pages * KPI_PAGE_SIZE;
+  // Interned before the lock (the site table has its own).
+  uint32_t site = site_id(&rq->site);
+  spin_lock(&h->lock);
+  if (h->roomy && h->credit >= bytes) {
+    h->credit -= bytes;
+  } else {
+    spin_unlock(&h->lock);
+    if (!budget_slow(sys, pool, h, bytes, rq->priority)) {
+      *why = KP_STATUS_INSUFFICIENT_RESOURCES;
+      return false;
+    }
+    spin_lock(&h->lock);
+  }
+  // From here @bytes are charged; a failure gives them back as credit
+  // (taken back into the pool by the next exact decision).
+  if (h->record_count + 1 > h->bucket_count) record_hash_grow(h);
+  uint32_t id = 0;
+  kpi_record_t *r = record_new(h, &id);
+  if (r == NULL) {
+    h->credit += bytes;
+    spin_unlock(&h->lock);
+    *why = KP_STATUS_NO_MEMORY;
+    return false;
+  }
+  uint8_t *block = NULL;
+  uint32_t granules = 0;
+  if (small) {
+    size_t data = round_up(size + KPI_MIN_CANARY, KPI_GRANULE);
+    granules = (uint32_t)((KPI_HEADER_SIZE + data) / KPI_GRANULE);
+    block = small_take(sys, h, granules, rq->align);
+  } else {
+    block = pages_take(pool, h, pages);
+  }
+  if (block == NULL || (rq->quota && !quota_charge(sys, bytes))) {
+    *why = KP_STATUS_INSUFFICIENT_RESOURCES;
+    if (block != NULL) {
+      // The block goes back where it came from; nothing was counted yet.
+      *why = KP_STATUS_QUOTA_EXCEEDED;
+      if (small)
+        small_push(sys, h, block, granules);
+      else
+        pages_give(sys, pool, block, pages);
+    }
+    // Otherwise the arena's address space is exhausted (fragmentation):
+    // the simulated machine running out of pool, not a host failure.
+    record_free(h, r, id);
+    h->credit += bytes;
+    spin_unlock(&h->lock);
+    return false;
+  }
+  r->address = small ? block + KPI_HEADER_SIZE : block;
+  uint32_t pool_type = rq->pool_type <= 0xFFFFu ? rq->pool_type : 0xFFFFu;
+  r->w0 = (uint64_t)size | ((uint64_t)pool_type << 41) |
+          ((uint64_t)KPI_BLOCK_LIVE << 57) | ((uint64_t)(rq->quota ? 1 : 0) << 59) |
+          ((uint64_t)(small ? 0 : 1) << 60);
+  r->w1 = (sequence_next(sys) & REC_SEQ_MASK) |
+          ((uint64_t)((unsigned)rq->priority & 0x3Fu) << 40) |
+          ((uint64_t)((unsigned)rq->api & 0x3Fu) << 46) |
+          ((uint64_t)((rq->flags >> 32) & 0xFFu) << 52);
+  r->flags_lo = (uint32_t)rq->flags;
+  r->tag = rq->tag;
+  r->thread = kp_thread_id();
+  r->site = site;
+  r->free_thread = 0;
+  record_hash_insert(h, r, id);
+  h->record_count++;
+  live_link(h, r, id);
+  h->used += bytes;
+  if (h->used > h->peak) h->peak = h->used;
+  h->allocs++;
+  kpi_tag_stat_t *t = tag_slot(h, rq->tag, true);
+  if (t != NULL) {
+    t->allocs++;
+    t->bytes += bytes;
+    if (t->bytes > t->peak_bytes) t->peak_bytes = t->bytes;
+  }
+  out->p = r->address;
+  out->block = block;
+  out->end = block_data_end(r);
+  out->big = !small;
+  if (small) {
+    uint8_t hdr[16];
+    header_expected(h, r, hdr);
+    memcpy(&out->header[0], hdr, 8);
+    memcpy(&out->header[1], hdr + 8, 8);
+  }
+  spin_unlock(&h->lock);
+  return true;
+}
+
+static void pool_note_failure(kpi_pool_t *pool, kp_tag_t tag) {
+  kpi_heap_t *h = heap_mine(pool);
+  if (h == NULL) {
+    kpi_mutex_lock(&pool->lock);
+    pool->failures++;
+    kpi_mutex_unlock(&pool->lock);
+    return;
+  }
+  spin_lock(&h->lock);
+  h->failures++;
+  kpi_tag_stat_t *t = tag_slot(h, tag, true);
+  if (t != NULL) t->failures++;
+  spin_unlock(&h->lock);
 }
 
 void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq, kp_status_t *why) {
@@ -604,7 +1174,7 @@ void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq, kp_status_t *why) {
     *why = KPI_STATUS_BUGCHECKED;
     return NULL;
   }
-  if (atomic_load(&sys->alloc_hooks) != 0) {
+  if (atomic_load_explicit(&sys->alloc_hooks, memory_order_acquire) != 0) {
     void *result = NULL;
     if (kpi_modules_alloc(sys, rq, &result, why)) return result;
   }
@@ -629,58 +1199,56 @@ void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq, kp_status_t *why) {
     if (blame != NULL) pool_note_failure(blame, rq->tag);
     return NULL;
   }
-  size_t charge = block_is_small(rq->size, rq->align)
-                      ? small_block_bytes(rq->size)
-                      : round_up(rq->size, KPI_PAGE_SIZE);
-  if (rq->quota && !quota_charge(sys, charge)) {
-    *why = KP_STATUS_QUOTA_EXCEEDED;
-    pool_note_failure(kpi_pool_for(sys, rq->kind, node < sys->cfg.numa_nodes ? node : 0), rq->tag);
-    return NULL;
-  }
 
-  kpi_record_t *r = NULL;
+  carved_t c;
+  c.header[0] = c.header[1] = 0;
+  bool ok = false;
   kpi_pool_t *pool = NULL;
   uint32_t tries = rq->kind == KP_POOL_NONPAGED && !rq->node_strict
                        ? sys->cfg.numa_nodes
                        : 1;
   kp_status_t first_why = KP_STATUS_INSUFFICIENT_RESOURCES;
-  for (uint32_t i = 0; i < tries && r == NULL; i++) {
+  for (uint32_t i = 0; i < tries && !ok; i++) {
     uint32_t n = (node + i) % sys->cfg.numa_nodes;
     pool = kpi_pool_for(sys, rq->kind, rq->kind == KP_POOL_PAGED ? 0 : n);
     if (pool == NULL) {
       first_why = KP_STATUS_INVALID_PARAMETER;
       break;
     }
-    kpi_mutex_lock(&pool->lock);
-    r = pool_carve(sys, pool, rq, why);
-    kpi_mutex_unlock(&pool->lock);
-    if (i == 0 && r == NULL) first_why = *why;
+    ok = heap_carve(sys, pool, rq, why, &c);
+    if (i == 0 && !ok) first_why = *why;
+    // A quota failure is final: the block was found, the charge failed.
+    if (!ok && *why == KP_STATUS_QUOTA_EXCEEDED) {
+      first_why = *why;
+      break;
+    }
   }
-  if (r == NULL) {
+  if (!ok) {
     *why = first_why;
-    if (rq->quota) atomic_fetch_sub(&sys->quota_used, charge);
     kpi_pool_t *blame = kpi_pool_for(sys, rq->kind, node < sys->cfg.numa_nodes ? node : 0);
     if (blame != NULL) pool_note_failure(blame, rq->tag);
     return NULL;
   }
 
   // The block is ours alone now: fill it without the lock.
-  uint8_t *p = r->info.address;
-  uint8_t *end = block_data_end(r);
+  uint8_t *p = c.p;
   if (kpi_san_on(sys)) {
     // Open the whole block for the fills; Valgrind's chunk is declared
     // first because declaring it marks the bytes undefined.
-    kpi_san_unpoison(sys, r->block, (size_t)(end - r->block));
+    kpi_san_unpoison(sys, c.block, (size_t)(c.end - c.block));
     kpi_san_pool_alloc(sys, pool, p, rq->size);
   }
-  if (r->pages == 0) {
-    uint8_t hdr[16];
-    header_expected(r, hdr);
-    memcpy(r->block, hdr, 16);
+  if (!c.big) {
+    memcpy(c.block, &c.header[0], 8);
+    memcpy(c.block + 8, &c.header[1], 8);
   }
   memset(p, rq->zero ? 0 : sys->cfg.uninit_fill, rq->size);
-  memset(p + rq->size, sys->cfg.canary_fill, (size_t)(end - (p + rq->size)));
-  live_close(sys, r);
+  memset(p + rq->size, sys->cfg.canary_fill, (size_t)(c.end - (p + rq->size)));
+  if (kpi_san_on(sys)) {
+    // Header and canary are kpool's (live_close without the record).
+    if (!c.big) kpi_san_poison(sys, c.block, KPI_HEADER_SIZE);
+    kpi_san_poison(sys, p + rq->size, (size_t)(c.end - (p + rq->size)));
+  }
   return p;
 }
 
@@ -688,17 +1256,16 @@ void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq, kp_status_t *why) {
  * Free.
  * ------------------------------------------------------------------------- */
 
-/* Returns a quarantined block's memory to the arena (pool locked). */
-static void block_release(const kp_system_t *sys, kpi_pool_t *pool,
-                          kpi_record_t *r) {
-  if (r->pages != 0)
-    pages_give(sys, pool, r->block, r->pages);
+/* Returns a quarantined block's memory to the arena (heap locked). */
+static void block_release(const kp_system_t *sys, kpi_heap_t *h,
+                          kpi_record_t *r, uint32_t id) {
+  if (rec_big(r))
+    pages_give(sys, h->pool, r->address, rec_pages(r));
   else
-    small_push(sys, pool, r->block, r->granules);
-  record_hash_remove(pool, r);
-  pool->record_count--;
-  r->q_next = pool->spare;
-  pool->spare = r;
+    small_push(sys, h, rec_block(r), rec_granules(r));
+  record_hash_remove(h, r);
+  h->record_count--;
+  record_free(h, r, id);
 }
 
 /* What a quarantine drain found wrong (copied out before unlocking). */
@@ -711,38 +1278,39 @@ typedef struct poison_report {
   uint8_t value;
 } poison_report_t;
 
-/* Drains the quarantine down to its limits (pool locked). Stops at the
+
+/* Drains the quarantine down to its limits (heap locked). Stops at the
  * first damaged block and reports it; that block is not reused. */
-static void quarantine_drain(kp_system_t *sys, kpi_pool_t *pool,
+static void quarantine_drain(kp_system_t *sys, kpi_heap_t *h,
                              poison_report_t *rep) {
-  while (pool->q_head != NULL &&
-         (pool->q_count > sys->cfg.quarantine_blocks ||
-          pool->q_bytes > sys->cfg.quarantine_bytes)) {
-    kpi_record_t *r = pool->q_head;
-    pool->q_head = r->q_next;
-    if (pool->q_head == NULL) pool->q_tail = NULL;
-    pool->q_count--;
-    pool->q_bytes -= r->info.block_bytes;
+  while (h->q_head != 0 &&
+         (h->q_count > sys->cfg.quarantine_blocks ||
+          h->q_bytes > sys->cfg.quarantine_bytes)) {
+    uint32_t id = h->q_head;
+    kpi_record_t *r = rec_at(h, id);
+    h->q_head = r->link_a;
+    if (h->q_head == 0) h->q_tail = 0;
+    h->q_count--;
+    h->q_bytes -= rec_bytes(r);
     quarantine_open(sys, r);
     const uint8_t *bad = poison_damage(r, sys->cfg.free_fill);
     uint8_t value = bad != NULL ? *bad : 0;
     quarantine_close(sys, r);
     if (bad != NULL && !rep->damaged) {
       rep->damaged = true;
-      rep->info = r->info;
-      rep->free_site = r->free_site;
+      record_info(h, r, &rep->info);
+      rep->free_site = site_get(r->link_b);
       rep->free_thread = r->free_thread;
       rep->where = (uintptr_t)bad;
       rep->value = value;
       // Keep the damaged block out of circulation: its record goes, its
       // memory stays marked in use so the damage cannot spread.
-      record_hash_remove(pool, r);
-      pool->record_count--;
-      r->q_next = pool->spare;
-      pool->spare = r;
+      record_hash_remove(h, r);
+      h->record_count--;
+      record_free(h, r, id);
       return;
     }
-    block_release(sys, pool, r);
+    block_release(sys, h, r, id);
   }
 }
 
@@ -782,50 +1350,58 @@ typedef struct free_check {
   uint8_t value;
 } free_check_t;
 
-/* Validates a free (pool locked). Fills @fc; returns the live record when
- * the free may proceed. */
-static kpi_record_t *free_validate(kp_system_t *sys, kpi_pool_t *pool, void *p,
+/* Validates a free (heap locked). Fills @fc (fc->info only for a rejected
+ * free, or when @want_info: copying the record costs on every free);
+ * returns the live record when the free may proceed. */
+static kpi_record_t *free_validate(kp_system_t *sys, kpi_heap_t *h, void *p,
                                    kp_tag_t tag, bool check_tag,
-                                   free_check_t *fc) {
-  kpi_record_t *r = record_find(pool, p);
+                                   free_check_t *fc, bool want_info,
+                                   uint32_t *id_out) {
+  kpi_record_t *r = record_find(h, p, id_out);
   if (r == NULL) {
-    kpi_record_t *c = record_containing(pool, p, true);
+    kpi_record_t *c = record_containing(h, p, true);
     fc->verdict = c != NULL ? FREE_INTERIOR : FREE_NOT_A_BLOCK;
-    if (c != NULL) fc->info = c->info;
+    if (c != NULL) record_info(h, c, &fc->info);
     return NULL;
   }
-  fc->info = r->info;
-  if (r->state == KPI_BLOCK_QUARANTINED) {
+  bool live = rec_state(r) == KPI_BLOCK_LIVE;
+  bool mismatch = check_tag && tag != 0 && (tag & 0x7FFFFFFFu) != r->tag;
+  if (want_info || !live || mismatch) record_info(h, r, &fc->info);
+  if (!live) {
     fc->verdict = FREE_DOUBLE;
-    fc->free_site = r->free_site;
+    fc->free_site = site_get(r->link_b);
     fc->free_thread = r->free_thread;
-    if (r->pages == 0) {
-      kpi_san_unpoison(sys, r->block, KPI_HEADER_SIZE);
-      memcpy(fc->header, r->block, 16);
-      kpi_san_poison(sys, r->block, KPI_HEADER_SIZE);
+    if (!rec_big(r)) {
+      kpi_san_unpoison(sys, rec_block(r), KPI_HEADER_SIZE);
+      memcpy(fc->header, rec_block(r), 16);
+      kpi_san_poison(sys, rec_block(r), KPI_HEADER_SIZE);
     } else {
       memset(fc->header, 0, sizeof fc->header); // big blocks have no header
     }
-    fc->big = r->pages != 0;
+    fc->big = rec_big(r);
     return NULL;
   }
-  if (check_tag && tag != 0 && (tag & 0x7FFFFFFFu) != r->info.tag) {
+  if (mismatch) {
     fc->verdict = FREE_TAG_MISMATCH;
     return NULL;
   }
   live_open(sys, r);
   fc->verdict = FREE_OK;
   const uint8_t *bad = NULL;
-  if (!header_intact(r)) {
+  if (!header_intact(h, r)) {
     fc->verdict = FREE_HEADER;
-    memcpy(fc->header, r->block, 16);
+    memcpy(fc->header, rec_block(r), 16);
   } else if ((bad = canary_damage(r, sys->cfg.canary_fill)) != NULL) {
     fc->verdict = FREE_CANARY;
     fc->where = (uintptr_t)bad;
     fc->value = *bad;
   }
   live_close(sys, r);
-  return fc->verdict == FREE_OK ? r : NULL;
+  if (fc->verdict != FREE_OK) {
+    if (!want_info) record_info(h, r, &fc->info);
+    return NULL;
+  }
+  return r;
 }
 
 static uint64_t header_word(const uint8_t h[16]) {
@@ -950,6 +1526,14 @@ void kpi_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
     free_reject(sys, p, tag, &fc, site);
     return;
   }
+  // The heap that carved the block keeps its record, whichever thread
+  // frees it. A page no heap owns holds no block.
+  kpi_heap_t *h = heap_owning(pool, p);
+  if (h == NULL) {
+    fc.verdict = FREE_NOT_A_BLOCK;
+    free_reject(sys, p, tag, &fc, site);
+    return;
+  }
   bool hooks = atomic_load(&sys->before_free_hooks) != 0;
   kp_irql_t max_irql = pool->kind == KP_POOL_PAGED ? KP_APC_LEVEL : KP_DISPATCH_LEVEL;
   kpi_record_t *r = NULL;
@@ -958,12 +1542,12 @@ void kpi_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
   // that may bug check without the lock, then validate again and free.
   if (hooks || kpi_irql() > max_irql) {
     // kpool's own read of the block (header, canary) at raised IRQL must
-    // not fault into 0xD1 under force IRQL checking while the pool lock is
+    // not fault into 0xD1 under force IRQL checking while the heap lock is
     // held: the IRQL rule below is the bug check this free deserves.
     kpi_force_irql_internal_enter();
-    kpi_mutex_lock(&pool->lock);
-    r = free_validate(sys, pool, p, tag, check_tag, &fc);
-    kpi_mutex_unlock(&pool->lock);
+    spin_lock(&h->lock);
+    r = free_validate(sys, h, p, tag, check_tag, &fc, true, NULL);
+    spin_unlock(&h->lock);
     kpi_force_irql_internal_leave();
     if (r == NULL) {
       free_reject(sys, p, tag, &fc, site);
@@ -982,40 +1566,45 @@ void kpi_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
 
   poison_report_t rep;
   rep.damaged = false;
-  kpi_mutex_lock(&pool->lock);
+  uint32_t me = kp_thread_id();
+  uint32_t free_site = site_id(&site);
+  spin_lock(&h->lock);
   // Validate again: another thread may have freed the block meanwhile.
-  r = free_validate(sys, pool, p, tag, check_tag, &fc);
+  uint32_t id = 0;
+  r = free_validate(sys, h, p, tag, check_tag, &fc, false, &id);
   if (r != NULL) {
-    live_unlink(pool, r);
-    r->state = KPI_BLOCK_QUARANTINED;
-    r->free_site = site;
-    r->free_thread = kp_thread_id();
-    pool->used -= r->info.block_bytes;
-    pool->frees++;
-    kpi_tag_stat_t *t = tag_slot(pool, r->info.tag, false);
+    live_unlink(h, r);
+    rec_set_state(r, KPI_BLOCK_QUARANTINED);
+    r->link_b = free_site;
+    r->free_thread = me;
+    size_t bytes = rec_bytes(r);
+    h->used -= bytes;
+    // The bytes stay reserved in the pool, as this heap's credit.
+    h->credit += bytes;
+    h->frees++;
+    kpi_tag_stat_t *t = tag_slot(h, r->tag, false);
     if (t != NULL) {
       t->frees++;
-      t->bytes -= r->info.block_bytes;
+      t->bytes -= bytes;
     }
-    if (r->info.quota_charged)
-      atomic_fetch_sub(&sys->quota_used, r->info.block_bytes);
-    size_t span = (size_t)(block_data_end(r) - (uint8_t *)r->info.address);
+    if (rec_quota(r)) atomic_fetch_sub(&sys->quota_used, bytes);
+    size_t span = (size_t)(block_data_end(r) - r->address);
     quarantine_open(sys, r);
-    memset(r->info.address, sys->cfg.free_fill, span);
+    memset(r->address, sys->cfg.free_fill, span);
     // From here on a touch by the driver is the tool's report too.
-    kpi_san_pool_free(sys, pool, r->info.address, span);
+    kpi_san_pool_free(sys, pool, r->address, span);
     quarantine_close(sys, r);
-    r->q_next = NULL;
-    if (pool->q_tail != NULL)
-      pool->q_tail->q_next = r;
+    r->link_a = 0;
+    if (h->q_tail != 0)
+      rec_at(h, h->q_tail)->link_a = id;
     else
-      pool->q_head = r;
-    pool->q_tail = r;
-    pool->q_count++;
-    pool->q_bytes += r->info.block_bytes;
-    quarantine_drain(sys, pool, &rep);
+      h->q_head = id;
+    h->q_tail = id;
+    h->q_count++;
+    h->q_bytes += bytes;
+    quarantine_drain(sys, h, &rep);
   }
-  kpi_mutex_unlock(&pool->lock);
+  spin_unlock(&h->lock);
   if (r == NULL) {
     free_reject(sys, p, tag, &fc, site);
     return;
@@ -1041,15 +1630,17 @@ size_t kp_block_size(kp_system_t *sys, const void *p, bool *quota_charged) {
     size_t n = info.size ? info.size : 1;
     return n >= KPI_PAGE_SIZE ? round_up(n, KPI_PAGE_SIZE) : round_up(n, KPI_GRANULE);
   }
+  kpi_heap_t *h = heap_owning(pool, p);
+  if (h == NULL) return 0;
   size_t size = 0;
-  kpi_mutex_lock(&pool->lock);
-  kpi_record_t *r = record_find(pool, p);
-  if (r != NULL && r->state == KPI_BLOCK_LIVE) {
-    size = r->pages != 0 ? (size_t)r->pages * KPI_PAGE_SIZE
-                         : round_up(r->info.size ? r->info.size : 1, KPI_GRANULE);
-    if (quota_charged != NULL) *quota_charged = r->info.quota_charged;
+  spin_lock(&h->lock);
+  kpi_record_t *r = record_find(h, p, NULL);
+  if (r != NULL && rec_state(r) == KPI_BLOCK_LIVE) {
+    size = rec_big(r) ? rec_pages(r) * KPI_PAGE_SIZE
+                      : round_up(rec_size(r) ? rec_size(r) : 1, KPI_GRANULE);
+    if (quota_charged != NULL) *quota_charged = rec_quota(r);
   }
-  kpi_mutex_unlock(&pool->lock);
+  spin_unlock(&h->lock);
   return size;
 }
 
@@ -1061,24 +1652,74 @@ bool kp_block_query(kp_system_t *sys, const void *p, kp_block_info_t *info) {
     if (atomic_load(&sys->foreign_hooks) == 0) return false;
     return kpi_modules_query(sys, p, info != NULL ? info : &tmp);
   }
-  kpi_mutex_lock(&pool->lock);
-  kpi_record_t *r = record_find(pool, p);
-  if (r == NULL || r->state != KPI_BLOCK_LIVE) r = record_containing(pool, p, false);
-  if (r != NULL && info != NULL) *info = r->info;
-  kpi_mutex_unlock(&pool->lock);
+  kpi_heap_t *h = heap_owning(pool, p);
+  if (h == NULL) return false;
+  spin_lock(&h->lock);
+  kpi_record_t *r = record_find(h, p, NULL);
+  if (r == NULL || rec_state(r) != KPI_BLOCK_LIVE) r = record_containing(h, p, false);
+  if (r != NULL && info != NULL) record_info(h, r, info);
+  spin_unlock(&h->lock);
   return r != NULL;
+}
+
+/* The heaps of @pool that exist, in index order. */
+static uint32_t heaps_of(kpi_pool_t *pool, kpi_heap_t *out[KPI_HEAPS]) {
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < KPI_HEAPS; i++) {
+    kpi_heap_t *h = atomic_load_explicit(&pool->heaps[i], memory_order_acquire);
+    if (h != NULL) out[n++] = h;
+  }
+  return n;
+}
+
+static int info_seq_cmp(const void *a, const void *b) {
+  const kp_block_info_t *x = a;
+  const kp_block_info_t *y = b;
+  return x->sequence < y->sequence ? -1 : x->sequence > y->sequence;
+}
+
+/* One pool's live blocks, in allocation order across its heaps (every heap
+ * locked meanwhile). Returns false when @fn asked to stop. */
+static bool pool_visit(kpi_pool_t *pool, kp_block_visitor_fn fn, void *arg) {
+  kpi_heap_t *hs[KPI_HEAPS];
+  bool go = true;
+  kpi_mutex_lock(&pool->lock);
+  uint32_t n = heaps_of(pool, hs);
+  for (uint32_t k = 0; k < n; k++) spin_lock(&hs[k]->lock);
+  size_t live = 0;
+  for (uint32_t k = 0; k < n; k++) live += hs[k]->live_count;
+  kp_block_info_t *all = live != 0 ? malloc(live * sizeof *all) : NULL;
+  if (all != NULL) {
+    size_t i = 0;
+    for (uint32_t k = 0; k < n; k++)
+      for (uint32_t id = hs[k]->live_head; id != 0;) {
+        const kpi_record_t *r = rec_at(hs[k], id);
+        record_info(hs[k], r, &all[i++]);
+        id = r->link_b;
+      }
+    qsort(all, live, sizeof *all, info_seq_cmp);
+    for (size_t j = 0; j < live && go; j++) go = fn(&all[j], arg);
+    free(all);
+  } else {
+    // No memory for the merge: heap by heap.
+    for (uint32_t k = 0; k < n && go; k++)
+      for (uint32_t id = hs[k]->live_head; id != 0 && go;) {
+        const kpi_record_t *r = rec_at(hs[k], id);
+        kp_block_info_t info;
+        record_info(hs[k], r, &info);
+        go = fn(&info, arg);
+        id = r->link_b;
+      }
+  }
+  for (uint32_t k = n; k-- > 0;) spin_unlock(&hs[k]->lock);
+  kpi_mutex_unlock(&pool->lock);
+  return go;
 }
 
 void kp_visit_blocks(kp_system_t *sys, kp_block_visitor_fn fn, void *arg) {
   if (sys == NULL || fn == NULL) return;
   bool go = true;
-  for (uint32_t i = 0; i < sys->pool_count && go; i++) {
-    kpi_pool_t *pool = &sys->pools[i];
-    kpi_mutex_lock(&pool->lock);
-    for (kpi_record_t *r = pool->live_head; r != NULL && go; r = r->live_next)
-      go = fn(&r->info, arg);
-    kpi_mutex_unlock(&pool->lock);
-  }
+  for (uint32_t i = 0; i < sys->pool_count && go; i++) go = pool_visit(&sys->pools[i], fn, arg);
   if (go && atomic_load(&sys->foreign_hooks) != 0) kpi_modules_visit(sys, fn, arg);
 }
 
@@ -1086,28 +1727,41 @@ void kpi_stats_note(kp_system_t *sys, kp_pool_kind_t kind, uint32_t node,
                     kp_tag_t tag, uint64_t bytes, int delta) {
   kpi_pool_t *pool = kpi_pool_for(sys, kind, node);
   if (pool == NULL) return;
+  // Blocks served outside the arena (special pool) are counted in heap 0,
+  // whichever thread allocates or frees them, so that its counters never
+  // go below zero; their bytes count against the budget like any block.
+  kpi_heap_t *h = heap_at(pool, 0);
   kpi_mutex_lock(&pool->lock);
-  kpi_tag_stat_t *t = tag_slot(pool, tag, true);
+  if (delta > 0) pool->reserved += bytes;
+  if (delta < 0) pool->reserved -= bytes;
+  if (h == NULL) {
+    if (delta == 0) pool->failures++;
+    kpi_mutex_unlock(&pool->lock);
+    return;
+  }
+  spin_lock(&h->lock);
+  kpi_tag_stat_t *t = tag_slot(h, tag, true);
   if (delta > 0) {
-    pool->allocs++;
-    pool->used += bytes;
-    if (pool->used > pool->peak) pool->peak = pool->used;
+    h->allocs++;
+    h->used += bytes;
+    if (h->used > h->peak) h->peak = h->used;
     if (t != NULL) {
       t->allocs++;
       t->bytes += bytes;
       if (t->bytes > t->peak_bytes) t->peak_bytes = t->bytes;
     }
   } else if (delta < 0) {
-    pool->frees++;
-    pool->used -= bytes;
+    h->frees++;
+    h->used -= bytes;
     if (t != NULL) {
       t->frees++;
       t->bytes -= bytes;
     }
   } else {
-    pool->failures++;
+    h->failures++;
     if (t != NULL) t->failures++;
   }
+  spin_unlock(&h->lock);
   kpi_mutex_unlock(&pool->lock);
 }
 
@@ -1119,6 +1773,8 @@ kp_status_t kp_pool_set_available(kp_system_t *sys, kp_pool_kind_t kind,
   kpi_pool_t *pool = kpi_pool_for(sys, kind, node);
   if (pool == NULL) return KP_STATUS_INVALID_PARAMETER_3;
   kpi_mutex_lock(&pool->lock);
+  // Credits were granted against the old figure: take them back.
+  budget_revoke(pool);
   pool->available = bytes < pool->budget ? bytes : pool->budget;
   kpi_mutex_unlock(&pool->lock);
   return KP_STATUS_SUCCESS;
@@ -1134,69 +1790,152 @@ size_t kp_pool_available(kp_system_t *sys, kp_pool_kind_t kind, uint32_t node) {
   return v;
 }
 
+void kpi_pool_figures(kpi_pool_t *pool, kpi_pool_figures_t *out) {
+  memset(out, 0, sizeof *out);
+  kpi_heap_t *hs[KPI_HEAPS];
+  kpi_mutex_lock(&pool->lock);
+  uint32_t n = heaps_of(pool, hs);
+  // Every heap locked at once: the figures are one consistent moment.
+  for (uint32_t k = 0; k < n; k++) spin_lock(&hs[k]->lock);
+  size_t credit = 0;
+  for (uint32_t k = 0; k < n; k++) {
+    const kpi_heap_t *h = hs[k];
+    credit += h->credit;
+    out->peak += h->peak;
+    out->allocs += h->allocs;
+    out->frees += h->frees;
+    out->failures += h->failures;
+    out->live_count += h->live_count;
+    out->q_count += h->q_count;
+  }
+  for (uint32_t k = n; k-- > 0;) spin_unlock(&hs[k]->lock);
+  out->used = pool->reserved - credit;
+  out->budget = pool->budget;
+  out->available = pool->available;
+  out->failures += pool->failures;
+  spin_lock(&pool->page_lock);
+  out->pages_in_use = pool->pages_in_use;
+  spin_unlock(&pool->page_lock);
+  kpi_mutex_unlock(&pool->lock);
+  // One heap's peak is exact; with several the sum bounds the real peak.
+  if (out->peak < out->used) out->peak = out->used;
+}
+
+kpi_tag_stat_t *kpi_pool_tags(kpi_pool_t *pool, size_t *slots) {
+  *slots = 0;
+  kpi_heap_t *hs[KPI_HEAPS];
+  kpi_tag_stat_t *out = NULL;
+  kpi_mutex_lock(&pool->lock);
+  uint32_t n = heaps_of(pool, hs);
+  for (uint32_t k = 0; k < n; k++) spin_lock(&hs[k]->lock);
+  size_t total = 0;
+  for (uint32_t k = 0; k < n; k++) total += hs[k]->tag_count;
+  size_t size = 16;
+  while (size < total * 2) size *= 2;
+  if (total != 0) out = calloc(size, sizeof *out);
+  for (uint32_t k = 0; k < n && out != NULL; k++) {
+    const kpi_heap_t *h = hs[k];
+    for (size_t i = 0; i < h->tag_slots; i++) {
+      const kpi_tag_stat_t *t = &h->tags[i];
+      if (!t->used) continue;
+      size_t j = kpi_tag_hash(t->tag, size - 1);
+      while (out[j].used && out[j].tag != t->tag) j = (j + 1) & (size - 1);
+      kpi_tag_stat_t *o = &out[j];
+      o->used = 1;
+      o->tag = t->tag;
+      o->allocs += t->allocs;
+      o->frees += t->frees;
+      o->bytes += t->bytes;
+      o->peak_bytes += t->peak_bytes;
+      o->failures += t->failures;
+    }
+  }
+  for (uint32_t k = n; k-- > 0;) spin_unlock(&hs[k]->lock);
+  kpi_mutex_unlock(&pool->lock);
+  if (out != NULL) {
+    *slots = size;
+    // As for pools: one heap's peak is exact, several bound it.
+    for (size_t j = 0; j < size; j++)
+      if (out[j].used && out[j].peak_bytes < out[j].bytes) out[j].peak_bytes = out[j].bytes;
+  }
+  return out;
+}
+
+/* kp_verify over one heap (locks taken and left here). Returns false after
+ * raising (the bug check was reported). */
+static bool heap_verify(kp_system_t *sys, kpi_heap_t *h) {
+  free_check_t fc;
+  memset(&fc, 0, sizeof fc);
+  poison_report_t rep;
+  memset(&rep, 0, sizeof rep);
+  void *addr = NULL;
+  // kpool's own reads of paged pool are legal at any IRQL: under force
+  // IRQL checking a fault here pages in instead of bug checking. Left
+  // before any bug check (the handler may longjmp).
+  kpi_force_irql_internal_enter();
+  spin_lock(&h->lock);
+  for (uint32_t id = h->live_head; id != 0;) {
+    kpi_record_t *r = rec_at(h, id);
+    live_open(sys, r);
+    if (!header_intact(h, r)) {
+      fc.verdict = FREE_HEADER;
+      memcpy(fc.header, rec_block(r), 16);
+    } else {
+      const uint8_t *bad = canary_damage(r, sys->cfg.canary_fill);
+      if (bad != NULL) {
+        fc.verdict = FREE_CANARY;
+        fc.where = (uintptr_t)bad;
+        fc.value = *bad;
+      }
+    }
+    live_close(sys, r);
+    if (fc.verdict != FREE_OK) {
+      record_info(h, r, &fc.info);
+      addr = r->address;
+      break;
+    }
+    id = r->link_b;
+  }
+  if (fc.verdict == FREE_OK) {
+    for (uint32_t id = h->q_head; id != 0;) {
+      kpi_record_t *r = rec_at(h, id);
+      quarantine_open(sys, r);
+      const uint8_t *bad = poison_damage(r, sys->cfg.free_fill);
+      if (bad != NULL) {
+        rep.damaged = true;
+        record_info(h, r, &rep.info);
+        rep.free_site = site_get(r->link_b);
+        rep.free_thread = r->free_thread;
+        rep.where = (uintptr_t)bad;
+        rep.value = *bad;
+        // Repair the fill so the same damage is reported once.
+        memset(r->address, sys->cfg.free_fill, (size_t)(block_data_end(r) - r->address));
+      }
+      quarantine_close(sys, r);
+      if (rep.damaged) break;
+      id = r->link_a;
+    }
+  }
+  spin_unlock(&h->lock);
+  kpi_force_irql_internal_leave();
+  if (fc.verdict != FREE_OK) {
+    free_reject(sys, addr, 0, &fc, KP_NOSITE);
+    return false;
+  }
+  if (rep.damaged) {
+    poison_raise(sys, &rep);
+    return false;
+  }
+  return true;
+}
+
 kp_status_t kp_verify(kp_system_t *sys) {
   if (sys == NULL) return KP_STATUS_INVALID_PARAMETER_1;
   for (uint32_t i = 0; i < sys->pool_count; i++) {
-    kpi_pool_t *pool = &sys->pools[i];
-    free_check_t fc;
-    memset(&fc, 0, sizeof fc);
-    poison_report_t rep;
-    memset(&rep, 0, sizeof rep);
-    void *addr = NULL;
-    // kpool's own reads of paged pool are legal at any IRQL: under force
-    // IRQL checking a fault here pages in instead of bug checking. Left
-    // before any bug check (the handler may longjmp).
-    kpi_force_irql_internal_enter();
-    kpi_mutex_lock(&pool->lock);
-    for (kpi_record_t *r = pool->live_head; r != NULL; r = r->live_next) {
-      live_open(sys, r);
-      if (!header_intact(r)) {
-        fc.verdict = FREE_HEADER;
-        memcpy(fc.header, r->block, 16);
-      } else {
-        const uint8_t *bad = canary_damage(r, sys->cfg.canary_fill);
-        if (bad != NULL) {
-          fc.verdict = FREE_CANARY;
-          fc.where = (uintptr_t)bad;
-          fc.value = *bad;
-        }
-      }
-      live_close(sys, r);
-      if (fc.verdict != FREE_OK) {
-        fc.info = r->info;
-        addr = r->info.address;
-        break;
-      }
-    }
-    if (fc.verdict == FREE_OK) {
-      for (kpi_record_t *r = pool->q_head; r != NULL; r = r->q_next) {
-        quarantine_open(sys, r);
-        const uint8_t *bad = poison_damage(r, sys->cfg.free_fill);
-        if (bad != NULL) {
-          rep.damaged = true;
-          rep.info = r->info;
-          rep.free_site = r->free_site;
-          rep.free_thread = r->free_thread;
-          rep.where = (uintptr_t)bad;
-          rep.value = *bad;
-          // Repair the fill so the same damage is reported once.
-          memset(r->info.address, sys->cfg.free_fill,
-                 (size_t)(block_data_end(r) - (uint8_t *)r->info.address));
-        }
-        quarantine_close(sys, r);
-        if (rep.damaged) break;
-      }
-    }
-    kpi_mutex_unlock(&pool->lock);
-    kpi_force_irql_internal_leave();
-    if (fc.verdict != FREE_OK) {
-      free_reject(sys, addr, 0, &fc, KP_NOSITE);
-      return KP_STATUS_HEAP_CORRUPTION;
-    }
-    if (rep.damaged) {
-      poison_raise(sys, &rep);
-      return KP_STATUS_HEAP_CORRUPTION;
-    }
+    kpi_heap_t *hs[KPI_HEAPS];
+    uint32_t n = heaps_of(&sys->pools[i], hs);
+    for (uint32_t k = 0; k < n; k++)
+      if (!heap_verify(sys, hs[k])) return KP_STATUS_HEAP_CORRUPTION;
   }
   return KP_STATUS_SUCCESS;
 }

@@ -45,7 +45,12 @@ void kpi_cond_broadcast(kpi_cond_t *c);
 typedef enum kpi_prot {
   KPI_PROT_NONE = 0,
   KPI_PROT_READ = 1,
-  KPI_PROT_READWRITE = 3
+  KPI_PROT_READWRITE = 3,
+  /* Read, write and execute (the executable non-paged pool types). Hosts
+   * that refuse writable+executable mappings (macOS on Apple silicon
+   * without MAP_JIT, SELinux execmem denials) return an error; the caller
+   * falls back to KPI_PROT_READWRITE. */
+  KPI_PROT_READWRITE_EXEC = 7
 } kpi_prot_t;
 
 /* The host page size (4096 on Linux x86-64, 16384 on Apple silicon). */
@@ -74,6 +79,9 @@ void kpi_os_yield(void);
  * "image+0x1234"), with the host's facilities; cached per address. False
  * (and an empty @buf) when nothing is known. Not for signal handlers. */
 bool kpi_os_symbolize(const void *addr, char *buf, size_t len);
+/* True when both code addresses lie in the same loaded image (executable
+ * or shared library). */
+bool kpi_os_same_image(const void *a, const void *b);
 /* Microseconds of a monotonic host clock (an arbitrary origin). */
 uint64_t kpi_os_monotonic_us(void);
 /* Sleeps for about @ms milliseconds of real time. */

@@ -142,6 +142,7 @@ kp_status_t kpi_os_protect(void *addr, size_t size, kpi_prot_t prot) {
   int p = PROT_NONE;
   if (prot == KPI_PROT_READ) p = PROT_READ;
   if (prot == KPI_PROT_READWRITE) p = PROT_READ | PROT_WRITE;
+  if (prot == KPI_PROT_READWRITE_EXEC) p = PROT_READ | PROT_WRITE | PROT_EXEC;
   if (mprotect(addr, size, p) != 0) return KP_STATUS_INVALID_PARAMETER;
   return KP_STATUS_SUCCESS;
 }

@@ -155,6 +155,14 @@ static bool look_up(const void *addr, char *buf, size_t len) {
   return true;
 }
 
+bool kpi_os_same_image(const void *a, const void *b) {
+  Dl_info ia, ib;
+  memset(&ia, 0, sizeof ia);
+  memset(&ib, 0, sizeof ib);
+  if (dladdr(a, &ia) == 0 || dladdr(b, &ib) == 0) return false;
+  return ia.dli_fbase == ib.dli_fbase;
+}
+
 bool kpi_os_symbolize(const void *addr, char *buf, size_t len) {
   if (addr == NULL || len == 0) return false;
   pthread_mutex_lock(&sym_lock);

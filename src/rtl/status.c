@@ -259,6 +259,12 @@ const char *kpi_site_text(kp_site_t site, char *buf, size_t len) {
   if (site.file != NULL) {
     const char *base = strrchr(site.file, '/');
     char outer[200];
+    // The caller of the function at file:line is worth naming when it is
+    // the driver's own code (the same image as that function): main's
+    // caller in the C library, or a test runner's, is not.
+    if (site.outer != NULL && site.caller != NULL &&
+        !kpi_os_same_image(site.outer, site.caller))
+      site.outer = NULL;
     if (site.outer != NULL && kpi_os_symbolize(site.outer, outer, sizeof outer))
       snprintf(buf, len, "%s:%u, called from %s", base ? base + 1 : site.file,
                site.line, outer);

@@ -43,9 +43,10 @@ static void tags_snapshot(kp_system_t *sys, tag_list_t *l) {
   memset(l, 0, sizeof *l);
   for (uint32_t i = 0; i < sys->pool_count; i++) {
     kpi_pool_t *pool = &sys->pools[i];
-    kpi_mutex_lock(&pool->lock);
-    for (size_t k = 0; k < pool->tag_slots; k++) {
-      const kpi_tag_stat_t *t = &pool->tags[k];
+    size_t slots = 0;
+    kpi_tag_stat_t *tags = kpi_pool_tags(pool, &slots);
+    for (size_t k = 0; k < slots; k++) {
+      const kpi_tag_stat_t *t = &tags[k];
       if (!t->used) continue;
       kp_tag_stats_t st;
       memset(&st, 0, sizeof st);
@@ -59,7 +60,7 @@ static void tags_snapshot(kp_system_t *sys, tag_list_t *l) {
       st.failures = t->failures;
       if (!tag_list_push(l, &st)) break;
     }
-    kpi_mutex_unlock(&pool->lock);
+    free(tags);
   }
   if (l->count > 1) qsort(l->items, l->count, sizeof *l->items, tag_cmp);
 }
@@ -84,11 +85,11 @@ bool kp_stats_tag(kp_system_t *sys, kp_tag_t tag, kp_pool_kind_t pool_kind,
     for (uint32_t i = 0; i < sys->pool_count; i++) {
       kpi_pool_t *pool = &sys->pools[i];
       if (pool->kind != pool_kind) continue;
-      kpi_mutex_lock(&pool->lock);
-      size_t mask = pool->tag_slots - 1;
-      size_t k = (size_t)(tag * 0x9E3779B1u) & mask;
-      while (pool->tags[k].used) {
-        const kpi_tag_stat_t *t = &pool->tags[k];
+      size_t slots = 0;
+      kpi_tag_stat_t *tags = kpi_pool_tags(pool, &slots);
+      size_t k = slots != 0 ? kpi_tag_hash(tag, slots - 1) : 0;
+      while (slots != 0 && tags[k].used) {
+        const kpi_tag_stat_t *t = &tags[k];
         if (t->tag == tag) {
           found = true;
           sum.allocs += t->allocs;
@@ -98,9 +99,9 @@ bool kp_stats_tag(kp_system_t *sys, kp_tag_t tag, kp_pool_kind_t pool_kind,
           sum.failures += t->failures;
           break;
         }
-        k = (k + 1) & mask;
+        k = (k + 1) & (slots - 1);
       }
-      kpi_mutex_unlock(&pool->lock);
+      free(tags);
     }
   }
   if (out != NULL) {
@@ -117,17 +118,17 @@ bool kp_stats_get(kp_system_t *sys, kp_stats_t *st) {
   for (uint32_t i = 0; i < sys->pool_count; i++) {
     kpi_pool_t *pool = &sys->pools[i];
     kp_pool_totals_t *t = &st->pool[pool->kind];
-    kpi_mutex_lock(&pool->lock);
-    t->allocs += pool->allocs;
-    t->frees += pool->frees;
-    t->failures += pool->failures;
-    t->live_blocks += pool->live_count;
-    t->bytes += pool->used;
-    t->peak_bytes += pool->peak;
-    t->budget += pool->budget;
-    t->quarantined_blocks += pool->q_count;
-    t->pages_in_use += pool->pages_in_use;
-    kpi_mutex_unlock(&pool->lock);
+    kpi_pool_figures_t f;
+    kpi_pool_figures(pool, &f);
+    t->allocs += f.allocs;
+    t->frees += f.frees;
+    t->failures += f.failures;
+    t->live_blocks += f.live_count;
+    t->bytes += f.used;
+    t->peak_bytes += f.peak;
+    t->budget += f.budget;
+    t->quarantined_blocks += f.q_count;
+    t->pages_in_use += f.pages_in_use;
   }
   st->untagged_allocs = atomic_load(&sys->untagged_allocs);
   st->bugchecks = kp_bugcheck_count(sys);
@@ -229,11 +230,11 @@ void kp_report_json(kp_system_t *sys, kp_output_fn out, void *arg) {
            sys->cfg.driver_name ? sys->cfg.driver_name : "");
   for (uint32_t i = 0; i < sys->pool_count; i++) {
     kpi_pool_t *pool = &sys->pools[i];
-    kpi_mutex_lock(&pool->lock);
-    unsigned long long v[9] = {pool->budget,    pool->available, pool->used,
-                               pool->peak,      pool->allocs,    pool->frees,
-                               pool->failures,  pool->live_count, pool->q_count};
-    kpi_mutex_unlock(&pool->lock);
+    kpi_pool_figures_t f;
+    kpi_pool_figures(pool, &f);
+    unsigned long long v[9] = {f.budget,   f.available, f.used,
+                               f.peak,     f.allocs,    f.frees,
+                               f.failures, f.live_count, f.q_count};
     static const char *const levels[] = {"none", "low", "very_low", "exhausted"};
     kp_pressure_t pr;
     const char *level = "none";

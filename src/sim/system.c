@@ -14,13 +14,11 @@
 /* ---------------------------------------------------------------------------
  * Per-thread state.
  * ------------------------------------------------------------------------- */
-static _Thread_local kpi_thread_t sys_thread_state;
+_Thread_local kpi_thread_t kpi_thread_state;
 static atomic_uint sys_next_thread_id = 1;
 
-kpi_thread_t *kpi_thread(void) {
-  kpi_thread_t *t = &sys_thread_state;
+void kpi_thread_first_use(kpi_thread_t *t) {
   if (t->id == 0) t->id = atomic_fetch_add(&sys_next_thread_id, 1);
-  return t;
 }
 
 uint32_t kp_thread_id(void) { return kpi_thread()->id; }
@@ -107,6 +105,8 @@ static bool config_valid(const kp_config_t *cfg) {
 /* ---------------------------------------------------------------------------
  * Pools (the arenas themselves are in pool.c).
  * ------------------------------------------------------------------------- */
+/* Names each system's lifetime (kp_system::generation). */
+static atomic_uint_fast64_t sys_generations;
 kp_system_t *kp_system_create(const kp_config_t *cfg) {
   kp_config_t defaults;
   if (cfg == NULL) {
@@ -127,6 +127,7 @@ kp_system_t *kp_system_create(const kp_config_t *cfg) {
   kpi_mutex_init(&sys->lock);
   atomic_init(&sys->advance_owner, 0);
   atomic_init(&sys->sequence, 0);
+  sys->generation = atomic_fetch_add(&sys_generations, 1) + 1;
   atomic_init(&sys->bugcheck_count, 0);
   atomic_init(&sys->untagged_allocs, 0);
   atomic_init(&sys->failed_allocs, 0);
@@ -151,7 +152,12 @@ kp_system_t *kp_system_create(const kp_config_t *cfg) {
     free(sys);
     return NULL;
   }
-  for (uint32_t i = 0; i < sys->pool_count; i++) sys->pools[i].index = i;
+  for (uint32_t i = 0; i < sys->pool_count; i++) {
+    sys->pools[i].index = i;
+    // Force IRQL checking protects paged pool pages: such an arena is not
+    // parked for reuse by a later system.
+    if (cfg->verifier_flags & KP_VERIFY_FORCE_IRQL) sys->pools[i].no_cache = true;
+  }
   // Special pool, force IRQL checking, fault injection (verifier.c).
   if (!kpi_verifier_attach(sys)) {
     kp_system_destroy(sys);

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "kp_test_util.h"
+#include "kpool/cmocka.h"
 
 static bool all_bytes(const uint8_t *p, size_t n, uint8_t v) {
   for (size_t i = 0; i < n; i++)
@@ -397,6 +398,54 @@ static void test_quota_api_raises_by_default(void **state) {
   kp_free(sys, q, KPT_TAG1, KP_HERE);
 }
 
+/* Windows allocates before it charges quota: with the pool exhausted AND
+ * the quota exhausted, the quota API raises STATUS_INSUFFICIENT_RESOURCES,
+ * not STATUS_QUOTA_EXCEEDED (observed on Windows x64). */
+static void test_quota_allocates_before_charging(void **state) {
+  kp_system_t *sys = *state;
+  void *p = kp_alloc_legacy(sys, KP_API_ALLOCATE_POOL_QUOTA, 1, 3000, KPT_TAG1,
+                            KP_PRIORITY_NORMAL, KP_HERE);
+  assert_non_null(p); // the 4 KiB quota is now nearly used up
+  assert_int_equal(kp_pool_set_available(sys, KP_POOL_PAGED, 0, 0), KP_STATUS_SUCCESS);
+  volatile kp_status_t got = 0;
+  KP_TRY {
+    (void)kp_alloc_legacy(sys, KP_API_ALLOCATE_POOL_QUOTA, 1, 3000, KPT_TAG1,
+                          KP_PRIORITY_NORMAL, KP_HERE);
+  } KP_EXCEPT(st) {
+    got = st;
+  } KP_END_TRY;
+  assert_int_equal(got, KP_STATUS_INSUFFICIENT_RESOURCES);
+  // Pool back, quota still short: now it is the quota that fails, and the
+  // block found for it went back (nothing counted, nothing leaked).
+  kp_pool_set_available(sys, KP_POOL_PAGED, 0, SIZE_MAX);
+  kp_stats_t before = KP_STATS_INIT;
+  assert_true(kp_stats_get(sys, &before));
+  got = 0;
+  KP_TRY {
+    (void)kp_alloc_legacy(sys, KP_API_ALLOCATE_POOL_QUOTA, 1, 3000, KPT_TAG1,
+                          KP_PRIORITY_NORMAL, KP_HERE);
+  } KP_EXCEPT(st) {
+    got = st;
+  } KP_END_TRY;
+  assert_int_equal(got, KP_STATUS_QUOTA_EXCEEDED);
+  kp_stats_t after = KP_STATS_INIT;
+  assert_true(kp_stats_get(sys, &after));
+  assert_int_equal(after.pool[KP_POOL_PAGED].bytes, before.pool[KP_POOL_PAGED].bytes);
+  assert_int_equal(after.pool[KP_POOL_PAGED].allocs, before.pool[KP_POOL_PAGED].allocs);
+  // ExAllocatePool2 with USE_QUOTA: the same order.
+  kp_pool_set_available(sys, KP_POOL_NONPAGED, 0, 0);
+  KP_ASSERT_RAISES(KP_STATUS_INSUFFICIENT_RESOURCES,
+                   (void)kp_alloc2(sys, KPT_NP | KP_POOL_FLAG_USE_QUOTA |
+                                            KP_POOL_FLAG_RAISE_ON_FAILURE,
+                                   3000, KPT_TAG1, KP_HERE));
+  kp_pool_set_available(sys, KP_POOL_NONPAGED, 0, SIZE_MAX);
+  KP_ASSERT_RAISES(KP_STATUS_QUOTA_EXCEEDED,
+                   (void)kp_alloc2(sys, KPT_NP | KP_POOL_FLAG_USE_QUOTA |
+                                            KP_POOL_FLAG_RAISE_ON_FAILURE,
+                                   3000, KPT_TAG1, KP_HERE));
+  kp_free(sys, p, KPT_TAG1, KP_HERE);
+}
+
 static void test_invalid_priority_and_api(void **state) {
   kp_system_t *sys = *state;
   assert_null(kp_alloc_legacy(sys, KP_API_ALLOCATE_POOL_PRIORITY, 0, 16, KPT_TAG1,
@@ -437,6 +486,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_legacy_zero_tag_bugchecks, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_legacy_raise_bit, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_quota_api_raises_by_default, setup_small_quota, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_quota_allocates_before_charging, setup_small_quota, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_invalid_priority_and_api, kpt_setup, kpt_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -31,7 +31,7 @@ static void *alloc_np(kp_system_t *sys, size_t n) {
 
 static void test_small_block_layout(void **state) {
   kp_system_t *sys = *state;
-  for (size_t n = 1; n < 4080; n += 37) {
+  for (size_t n = 1; n <= 4064; n += 37) {
     uint8_t *p = alloc_np(sys, n);
     assert_non_null(p);
     assert_int_equal((uintptr_t)p % 16, 0);
@@ -47,7 +47,7 @@ static void test_small_block_layout(void **state) {
 
 static void test_big_block_layout(void **state) {
   kp_system_t *sys = *state;
-  size_t sizes[] = {4080, 4096, 4097, 5000, 8192, 65536 + 3};
+  size_t sizes[] = {4065, 4070, 4079, 4080, 4096, 4097, 5000, 8192, 65536 + 3};
   for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
     uint8_t *p = alloc_np(sys, sizes[i]);
     assert_non_null(p);
@@ -58,6 +58,77 @@ static void test_big_block_layout(void **state) {
     kp_free(sys, p, KPT_TAG1, KP_HERE);
   }
 }
+
+/* The switch to whole pages: a page minus two 16-byte headers (4064) is
+ * the largest small block, as on Windows x64; 4065 takes a page. */
+static void test_small_big_boundary(void **state) {
+  kp_system_t *sys = *state;
+  uint8_t *a = alloc_np(sys, 4064);
+  uint8_t *b = alloc_np(sys, 4065);
+  assert_non_null(a);
+  assert_non_null(b);
+  assert_int_equal((uintptr_t)a % 4096, 16); // header in front, same page
+  assert_int_equal(kp_block_size(sys, a, NULL), 4064);
+  kp_block_info_t info;
+  assert_true(kp_block_query(sys, a, &info));
+  assert_int_equal(info.block_bytes, 4064 + 16);
+  assert_int_equal((uintptr_t)b % 4096, 0);
+  assert_int_equal(kp_block_size(sys, b, NULL), 4096);
+  assert_true(kp_block_query(sys, b, &info));
+  assert_int_equal(info.block_bytes, 4096);
+  kp_free(sys, a, KPT_TAG1, KP_HERE);
+  kp_free(sys, b, KPT_TAG1, KP_HERE);
+}
+
+/* A quota-charged small block's header carries the quota bit (8) in its
+ * PoolType byte (byte 3: PoolType + 1), as Windows' POOL_HEADER does. */
+static void test_quota_bit_in_header(void **state) {
+  kp_system_t *sys = *state;
+  uint8_t *q = kp_alloc_legacy(sys, KP_API_ALLOCATE_POOL_QUOTA, 1, 100, KPT_TAG1,
+                               KP_PRIORITY_NORMAL, KP_HERE);
+  uint8_t *n = kp_alloc_legacy(sys, KP_API_ALLOCATE_POOL_WITH_TAG, 1, 100, KPT_TAG1,
+                               KP_PRIORITY_NORMAL, KP_HERE);
+  uint8_t *q2 = kp_alloc2(sys, KPT_NP | KP_POOL_FLAG_USE_QUOTA, 100, KPT_TAG1, KP_HERE);
+  uint8_t *n2 = alloc_np(sys, 100);
+  assert_non_null(q);
+  assert_non_null(n);
+  assert_non_null(q2);
+  assert_non_null(n2);
+  assert_int_equal(q[-16 + 3], 2 | 8);  // PagedPool + 1, quota
+  assert_int_equal(n[-16 + 3], 2);      // PagedPool + 1
+  assert_int_equal(q2[-16 + 3], 1 | 8); // NonPagedPool + 1, quota
+  assert_int_equal(n2[-16 + 3], 1);     // NonPagedPool + 1
+  // The header stays consistent: freeing checks it.
+  kp_free(sys, q, KPT_TAG1, KP_HERE);
+  kp_free(sys, n, KPT_TAG1, KP_HERE);
+  kp_free(sys, q2, KPT_TAG1, KP_HERE);
+  kp_free(sys, n2, KPT_TAG1, KP_HERE);
+  assert_int_equal(kp_bugcheck_count(sys), 0);
+}
+
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__linux__)
+/* NonPagedPool / NonPagedPoolExecute / POOL_FLAG_NON_PAGED_EXECUTE memory
+ * is executable where the host allows it (Linux x86 does): a one-byte
+ * "ret" placed there runs. */
+static void test_nonpaged_execute_is_executable(void **state) {
+  kp_system_t *sys = *state;
+  uint8_t *a = kp_alloc2(sys, KP_POOL_FLAG_NON_PAGED_EXECUTE, 16, KPT_TAG1, KP_HERE);
+  uint8_t *b = kp_alloc_legacy(sys, KP_API_ALLOCATE_POOL_WITH_TAG, 0, 16, KPT_TAG1,
+                               KP_PRIORITY_NORMAL, KP_HERE);
+  assert_non_null(a);
+  assert_non_null(b);
+  a[0] = 0xC3; // ret
+  b[0] = 0xC3;
+  void (*fa)(void) = NULL;
+  void (*fb)(void) = NULL;
+  memcpy(&fa, &a, sizeof fa);
+  memcpy(&fb, &b, sizeof fb);
+  fa();
+  fb();
+  kp_free(sys, a, KPT_TAG1, KP_HERE);
+  kp_free(sys, b, KPT_TAG1, KP_HERE);
+}
+#endif
 
 static void test_record_describes_allocation(void **state) {
   kp_system_t *sys = *state;
@@ -411,6 +482,11 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_small_block_layout, setup_unpoisoned, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_big_block_layout, kpt_setup, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_small_big_boundary, kpt_setup, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_quota_bit_in_header, setup_unpoisoned, kpt_teardown),
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__linux__)
+      cmocka_unit_test_setup_teardown(test_nonpaged_execute_is_executable, kpt_setup, kpt_teardown),
+#endif
       cmocka_unit_test_setup_teardown(test_record_describes_allocation, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_overrun_into_canary_found_at_free, setup_unpoisoned, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_canary_on_exact_multiple_of_16, setup_unpoisoned, kpt_teardown),
