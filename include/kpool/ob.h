@@ -40,6 +40,22 @@ KP_API void kp_ob_reference(kp_system_t *sys, void *object, uint32_t tag);
 /** ObDereferenceObject(WithTag): drops a reference; see the bug checks. */
 KP_API void kp_ob_dereference(kp_system_t *sys, void *object, uint32_t tag);
 
+/** Object kinds for kp_ob_reference_by_pointer. */
+#define KP_OB_ANY 0u
+#define KP_OB_DEVICE 1u
+#define KP_OB_FILE 2u
+#define KP_OB_PROCESS 3u
+#define KP_OB_THREAD 4u
+
+/**
+ * ObReferenceObjectByPointer: references @p object when it is of @p kind
+ * (KP_OB_ANY: whatever it is). STATUS_SUCCESS, or
+ * STATUS_OBJECT_TYPE_MISMATCH (nothing referenced) when it is another
+ * kind. An object kpool does not know is 0x18 as for ObReferenceObject.
+ */
+KP_API kp_status_t kp_ob_reference_by_pointer(kp_system_t *sys, void *object,
+                                              uint32_t kind, uint32_t tag);
+
 /** ZwClose: a handle in the registry's range goes to kp_cm_close (a bad
  *  one is 0x93 with the verifier, STATUS_INVALID_HANDLE without); any
  *  other to the dispatcher's kp_handle_close (system threads; a bad one is

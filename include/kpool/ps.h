@@ -100,6 +100,9 @@ KP_API uint64_t kp_ps_thread_process_id(const kp_thread_t *thread);
 /** The 15-character image file name (PsGetProcessImageFileName). */
 KP_API char *kp_ps_process_image_file_name(kp_process_t *process);
 
+/** 1 when @p object is a simulated process, 2 a thread, 0 neither. */
+KP_API int kp_ps_object_kind(kp_system_t *sys, const void *object);
+
 /** ObReferenceObject / ObDereferenceObject on processes and threads:
  *  false when @p object is none of them. A dereference below zero raises
  *  0xC4/0x3F (verifier) or 0x18. */

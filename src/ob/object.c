@@ -49,3 +49,26 @@ kp_status_t kp_ob_close(kp_system_t *sys, void *handle) {
   if (kp_cm_is_handle(sys, handle)) return kp_cm_close(sys, handle);
   return kp_handle_close(sys, handle);
 }
+
+kp_status_t kp_ob_reference_by_pointer(kp_system_t *sys, void *object, uint32_t kind,
+                                       uint32_t tag) {
+  if (sys == NULL) return KP_STATUS_INVALID_PARAMETER;
+  uint32_t is = KP_OB_ANY;
+  if (kp_io_is_device(sys, object)) {
+    is = KP_OB_DEVICE;
+  } else if (kp_io_file_reference(sys, object)) {
+    // Probe by referencing; undone below when the kind does not match.
+    is = KP_OB_FILE;
+    (void)kp_io_file_dereference(sys, object);
+  } else {
+    int k = kp_ps_object_kind(sys, object);
+    is = k == 1 ? KP_OB_PROCESS : k == 2 ? KP_OB_THREAD : KP_OB_ANY;
+  }
+  if (is == KP_OB_ANY) {
+    unknown_object(sys, object, "ObReferenceObjectByPointer");
+    return KP_STATUS_INVALID_PARAMETER;
+  }
+  if (kind != KP_OB_ANY && kind != is) return KP_STATUS_OBJECT_TYPE_MISMATCH;
+  kp_ob_reference(sys, object, tag);
+  return KP_STATUS_SUCCESS;
+}

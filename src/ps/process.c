@@ -352,3 +352,16 @@ bool kp_ps_object_reference(kp_system_t *sys, void *object, int delta) {
   // dereference is diagnosed instead of touching freed memory.
   return true;
 }
+
+int kp_ps_object_kind(kp_system_t *sys, const void *object) {
+  kpi_ps_t *ps = kpi_ps(sys);
+  if (ps == NULL || object == NULL) return 0;
+  int kind = 0;
+  kpi_mutex_lock(&ps->lock);
+  for (kp_process_t *p = ps->processes; p != NULL && kind == 0; p = p->next)
+    if ((const void *)p == object) kind = 1;
+  for (kp_thread_t *t = ps->threads; t != NULL && kind == 0; t = t->next)
+    if ((const void *)t == object) kind = 2;
+  kpi_mutex_unlock(&ps->lock);
+  return kind;
+}

@@ -331,3 +331,28 @@ NTSTATUS NTAPI IoCreateDeviceSecure(PDRIVER_OBJECT DriverObject, ULONG DeviceExt
   return IoCreateDevice(DriverObject, DeviceExtensionSize, DeviceName, DeviceType,
                         DeviceCharacteristics, Exclusive, DeviceObject);
 }
+
+/* Object types: only their addresses matter (threads: the dispatcher's). */
+struct _OBJECT_TYPE {
+  const char *name;
+};
+static struct _OBJECT_TYPE process_type = {"Process"}, file_type = {"File"},
+                           device_type = {"Device"};
+static POBJECT_TYPE process_type_pointer = &process_type, file_type_pointer = &file_type,
+                    device_type_pointer = &device_type;
+POBJECT_TYPE *PsProcessType = &process_type_pointer;
+POBJECT_TYPE *IoFileObjectType = &file_type_pointer;
+POBJECT_TYPE *IoDeviceObjectType = &device_type_pointer;
+
+NTSTATUS NTAPI ObReferenceObjectByPointer(PVOID Object, ACCESS_MASK DesiredAccess,
+                                          POBJECT_TYPE ObjectType, KPROCESSOR_MODE AccessMode) {
+  (void)DesiredAccess;  // kernel references grant everything
+  (void)AccessMode;
+  uint32_t kind = ObjectType == NULL                 ? KP_OB_ANY
+                  : ObjectType == *PsProcessType     ? KP_OB_PROCESS
+                  : ObjectType == *IoFileObjectType  ? KP_OB_FILE
+                  : ObjectType == *IoDeviceObjectType ? KP_OB_DEVICE
+                  : ObjectType == *PsThreadType      ? KP_OB_THREAD
+                                                     : 0xFFFFFFFFu;
+  return kp_ob_reference_by_pointer(cur(), Object, kind, OB_DEFAULT_TAG);
+}

@@ -300,6 +300,12 @@ static void test_references(void **state) {
   assert_int_equal(kpt_last.p[0], 0x3F);
   assert_int_equal(kpt_last.p[1], (uintptr_t)d);
   assert_int_equal(kpt_last.p[2], UINT64_MAX);
+  // ObReferenceObjectByPointer checks the type.
+  assert_int_equal(ObReferenceObjectByPointer(d, 0, *IoDeviceObjectType, KernelMode),
+                   STATUS_SUCCESS);
+  assert_int_equal(ObReferenceObjectByPointer(d, 0, *PsProcessType, KernelMode),
+                   STATUS_OBJECT_TYPE_MISMATCH);
+  ObDereferenceObject(d);
   int junk;
   kpt_reset_caught();
   ObReferenceObject(&junk);

@@ -83,6 +83,10 @@ static void test_process_notifications(void **state) {
   PEPROCESS p = NULL;
   assert_int_equal(PsLookupProcessByProcessId((HANDLE)(uintptr_t)pid, &p), STATUS_SUCCESS);
   assert_string_equal(PsGetProcessImageFileName(p), "notepad.exe");
+  assert_int_equal(ObReferenceObjectByPointer(p, 0, *PsProcessType, KernelMode), STATUS_SUCCESS);
+  assert_int_equal(ObReferenceObjectByPointer(p, 0, *IoFileObjectType, KernelMode),
+                   STATUS_OBJECT_TYPE_MISMATCH);
+  ObDereferenceObject(p);
   ObDereferenceObject(p);
   assert_int_equal(PsLookupProcessByProcessId((HANDLE)0x7777, &p), STATUS_INVALID_CID);
   assert_null(p);

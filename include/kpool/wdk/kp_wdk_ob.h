@@ -30,6 +30,21 @@ NTKERNELAPI LONG_PTR FASTCALL ObfDereferenceObjectWithTag(PVOID Object, ULONG Ta
 #ifndef ObDereferenceObject
 #define ObDereferenceObject(o) ObfDereferenceObject(o)
 #endif
+#ifndef KP_WDK_OBJECT_TYPE_DEFINED
+#define KP_WDK_OBJECT_TYPE_DEFINED
+typedef struct _OBJECT_TYPE *POBJECT_TYPE;
+typedef struct _OBJECT_HANDLE_INFORMATION *POBJECT_HANDLE_INFORMATION;
+#endif
+/** Object types drivers pass to ObReferenceObjectByPointer (threads:
+ *  *PsThreadType, declared with the dispatcher). */
+extern KP_API POBJECT_TYPE *PsProcessType;
+extern KP_API POBJECT_TYPE *IoFileObjectType;
+extern KP_API POBJECT_TYPE *IoDeviceObjectType;
+/** ObReferenceObjectByPointer: kp_ob_reference_by_pointer.
+ *  STATUS_OBJECT_TYPE_MISMATCH when @p ObjectType is given and differs. */
+NTKERNELAPI NTSTATUS NTAPI ObReferenceObjectByPointer(PVOID Object, ACCESS_MASK DesiredAccess,
+                                                      POBJECT_TYPE ObjectType,
+                                                      KPROCESSOR_MODE AccessMode);
 #define ObReferenceObjectWithTag(Object, Tag) ObfReferenceObjectWithTag(Object, Tag)
 #define ObDereferenceObjectWithTag(Object, Tag) ObfDereferenceObjectWithTag(Object, Tag)
 
