@@ -128,6 +128,19 @@ KP_API kp_status_t kp_cm_enum_value(kp_system_t *sys, void *handle,
                                     void *buf, uint32_t buf_len,
                                     uint32_t *result_len);
 
+#define KP_KEY_BASIC 0u
+#define KP_KEY_NODE 1u
+
+/** ZwEnumerateKey: the @p index-th subkey (creation order), as
+ *  KeyBasicInformation (fixed part 16 bytes) or KeyNodeInformation (24; no
+ *  class: ClassOffset = ClassLength = 0); LastWriteTime is 0 (not kept).
+ *  Other classes STATUS_INVALID_PARAMETER (not simulated);
+ *  STATUS_NO_MORE_ENTRIES past the end; the buffer rules of
+ *  ZwQueryValueKey. */
+KP_API kp_status_t kp_cm_enum_key(kp_system_t *sys, void *handle, uint32_t index,
+                                  uint32_t info_class, void *buf, uint32_t buf_len,
+                                  uint32_t *result_len);
+
 /** ZwSetValueKey: creates or replaces the value. */
 KP_API kp_status_t kp_cm_set_value(kp_system_t *sys, void *handle,
                                    const uint16_t *name, size_t len,

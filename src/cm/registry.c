@@ -510,6 +510,49 @@ kp_status_t kp_cm_enum_value(kp_system_t *sys, void *handle, uint32_t index,
   return st;
 }
 
+kp_status_t kp_cm_enum_key(kp_system_t *sys, void *handle, uint32_t index, uint32_t info_class,
+                           void *buf, uint32_t buf_len, uint32_t *result_len) {
+  kpi_cm_t *cm = kpi_cm(sys);
+  if (cm == NULL) return KP_STATUS_INSUFFICIENT_RESOURCES;
+  if (result_len == NULL) return KP_STATUS_INVALID_PARAMETER;
+  if (info_class != KP_KEY_BASIC && info_class != KP_KEY_NODE) return KP_STATUS_INVALID_PARAMETER;
+  kp_status_t st;
+  kpi_mutex_lock(&cm->lock);
+  kpi_key_t *k = handle_key(cm, handle, &st);
+  if (k != NULL) {
+    // Subkeys are kept newest first: count, then take the index-th oldest.
+    uint32_t n = 0;
+    for (kpi_key_t *c = k->child; c != NULL; c = c->sibling) n += !c->deleted;
+    kpi_key_t *hit = NULL;
+    if (index < n) {
+      uint32_t want = n - 1u - index, i = 0;
+      for (kpi_key_t *c = k->child; c != NULL && hit == NULL; c = c->sibling)
+        if (!c->deleted && i++ == want) hit = c;
+    }
+    if (hit == NULL) {
+      st = KP_STATUS_NO_MORE_ENTRIES;
+    } else {
+      uint32_t fixed = info_class == KP_KEY_BASIC ? 16u : 24u;
+      uint32_t name_bytes = (uint32_t)(hit->len * 2u);
+      *result_len = fixed + name_bytes;
+      if (buf == NULL || buf_len < fixed) {
+        st = KP_STATUS_BUFFER_TOO_SMALL;
+      } else {
+        // LastWriteTime (8), TitleIndex, [ClassOffset, ClassLength,] NameLength.
+        uint32_t hdr[6] = {0, 0, 0, 0, 0, 0};
+        if (info_class == KP_KEY_BASIC) hdr[3] = name_bytes;
+        else hdr[5] = name_bytes;
+        memcpy(buf, hdr, fixed);
+        uint32_t room = buf_len - fixed, c = name_bytes < room ? name_bytes : room;
+        if (c != 0) memcpy((uint8_t *)buf + fixed, hit->name, c);
+        st = buf_len >= fixed + name_bytes ? KP_STATUS_SUCCESS : KP_STATUS_BUFFER_OVERFLOW;
+      }
+    }
+  }
+  kpi_mutex_unlock(&cm->lock);
+  return st;
+}
+
 kp_status_t kp_cm_set_value(kp_system_t *sys, void *handle, const uint16_t *name, size_t len,
                             uint32_t type, const void *data, uint32_t size) {
   kpi_cm_t *cm = kpi_cm(sys);

@@ -72,6 +72,16 @@ NTSTATUS NTAPI ZwEnumerateValueKey(HANDLE KeyHandle, ULONG Index,
                           KeyValueInformation, Length, ResultLength);
 }
 
+_Static_assert(offsetof(KEY_BASIC_INFORMATION, Name) == 16, "KEY_BASIC_INFORMATION");
+_Static_assert(offsetof(KEY_NODE_INFORMATION, Name) == 24, "KEY_NODE_INFORMATION");
+
+NTSTATUS NTAPI ZwEnumerateKey(HANDLE KeyHandle, ULONG Index,
+                              KEY_INFORMATION_CLASS KeyInformationClass, PVOID KeyInformation,
+                              ULONG Length, PULONG ResultLength) {
+  return kp_cm_enum_key(cur(), KeyHandle, Index, (uint32_t)KeyInformationClass, KeyInformation,
+                        Length, ResultLength);
+}
+
 NTSTATUS NTAPI ZwSetValueKey(HANDLE KeyHandle, PUNICODE_STRING ValueName, ULONG TitleIndex,
                              ULONG Type, PVOID Data, ULONG DataSize) {
   (void)TitleIndex;

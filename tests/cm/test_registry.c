@@ -142,6 +142,32 @@ static void test_query_value_buffer_rules(void **state) {
   assert_int_equal(ZwClose(h), STATUS_SUCCESS);
 }
 
+static void test_enumerate_keys(void **state) {
+  kp_system_t *sys = *state;
+  kp_registry_create_key(sys, SERVICE "\\Parameters\\First");
+  kp_registry_create_key(sys, SERVICE "\\Parameters\\Second");
+  HANDLE h = open_params();
+  UCHAR buf[64];
+  ULONG got = 0;
+  assert_int_equal(ZwEnumerateKey(h, 0, KeyBasicInformation, buf, sizeof buf, &got), 0);
+  PKEY_BASIC_INFORMATION bi = (PKEY_BASIC_INFORMATION)buf;
+  assert_int_equal(got, 16 + 10);
+  assert_int_equal(bi->NameLength, 10);
+  assert_memory_equal(bi->Name, u"First", 10);
+  assert_int_equal(ZwEnumerateKey(h, 1, KeyNodeInformation, buf, sizeof buf, &got), 0);
+  PKEY_NODE_INFORMATION ni = (PKEY_NODE_INFORMATION)buf;
+  assert_int_equal(ni->NameLength, 12);
+  assert_memory_equal(ni->Name, u"Second", 12);
+  assert_int_equal(ZwEnumerateKey(h, 1, KeyBasicInformation, buf, 18, &got), STATUS_BUFFER_OVERFLOW);
+  assert_int_equal(got, 28);
+  assert_int_equal(ZwEnumerateKey(h, 1, KeyBasicInformation, buf, 15, &got), STATUS_BUFFER_TOO_SMALL);
+  assert_int_equal(ZwEnumerateKey(h, 2, KeyBasicInformation, buf, sizeof buf, &got),
+                   STATUS_NO_MORE_ENTRIES);
+  assert_int_equal(ZwEnumerateKey(h, 0, KeyFullInformation, buf, sizeof buf, &got),
+                   STATUS_INVALID_PARAMETER);
+  assert_int_equal(ZwClose(h), STATUS_SUCCESS);
+}
+
 static void test_set_delete_and_deleted_keys(void **state) {
   kp_system_t *sys = *state;
   HANDLE h = open_params();
@@ -303,6 +329,7 @@ int main(void) {
       T(test_object_attributes),
       T(test_open_create_and_dispositions),
       T(test_query_value_buffer_rules),
+      T(test_enumerate_keys),
       T(test_set_delete_and_deleted_keys),
       T(test_close_twice_is_0x93),
       cmocka_unit_test_setup_teardown(test_close_twice_retail_returns_status, setup_retail,
