@@ -628,9 +628,11 @@ KP_API void kp_io_cancel_unlock(kp_system_t *sys, kp_irql_t irql);
  * for @p device's stack (StackSize locations) with the next location set
  * up, RequestorMode KernelMode, buffers placed per method (§3.5). The I/O
  * manager frees it when it completes, after copying the status to
- * @p iosb and (METHOD_BUFFERED) the output bytes. @p event is recorded in
- * UserEvent; signalling it needs the dispatcher (kp_irp_set_event_signal).
- * NULL on a bad argument or no memory.
+ * @p iosb and (METHOD_BUFFERED) the output bytes, and signalling @p event
+ * (a KEVENT, kpool/dispatch.h) with KeSetEvent. NULL on a bad argument or
+ * no memory; a buffer that is not valid system memory for a direct method
+ * is also 0xC9, P1 = 0x09 (ioctl) / 0x08 (fsd), P2 = device, P3 = code or
+ * major, P4 = STATUS_ACCESS_VIOLATION, with I/O verification.
  */
 KP_API kp_irp_t *kp_irp_build_ioctl(kp_system_t *sys, uint32_t code,
                                     kp_device_t *device, void *in,
@@ -642,9 +644,8 @@ KP_API kp_irp_t *kp_irp_build_fsd(kp_system_t *sys, uint32_t major,
                                   uint32_t length, const int64_t *offset,
                                   void *event, kp_io_status_t *iosb);
 
-/** How a built IRP's UserEvent is signalled at completion: the dispatcher
- *  module installs its KeSetEvent here; until then the event is only
- *  recorded (and the IoStatusBlock is the way to see completion). */
+/** Replaces how a built IRP's UserEvent is signalled at completion
+ *  (default: the dispatcher's KeSetEvent); NULL restores the default. */
 typedef void (*kp_io_event_fn)(void *event);
 KP_API void kp_io_set_event_signal(kp_system_t *sys, kp_io_event_fn fn);
 
