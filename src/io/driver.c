@@ -299,7 +299,16 @@ void kpi_io_unload_check(kp_system_t *sys, void *state) {
     d->state = KPI_DRV_CHECKED;
     for (kpi_io_dev_t *h = io->devices; h != NULL; h = h->next) {
       kp_device_t *dev = (kp_device_t *)(void *)(h + 1);
-      if (dev->driver != &d->obj || h->delete_pending) continue;
+      if (dev->driver != &d->obj) continue;
+      if (h->delete_pending) {
+        // Deleted, but a reference keeps it (ObReferenceObject or
+        // IoGetAttachedDeviceReference without ObDereferenceObject).
+        n_found++;
+        kp_printf(sys, "kpool: driver unload: %u reference(s) to deleted device object "
+                  "%p of %s not dropped (ObDereferenceObject missing)\n",
+                  (unsigned)h->refs, (void *)dev, d->name);
+        continue;
+      }
       n_found++;
       dev_name_text(h, text, sizeof text);
       kp_printf(sys, "kpool: driver unload: %s did not delete device object "

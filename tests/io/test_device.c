@@ -316,6 +316,24 @@ static void test_references(void **state) {
   assert_int_equal(kp_io_unload(sys, drv), STATUS_SUCCESS);
 }
 
+static void test_device_reference_leaked_at_unload(void **state) {
+  kp_system_t *sys = *state;
+  kp_driver_t *drv = NULL;
+  assert_int_equal(kp_driver_load(sys, "Plain", (kp_driver_init_fn)PlainEntry, &drv), 0);
+  PDEVICE_OBJECT d = NULL;
+  assert_int_equal(IoCreateDevice(g_plain, 0, NULL, 0, 0, FALSE, &d), 0);
+  ObReferenceObject(d);
+  IoDeleteDevice(d);
+  g_toy_bug = TOY_LEAK_DEVICE;
+  kpt_output_reset();
+  kpt_reset_caught();
+  assert_int_equal(kp_io_unload(sys, drv), KP_STATUS_UNSUCCESSFUL);
+  assert_non_null(strstr(kpt_output, "1 reference(s) to deleted device object"));
+  assert_int_equal(kpt_last.code, 0xC4);  // its 'Devi' block is still held
+  assert_int_equal(kpt_last.p[0], 0x62);
+  ObDereferenceObject(d);  // now it goes
+}
+
 int main(void) {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
   const struct CMUnitTest tests[] = {
@@ -325,6 +343,7 @@ int main(void) {
       T(test_filter_on_a_lower_driver),
       T(test_stack_errors),
       T(test_references),
+      T(test_device_reference_leaked_at_unload),
   };
 #undef T
   return cmocka_run_group_tests(tests, NULL, NULL);
