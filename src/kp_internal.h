@@ -401,6 +401,11 @@ struct kp_system {
   /* Engine (issue 11): a process-wide number naming this system's lifetime
    * (systems reuse memory, so a pointer does not name one). */
   uint64_t generation;
+
+  /* --- Driver model (io/, cm/, ps/): leftovers the unload checks reported
+   * that are no bug check (a device or link not deleted, a handle left
+   * open); kp_io_unload turns a non-zero count into STATUS_UNSUCCESSFUL. */
+  atomic_uint unload_findings;
 };
 
 /* Module registry. Returns the state registered under @ops, or NULL. */

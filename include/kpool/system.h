@@ -19,6 +19,7 @@ extern "C" {
 #define KP_VERIFY_FORCE_IRQL 0x00002u        /**< force IRQL checking */
 #define KP_VERIFY_LOW_RESOURCES 0x00004u     /**< randomized low resources simulation */
 #define KP_VERIFY_POOL_TRACKING 0x00008u     /**< pool tracking: leaks at unload (0xC4/0x62) */
+#define KP_VERIFY_IO 0x00010u                /**< I/O verification: the 0xC9 checks (kpool/io.h) */
 #define KP_VERIFY_DEADLOCK_DETECTION 0x00020u /**< deadlock detection: lock order, lock API mixing (0xC4/0x1001, 0x1008, 0x1009, 0x100B; kpool/deadlock.h) */
 #define KP_VERIFY_MISCELLANEOUS 0x00800u     /**< miscellaneous checks (lookaside in freed pool) */
 #define KP_VERIFY_SYSTEMATIC_LRS 0x40000u    /**< systematic low resources simulation */
@@ -35,9 +36,12 @@ extern "C" {
  * (and the pool's checks). Not part of KP_VERIFY_DEFAULT.
  */
 #define KP_VERIFY_LOOKASIDE_DEPTH_ZERO 0x40000000u
-/** The default: automatic checks, pool tracking and deadlock detection. */
+/** The default: automatic checks, pool tracking, I/O verification (which
+ *  only drivers loaded with kp_driver_load can trip) and deadlock
+ *  detection. */
 #define KP_VERIFY_DEFAULT                                                      \
-  (KP_VERIFY_AUTOMATIC | KP_VERIFY_POOL_TRACKING | KP_VERIFY_DEADLOCK_DETECTION)
+  (KP_VERIFY_AUTOMATIC | KP_VERIFY_POOL_TRACKING | KP_VERIFY_IO |              \
+   KP_VERIFY_DEADLOCK_DETECTION)
 
 /**
  * Configuration of a simulated system. Fill with kp_config_init(), change

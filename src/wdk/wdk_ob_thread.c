@@ -33,11 +33,5 @@ NTSTATUS NTAPI ObReferenceObjectByHandle(
   return kp_handle_reference(kp_system_current(), Handle, Object);
 }
 
-LONG_PTR FASTCALL ObfDereferenceObject(PVOID Object) {
-  kp_object_dereference(kp_system_current(), Object);
-  return 0;
-}
-
-NTSTATUS NTAPI ZwClose(HANDLE Handle) {
-  return kp_handle_close(kp_system_current(), Handle);
-}
+/* ObfDereferenceObject and ZwClose are the general ones (wdk_io.c,
+ * wdk_cm.c over kpool/ob.h), which fall back to the thread handles here. */

@@ -10,6 +10,7 @@
 #define KPOOL_WDK_NTDDK_H
 
 #include "wdm.h"
+#include "kp_wdk_ps.h"
 
 /**
  * PROTECTED_POOL is deprecated; the current WDK defines it as 0 (older

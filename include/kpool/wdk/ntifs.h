@@ -9,6 +9,7 @@
 #define KPOOL_WDK_NTIFS_H
 
 #include "ntddk.h"
+#include "kp_wdk_ps_ifs.h"
 
 #ifdef __cplusplus
 extern "C" {

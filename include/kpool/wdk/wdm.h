@@ -2751,5 +2751,9 @@ KP_API extern __thread const void *kp_wdk_outer_caller;
 #include "kp_wdk_interlocked.h"
 #include "kp_wdk_sync.h"
 #include "kp_wdk_dispatch.h"
+#include "kp_wdk_io.h"
+#include "kp_wdk_ob.h"
+#include "kp_wdk_cm.h"
+#include "kp_wdk_unsim.h"
 
 #endif /* KPOOL_WDK_WDM_H */

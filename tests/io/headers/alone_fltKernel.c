@@ -1,0 +1,2 @@
+/* fltKernel.h compiles alone (C11 / C++17, the project's warnings). */
+#include <fltKernel.h>

@@ -1,0 +1,2 @@
+/* kp_wdk_ps.h compiles alone (C11 / C++17, the project's warnings). */
+#include <kp_wdk_ps.h>
