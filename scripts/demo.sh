@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the examples and runs the demo program (examples/, target
-# kpool_demo). The README's first quick-start command.
+# Builds the examples and runs the demo programs: kpool_demo (the event
+# cache, writing an HTML report and a Chrome trace) and kpool_procmon_demo
+# (a whole driver). The README's first quick-start command.
 #
 #   scripts/demo.sh [arguments for kpool_demo...]
 #
@@ -21,7 +22,7 @@ fi
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DKPOOL_BUILD_EXAMPLES=ON -DKPOOL_BUILD_TESTS=OFF -DKPOOL_BUILD_BENCH=OFF \
   -DKPOOL_BUILD_FUZZERS=OFF >/dev/null
-cmake --build "$build" -j "$jobs" --target kpool_demo
+cmake --build "$build" -j "$jobs" --target kpool_demo kpool_procmon_demo
 
 demo=$(find "$build" -type f -name kpool_demo -perm -u+x | head -n 1)
 if [ -z "$demo" ]; then
@@ -40,4 +41,12 @@ if [ "$rc" -eq 0 ] && [ -f "$build/kpool-report.html" ]; then
   echo "---- HTML report: $build/kpool-report.html"
   echo "---- Chrome trace: $build/kpool-trace.json (Perfetto UI, chrome://tracing)"
 fi
-exit "$rc"
+[ "$rc" -eq 0 ] || exit "$rc"
+# A whole driver in a test: examples/procmon_driver loaded, driven through
+# IRPs and simulated processes, a seeded double completion, unloaded.
+procmon=$(find "$build" -type f -name kpool_procmon_demo -perm -u+x | head -n 1)
+if [ -n "$procmon" ]; then
+  echo
+  echo "---- running ${procmon#"$root"/} ----"
+  "$procmon"
+fi
