@@ -45,14 +45,13 @@ _Static_assert(MdlMappingNoWrite == KP_MDL_MAPPING_NO_WRITE &&
 
 #define M(p) ((kp_mdl_t *)(void *)(p))
 
-// Until the I/O model defines IRP, a non-NULL Irp cannot be chained (see
-// kp_wdk_mdl.h); the core takes the slot as soon as it can be computed.
+// A non-NULL Irp: the core chains the MDL through Irp->MdlAddress.
 static PMDL allocate(PVOID va, ULONG length, BOOLEAN secondary,
                      BOOLEAN charge_quota, PIRP irp, kp_site_t site) {
-  (void)irp;
   return (PMDL)(void *)kp_mdl_alloc(kp_system_current(), va, length,
                                     secondary != FALSE, charge_quota != FALSE,
-                                    NULL, site);
+                                    irp != NULL ? (void **)&irp->MdlAddress : NULL,
+                                    site);
 }
 
 PMDL NTAPI(IoAllocateMdl)(PVOID VirtualAddress, ULONG Length,

@@ -274,6 +274,31 @@ static void test_cancel_without_routine_returns_false(void **state) {
   IoFreeIrp(irp);
 }
 
+/* IoAllocateMdl with an IRP chains the MDL through Irp->MdlAddress: the
+ * primary becomes it, a secondary buffer is appended to the chain. */
+static void test_io_allocate_mdl_chains_to_irp(void **state) {
+  (void)state;
+  PIRP irp = IoAllocateIrp(1, FALSE);
+  assert_non_null(irp);
+  PVOID buf = ExAllocatePool2(POOL_FLAG_NON_PAGED, 3 * PAGE_SIZE, 'lpmT');
+  assert_non_null(buf);
+  PMDL first = IoAllocateMdl(buf, PAGE_SIZE, FALSE, FALSE, irp);
+  assert_non_null(first);
+  assert_ptr_equal(irp->MdlAddress, first);
+  PMDL second = IoAllocateMdl((PUCHAR)buf + PAGE_SIZE, PAGE_SIZE, TRUE, FALSE, irp);
+  PMDL third = IoAllocateMdl((PUCHAR)buf + 2 * PAGE_SIZE, PAGE_SIZE, TRUE, FALSE, irp);
+  assert_ptr_equal(irp->MdlAddress, first);
+  assert_ptr_equal(first->Next, second);
+  assert_ptr_equal(second->Next, third);
+  assert_null(third->Next);
+  irp->MdlAddress = NULL;  // IoFreeMdl does not unchain: the driver does
+  IoFreeMdl(third);
+  IoFreeMdl(second);
+  IoFreeMdl(first);
+  IoFreeIrp(irp);
+  ExFreePoolWithTag(buf, 'lpmT');
+}
+
 /* ---------------------------------------------------------------------------
  * Verifier's I/O checks (facts §4.2, §4.3, §4.5).
  * ------------------------------------------------------------------------- */
@@ -781,6 +806,7 @@ int main(void) {
       T(test_synchronous_call_waits_for_pending),
       T(test_cancel_runs_the_cancel_routine),
       T(test_cancel_without_routine_returns_false),
+      T(test_io_allocate_mdl_chains_to_irp),
       T(test_double_completion_is_0x44),
       T(test_pending_without_mark_is_0x23D),
       T(test_mark_without_pending_is_0x23E),

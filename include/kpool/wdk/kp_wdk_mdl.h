@@ -18,11 +18,10 @@
  * - IoAllocateMdl takes the MDL from non-paged pool with the tag "Mdl " and
  *   the caller's file:line (or return address), so a leaked MDL is named
  *   at unload with its site. Length above 4 GB - PAGE_SIZE: NULL.
- * - **Irp:** chaining the new MDL to Irp->MdlAddress (SecondaryBuffer FALSE:
- *   becomes it; TRUE: appended to the chain) arrives with kpool's I/O
- *   model, which defines IRP. Until then IRP is only declared here, and a
- *   non-NULL Irp is not chained: the MDL is returned unlinked. The core
- *   call already takes the slot (kp_mdl_alloc(..., irp_mdl_slot, ...)).
+ * - **Irp:** a non-NULL Irp gets the new MDL chained through
+ *   Irp->MdlAddress (SecondaryBuffer FALSE: it becomes Irp->MdlAddress;
+ *   TRUE: it is appended to the end of the chain), as the I/O manager
+ *   does; IoFreeMdl does not unchain it.
  * - MmProbeAndLockPages accepts a range inside one live pool block (kernel
  *   mode) or inside a user buffer the test registered with
  *   kp_mdl_register_user_buffer(); anything else raises
@@ -51,7 +50,8 @@ extern "C" {
  * Types shared with the I/O model and the dispatcher
  * ========================================================================= */
 
-/* IRP is defined by the I/O model; an identical typedef there is harmless. */
+/* IRP is defined by the I/O model (kp_wdk_io.h); an identical typedef here
+ * keeps this header usable on its own. */
 struct _IRP;
 typedef struct _IRP *PIRP;
 struct _EPROCESS;
@@ -165,8 +165,8 @@ FORCEINLINE VOID MmInitializeMdl(PMDL MemoryDescriptorList, PVOID BaseVa,
 /**
  * IoAllocateMdl: an MDL for [VirtualAddress, +Length) from non-paged pool
  * (tag "Mdl "), PFN array not filled; NULL above 4 GB - PAGE_SIZE or when
- * out of memory / quota. Irp: see the file comment (chaining arrives with
- * the I/O model).
+ * out of memory / quota. Irp: see the file comment (chained through
+ * Irp->MdlAddress).
  */
 NTKERNELAPI PMDL NTAPI IoAllocateMdl(PVOID VirtualAddress, ULONG Length,
                                      BOOLEAN SecondaryBuffer,
