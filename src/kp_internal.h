@@ -202,6 +202,7 @@ typedef struct kpi_heap {
   kpi_tag_stat_t *tags;
   size_t tag_slots;
   size_t tag_count;
+  kpi_tag_stat_t *tag_last;        /* last slot used (NULL: none) */
 } kpi_heap_t;
 
 #define KPI_SLAB_SHIFT 8u
@@ -466,7 +467,7 @@ void *kpi_alloc_failed(kp_system_t *sys, const kpi_request_t *rq,
  * RAISE_ON_FAILURE) and returns false when the flags or tag are invalid. */
 bool kpi_alloc2_request(kpi_request_t *rq, kp_alloc_api_t api,
                         kp_pool_flags_t flags, size_t size, kp_tag_t tag,
-                        kp_site_t site);
+                        const kp_site_t *site);
 /* Notes (kpi_fail_note) why kpi_alloc2_request refused @flags / @tag. */
 void kpi_alloc2_note_refusal(kp_pool_flags_t flags, kp_tag_t tag);
 /* The tag (0xC2/0x9C, 0x9D) and zero-size (0xC4/0x00; retail: 1 byte)
@@ -481,9 +482,11 @@ bool kpi_priority_valid(kp_priority_t p);
 bool kpi_pool_irql_ok(kp_system_t *sys, kp_pool_kind_t kind,
                       uint32_t pool_type, bool freeing, uint64_t size_or_addr,
                       kp_site_t site);
-/* Free with an optional tag check. @p check_tag false skips the check. */
+/* Free with an optional tag check. @p check_tag false skips the check.
+ * @p site by address: a 32-byte struct copied by value through each layer
+ * of the free path stalls store forwarding (measurable per call). */
 void kpi_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
-              kp_site_t site);
+              const kp_site_t *site);
 
 /* ---------------------------------------------------------------------------
  * Bug checks (bugcheck.c). kpi_bugcheck_raise formats the stop line and
