@@ -314,6 +314,12 @@ typedef struct kpi_module_ops {
    * timeouts). Returns the next time, in ms, at which the module has
    * something due (> @now_ms), or UINT64_MAX; the clock stops there. */
   uint64_t (*clock)(kp_system_t *sys, void *state, uint64_t now_ms);
+  /* Whether @before_free could find anything now (objects it watches
+   * exist): a few atomic loads, no lock. NULL: always. Asked on every free
+   * of a system with before_free hooks, so that the free takes its slower
+   * checked path (the block's info built, the hooks run) only while some
+   * module has something to find. */
+  bool (*before_free_wanted)(kp_system_t *sys, void *state);
 } kpi_module_ops_t;
 
 #define KPI_MAX_MODULES 32u
@@ -427,6 +433,9 @@ void kpi_pool_fini(kpi_pool_t *pool);
 
 /* Run every module's before_free / report hook (system.c); no locks held. */
 void kpi_modules_before_free(kp_system_t *sys, const kp_block_info_t *block);
+/* Whether any module's before_free hook could find something now (see
+ * kpi_module_ops_t.before_free_wanted); false when none is registered. */
+bool kpi_modules_before_free_wanted(kp_system_t *sys);
 void kpi_modules_report(kp_system_t *sys, kp_output_fn out, void *arg);
 /* Hook runners (system.c): see kpi_module_ops_t. */
 bool kpi_modules_alloc(kp_system_t *sys, const kpi_request_t *rq,

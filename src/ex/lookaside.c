@@ -226,6 +226,7 @@ static void la_report(kp_system_t *sys, void *state, kp_output_fn out,
 static void la_destroy(kp_system_t *sys, void *state);
 static bool la_leak_owner(kp_system_t *sys, void *state,
                           const kp_block_info_t *block, char *why, size_t len);
+static bool la_before_free_wanted(kp_system_t *sys, void *state);
 
 static const kpi_module_ops_t la_ops = {
     .name = "lookaside",
@@ -235,6 +236,7 @@ static const kpi_module_ops_t la_ops = {
     .report = la_report,
     .destroy = la_destroy,
     .leak_owner = la_leak_owner,
+    .before_free_wanted = la_before_free_wanted,
 };
 
 #if defined(LA_ASAN)
@@ -1650,6 +1652,15 @@ static bool la_leak_owner(kp_system_t *sys, void *state,
   snprintf(why, len, "cached in lookaside list %p (tag \"%s\"), which was never deleted",
            (const void *)list, kp_tag_text(tag, text));
   return true;
+}
+
+/* la_before_free finds something only while a list is active or an entry
+ * is tracked. */
+static bool la_before_free_wanted(kp_system_t *sys, void *state) {
+  (void)sys;
+  la_state_t *st = state;
+  return atomic_load_explicit(&st->active, memory_order_relaxed) != 0 ||
+         atomic_load_explicit(&st->tracked, memory_order_relaxed) != 0;
 }
 
 static void la_before_free(kp_system_t *sys, void *state,

@@ -1578,7 +1578,11 @@ void kpi_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
     free_reject(sys, p, tag, &fc, *at);
     return;
   }
-  bool hooks = atomic_load(&sys->before_free_hooks) != 0;
+  // Modules' before_free checks (active lookaside list, set timer or queued
+  // DPC, work item, lock in the block) only while one of them has such an
+  // object: otherwise the free stays on its one-lock path.
+  bool hooks = atomic_load_explicit(&sys->before_free_hooks, memory_order_relaxed) != 0 &&
+               kpi_modules_before_free_wanted(sys);
   kp_irql_t max_irql = pool->kind == KP_POOL_PAGED ? KP_APC_LEVEL : KP_DISPATCH_LEVEL;
   kpi_record_t *r = NULL;
   // The common case (IRQL fine, no module wants to see the block first)
