@@ -202,6 +202,7 @@ typedef struct kpi_heap {
   kpi_tag_stat_t *tags;
   size_t tag_slots;
   size_t tag_count;
+  kpi_tag_stat_t *tag_last;        /* last slot used (NULL: none) */
 } kpi_heap_t;
 
 #define KPI_SLAB_SHIFT 8u
@@ -313,6 +314,12 @@ typedef struct kpi_module_ops {
    * timeouts). Returns the next time, in ms, at which the module has
    * something due (> @now_ms), or UINT64_MAX; the clock stops there. */
   uint64_t (*clock)(kp_system_t *sys, void *state, uint64_t now_ms);
+  /* Whether @before_free could find anything now (objects it watches
+   * exist): a few atomic loads, no lock. NULL: always. Asked on every free
+   * of a system with before_free hooks, so that the free takes its slower
+   * checked path (the block's info built, the hooks run) only while some
+   * module has something to find. */
+  bool (*before_free_wanted)(kp_system_t *sys, void *state);
 } kpi_module_ops_t;
 
 #define KPI_MAX_MODULES 32u
@@ -431,6 +438,9 @@ void kpi_pool_fini(kpi_pool_t *pool);
 
 /* Run every module's before_free / report hook (system.c); no locks held. */
 void kpi_modules_before_free(kp_system_t *sys, const kp_block_info_t *block);
+/* Whether any module's before_free hook could find something now (see
+ * kpi_module_ops_t.before_free_wanted); false when none is registered. */
+bool kpi_modules_before_free_wanted(kp_system_t *sys);
 void kpi_modules_report(kp_system_t *sys, kp_output_fn out, void *arg);
 /* Hook runners (system.c): see kpi_module_ops_t. */
 bool kpi_modules_alloc(kp_system_t *sys, const kpi_request_t *rq,
@@ -471,7 +481,7 @@ void *kpi_alloc_failed(kp_system_t *sys, const kpi_request_t *rq,
  * RAISE_ON_FAILURE) and returns false when the flags or tag are invalid. */
 bool kpi_alloc2_request(kpi_request_t *rq, kp_alloc_api_t api,
                         kp_pool_flags_t flags, size_t size, kp_tag_t tag,
-                        kp_site_t site);
+                        const kp_site_t *site);
 /* Notes (kpi_fail_note) why kpi_alloc2_request refused @flags / @tag. */
 void kpi_alloc2_note_refusal(kp_pool_flags_t flags, kp_tag_t tag);
 /* The tag (0xC2/0x9C, 0x9D) and zero-size (0xC4/0x00; retail: 1 byte)
@@ -486,9 +496,11 @@ bool kpi_priority_valid(kp_priority_t p);
 bool kpi_pool_irql_ok(kp_system_t *sys, kp_pool_kind_t kind,
                       uint32_t pool_type, bool freeing, uint64_t size_or_addr,
                       kp_site_t site);
-/* Free with an optional tag check. @p check_tag false skips the check. */
+/* Free with an optional tag check. @p check_tag false skips the check.
+ * @p site by address: a 32-byte struct copied by value through each layer
+ * of the free path stalls store forwarding (measurable per call). */
 void kpi_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
-              kp_site_t site);
+              const kp_site_t *site);
 
 /* ---------------------------------------------------------------------------
  * Bug checks (bugcheck.c). kpi_bugcheck_raise formats the stop line and

@@ -201,6 +201,17 @@ KP_API void *kp_alloc_legacy(kp_system_t *sys, kp_alloc_api_t api,
 KP_API void kp_free(kp_system_t *sys, void *p, kp_tag_t tag, kp_site_t site);
 
 /**
+ * kp_alloc2() and kp_free() with the site by address (NULL: no site, the
+ * caller's return address is recorded). Same rules, results and bug checks;
+ * for wrappers that build the site themselves (the WDK face): a 32-byte
+ * struct passed on by value costs a copy per layer.
+ */
+KP_API void *kp_alloc2_at(kp_system_t *sys, kp_pool_flags_t flags, size_t size,
+                          kp_tag_t tag, const kp_site_t *site);
+KP_API void kp_free_at(kp_system_t *sys, void *p, kp_tag_t tag,
+                       const kp_site_t *site);
+
+/**
  * Simulates ExQueryPoolBlockSize: the usable size of the block (requested
  * size rounded up to 16 bytes up to 4064 bytes, to whole pages above), and
  * in @p quota_charged (may be NULL) whether the allocation charged

@@ -41,6 +41,11 @@ static bool tag_has_letter_or_digit(kp_tag_t tag) {
 /* The tag rules every API shares (BAD_POOL_CALLER 0x9C and 0x9D). Returns
  * false after raising. Tag 0 is each API's own business. */
 static bool tag_acceptable(kp_system_t *sys, const kpi_request_t *rq) {
+  // The common case first: the report's context is built only for a bad
+  // tag (copying the site on every allocation is measurable).
+  if (rq->tag != ALLOC_TAG_BIG &&
+      (rq->tag == 0 || tag_has_letter_or_digit(rq->tag)))
+    return true;
   kpi_bugcheck_ctx_t ctx = {0};
   ctx.site = rq->site;
   char text[5];
@@ -102,7 +107,7 @@ void *kpi_alloc_finish(kp_system_t *sys, kpi_request_t *rq) {
  * ------------------------------------------------------------------------- */
 bool kpi_alloc2_request(kpi_request_t *rq, kp_alloc_api_t api,
                         kp_pool_flags_t flags, size_t size, kp_tag_t tag,
-                        kp_site_t site) {
+                        const kp_site_t *site) {
   memset(rq, 0, sizeof *rq);
   rq->api = api;
   rq->flags = flags;
@@ -110,7 +115,12 @@ bool kpi_alloc2_request(kpi_request_t *rq, kp_alloc_api_t api,
   rq->tag = tag & ~ALLOC_PROTECTED_POOL;
   rq->priority = KP_PRIORITY_NORMAL;
   rq->node = KPI_NODE_CURRENT;
-  rq->site = site;
+  // Field by field: a struct copy's 16-byte loads would stall on the
+  // caller's 8-byte stores that just built the site.
+  rq->site.file = site->file;
+  rq->site.line = site->line;
+  rq->site.caller = site->caller;
+  rq->site.outer = site->outer;
   rq->raise = (flags & KP_POOL_FLAG_RAISE_ON_FAILURE) != 0;
   rq->zero = (flags & KP_POOL_FLAG_UNINITIALIZED) == 0;
   rq->quota = (flags & KP_POOL_FLAG_USE_QUOTA) != 0;
@@ -164,17 +174,35 @@ void kpi_alloc2_note_refusal(kp_pool_flags_t flags, kp_tag_t tag) {
     kpi_fail_note(KP_FAIL_RULE, "the tag is 0");
 }
 
-void *kp_alloc2(kp_system_t *sys, kp_pool_flags_t flags, size_t size,
-                kp_tag_t tag, kp_site_t site) {
+/* kp_alloc2 and kp_alloc2_at; @caller is the public function's return
+ * address, recorded when the site names neither a file nor a caller. */
+static void *alloc2_at(kp_system_t *sys, kp_pool_flags_t flags, size_t size,
+                       kp_tag_t tag, const kp_site_t *at, const void *caller) {
   if (sys == NULL) return NULL;
-  if (site.file == NULL && site.caller == NULL)
-    site.caller = ALLOC_RETURN_ADDRESS();
+  // No copy of a named site (a struct copy is wide loads on the caller's
+  // narrow stores: a stall per call).
+  kp_site_t own = KP_NOSITE;
+  if (at == NULL || (at->file == NULL && at->caller == NULL)) {
+    if (at != NULL) own = *at;
+    own.caller = caller;
+    at = &own;
+  }
   kpi_request_t rq;
-  if (!kpi_alloc2_request(&rq, KP_API_ALLOCATE_POOL2, flags, size, tag, site)) {
+  if (!kpi_alloc2_request(&rq, KP_API_ALLOCATE_POOL2, flags, size, tag, at)) {
     kpi_alloc2_note_refusal(flags, rq.tag);
     return kpi_alloc_failed(sys, &rq, KP_STATUS_INSUFFICIENT_RESOURCES);
   }
   return kpi_alloc_finish(sys, &rq);
+}
+
+void *kp_alloc2(kp_system_t *sys, kp_pool_flags_t flags, size_t size,
+                kp_tag_t tag, kp_site_t site) {
+  return alloc2_at(sys, flags, size, tag, &site, ALLOC_RETURN_ADDRESS());
+}
+
+void *kp_alloc2_at(kp_system_t *sys, kp_pool_flags_t flags, size_t size,
+                   kp_tag_t tag, const kp_site_t *site) {
+  return alloc2_at(sys, flags, size, tag, site, ALLOC_RETURN_ADDRESS());
 }
 
 /* ---------------------------------------------------------------------------
@@ -286,5 +314,17 @@ void kp_free(kp_system_t *sys, void *p, kp_tag_t tag, kp_site_t site) {
   if (sys == NULL) return;
   if (site.file == NULL && site.caller == NULL)
     site.caller = ALLOC_RETURN_ADDRESS();
-  kpi_free(sys, p, tag, true, site);
+  kpi_free(sys, p, tag, true, &site);
+}
+
+void kp_free_at(kp_system_t *sys, void *p, kp_tag_t tag,
+                const kp_site_t *site) {
+  if (sys == NULL) return;
+  if (site != NULL && (site->file != NULL || site->caller != NULL)) {
+    kpi_free(sys, p, tag, true, site);
+    return;
+  }
+  kp_site_t own = site != NULL ? *site : KP_NOSITE;
+  own.caller = ALLOC_RETURN_ADDRESS();
+  kpi_free(sys, p, tag, true, &own);
 }

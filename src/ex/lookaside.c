@@ -226,6 +226,7 @@ static void la_report(kp_system_t *sys, void *state, kp_output_fn out,
 static void la_destroy(kp_system_t *sys, void *state);
 static bool la_leak_owner(kp_system_t *sys, void *state,
                           const kp_block_info_t *block, char *why, size_t len);
+static bool la_before_free_wanted(kp_system_t *sys, void *state);
 
 static const kpi_module_ops_t la_ops = {
     .name = "lookaside",
@@ -235,6 +236,7 @@ static const kpi_module_ops_t la_ops = {
     .report = la_report,
     .destroy = la_destroy,
     .leak_owner = la_leak_owner,
+    .before_free_wanted = la_before_free_wanted,
 };
 
 #if defined(LA_ASAN)
@@ -503,14 +505,14 @@ static inline void site_store(kp_site_t *dst, const kp_site_t *at) {
 
 /* An entry leaves its list (allocate hit, flush, delete): forget that it is
  * cached; @p drop forgets the entry altogether (it goes to the free
- * routine). Copies what the node said into @p seen. */
+ * routine). Copies what the node said into @p seen unless it is NULL. */
 static inline void track_leave(la_state_t *st, void *entry, bool drop,
                         la_seen_t *seen) {
   uintptr_t a = (uintptr_t)entry;
   la_stripe_t *s = stripe_of(st, a);
   spin_lock(&s->held);
   la_node_t *n = node_find(s, a);
-  seen_copy(seen, n);
+  if (seen != NULL) seen_copy(seen, n);
   if (n != NULL) {
     if (drop)
       node_remove(st, s, a);
@@ -539,19 +541,21 @@ static enum la_free_verdict track_free(kp_system_t *sys, la_state_t *st,
   la_node_t *n = node_find(s, a);
   bool known = n != NULL;
   if (known) {
-    // The common case, in one lock hold: an entry a list handed out.
-    seen_copy(seen, n);
-    enum la_free_verdict v = seen->cached ? LA_FREE_TWICE
-                             : seen->origin_size != r->size ? LA_FREE_WRONG_LIST
-                                                            : LA_FREE_OK;
-    if (v == LA_FREE_OK && push) {
+    // The common case, in one lock hold: an entry a list handed out. The
+    // node is copied out only for a report (a refused free).
+    enum la_free_verdict v = n->cached ? LA_FREE_TWICE
+                             : n->origin_size != r->size ? LA_FREE_WRONG_LIST
+                                                         : LA_FREE_OK;
+    if (v != LA_FREE_OK) {
+      seen_copy(seen, n);
+    } else if (push) {
       n->cached = true;
       n->cached_in = list;
       n->cached_tag = r->tag;
       n->cached_size = r->size;
       site_store(&n->free_site, at);
-      n->free_thread = kp_thread_id();
-    } else if (v == LA_FREE_OK) {
+      n->free_thread = kpi_thread()->id;
+    } else {
       node_remove(st, s, a);
     }
     spin_unlock(&s->held);
@@ -583,7 +587,7 @@ static enum la_free_verdict track_free(kp_system_t *sys, la_state_t *st,
     n->cached_tag = r->tag;
     n->cached_size = r->size;
     site_store(&n->free_site, at);
-    n->free_thread = kp_thread_id();
+    n->free_thread = kpi_thread()->id;
   } else if (n != NULL && (v == LA_FREE_OK || created)) {
     // Leaving the lists (free routine), or a refused entry we just met.
     node_remove(st, s, a);
@@ -1045,13 +1049,20 @@ static inline void counter_bump(uint32_t *c, uint32_t opts) {
 static bool cached_leave(kp_system_t *sys, const la_rec_t *r,
                          kp_lookaside_t *list, void *entry, uint32_t opts,
                          const kp_site_t *at) {
+  // The fill is checked first: the entry is the caller's since the pop, and
+  // the node's record is copied out (for the report) only when damaged.
+  const uint8_t *bad = NULL;
+  if (opts & KP_LOOKASIDE_OPT_POISON) {
+    bad = fill_damage(entry, r->size);
+    unpoison_entry(entry, r->size);
+  }
   la_seen_t seen;
+  if (bad == NULL) {
+    if (opts & KP_LOOKASIDE_OPT_TRACK) track_leave(r->st, entry, false, NULL);
+    return true;
+  }
   memset(&seen, 0, sizeof seen);
   if (opts & KP_LOOKASIDE_OPT_TRACK) track_leave(r->st, entry, false, &seen);
-  if ((opts & KP_LOOKASIDE_OPT_POISON) == 0) return true;
-  const uint8_t *bad = fill_damage(entry, r->size);
-  unpoison_entry(entry, r->size);
-  if (bad == NULL) return true;
   // The damaged entry is not handed out: it goes to the free routine first,
   // so that nothing leaks when the bug check handler longjmps.
   uint8_t value = read_byte(bad);
@@ -1650,6 +1661,15 @@ static bool la_leak_owner(kp_system_t *sys, void *state,
   snprintf(why, len, "cached in lookaside list %p (tag \"%s\"), which was never deleted",
            (const void *)list, kp_tag_text(tag, text));
   return true;
+}
+
+/* la_before_free finds something only while a list is active or an entry
+ * is tracked. */
+static bool la_before_free_wanted(kp_system_t *sys, void *state) {
+  (void)sys;
+  la_state_t *st = state;
+  return atomic_load_explicit(&st->active, memory_order_relaxed) != 0 ||
+         atomic_load_explicit(&st->tracked, memory_order_relaxed) != 0;
 }
 
 static void la_before_free(kp_system_t *sys, void *state,

@@ -153,9 +153,10 @@ kp_status_t kp_params_check(kp_system_t *sys, kp_pool_flags_t flags,
   result_init(r);
   if (sys == NULL) return KP_STATUS_INVALID_PARAMETER;
   kpi_request_t rq;
-  if (!kpi_alloc2_request(&rq, KP_API_ALLOCATE_POOL3, flags, 1, tag, KP_NOSITE)) {
+  const kp_site_t nosite = KP_NOSITE;
+  if (!kpi_alloc2_request(&rq, KP_API_ALLOCATE_POOL3, flags, 1, tag, &nosite)) {
     if (rq.tag == 0 && kpi_alloc2_request(&rq, KP_API_ALLOCATE_POOL3, flags, 1,
-                                          1, KP_NOSITE))
+                                          1, &nosite))
       return refuse(r, KP_PARAMS_ZERO_TAG, UINT32_MAX,
                     KP_STATUS_INVALID_PARAMETER_3);
     return refuse(r, KP_PARAMS_BAD_FLAGS, UINT32_MAX,
@@ -209,7 +210,7 @@ void *kp_alloc3(kp_system_t *sys, kp_pool_flags_t flags, size_t size,
   // system's reports. Plain calls skip this to stay off the system lock.
   if (count != 0) (void)kpi_pool3_attach(sys);
   kpi_request_t rq;
-  if (!kpi_alloc2_request(&rq, KP_API_ALLOCATE_POOL3, flags, size, tag, site)) {
+  if (!kpi_alloc2_request(&rq, KP_API_ALLOCATE_POOL3, flags, size, tag, &site)) {
     kpi_alloc2_note_refusal(flags, rq.tag);
     return kpi_alloc_failed(sys, &rq, KP_STATUS_INSUFFICIENT_RESOURCES);
   }
@@ -279,7 +280,7 @@ void kp_free2(kp_system_t *sys, void *p, kp_tag_t tag,
       kpi_secure_free_without_params(sys, p, tag, owner, "ExFreePool2", site);
       return;
     }
-    kpi_free(sys, p, tag, true, site);
+    kpi_free(sys, p, tag, true, &site);
     return;
   }
   uint32_t rule = 0;

@@ -42,6 +42,7 @@ static void dispatch_unload(kp_system_t *sys, void *state);
 static void dispatch_before_free(kp_system_t *sys, void *state,
                                  const kp_block_info_t *block);
 static void dispatch_destroy(kp_system_t *sys, void *state);
+static bool dispatch_before_free_wanted(kp_system_t *sys, void *state);
 
 static const kpi_module_ops_t dispatch_ops = {
     .name = "dispatch",
@@ -49,6 +50,7 @@ static const kpi_module_ops_t dispatch_ops = {
     .before_free = dispatch_before_free,
     .destroy = dispatch_destroy,
     .clock = dispatch_clock,
+    .before_free_wanted = dispatch_before_free_wanted,
 };
 
 kpi_dispatch_t *kpi_dispatch(kp_system_t *sys) {
@@ -62,6 +64,7 @@ kpi_dispatch_t *kpi_dispatch(kp_system_t *sys) {
   }
   kpi_mutex_init(&d->lock);
   kpi_cond_init(&d->dpc_idle);
+  atomic_init(&d->pending, 0);
   d->next_handle = 1;
   if (kpi_system_add_module(sys, &dispatch_ops, d)) return d;
   // Another thread registered first (or the table is full).
@@ -672,6 +675,13 @@ static void dispatch_unload(kp_system_t *sys, void *state) {
 static void dispatch_before_free(kp_system_t *sys, void *state,
                                  const kp_block_info_t *block) {
   kpi_timers_before_free(sys, state, block);
+}
+
+/* The hook finds something only while a timer is set or a DPC queued. */
+static bool dispatch_before_free_wanted(kp_system_t *sys, void *state) {
+  (void)sys;
+  const kpi_dispatch_t *d = state;
+  return atomic_load_explicit(&d->pending, memory_order_relaxed) != 0;
 }
 
 static void dispatch_destroy(kp_system_t *sys, void *state) {

@@ -93,6 +93,9 @@ typedef struct kpi_dispatch {
   uint32_t timers_set;
   kpi_dobj_t *dpc_head, *dpc_tail;
   uint32_t dpcs_queued;
+  /* timers_set + dpcs_queued, readable without the lock: a free asks it
+   * (dispatch_before_free_wanted) before it takes the hooks' path. */
+  atomic_uint pending;
   uint32_t dpcs_running;
   kpi_cond_t dpc_idle;        /* dpcs_running dropped */
   /* System threads (thread.c). */

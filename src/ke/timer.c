@@ -23,6 +23,7 @@ void kpi_timer_unlink(kpi_dispatch_t *d, kpi_dobj_t *t) {
   t->timer_prev = t->timer_next = NULL;
   t->timer_set = false;
   d->timers_set--;
+  atomic_fetch_sub_explicit(&d->pending, 1, memory_order_relaxed);
 }
 
 static void timer_link(kpi_dispatch_t *d, kpi_dobj_t *t) {
@@ -32,6 +33,7 @@ static void timer_link(kpi_dispatch_t *d, kpi_dobj_t *t) {
   d->timers = t;
   t->timer_set = true;
   d->timers_set++;
+  atomic_fetch_add_explicit(&d->pending, 1, memory_order_relaxed);
 }
 
 bool kpi_dpc_enqueue(kpi_dispatch_t *d, kpi_dobj_t *dpc, void *a1, void *a2) {
@@ -44,6 +46,7 @@ bool kpi_dpc_enqueue(kpi_dispatch_t *d, kpi_dobj_t *dpc, void *a1, void *a2) {
   if (d->dpc_tail != NULL) d->dpc_tail->dpc_next = dpc; else d->dpc_head = dpc;
   d->dpc_tail = dpc;
   d->dpcs_queued++;
+  atomic_fetch_add_explicit(&d->pending, 1, memory_order_relaxed);
   return true;
 }
 
@@ -59,6 +62,7 @@ bool kpi_dpc_unqueue(kpi_dispatch_t *d, kpi_dobj_t *dpc) {
   dpc->queued = false;
   dpc->dpc_next = NULL;
   d->dpcs_queued--;
+  atomic_fetch_sub_explicit(&d->pending, 1, memory_order_relaxed);
   return true;
 }
 

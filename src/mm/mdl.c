@@ -334,7 +334,7 @@ void kp_mdl_free(kp_system_t *sys, kp_mdl_t *mdl, kp_site_t site) {
       return;
     }
   }
-  kpi_free(sys, mdl, 0, false, site);
+  kpi_free(sys, mdl, 0, false, &site);
 }
 
 /* ---------------------------------------------------------------------------

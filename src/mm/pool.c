@@ -198,18 +198,28 @@ static uint32_t site_add_locked(const kp_site_t *s, size_t h) {
 
 /* The number of @s (0 for "no site", or when out of memory: the report
  * then says "unknown site"). */
-static uint32_t site_id(const kp_site_t *s) {
+static uint32_t site_id_slow(const kp_site_t *s, size_t h, site_cached_t *c);
+static inline uint32_t site_id(const kp_site_t *s) {
   if (s->file == NULL && s->caller == NULL && s->outer == NULL && s->line == 0)
     return 0;
   size_t h = site_hash(s);
-  site_cached_t *c = &site_cache[h & (SITE_CACHE - 1)];
-  if (c->id != 0 && site_same(&c->site, s)) return c->id;
+  // Two ways per set: an allocation site and a free site of one loop that
+  // fall into the same set would otherwise evict each other every call.
+  site_cached_t *c = &site_cache[(h & (SITE_CACHE / 2 - 1)) * 2];
+  if (c[0].id != 0 && site_same(&c[0].site, s)) return c[0].id;
+  if (c[1].id != 0 && site_same(&c[1].site, s)) return c[1].id;
+  return site_id_slow(s, h, c);
+}
+
+/* A site missing from the thread's cache: the table, then the cache. */
+static uint32_t site_id_slow(const kp_site_t *s, size_t h, site_cached_t *c) {
   spin_lock(&site_lock);
   uint32_t id = site_add_locked(s, h);
   spin_unlock(&site_lock);
   if (id != 0) {
-    c->site = *s;
-    c->id = id;
+    c[1] = c[0];
+    c[0].site = *s;
+    c[0].id = id;
   }
   return id;
 }
@@ -371,6 +381,7 @@ static void heap_scrub(kpi_heap_t *h) {
   h->slots_used = 0;
   h->free_slot = 0;
   if (h->tag_count != 0) memset(h->tags, 0, h->tag_slots * sizeof *h->tags);
+  h->tag_last = NULL;
   memset(h->small_free, 0, sizeof h->small_free);
   h->tag_count = 0;
   h->credit = 0;
@@ -449,7 +460,7 @@ kpi_pool_t *kpi_pool_containing(kp_system_t *sys, const void *addr) {
  * ------------------------------------------------------------------------- */
 /* The calling thread's heap in @pool, created on first use; NULL when the
  * host is out of memory. */
-static kpi_heap_t *heap_at(kpi_pool_t *pool, uint32_t i);
+static inline kpi_heap_t *heap_at(kpi_pool_t *pool, uint32_t i);
 static kpi_heap_t *heap_mine(kpi_pool_t *pool) {
   return heap_at(pool, kpi_thread()->id % KPI_HEAPS);
 }
@@ -739,7 +750,18 @@ static void record_info(const kpi_heap_t *h, const kpi_record_t *r,
 /* ---------------------------------------------------------------------------
  * Tag table (the pool tracker table), per heap.
  * ------------------------------------------------------------------------- */
-static kpi_tag_stat_t *tag_slot(kpi_heap_t *h, kp_tag_t tag, bool create) {
+static kpi_tag_stat_t *tag_slot_find(kpi_heap_t *h, kp_tag_t tag, bool create);
+/* The slot of @tag: the heap's last one when the tag is the same (a loop
+ * allocating and freeing one tag skips the hash), else the table's. */
+static inline kpi_tag_stat_t *tag_slot(kpi_heap_t *h, kp_tag_t tag, bool create) {
+  kpi_tag_stat_t *t = h->tag_last;
+  if (t != NULL && t->tag == tag && t->used) return t;
+  t = tag_slot_find(h, tag, create);
+  if (t != NULL) h->tag_last = t;
+  return t;
+}
+
+static kpi_tag_stat_t *tag_slot_find(kpi_heap_t *h, kp_tag_t tag, bool create) {
   size_t mask = h->tag_slots - 1;
   size_t i = kpi_tag_hash(tag, mask);
   for (;;) {
@@ -764,7 +786,8 @@ static kpi_tag_stat_t *tag_slot(kpi_heap_t *h, kp_tag_t tag, bool create) {
       nt[j] = old[k];
     }
     free(old);
-    return tag_slot(h, tag, true);
+    h->tag_last = NULL;
+    return tag_slot_find(h, tag, true);
   }
   kpi_tag_stat_t *t = &h->tags[i];
   memset(t, 0, sizeof *t);
@@ -807,6 +830,16 @@ static const uint8_t *first_not(const uint8_t *p, const uint8_t *end,
   while (p < end && ((uintptr_t)p & 7) != 0) {
     if (*p != fill) return p;
     p++;
+  }
+  // 32 bytes per test (a small block's data and canary are 2-5 of these),
+  // then 8; the first differing word is then searched byte by byte.
+  while ((size_t)(end - p) >= 32) {
+    uint64_t w[4];
+    memcpy(w, p, 32);
+    if (((w[0] ^ pattern) | (w[1] ^ pattern) | (w[2] ^ pattern) |
+         (w[3] ^ pattern)) != 0)
+      break;
+    p += 32;
   }
   while ((size_t)(end - p) >= 8) {
     uint64_t w;
@@ -990,8 +1023,7 @@ static bool quota_charge(kp_system_t *sys, uint64_t bytes) {
 /* The next allocation sequence number of @sys for the calling thread: from
  * a batch the thread took from the system's counter (one shared atomic per
  * POOL_SEQ_BATCH allocations instead of one per allocation). */
-static uint64_t sequence_next(kp_system_t *sys) {
-  kpi_thread_t *t = kpi_thread();
+static uint64_t sequence_next(kp_system_t *sys, kpi_thread_t *t) {
   if (t->seq_system != sys->generation || t->seq_next == t->seq_end) {
     t->seq_next = atomic_fetch_add(&sys->sequence, POOL_SEQ_BATCH) + 1;
     t->seq_end = t->seq_next + POOL_SEQ_BATCH;
@@ -1002,9 +1034,14 @@ static uint64_t sequence_next(kp_system_t *sys) {
 
 /* Heap @i of @pool, created on first use; NULL when the host is out of
  * memory. */
-static kpi_heap_t *heap_at(kpi_pool_t *pool, uint32_t i) {
+static kpi_heap_t *heap_create(kpi_pool_t *pool, uint32_t i);
+static inline kpi_heap_t *heap_at(kpi_pool_t *pool, uint32_t i) {
   kpi_heap_t *h = atomic_load_explicit(&pool->heaps[i], memory_order_acquire);
-  if (h != NULL) return h;
+  return h != NULL ? h : heap_create(pool, i);
+}
+
+static kpi_heap_t *heap_create(kpi_pool_t *pool, uint32_t i) {
+  kpi_heap_t *h = NULL;
   kpi_heap_t *n = calloc(1, sizeof *n);
   uint32_t *b = calloc(POOL_HEAP_BUCKETS, sizeof *b);
   kpi_tag_stat_t *t = calloc(POOL_HEAP_TAGS, sizeof *t);
@@ -1051,7 +1088,8 @@ typedef struct carved {
 static bool heap_carve(kp_system_t *sys, kpi_pool_t *pool,
                        const kpi_request_t *rq, kp_status_t *why,
                        carved_t *out) {
-  kpi_heap_t *h = heap_mine(pool);
+  kpi_thread_t *me = kpi_thread();
+  kpi_heap_t *h = heap_at(pool, me->id % KPI_HEAPS);
   if (h == NULL) {
     *why = KP_STATUS_NO_MEMORY;
     return false;
@@ -1115,13 +1153,13 @@ static bool heap_carve(kp_system_t *sys, kpi_pool_t *pool,
   r->w0 = (uint64_t)size | ((uint64_t)pool_type << 41) |
           ((uint64_t)KPI_BLOCK_LIVE << 57) | ((uint64_t)(rq->quota ? 1 : 0) << 59) |
           ((uint64_t)(small ? 0 : 1) << 60);
-  r->w1 = (sequence_next(sys) & REC_SEQ_MASK) |
+  r->w1 = (sequence_next(sys, me) & REC_SEQ_MASK) |
           ((uint64_t)((unsigned)rq->priority & 0x3Fu) << 40) |
           ((uint64_t)((unsigned)rq->api & 0x3Fu) << 46) |
           ((uint64_t)((rq->flags >> 32) & 0xFFu) << 52);
   r->flags_lo = (uint32_t)rq->flags;
   r->tag = rq->tag;
-  r->thread = kp_thread_id();
+  r->thread = me->id;
   r->site = site;
   r->free_thread = 0;
   record_hash_insert(h, r, id);
@@ -1169,7 +1207,9 @@ void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq, kp_status_t *why) {
   kp_status_t dummy;
   if (why == NULL) why = &dummy;
   *why = KP_STATUS_SUCCESS;
-  if (!kpi_pool_irql_ok(sys, rq->kind, rq->pool_type, false, rq->size,
+  kp_irql_t limit = rq->kind == KP_POOL_PAGED ? KP_APC_LEVEL : KP_DISPATCH_LEVEL;
+  if (kpi_irql() > limit &&
+      !kpi_pool_irql_ok(sys, rq->kind, rq->pool_type, false, rq->size,
                         rq->site)) {
     *why = KPI_STATUS_BUGCHECKED;
     return NULL;
@@ -1179,8 +1219,12 @@ void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq, kp_status_t *why) {
     if (kpi_modules_alloc(sys, rq, &result, why)) return result;
   }
   uint32_t node = 0;
-  if (rq->kind == KP_POOL_NONPAGED)
-    node = rq->node == KPI_NODE_CURRENT ? kp_thread_node(sys) : rq->node;
+  if (rq->kind == KP_POOL_NONPAGED) {
+    if (rq->node != KPI_NODE_CURRENT)
+      node = rq->node;
+    else if (sys->cfg.numa_nodes > 1)
+      node = kp_thread_node(sys); // one node: always 0, skip the call
+  }
   if (node >= sys->cfg.numa_nodes) {
     // A node that does not exist: a strict request fails, any other one is
     // served from the calling thread's node.
@@ -1512,18 +1556,18 @@ static void free_reject(kp_system_t *sys, void *p, kp_tag_t tag,
 }
 
 void kpi_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
-              kp_site_t site) {
+              const kp_site_t *at) {
   // Only the verdict needs a start value: each verdict sets what its
   // report reads (memset of the whole struct is measurable on this path).
   free_check_t fc;
   fc.verdict = FREE_OK;
   kpi_pool_t *pool = kpi_pool_containing(sys, p);
   if (pool == NULL && atomic_load(&sys->foreign_hooks) != 0 &&
-      kpi_modules_free(sys, p, tag, check_tag, site))
+      kpi_modules_free(sys, p, tag, check_tag, *at))
     return;
   if (pool == NULL) {
     fc.verdict = FREE_NOT_IN_POOL;
-    free_reject(sys, p, tag, &fc, site);
+    free_reject(sys, p, tag, &fc, *at);
     return;
   }
   // The heap that carved the block keeps its record, whichever thread
@@ -1531,10 +1575,14 @@ void kpi_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
   kpi_heap_t *h = heap_owning(pool, p);
   if (h == NULL) {
     fc.verdict = FREE_NOT_A_BLOCK;
-    free_reject(sys, p, tag, &fc, site);
+    free_reject(sys, p, tag, &fc, *at);
     return;
   }
-  bool hooks = atomic_load(&sys->before_free_hooks) != 0;
+  // Modules' before_free checks (active lookaside list, set timer or queued
+  // DPC, work item, lock in the block) only while one of them has such an
+  // object: otherwise the free stays on its one-lock path.
+  bool hooks = atomic_load_explicit(&sys->before_free_hooks, memory_order_relaxed) != 0 &&
+               kpi_modules_before_free_wanted(sys);
   kp_irql_t max_irql = pool->kind == KP_POOL_PAGED ? KP_APC_LEVEL : KP_DISPATCH_LEVEL;
   kpi_record_t *r = NULL;
   // The common case (IRQL fine, no module wants to see the block first)
@@ -1550,11 +1598,11 @@ void kpi_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
     spin_unlock(&h->lock);
     kpi_force_irql_internal_leave();
     if (r == NULL) {
-      free_reject(sys, p, tag, &fc, site);
+      free_reject(sys, p, tag, &fc, *at);
       return;
     }
     if (!kpi_pool_irql_ok(sys, fc.info.pool, fc.info.pool_type, true,
-                          (uint64_t)(uintptr_t)p, site))
+                          (uint64_t)(uintptr_t)p, *at))
       return;
     if (hooks) {
       uint32_t before = kp_bugcheck_count(sys);
@@ -1566,8 +1614,8 @@ void kpi_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
 
   poison_report_t rep;
   rep.damaged = false;
-  uint32_t me = kp_thread_id();
-  uint32_t free_site = site_id(&site);
+  uint32_t me = kpi_thread()->id;
+  uint32_t free_site = site_id(at);
   spin_lock(&h->lock);
   // Validate again: another thread may have freed the block meanwhile.
   uint32_t id = 0;
@@ -1606,7 +1654,7 @@ void kpi_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
   }
   spin_unlock(&h->lock);
   if (r == NULL) {
-    free_reject(sys, p, tag, &fc, site);
+    free_reject(sys, p, tag, &fc, *at);
     return;
   }
   if (rep.damaged) poison_raise(sys, &rep);

@@ -267,6 +267,22 @@ void kpi_modules_before_free(kp_system_t *sys, const kp_block_info_t *block) {
       mods[i].ops->before_free(sys, mods[i].state, block);
 }
 
+bool kpi_modules_before_free_wanted(kp_system_t *sys) {
+  if (atomic_load_explicit(&sys->before_free_hooks, memory_order_acquire) == 0)
+    return false;
+  // The published slots, read in place (no snapshot copy: this runs on
+  // every free while a hook is registered).
+  uint32_t n = atomic_load_explicit(&sys->module_count, memory_order_acquire);
+  for (uint32_t i = 0; i < n; i++) {
+    const kpi_module_ops_t *ops = sys->modules[i].ops;
+    if (ops->before_free == NULL) continue;
+    if (ops->before_free_wanted == NULL ||
+        ops->before_free_wanted(sys, sys->modules[i].state))
+      return true;
+  }
+  return false;
+}
+
 void kpi_modules_report(kp_system_t *sys, kp_output_fn out, void *arg) {
   kpi_module_slot_t mods[KPI_MAX_MODULES];
   uint32_t n = modules_snapshot(sys, mods);

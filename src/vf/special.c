@@ -463,7 +463,7 @@ bool kpi_special_free(kp_system_t *sys, kpi_special_t *sp, void *p, kp_tag_t tag
   if (!kpi_pool_irql_ok(sys, c.info.pool, c.info.pool_type, true,
                         (uint64_t)(uintptr_t)p, site))
     return true;
-  if (atomic_load(&sys->before_free_hooks) != 0) {
+  if (kpi_modules_before_free_wanted(sys)) {
     uint32_t before = kp_bugcheck_count(sys);
     kpi_modules_before_free(sys, &c.info);
     if (kp_bugcheck_count(sys) != before) return true;

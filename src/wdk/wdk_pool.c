@@ -70,8 +70,10 @@ PVOID NTAPI(ExAllocatePool2)(POOL_FLAGS Flags, SIZE_T NumberOfBytes,
 
 PVOID kp_wdk_ExAllocatePool2_at(POOL_FLAGS Flags, SIZE_T NumberOfBytes,
                                 ULONG Tag, const char *File, ULONG Line) {
-  return kp_alloc2(kp_system_current(), Flags, NumberOfBytes, Tag,
-                   WDK_SITE_AT(File, Line));
+  // The site by address: passed by value, it was built, then copied with
+  // wide loads that stalled on the narrow stores that built it.
+  kp_site_t site = WDK_SITE_AT(File, Line);
+  return kp_alloc2_at(kp_system_current(), Flags, NumberOfBytes, Tag, &site);
 }
 
 /* ---------------------------------------------------------------------------
@@ -156,7 +158,8 @@ VOID(ExFreePoolWithTag)(PVOID P, ULONG Tag) {
 
 VOID kp_wdk_ExFreePoolWithTag_at(PVOID P, ULONG Tag, const char *File,
                                  ULONG Line) {
-  kp_free(kp_system_current(), P, Tag, WDK_SITE_AT(File, Line));
+  kp_site_t site = WDK_SITE_AT(File, Line);
+  kp_free_at(kp_system_current(), P, Tag, &site);
 }
 
 VOID NTAPI(ExFreePool)(PVOID P) {

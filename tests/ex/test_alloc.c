@@ -252,6 +252,36 @@ static void test_free_tag_check(void **state) {
   kp_free(sys, p, 0, KP_HERE); // tag 0: ExFreePool, no check
 }
 
+/* kp_alloc2_at / kp_free_at: the site by address; NULL or an empty site
+ * records the caller's return address, as kp_alloc2 does. Same checks. */
+static void test_alloc2_at_and_free_at(void **state) {
+  kp_system_t *sys = *state;
+  kp_site_t here = kp_site_outer("at.c", 42, NULL, (const void *)&here);
+  uint8_t *p = kp_alloc2_at(sys, KPT_NP, 24, KPT_TAG1, &here);
+  assert_non_null(p);
+  assert_true(all_bytes(p, 24, 0));
+  kp_block_info_t info;
+  assert_true(kp_block_query(sys, p, &info));
+  assert_string_equal(info.site.file, "at.c");
+  assert_int_equal(info.site.line, 42);
+  assert_ptr_equal(info.site.outer, (const void *)&here);
+  uint8_t *q = kp_alloc2_at(sys, KPT_PG, 8, KPT_TAG2, NULL);
+  assert_non_null(q);
+  assert_true(kp_block_query(sys, q, &info));
+  assert_null(info.site.file);
+  assert_non_null(info.site.caller);
+  // Bad flags and tags fail as through kp_alloc2.
+  assert_null(kp_alloc2_at(sys, KPT_NP | KPT_PG, 8, KPT_TAG1, NULL));
+  KPT_EXPECT_BUGCHECK(0xC2, 0x0A, kp_free_at(sys, p, KPT_TAG2, &here));
+  kp_free_at(sys, p, KPT_TAG1, &here);
+  KPT_EXPECT_BUGCHECK(0xC4, 0x13, kp_free_at(sys, p, KPT_TAG1, NULL));
+  // The first free's site is the report's free site.
+  assert_true(kpt_last.has_free_site);
+  assert_string_equal(kpt_last.free_site.file, "at.c");
+  kp_free_at(sys, q, KPT_TAG2, NULL);
+  kp_free_at(NULL, q, KPT_TAG2, NULL); // no system: nothing happens
+}
+
 static void test_legacy_pool_types(void **state) {
   kp_system_t *sys = *state;
   struct {
@@ -480,6 +510,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_irql_rules_retail, kpt_setup_retail, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_tag_rules, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_free_tag_check, kpt_setup, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_alloc2_at_and_free_at, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_legacy_pool_types, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_legacy_zero_allocation_bit, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_legacy_allocate_pool_tag_none, kpt_setup, kpt_teardown),

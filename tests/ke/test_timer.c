@@ -410,6 +410,28 @@ static void test_free_pool_with_set_timer_retail(void **state) {
   kp_free(sys, blk, KPT_TAG1, KP_HERE);
 }
 
+/* The free path asks the dispatcher only while a timer is set or a DPC
+ * queued (a count kept beside the lists): nothing pending, frees skip the
+ * check; set again, it is caught again. */
+static void test_free_pool_check_follows_pending_count(void **state) {
+  kp_system_t *sys = *state;
+  uint8_t *a = kp_alloc2(sys, KPT_NP, 128, KPT_TAG1, KP_HERE);
+  uint8_t *b = kp_alloc2(sys, KPT_NP, 128, KPT_TAG1, KP_HERE);
+  kp_timer_init(sys, a, KP_TIMER_NOTIFICATION, KP_HERE);
+  kp_timer_set(sys, a, MS(100), 0, NULL, KP_HERE);
+  assert_true(kp_timer_cancel(sys, a, KP_HERE));
+  kp_free(sys, a, KPT_TAG1, KP_HERE); // nothing pending: a plain free
+  assert_int_equal(kpt_last.count, 0);
+  kp_timer_init(sys, b, KP_TIMER_NOTIFICATION, KP_HERE);
+  kp_timer_set(sys, b, MS(100), 0, NULL, KP_HERE);
+  KPT_EXPECT_BUGCHECK(0xC4, 0x15, kp_free(sys, b, KPT_TAG1, KP_HERE));
+  assert_int_equal(kpt_last.p[1], PTR(b));
+  // Expired (not cancelled): the count drops with it.
+  kp_clock_advance(sys, 200);
+  kp_free(sys, b, KPT_TAG1, KP_HERE);
+  assert_int_equal(kpt_last.count, 1);
+}
+
 static void test_free_pool_with_queued_dpc(void **state) {
   kp_system_t *sys = *state;
   uint8_t *blk = kp_alloc2(sys, KPT_NP, 128, KPT_TAG1, KP_HERE);
@@ -507,6 +529,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_unload_findings_retail, kpt_setup_retail, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_unload_with_dpc_queued, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_unload_clean, kpt_setup, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_free_pool_check_follows_pending_count, kpt_setup, kpt_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
