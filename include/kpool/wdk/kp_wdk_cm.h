@@ -1,7 +1,8 @@
 /**
  * @file kpool/wdk/kp_wdk_cm.h
- * @brief WDK face of the registry: OBJECT_ATTRIBUTES and
- *        InitializeObjectAttributes, KEY_VALUE_*_INFORMATION, the Zw* key
+ * @brief WDK face of the registry (OBJECT_ATTRIBUTES and
+ *        InitializeObjectAttributes come from kp_wdk_dispatch.h):
+ *        KEY_VALUE_*_INFORMATION, the Zw* key
  *        routines, ZwClose and RtlQueryRegistryValues (kpool/cm.h).
  *
  * Included by wdm.h near its end. A test fills the registry with
@@ -16,32 +17,14 @@
 #ifndef KPOOL_WDK_KP_WDK_CM_H
 #define KPOOL_WDK_KP_WDK_CM_H
 
+#include "kp_wdk_dispatch.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/** OBJECT_ATTRIBUTES (48 bytes); shared with the dispatcher's header. */
-#ifndef KP_WDK_OBJECT_ATTRIBUTES_DEFINED
-#define KP_WDK_OBJECT_ATTRIBUTES_DEFINED
-typedef struct _OBJECT_ATTRIBUTES {
-  ULONG Length;
-  HANDLE RootDirectory;
-  PUNICODE_STRING ObjectName;
-  ULONG Attributes;
-  PVOID SecurityDescriptor;
-  PVOID SecurityQualityOfService;
-} OBJECT_ATTRIBUTES, *POBJECT_ATTRIBUTES;
-/** InitializeObjectAttributes: SecurityQualityOfService is always NULL. */
-#define InitializeObjectAttributes(p, n, a, r, s)                              \
-  do {                                                                         \
-    (p)->Length = sizeof(OBJECT_ATTRIBUTES);                                   \
-    (p)->RootDirectory = (r);                                                  \
-    (p)->Attributes = (a);                                                     \
-    (p)->ObjectName = (n);                                                     \
-    (p)->SecurityDescriptor = (s);                                             \
-    (p)->SecurityQualityOfService = NULL;                                      \
-  } while (0)
-#endif
+/* OBJECT_ATTRIBUTES and InitializeObjectAttributes: one definition, in the
+ * dispatcher's header (it needs them for PsCreateSystemThread). */
 typedef const OBJECT_ATTRIBUTES *PCOBJECT_ATTRIBUTES;
 
 #ifndef OBJ_INHERIT
