@@ -41,7 +41,7 @@
 
 #include "bench_common.h"
 /* Internal: the out-of-band record, whose size the metadata row prints. */
-#include "kp_internal.h"
+#include "kp_types.h"
 
 #define BENCH_LIVE 8u
 #define BENCH_OPS 400000u

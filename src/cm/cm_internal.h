@@ -5,7 +5,7 @@
 #ifndef KPOOL_SRC_CM_CM_INTERNAL_H
 #define KPOOL_SRC_CM_CM_INTERNAL_H
 
-#include "kp_internal.h"
+#include "kp_types.h"
 #include "kpool/cm.h"
 
 typedef struct kpi_value {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cm/cm_internal.h"
+#include "ke/kp_ke.h"
 
 #define Q_SUBKEY 0x00000001u
 #define Q_TOPKEY 0x00000002u

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "cm/cm_internal.h"
+#include "ke/kp_ke.h"
+#include "sim/kp_sim.h"
 
 /* Kernel handles have the high bit set; 4-aligned like Windows'. The
  * registry's range starts above the dispatcher's thread handles

@@ -6,7 +6,10 @@
  */
 #include <string.h>
 
-#include "kp_internal.h"
+#include "ke/kp_ke.h"
+#include "mm/kp_mm.h"
+#include "ex/kp_ex.h"
+#include "rtl/kp_rtl.h"
 
 #if defined(__GNUC__) || defined(__clang__)
 #define ALLOC_RETURN_ADDRESS() __builtin_return_address(0)

@@ -6,6 +6,8 @@
 #include <stdatomic.h>
 
 #include "ke/kp_sync.h"
+#include "ke/kp_ke.h"
+#include "rtl/kp_rtl.h"
 
 #define XS_EXCL ((int32_t)0x80000000)
 #define XS_WAIT ((int32_t)0x40000000)

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kp_internal.h"
+#include "ex/kp_ex.h"
+#include "rtl/kp_rtl.h"
+#include "ke/kp_ke.h"
 
 static const char *const fail_kind_names[KP_FAIL_KIND_COUNT_] = {
     "unknown", "rule", "injected", "pressure", "quota", "node"};

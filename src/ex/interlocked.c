@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 
 #include "ke/kp_sync.h"
+#include "ke/kp_ke.h"
 
 static _Atomic uintptr_t *il_word(kp_spin_lock_t *l) {
   return (_Atomic uintptr_t *)l;

@@ -23,7 +23,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kp_internal.h"
+#include "ke/kp_ke.h"
+#include "mm/kp_mm.h"
+#include "ex/kp_ex.h"
+#include "sim/kp_sim.h"
+#include "rtl/kp_rtl.h"
 #include "rtl/kp_slist.h"
 #include "vf/kp_verifier.h"
 

@@ -10,6 +10,9 @@
 #include <string.h>
 
 #include "ex/secure_internal.h"
+#include "ke/kp_ke.h"
+#include "mm/kp_mm.h"
+#include "ex/kp_ex.h"
 
 #if defined(__GNUC__) || defined(__clang__)
 #define PARAMS_RETURN_ADDRESS() __builtin_return_address(0)

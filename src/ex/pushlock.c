@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 
 #include "ke/kp_sync.h"
+#include "ke/kp_ke.h"
 
 #define PL_EXCL ((uintptr_t)1)
 #define PL_WAIT ((uintptr_t)2)

@@ -6,7 +6,8 @@
 #include <setjmp.h>
 #include <stdio.h>
 
-#include "kp_internal.h"
+#include "ke/kp_ke.h"
+#include "ex/kp_ex.h"
 
 #if defined(__GNUC__) || defined(__clang__)
 #define RAISE_CALLER() __builtin_return_address(0)

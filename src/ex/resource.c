@@ -9,6 +9,9 @@
 #include <string.h>
 
 #include "ke/kp_sync.h"
+#include "ke/kp_ke.h"
+#include "sim/kp_sim.h"
+#include "rtl/kp_rtl.h"
 
 _Static_assert(sizeof(kp_resource_t) == 0x68, "ERESOURCE is 0x68 bytes");
 _Static_assert(offsetof(kp_resource_t, owner_thread) == 0x30, "OwnerEntry");

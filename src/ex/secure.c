@@ -21,6 +21,11 @@
 #include <string.h>
 
 #include "ex/secure_internal.h"
+#include "ke/kp_ke.h"
+#include "mm/kp_mm.h"
+#include "sim/kp_sim.h"
+#include "rtl/kp_rtl.h"
+#include "vf/kp_verifier.h"
 
 #define SEC_GRANULES_PER_PAGE (KPI_PAGE_SIZE / KPI_GRANULE)
 #define SEC_PAGES (KP_SECURE_POOL_CAPACITY / KPI_PAGE_SIZE)

@@ -5,7 +5,7 @@
 #ifndef KPOOL_SRC_SECURE_INTERNAL_H
 #define KPOOL_SRC_SECURE_INTERNAL_H
 
-#include "kp_internal.h"
+#include "kp_types.h"
 #include "kpool/pool3.h"
 #include "kpool/secure.h"
 

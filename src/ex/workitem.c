@@ -8,6 +8,10 @@
 #include <string.h>
 
 #include "ke/kp_dispatch.h"
+#include "ke/kp_ke.h"
+#include "ex/kp_ex.h"
+#include "sim/kp_sim.h"
+#include "rtl/kp_rtl.h"
 #include "kpool/workitem.h"
 
 enum { WI_IO = 0, WI_IO_EX = 1, WI_PLAIN = 2 };

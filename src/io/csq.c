@@ -5,6 +5,7 @@
  * IoCompleteRequest must not be called with a spin lock held (DDI).
  */
 #include "io/io_internal.h"
+#include "ke/kp_ke.h"
 
 _Static_assert(sizeof(kp_csq_t) == 64, "IO_CSQ is 64 bytes");
 _Static_assert(sizeof(kp_csq_irp_context_t) == 24, "IO_CSQ_IRP_CONTEXT is 24 bytes");

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "io/io_internal.h"
+#include "ke/kp_ke.h"
 
 /* Cache line size - 1: the initial AlignmentRequirement (facts §2.1). */
 #define DEVICE_ALIGNMENT (KPI_CACHE_ALIGN - 1u)

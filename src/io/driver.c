@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "io/io_internal.h"
+#include "ke/kp_ke.h"
+#include "sim/kp_sim.h"
 #include "kpool/mdl.h"
 
 #define SERVICES_PREFIX "\\Registry\\Machine\\System\\CurrentControlSet\\Services\\"

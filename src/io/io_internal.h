@@ -9,7 +9,7 @@
 #ifndef KPOOL_SRC_IO_IO_INTERNAL_H
 #define KPOOL_SRC_IO_IO_INTERNAL_H
 
-#include "kp_internal.h"
+#include "kp_types.h"
 #include "kpool/io.h"
 
 /* A named object: a device name or a symbolic link. */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "io/io_internal.h"
+#include "ke/kp_ke.h"
 #include "kpool/dispatch.h"
 #include "kpool/guarded.h"
 

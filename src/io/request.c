@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "io/io_internal.h"
+#include "ke/kp_ke.h"
 #include "kpool/dispatch.h"
 #include "kpool/mdl.h"
 #include "kpool/raise.h"

@@ -3,6 +3,7 @@
  * SpecialApcDisable counters (facts §3.3), their queries and checks.
  */
 #include "ke/kp_sync.h"
+#include "ke/kp_ke.h"
 
 static _Thread_local kpi_apc_state_t apc_state;
 

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kp_internal.h"
+#include "ke/kp_ke.h"
+#include "sim/kp_sim.h"
+#include "rtl/kp_rtl.h"
 #include "ke/kp_dispatch.h"
 
 typedef struct bugcheck_name {

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kp_internal.h"
+#include "ke/kp_ke.h"
+#include "sim/kp_sim.h"
+#include "rtl/kp_rtl.h"
 #include "kpool/debug.h"
 #include "kpool/format.h"
 #include "rtl/kp_format.h"

@@ -11,6 +11,9 @@
 #include <string.h>
 
 #include "ke/kp_dispatch.h"
+#include "ke/kp_ke.h"
+#include "ex/kp_ex.h"
+#include "sim/kp_sim.h"
 
 #if defined(__GNUC__) || defined(__clang__)
 #define DISPATCH_CALLER() __builtin_return_address(0)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "ke/kp_sync.h"
+#include "ke/kp_ke.h"
 
 _Static_assert(sizeof(kp_fast_mutex_t) == 0x38, "FAST_MUTEX is 0x38 bytes");
 _Static_assert(offsetof(kp_fast_mutex_t, owner) == 0x08, "FAST_MUTEX.Owner");

@@ -9,6 +9,8 @@
 #include <stdio.h>
 
 #include "ke/kp_sync.h"
+#include "ke/kp_ke.h"
+#include "rtl/kp_rtl.h"
 
 // The lock words are plain integers in the public headers (C++ includes
 // them too); kpool accesses them only through C11 atomics of the same size

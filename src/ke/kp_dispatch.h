@@ -14,7 +14,7 @@
 
 #include <setjmp.h>
 
-#include "kp_internal.h"
+#include "kp_types.h"
 #include "kpool/dispatch.h"
 
 enum kpi_dobj_type {

@@ -8,7 +8,7 @@
 #ifndef KPOOL_SRC_KE_KP_SYNC_H
 #define KPOOL_SRC_KE_KP_SYNC_H
 
-#include "kp_internal.h"
+#include "ke/kp_ke.h"
 
 #if defined(__GNUC__) || defined(__clang__)
 #define KPI_CALLER() __builtin_return_address(0)

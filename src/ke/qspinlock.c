@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 
 #include "ke/kp_sync.h"
+#include "ke/kp_ke.h"
 
 _Static_assert(sizeof(kp_queued_lock_handle_t) == 0x18,
                "KLOCK_QUEUE_HANDLE is 0x18 bytes");

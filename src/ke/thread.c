@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "ke/kp_dispatch.h"
+#include "ke/kp_ke.h"
+#include "rtl/kp_rtl.h"
 
 /* Kernel handles have the top bit set on x64 (OBJ_KERNEL_HANDLE handles
  * live in the System process's table); kpool numbers them from here. */

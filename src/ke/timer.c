@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include "ke/kp_dispatch.h"
+#include "ke/kp_ke.h"
+#include "ex/kp_ex.h"
+#include "rtl/kp_rtl.h"
 
 #define TIMER_SIZE 0x40u
 #define DPC_SIZE 0x40u

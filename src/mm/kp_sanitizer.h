@@ -38,7 +38,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "kp_internal.h"
+#include "kp_types.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define KPI_HAVE_ASAN 1

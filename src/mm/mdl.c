@@ -11,7 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kp_internal.h"
+#include "ke/kp_ke.h"
+#include "mm/kp_mm.h"
+#include "ex/kp_ex.h"
+#include "sim/kp_sim.h"
+#include "rtl/kp_rtl.h"
 #include "kpool/mdl.h"
 
 _Static_assert(sizeof(void *) != 8 || sizeof(kp_mdl_t) == 0x30,

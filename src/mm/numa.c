@@ -9,7 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kp_internal.h"
+#include "mm/kp_mm.h"
+#include "sim/kp_sim.h"
 #include "kpool/pool3.h"
 
 uint32_t kp_numa_node_count(const kp_system_t *sys) {

@@ -11,7 +11,7 @@
  * the out-of-band record table, never by the header the driver could
  * overwrite.
  *
- * Blocks are served by per-processor heaps (kp_internal.h): the calling
+ * Blocks are served by per-processor heaps (kp_types.h): the calling
  * thread's heap carves, records and counts; a free goes to the heap that
  * owns the block's page, whichever thread frees it. The budget is exact:
  * a heap spends a credit reserved in the pool only while the pool is far
@@ -27,7 +27,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kp_internal.h"
+#include "ke/kp_ke.h"
+#include "mm/kp_mm.h"
+#include "sim/kp_sim.h"
 #include "mm/kp_sanitizer.h"
 #include "vf/kp_verifier.h"
 
@@ -69,7 +71,7 @@ static void spin_unlock(kpi_spin_t *l) {
 }
 
 /* ---------------------------------------------------------------------------
- * Record fields (kp_internal.h gives the packing).
+ * Record fields (kp_types.h gives the packing).
  * ------------------------------------------------------------------------- */
 #define REC_SIZE_BITS 41u
 #define REC_SIZE_MASK ((UINT64_C(1) << REC_SIZE_BITS) - 1)

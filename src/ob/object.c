@@ -2,7 +2,7 @@
  * object.c — ObReferenceObject / ObDereferenceObject over the objects the
  * other modules own (device and file objects from the I/O manager).
  */
-#include "kp_internal.h"
+#include "ke/kp_ke.h"
 #include "kpool/cm.h"
 #include "kpool/dispatch.h"
 #include "kpool/io.h"

@@ -2,7 +2,7 @@
  * unsim.c — the report for a WDK routine kpool declares but does not
  * simulate (kpool/unsim.h).
  */
-#include "kp_internal.h"
+#include "ke/kp_ke.h"
 #include "kpool/unsim.h"
 
 void kp_unsimulated(const char *name, const void *address) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ps/ps_internal.h"
+#include "ke/kp_ke.h"
 
 uint32_t kpi_ps_snapshot(kpi_ps_t *ps, const kpi_notify_slot_t *table,
                          kpi_notify_slot_t *out) {

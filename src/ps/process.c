@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "ps/ps_internal.h"
+#include "ke/kp_ke.h"
+#include "sim/kp_sim.h"
 #include "kpool/guarded.h"
 
 _Static_assert(sizeof(kpi_create_info_t) == 72, "PS_CREATE_NOTIFY_INFO is 72 bytes");

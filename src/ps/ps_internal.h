@@ -5,7 +5,7 @@
 #ifndef KPOOL_SRC_PS_PS_INTERNAL_H
 #define KPOOL_SRC_PS_PS_INTERNAL_H
 
-#include "kp_internal.h"
+#include "kp_types.h"
 #include "kpool/io.h"
 #include "kpool/ps.h"
 

@@ -5,7 +5,7 @@
  */
 #include <stdio.h>
 
-#include "kp_internal.h"
+#include "ke/kp_ke.h"
 #include "kpool/bitmap.h"
 
 _Static_assert(sizeof(kp_bitmap_t) == 16 || sizeof(void *) != 8,

@@ -9,7 +9,7 @@
 
 #include <stdatomic.h>
 
-#include "kp_internal.h"
+#include "kp_types.h"
 
 /* ---------------------------------------------------------------------------
  * Which implementation. The lock-free one needs a 16-byte compare-and-swap

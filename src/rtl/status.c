@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kp_internal.h"
+#include "kpool/kpool.h"
+#include "os/kp_os.h"
+#include "rtl/kp_rtl.h"
 
 _Static_assert(KP_STATUS_INSUFFICIENT_RESOURCES < 0,
                "NTSTATUS error codes must be negative as int32_t");

@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "kp_internal.h"
+#include "kpool/kpool.h"
 
 _Static_assert(sizeof(kp_ustring_t) == 2 * sizeof(void *),
                "kp_ustring_t has UNICODE_STRING's layout");

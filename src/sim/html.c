@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "sim/monitor_internal.h"
+#include "sim/kp_sim.h"
+#include "rtl/kp_rtl.h"
 
 static void put(const kpi_writer_t *w, const char *s) {
   if (w->out != NULL)

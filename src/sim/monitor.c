@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "sim/monitor_internal.h"
+#include "sim/kp_sim.h"
 
 /* ---------------------------------------------------------------------------
  * Options.

@@ -5,7 +5,7 @@
 #ifndef KPOOL_SRC_SIM_MONITOR_INTERNAL_H
 #define KPOOL_SRC_SIM_MONITOR_INTERNAL_H
 
-#include "kp_internal.h"
+#include "sim/kp_sim.h"
 
 typedef struct mon_sample {
   uint64_t vclock_ms;

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kp_internal.h"
+#include "mm/kp_mm.h"
+#include "sim/kp_sim.h"
+#include "rtl/kp_rtl.h"
 #include "kpool/pool3.h"
 #include "kpool/secure.h"
 

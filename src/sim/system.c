@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kp_internal.h"
+#include "ke/kp_ke.h"
+#include "mm/kp_mm.h"
+#include "sim/kp_sim.h"
+#include "vf/kp_verifier.h"
 #include "sim/monitor_internal.h"
 
 /* ---------------------------------------------------------------------------

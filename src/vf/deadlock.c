@@ -19,6 +19,9 @@
 #include <string.h>
 
 #include "ke/kp_sync.h"
+#include "ke/kp_ke.h"
+#include "sim/kp_sim.h"
+#include "rtl/kp_rtl.h"
 
 #define DL_MAX_HELD 64u
 #define DL_BUCKETS 1024u

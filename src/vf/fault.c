@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "vf/kp_verifier.h"
+#include "ex/kp_ex.h"
+#include "sim/kp_sim.h"
 #include "kpool/fuzz.h"
 
 /* Bits of kpi_fault::active: which modes can fail a request. */

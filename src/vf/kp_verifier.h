@@ -11,8 +11,23 @@
 #ifndef KPOOL_SRC_KP_VERIFIER_H
 #define KPOOL_SRC_KP_VERIFIER_H
 
-#include "kp_internal.h"
+#include "kp_types.h"
 #include "kpool/verifier.h"
+
+/* ---------------------------------------------------------------------------
+ * What the rest of the core calls in vf/ (verifier.c).
+ * ------------------------------------------------------------------------- */
+/* Defaults and checks of the verifier's kp_config_t fields (system.c calls
+ * them from kp_config_init and kp_system_create). */
+void kpi_verifier_config_init(kp_config_t *cfg);
+bool kpi_verifier_config_valid(const kp_config_t *cfg);
+/* Adds the verifier module when the configuration asks for special pool,
+ * force IRQL checking or fault injection. False: creation must fail. */
+bool kpi_verifier_attach(kp_system_t *sys);
+/* Low resources simulation for an allocation path that does not go
+ * through kpi_alloc (secure pools): true when @rq must fail with
+ * STATUS_INSUFFICIENT_RESOURCES (already counted). */
+bool kpi_fault_inject(kp_system_t *sys, const kpi_request_t *rq);
 
 /* ---------------------------------------------------------------------------
  * Tag patterns (verifier.c): "Tag1 Dr* T?g2", matched against tag text.

@@ -20,6 +20,9 @@
 
 #include "mm/kp_sanitizer.h"
 #include "vf/kp_verifier.h"
+#include "ke/kp_ke.h"
+#include "mm/kp_mm.h"
+#include "sim/kp_sim.h"
 
 enum sp_state {
   SP_UNUSED = 0,   /* never allocated */

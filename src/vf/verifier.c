@@ -17,6 +17,9 @@
 #include <string.h>
 
 #include "vf/kp_verifier.h"
+#include "ke/kp_ke.h"
+#include "mm/kp_mm.h"
+#include "sim/kp_sim.h"
 
 /* Systems with special pool or force IRQL checking, for the fault
  * callback (which runs in a signal handler and must not lock to find

@@ -1,14 +1,13 @@
 /*
- * kp_internal.h — what the core's source files share: the system struct,
- * per-thread state, the pool's out-of-band records, the allocation request
- * and the kpi_ functions that cross file boundaries.
- *
- * Locking rule, everywhere: never call kpi_bugcheck_raise() (and so a
- * user's handler, which may longjmp) while holding a simulator lock.
- * Decide under the lock, copy what the report needs, unlock, then raise.
+ * kp_types.h — the types the core's folders share: per-thread state, the
+ * allocation request, the pool's out-of-band records, heaps and pools, the
+ * module operations, events and struct kp_system. Types, constants and
+ * inline helpers that read only these types; the functions are declared in
+ * one small header per folder (ke/kp_ke.h, mm/kp_mm.h, ex/kp_ex.h,
+ * sim/kp_sim.h, rtl/kp_rtl.h, vf/kp_verifier.h).
  */
-#ifndef KPOOL_SRC_KP_INTERNAL_H
-#define KPOOL_SRC_KP_INTERNAL_H
+#ifndef KPOOL_SRC_KP_TYPES_H
+#define KPOOL_SRC_KP_TYPES_H
 
 #include <stdatomic.h>
 
@@ -56,16 +55,6 @@ typedef struct kpi_thread {
   uint64_t seq_next;
   uint64_t seq_end;
 } kpi_thread_t;
-
-/* The calling thread's state, created on first use. Never NULL. Inline:
- * the allocation and lookaside paths ask for it several times per call. */
-extern _Thread_local kpi_thread_t kpi_thread_state;
-void kpi_thread_first_use(kpi_thread_t *t);
-static inline kpi_thread_t *kpi_thread(void) {
-  kpi_thread_t *t = &kpi_thread_state;
-  if (t->id == 0) kpi_thread_first_use(t);
-  return t;
-}
 
 /* ---------------------------------------------------------------------------
  * Allocation request: every entry point fills one and calls kpi_alloc().
@@ -238,24 +227,6 @@ typedef struct kpi_pool {
   bool no_cache;
 } kpi_pool_t;
 
-/* A pool's totals, read under its locks (pool.c). Peaks are the sum of the
- * heaps' peaks: exact with one thread, an upper bound with several. */
-typedef struct kpi_pool_figures {
-  size_t budget;
-  size_t available;
-  size_t used;
-  size_t peak;
-  uint64_t allocs;
-  uint64_t frees;
-  uint64_t failures;
-  uint64_t live_count;
-  uint64_t q_count;
-  uint64_t pages_in_use;
-} kpi_pool_figures_t;
-void kpi_pool_figures(kpi_pool_t *pool, kpi_pool_figures_t *out);
-/* The pool's per-tag counters summed over its heaps, in a new open-addressed
- * table of *@slots entries (free() it); NULL when empty or out of memory. */
-kpi_tag_stat_t *kpi_pool_tags(kpi_pool_t *pool, size_t *slots);
 /* Hash of a tag into an open-addressed table of @mask + 1 slots. */
 static inline size_t kpi_tag_hash(kp_tag_t tag, size_t mask) {
   return (size_t)(tag * 0x9E3779B1u) & mask;
@@ -415,137 +386,10 @@ struct kp_system {
   atomic_uint unload_findings;
 };
 
-/* Module registry. Returns the state registered under @ops, or NULL. */
-void *kpi_system_module(kp_system_t *sys, const kpi_module_ops_t *ops);
-/* Registers @ops with @state; returns false when the table is full. If a
- * module with the same ops is already registered, returns false and leaves
- * the table unchanged (callers then use kpi_system_module). */
-bool kpi_system_add_module(kp_system_t *sys, const kpi_module_ops_t *ops,
-                           void *state);
-
-/* The current system, creating it if needed (for WDK names and IRQL). */
-kp_system_t *kpi_current(void);
-
 /* True when the verifier's automatic checks choose 0xC4 codes. */
 static inline bool kpi_verifier(const kp_system_t *sys) {
   return (sys->cfg.verifier_flags & KP_VERIFY_AUTOMATIC) != 0;
 }
-
-/* Arena lifetime (pool.c). */
-bool kpi_pool_init(kpi_pool_t *pool, kp_pool_kind_t kind, uint32_t node,
-                   size_t budget);
-void kpi_pool_fini(kpi_pool_t *pool);
-
-/* Run every module's before_free / report hook (system.c); no locks held. */
-void kpi_modules_before_free(kp_system_t *sys, const kp_block_info_t *block);
-/* Whether any module's before_free hook could find something now (see
- * kpi_module_ops_t.before_free_wanted); false when none is registered. */
-bool kpi_modules_before_free_wanted(kp_system_t *sys);
-void kpi_modules_report(kp_system_t *sys, kp_output_fn out, void *arg);
-/* Hook runners (system.c): see kpi_module_ops_t. */
-bool kpi_modules_alloc(kp_system_t *sys, const kpi_request_t *rq,
-                       void **result, kp_status_t *why);
-bool kpi_modules_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
-                      kp_site_t site);
-bool kpi_modules_query(kp_system_t *sys, const void *p, kp_block_info_t *info);
-bool kpi_modules_visit(kp_system_t *sys, kp_block_visitor_fn fn, void *arg);
-bool kpi_modules_leak_owner(kp_system_t *sys, const kp_block_info_t *block,
-                            char *why, size_t len);
-
-/* Counts an allocation (+1), a free (-1) or a failure (0) of @p bytes for
- * @p tag in the pool of @p kind / @p node, for blocks that modules serve
- * outside the regular arenas (special pool), so tag statistics and pool
- * totals stay whole. */
-void kpi_stats_note(kp_system_t *sys, kp_pool_kind_t kind, uint32_t node,
-                    kp_tag_t tag, uint64_t bytes, int delta);
-
-/* Pool selection. */
-kpi_pool_t *kpi_pool_for(kp_system_t *sys, kp_pool_kind_t kind, uint32_t node);
-/* The pool whose arena contains @p addr, or NULL. No lock needed. */
-kpi_pool_t *kpi_pool_containing(kp_system_t *sys, const void *addr);
-
-/* ---------------------------------------------------------------------------
- * Core allocation (pool.c). kpi_alloc performs the IRQL check and the
- * allocation; on failure it returns NULL and does NOT raise (callers decide,
- * see kpi_alloc_failed()).
- * ------------------------------------------------------------------------- */
-void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq,
-                kp_status_t *why);
-/* Counts a failed request (validation or memory) and raises @p status when
- * the request asked for a raise. Returns NULL (if a raise was caught by a
- * bug check handler that returned, also NULL). */
-void *kpi_alloc_failed(kp_system_t *sys, const kpi_request_t *rq,
-                       kp_status_t status);
-/* ExAllocatePool2's POOL_FLAGS and tag rules, shared with ExAllocatePool3
- * (alloc.c): fills @rq from the arguments (always, so a failure can honour
- * RAISE_ON_FAILURE) and returns false when the flags or tag are invalid. */
-bool kpi_alloc2_request(kpi_request_t *rq, kp_alloc_api_t api,
-                        kp_pool_flags_t flags, size_t size, kp_tag_t tag,
-                        const kp_site_t *site);
-/* Notes (kpi_fail_note) why kpi_alloc2_request refused @flags / @tag. */
-void kpi_alloc2_note_refusal(kp_pool_flags_t flags, kp_tag_t tag);
-/* The tag (0xC2/0x9C, 0x9D) and zero-size (0xC4/0x00; retail: 1 byte)
- * rules every API shares. Returns false after raising a bug check. */
-bool kpi_alloc_checks(kp_system_t *sys, kpi_request_t *rq);
-/* kpi_alloc_checks, then kpi_alloc, then kpi_alloc_failed on failure. */
-void *kpi_alloc_finish(kp_system_t *sys, kpi_request_t *rq);
-/* True for the nine EX_POOL_PRIORITY values (alloc.c). */
-bool kpi_priority_valid(kp_priority_t p);
-/* The IRQL rule for allocating (@p freeing false) or freeing from @p kind:
- * raises the documented bug check and returns false when violated. */
-bool kpi_pool_irql_ok(kp_system_t *sys, kp_pool_kind_t kind,
-                      uint32_t pool_type, bool freeing, uint64_t size_or_addr,
-                      kp_site_t site);
-/* Free with an optional tag check. @p check_tag false skips the check.
- * @p site by address: a 32-byte struct copied by value through each layer
- * of the free path stalls store forwarding (measurable per call). */
-void kpi_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
-              const kp_site_t *site);
-
-/* ---------------------------------------------------------------------------
- * Bug checks (bugcheck.c). kpi_bugcheck_raise formats the stop line and
- * report, calls the handler, and returns only if the handler returned.
- * ------------------------------------------------------------------------- */
-typedef struct kpi_bugcheck_ctx {
-  const kp_block_info_t *block;    /* may be NULL */
-  const kp_site_t *free_site;      /* may be NULL */
-  uint32_t free_thread;
-  kp_site_t site;                  /* where the offending call came from */
-} kpi_bugcheck_ctx_t;
-
-void kpi_bugcheck_raise(kp_system_t *sys, uint32_t code, uint64_t p1,
-                        uint64_t p2, uint64_t p3, uint64_t p4,
-                        const kpi_bugcheck_ctx_t *ctx, const char *fmt, ...)
-    KP_PRINTF(8, 9);
-
-/* Formats a site as "file:line" or "caller 0x..." or "unknown site". */
-const char *kpi_site_text(kp_site_t site, char *buf, size_t len);
-/* Writes the details of a block (tag, size, pool, site, thread). */
-size_t kpi_block_describe(const kp_block_info_t *b, char *buf, size_t len);
-/* The name of an allocation API ("ExAllocatePool2"). */
-const char *kpi_api_name(kp_alloc_api_t api);
-
-/* ---------------------------------------------------------------------------
- * Output helpers (system.c).
- * ------------------------------------------------------------------------- */
-void kpi_out(kp_system_t *sys, const char *text);
-/* Where a report goes: @out(@arg), or the system's output when @out is
- * NULL. kpi_writef formats one piece (up to 1 KiB) and writes it there. */
-typedef struct kpi_writer {
-  kp_system_t *sys;
-  kp_output_fn out;
-  void *arg;
-} kpi_writer_t;
-void kpi_writef(const kpi_writer_t *w, const char *fmt, ...) KP_PRINTF(2, 3);
-void kpi_default_out(const char *text, void *arg);
-
-/* Leak report (stats.c): writes the outstanding allocations grouped by tag
- * and by site; returns how many allocations are outstanding. */
-uint64_t kpi_report_leaks(kp_system_t *sys);
-
-/* Raise (raise.c): raise without returning to the caller when a frame
- * exists; with no frame, bug check 0x1E on @p sys (or the current system). */
-void kpi_raise(kp_system_t *sys, kp_status_t status);
 
 /* Reports @ev to the monitor, when one is started on @sys. */
 static inline void kpi_event(kp_system_t *sys, const kpi_event_t *ev) {
@@ -553,46 +397,4 @@ static inline void kpi_event(kp_system_t *sys, const kpi_event_t *ev) {
   if (fn != NULL) fn(sys, ev);
 }
 
-/* Records why the calling thread's current allocation is about to fail
- * (kp_fail_kind_t and a printf detail); kpi_alloc_failed consumes it. A
- * failure with no note is described from its status. */
-void kpi_fail_note(kp_fail_kind_t kind, const char *fmt, ...) KP_PRINTF(2, 3);
-/* kpi_alloc_failed's bookkeeping (failure.c): the thread's last failure,
- * the count by kind, the printed line (print_failures), the monitor event. */
-void kpi_fail_record(kp_system_t *sys, const struct kpi_request *rq,
-                     kp_status_t status);
-
-/* The HAL rule for IRQL of the calling thread (irql.c). */
-static inline kp_irql_t kpi_irql(void) { return kpi_thread()->irql; }
-
-/* ---------------------------------------------------------------------------
- * Driver Verifier (verifier.c, special.c, fault.c; see kpool/verifier.h).
- * ------------------------------------------------------------------------- */
-/* Defaults and checks of the verifier's kp_config_t fields (system.c calls
- * them from kp_config_init and kp_system_create). */
-void kpi_verifier_config_init(kp_config_t *cfg);
-bool kpi_verifier_config_valid(const kp_config_t *cfg);
-/* Adds the verifier module when the configuration asks for special pool,
- * force IRQL checking or fault injection. False: creation must fail. */
-bool kpi_verifier_attach(kp_system_t *sys);
-/* Low resources simulation for an allocation path that does not go
- * through kpi_alloc (secure pools): true when @rq must fail with
- * STATUS_INSUFFICIENT_RESOURCES (already counted). */
-bool kpi_fault_inject(kp_system_t *sys, const kpi_request_t *rq);
-/* Force IRQL checking: told of every change of a thread's IRQL across
- * DISPATCH_LEVEL (either way). */
-void kpi_irql_changed(kp_irql_t old_irql, kp_irql_t new_irql);
-
-/* Sets the calling thread's IRQL. Every IRQL change goes through here so
- * that force IRQL checking sees each rise to DISPATCH_LEVEL and the last
- * fall below it. */
-static inline void kpi_irql_store(kpi_thread_t *t, kp_irql_t irql) {
-  kp_irql_t old = t->irql;
-  t->irql = irql;
-  if (t->abandoned && irql == KP_PASSIVE_LEVEL && t->spin_locks_held == 0)
-    t->abandoned = false;
-  if ((old >= KP_DISPATCH_LEVEL) != (irql >= KP_DISPATCH_LEVEL))
-    kpi_irql_changed(old, irql);
-}
-
-#endif /* KPOOL_SRC_KP_INTERNAL_H */
+#endif /* KPOOL_SRC_KP_TYPES_H */

@@ -1,0 +1,65 @@
+/*
+ * kp_mm.h — what mm/ (pool.c) shares with the rest of the core: the
+ * arenas' lifetime, pool selection, the core allocation and free, and the
+ * pools' figures.
+ */
+#ifndef KPOOL_SRC_MM_KP_MM_H
+#define KPOOL_SRC_MM_KP_MM_H
+
+#include "kp_types.h"
+
+/* A pool's totals, read under its locks (pool.c). Peaks are the sum of the
+ * heaps' peaks: exact with one thread, an upper bound with several. */
+typedef struct kpi_pool_figures {
+  size_t budget;
+  size_t available;
+  size_t used;
+  size_t peak;
+  uint64_t allocs;
+  uint64_t frees;
+  uint64_t failures;
+  uint64_t live_count;
+  uint64_t q_count;
+  uint64_t pages_in_use;
+} kpi_pool_figures_t;
+void kpi_pool_figures(kpi_pool_t *pool, kpi_pool_figures_t *out);
+/* The pool's per-tag counters summed over its heaps, in a new open-addressed
+ * table of *@slots entries (free() it); NULL when empty or out of memory. */
+kpi_tag_stat_t *kpi_pool_tags(kpi_pool_t *pool, size_t *slots);
+
+/* Arena lifetime (pool.c). */
+bool kpi_pool_init(kpi_pool_t *pool, kp_pool_kind_t kind, uint32_t node,
+                   size_t budget);
+void kpi_pool_fini(kpi_pool_t *pool);
+
+/* Counts an allocation (+1), a free (-1) or a failure (0) of @p bytes for
+ * @p tag in the pool of @p kind / @p node, for blocks that modules serve
+ * outside the regular arenas (special pool), so tag statistics and pool
+ * totals stay whole. */
+void kpi_stats_note(kp_system_t *sys, kp_pool_kind_t kind, uint32_t node,
+                    kp_tag_t tag, uint64_t bytes, int delta);
+
+/* Pool selection. */
+kpi_pool_t *kpi_pool_for(kp_system_t *sys, kp_pool_kind_t kind, uint32_t node);
+/* The pool whose arena contains @p addr, or NULL. No lock needed. */
+kpi_pool_t *kpi_pool_containing(kp_system_t *sys, const void *addr);
+
+/* ---------------------------------------------------------------------------
+ * Core allocation (pool.c). kpi_alloc performs the IRQL check and the
+ * allocation; on failure it returns NULL and does NOT raise (callers decide,
+ * see kpi_alloc_failed()).
+ * ------------------------------------------------------------------------- */
+void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq,
+                kp_status_t *why);
+/* The IRQL rule for allocating (@p freeing false) or freeing from @p kind:
+ * raises the documented bug check and returns false when violated. */
+bool kpi_pool_irql_ok(kp_system_t *sys, kp_pool_kind_t kind,
+                      uint32_t pool_type, bool freeing, uint64_t size_or_addr,
+                      kp_site_t site);
+/* Free with an optional tag check. @p check_tag false skips the check.
+ * @p site by address: a 32-byte struct copied by value through each layer
+ * of the free path stalls store forwarding (measurable per call). */
+void kpi_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
+              const kp_site_t *site);
+
+#endif /* KPOOL_SRC_MM_KP_MM_H */
