@@ -941,6 +941,19 @@ static void budget_revoke(kpi_pool_t *pool) {
 static bool budget_slow(const kp_system_t *sys, kpi_pool_t *pool, kpi_heap_t *h,
                         size_t bytes, kp_priority_t priority) {
   kpi_mutex_lock(&pool->lock);
+  // Still roomy with every other heap's credit counted as used: a new
+  // credit for this heap alone. Taking the others' credits back here made
+  // two threads revoke each other's on every allocation.
+  if (budget_rule(sys, pool->available, pool->reserved,
+                  bytes + POOL_CREDIT_CHUNK, KP_PRIORITY_LOW)) {
+    pool->reserved += bytes + POOL_CREDIT_CHUNK;
+    spin_lock(&h->lock);
+    h->credit += POOL_CREDIT_CHUNK;
+    h->roomy = true;
+    spin_unlock(&h->lock);
+    kpi_mutex_unlock(&pool->lock);
+    return true;
+  }
   budget_revoke(pool);
   bool ok = budget_rule(sys, pool->available, pool->reserved, bytes, priority);
   if (ok) {
