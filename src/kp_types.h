@@ -105,9 +105,10 @@ typedef struct kpi_record {
   uint32_t thread;                 /* allocating thread */
   uint32_t site;                   /* interned allocation site */
   uint32_t hash_next;              /* address hash chain */
-  uint32_t link_a;                 /* live: previous; quarantined: next in
-                                      the FIFO; free slot: next free slot */
-  uint32_t link_b;                 /* live: next; quarantined: free site */
+  uint32_t link_a;                 /* live: 0 (live blocks are not linked);
+                                      quarantined: next in the FIFO; free
+                                      slot: next free slot */
+  uint32_t link_b;                 /* live: 0; quarantined: free site */
   uint32_t free_thread;            /* quarantined: freeing thread */
 } kpi_record_t;
 
@@ -171,7 +172,8 @@ typedef struct kpi_heap {
   uint64_t frees;
   uint64_t failures;
   /* Records: slab chunks of KPI_SLAB records (never moved), address hash
-   * of slot numbers, live list, quarantine FIFO, free slots. */
+   * of slot numbers, quarantine FIFO, free slots (live blocks are found
+   * by scanning the slots: a walk is rare, a list costs every free). */
   kpi_record_t **chunks;
   uint32_t chunk_count;
   uint32_t chunk_cap;
@@ -180,8 +182,6 @@ typedef struct kpi_heap {
   uint32_t *buckets;
   size_t bucket_count;             /* power of two */
   size_t record_count;             /* live + quarantined */
-  uint32_t live_head;
-  uint32_t live_tail;
   size_t live_count;
   uint32_t q_head;
   uint32_t q_tail;

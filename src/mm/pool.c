@@ -202,8 +202,8 @@ static uint32_t site_add_locked(const kp_site_t *s, size_t h) {
  * then says "unknown site"). */
 static uint32_t site_id_slow(const kp_site_t *s, size_t h, site_cached_t *c);
 static inline uint32_t site_id(const kp_site_t *s) {
-  if (s->file == NULL && s->caller == NULL && s->outer == NULL && s->line == 0)
-    return 0;
+  // "No site" is never cached (site_id_slow answers 0 for it), so the
+  // cache is asked first.
   size_t h = site_hash(s);
   // Two ways per set: an allocation site and a free site of one loop that
   // fall into the same set would otherwise evict each other every call.
@@ -215,6 +215,8 @@ static inline uint32_t site_id(const kp_site_t *s) {
 
 /* A site missing from the thread's cache: the table, then the cache. */
 static uint32_t site_id_slow(const kp_site_t *s, size_t h, site_cached_t *c) {
+  if (s->file == NULL && s->caller == NULL && s->outer == NULL && s->line == 0)
+    return 0;
   spin_lock(&site_lock);
   uint32_t id = site_add_locked(s, h);
   spin_unlock(&site_lock);
@@ -392,7 +394,6 @@ static void heap_scrub(kpi_heap_t *h) {
   h->used = h->peak = 0;
   h->allocs = h->frees = h->failures = 0;
   h->record_count = 0;
-  h->live_head = h->live_tail = 0;
   h->live_count = 0;
   h->q_head = h->q_tail = 0;
   h->q_count = 0;
@@ -683,50 +684,26 @@ static void record_free(kpi_heap_t *h, kpi_record_t *r, uint32_t id) {
   h->free_slot = id;
 }
 
-static void live_link(kpi_heap_t *h, kpi_record_t *r, uint32_t id) {
-  r->link_a = h->live_tail;
-  r->link_b = 0;
-  if (h->live_tail != 0)
-    rec_at(h, h->live_tail)->link_b = id;
-  else
-    h->live_head = id;
-  h->live_tail = id;
-  h->live_count++;
-}
-
-static void live_unlink(kpi_heap_t *h, kpi_record_t *r) {
-  if (r->link_a != 0)
-    rec_at(h, r->link_a)->link_b = r->link_b;
-  else
-    h->live_head = r->link_b;
-  if (r->link_b != 0)
-    rec_at(h, r->link_b)->link_a = r->link_a;
-  else
-    h->live_tail = r->link_a;
-  r->link_a = r->link_b = 0;
-  h->live_count--;
-}
+/* Live blocks are not linked: a list would write two more records (the
+ * neighbours' lines) on every allocation and free. The rare walks (reports,
+ * kp_visit_blocks, kp_verify, interior pointers) scan the slots instead,
+ * slot 1 to slots_used, and keep those whose state is live. */
+#define FOR_EACH_SLOT(h, id) for (uint32_t id = 1; id <= (h)->slots_used; id++)
 
 /* The live or quarantined record whose block contains @p, if any. Linear:
  * only used on error paths (interior pointers) and by kp_block_query. */
 static kpi_record_t *record_containing(const kpi_heap_t *h, const void *p,
                                        bool include_quarantine) {
   uintptr_t a = (uintptr_t)p;
-  for (uint32_t id = h->live_head; id != 0;) {
+  FOR_EACH_SLOT(h, id) {
     kpi_record_t *r = rec_at(h, id);
+    unsigned st = rec_state(r);
+    if (st != KPI_BLOCK_LIVE && !(include_quarantine && st == KPI_BLOCK_QUARANTINED))
+      continue;
     uintptr_t s = (uintptr_t)r->address;
     size_t n = rec_size(r);
     if (a >= s && a < s + (n ? n : 1)) return r;
-    id = r->link_b;
   }
-  if (include_quarantine)
-    for (uint32_t id = h->q_head; id != 0;) {
-      kpi_record_t *r = rec_at(h, id);
-      uintptr_t s = (uintptr_t)r->address;
-      size_t n = rec_size(r);
-      if (a >= s && a < s + (n ? n : 1)) return r;
-      id = r->link_a;
-    }
   return NULL;
 }
 
@@ -854,14 +831,52 @@ static const uint8_t *first_not(const uint8_t *p, const uint8_t *end,
   return NULL;
 }
 
+/* Whether all @n bytes at @p are @fill: the answer of every free, so one
+ * pass of word loads OR-ed together with no early exit and no alignment
+ * prologue (the last word overlaps the one before when @n is not a
+ * multiple of 8). first_not then finds the byte, on a damaged block only. */
+static inline bool span_is(const uint8_t *p, size_t n, uint8_t fill) {
+  uint64_t pattern = 0x0101010101010101ull * fill;
+  if (n < 8) {
+    for (size_t i = 0; i < n; i++)
+      if (p[i] != fill) return false;
+    return true;
+  }
+  uint64_t acc = 0;
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    uint64_t w[4];
+    memcpy(w, p + i, 32);
+    acc |= (w[0] ^ pattern) | (w[1] ^ pattern) | (w[2] ^ pattern) |
+           (w[3] ^ pattern);
+  }
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    memcpy(&w, p + i, 8);
+    acc |= w ^ pattern;
+  }
+  if (i < n) {
+    uint64_t w;
+    memcpy(&w, p + n - 8, 8);
+    acc |= w ^ pattern;
+  }
+  return acc == 0;
+}
+
 /* First canary byte that differs, or NULL. */
 static const uint8_t *canary_damage(const kpi_record_t *r, uint8_t fill) {
-  return first_not((const uint8_t *)r->address + rec_size(r), block_data_end(r), fill);
+  const uint8_t *from = (const uint8_t *)r->address + rec_size(r);
+  const uint8_t *end = block_data_end(r);
+  if (span_is(from, (size_t)(end - from), fill)) return NULL;
+  return first_not(from, end, fill);
 }
 
 /* First poisoned byte that differs in a quarantined block, or NULL. */
 static const uint8_t *poison_damage(const kpi_record_t *r, uint8_t fill) {
-  return first_not((const uint8_t *)r->address, block_data_end(r), fill);
+  const uint8_t *from = (const uint8_t *)r->address;
+  const uint8_t *end = block_data_end(r);
+  if (span_is(from, (size_t)(end - from), fill)) return NULL;
+  return first_not(from, end, fill);
 }
 
 /* kpool's own look at the bytes it keeps poisoned for the tools: the
@@ -893,7 +908,10 @@ static bool header_intact(const kpi_heap_t *h, const kpi_record_t *r) {
   if (rec_big(r)) return true; // big blocks have no header
   uint8_t want[16];
   header_expected(h, r, want);
-  return memcmp(want, rec_block(r), 16) == 0;
+  uint64_t w[2], have[2];
+  memcpy(w, want, 16);
+  memcpy(have, rec_block(r), 16);
+  return ((w[0] ^ have[0]) | (w[1] ^ have[1])) == 0;
 }
 
 /* ---------------------------------------------------------------------------
@@ -1177,9 +1195,10 @@ static bool heap_carve(kp_system_t *sys, kpi_pool_t *pool,
   r->thread = me->id;
   r->site = site;
   r->free_thread = 0;
+  r->link_a = r->link_b = 0;
   record_hash_insert(h, r, id);
   h->record_count++;
-  live_link(h, r, id);
+  h->live_count++;
   h->used += bytes;
   if (h->used > h->peak) h->peak = h->used;
   h->allocs++;
@@ -1636,7 +1655,7 @@ void kpi_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
   uint32_t id = 0;
   r = free_validate(sys, h, p, tag, check_tag, &fc, false, &id);
   if (r != NULL) {
-    live_unlink(h, r);
+    h->live_count--;
     rec_set_state(r, KPI_BLOCK_QUARANTINED);
     r->link_b = free_site;
     r->free_thread = me;
@@ -1755,10 +1774,9 @@ static bool pool_visit(kpi_pool_t *pool, kp_block_visitor_fn fn, void *arg) {
   if (all != NULL) {
     size_t i = 0;
     for (uint32_t k = 0; k < n; k++)
-      for (uint32_t id = hs[k]->live_head; id != 0;) {
+      FOR_EACH_SLOT(hs[k], id) {
         const kpi_record_t *r = rec_at(hs[k], id);
-        record_info(hs[k], r, &all[i++]);
-        id = r->link_b;
+        if (rec_state(r) == KPI_BLOCK_LIVE && i < live) record_info(hs[k], r, &all[i++]);
       }
     qsort(all, live, sizeof *all, info_seq_cmp);
     for (size_t j = 0; j < live && go; j++) go = fn(&all[j], arg);
@@ -1766,12 +1784,13 @@ static bool pool_visit(kpi_pool_t *pool, kp_block_visitor_fn fn, void *arg) {
   } else {
     // No memory for the merge: heap by heap.
     for (uint32_t k = 0; k < n && go; k++)
-      for (uint32_t id = hs[k]->live_head; id != 0 && go;) {
+      FOR_EACH_SLOT(hs[k], id) {
+        if (!go) break;
         const kpi_record_t *r = rec_at(hs[k], id);
+        if (rec_state(r) != KPI_BLOCK_LIVE) continue;
         kp_block_info_t info;
         record_info(hs[k], r, &info);
         go = fn(&info, arg);
-        id = r->link_b;
       }
   }
   for (uint32_t k = n; k-- > 0;) spin_unlock(&hs[k]->lock);
@@ -1937,8 +1956,9 @@ static bool heap_verify(kp_system_t *sys, kpi_heap_t *h) {
   // before any bug check (the handler may longjmp).
   kpi_force_irql_internal_enter();
   spin_lock(&h->lock);
-  for (uint32_t id = h->live_head; id != 0;) {
+  FOR_EACH_SLOT(h, id) {
     kpi_record_t *r = rec_at(h, id);
+    if (rec_state(r) != KPI_BLOCK_LIVE) continue;
     live_open(sys, r);
     if (!header_intact(h, r)) {
       fc.verdict = FREE_HEADER;
@@ -1957,7 +1977,6 @@ static bool heap_verify(kp_system_t *sys, kpi_heap_t *h) {
       addr = r->address;
       break;
     }
-    id = r->link_b;
   }
   if (fc.verdict == FREE_OK) {
     for (uint32_t id = h->q_head; id != 0;) {
