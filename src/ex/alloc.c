@@ -190,6 +190,25 @@ static void *alloc2_at(kp_system_t *sys, kp_pool_flags_t flags, size_t size,
     own.caller = caller;
     at = &own;
   }
+  // The common request (one pool type, no quota, no cache alignment, no
+  // special pool, a tag that passes the tag rules) tries the one-pass path
+  // first; anything it declines takes the general path below.
+  kp_pool_flags_t plain = flags & ~(KP_POOL_FLAG_UNINITIALIZED |
+                                    KP_POOL_FLAG_RAISE_ON_FAILURE);
+  kp_tag_t t = tag & ~ALLOC_PROTECTED_POOL;
+  if ((plain == KP_POOL_FLAG_NON_PAGED || plain == KP_POOL_FLAG_PAGED ||
+       plain == KP_POOL_FLAG_NON_PAGED_EXECUTE) &&
+      t != 0 && t != ALLOC_TAG_BIG && tag_has_letter_or_digit(t)) {
+    kp_pool_kind_t kind =
+        plain == KP_POOL_FLAG_PAGED ? KP_POOL_PAGED : KP_POOL_NONPAGED;
+    uint32_t type = plain == KP_POOL_FLAG_PAGED          ? KP_POOL_TYPE_PAGED
+                    : plain == KP_POOL_FLAG_NON_PAGED    ? KP_POOL_TYPE_NONPAGED_NX
+                                                         : KP_POOL_TYPE_NONPAGED;
+    void *p = kpi_alloc_small_fast(sys, kind, type, flags, KP_API_ALLOCATE_POOL2,
+                                   size, t,
+                                   (flags & KP_POOL_FLAG_UNINITIALIZED) == 0, at);
+    if (p != NULL) return p;
+  }
   kpi_request_t rq;
   if (!kpi_alloc2_request(&rq, KP_API_ALLOCATE_POOL2, flags, size, tag, at)) {
     kpi_alloc2_note_refusal(flags, rq.tag);

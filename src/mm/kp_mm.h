@@ -51,6 +51,17 @@ kpi_pool_t *kpi_pool_containing(kp_system_t *sys, const void *addr);
  * ------------------------------------------------------------------------- */
 void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq,
                 kp_status_t *why);
+/* The common small allocation (16-byte aligned, no quota, one NUMA node, a
+ * free block of its size in the calling thread's heap) in one pass, for
+ * callers that already applied their API's rules (flags, tag, size not 0).
+ * Returns NULL without any effect when the request needs the general path
+ * (raised IRQL, allocation hooks, sanitizer poisoning, an empty free list,
+ * no credit ...): the caller then builds a kpi_request_t and calls
+ * kpi_alloc, which decides and reports as always. */
+void *kpi_alloc_small_fast(kp_system_t *sys, kp_pool_kind_t kind,
+                           uint32_t pool_type, kp_pool_flags_t flags,
+                           kp_alloc_api_t api, size_t size, kp_tag_t tag,
+                           bool zero, const kp_site_t *at);
 /* The IRQL rule for allocating (@p freeing false) or freeing from @p kind:
  * raises the documented bug check and returns false when violated. */
 bool kpi_pool_irql_ok(kp_system_t *sys, kp_pool_kind_t kind,

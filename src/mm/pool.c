@@ -132,6 +132,11 @@ typedef struct site_cached {
   uint32_t id;
 } site_cached_t;
 static _Thread_local site_cached_t site_cache[SITE_CACHE];
+/* The thread's two most recent sites, asked before the hash: a loop's
+ * allocation and free sites alternate, and a hit then costs no hash. */
+static _Thread_local site_cached_t site_recent[2];
+static _Thread_local unsigned site_recent_next;
+static uint32_t site_id_cached(const kp_site_t *s, site_cached_t *m);
 
 static void spin_lock(kpi_spin_t *l);
 static void spin_unlock(kpi_spin_t *l);
@@ -203,14 +208,39 @@ static uint32_t site_add_locked(const kp_site_t *s, size_t h) {
 static uint32_t site_id_slow(const kp_site_t *s, size_t h, site_cached_t *c);
 static inline uint32_t site_id(const kp_site_t *s) {
   // "No site" is never cached (site_id_slow answers 0 for it), so the
-  // cache is asked first.
+  // caches are asked first.
+  site_cached_t *m = site_recent;
+  const char *file = s->file;
+  uint32_t line = s->line;
+  for (int k = 0; k < 2; k++)
+    if (m[k].site.line == line && m[k].site.file == file &&
+        m[k].site.caller == s->caller && m[k].site.outer == s->outer &&
+        m[k].id != 0)
+      return m[k].id;
+  return site_id_cached(s, m);
+}
+
+/* Behind the two recent sites: the hashed cache, then the table. */
+static uint32_t site_id_cached(const kp_site_t *s, site_cached_t *m) {
   size_t h = site_hash(s);
   // Two ways per set: an allocation site and a free site of one loop that
   // fall into the same set would otherwise evict each other every call.
   site_cached_t *c = &site_cache[(h & (SITE_CACHE / 2 - 1)) * 2];
-  if (c[0].id != 0 && site_same(&c[0].site, s)) return c[0].id;
-  if (c[1].id != 0 && site_same(&c[1].site, s)) return c[1].id;
-  return site_id_slow(s, h, c);
+  uint32_t id;
+  if (c[0].id != 0 && site_same(&c[0].site, s))
+    id = c[0].id;
+  else if (c[1].id != 0 && site_same(&c[1].site, s))
+    id = c[1].id;
+  else
+    id = site_id_slow(s, h, c);
+  if (id != 0) {
+    // Replace the older of the two (a loop's two sites then both stay).
+    unsigned k = m[0].id == 0 ? 0u : m[1].id == 0 ? 1u : site_recent_next;
+    site_recent_next = k ^ 1u;
+    m[k].site = *s;
+    m[k].id = id;
+  }
+  return id;
 }
 
 /* A site missing from the thread's cache: the table, then the cache. */
@@ -835,30 +865,31 @@ static const uint8_t *first_not(const uint8_t *p, const uint8_t *end,
  * pass of word loads OR-ed together with no early exit and no alignment
  * prologue (the last word overlaps the one before when @n is not a
  * multiple of 8). first_not then finds the byte, on a damaged block only. */
+static inline uint64_t span_word(const uint8_t *p) {
+  uint64_t w;
+  memcpy(&w, p, 8);
+  return w;
+}
+
 static inline bool span_is(const uint8_t *p, size_t n, uint8_t fill) {
   uint64_t pattern = 0x0101010101010101ull * fill;
-  if (n < 8) {
-    for (size_t i = 0; i < n; i++)
-      if (p[i] != fill) return false;
-    return true;
-  }
   uint64_t acc = 0;
-  size_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    uint64_t w[4];
-    memcpy(w, p + i, 32);
-    acc |= (w[0] ^ pattern) | (w[1] ^ pattern) | (w[2] ^ pattern) |
-           (w[3] ^ pattern);
-  }
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w;
-    memcpy(&w, p + i, 8);
-    acc |= w ^ pattern;
-  }
-  if (i < n) {
-    uint64_t w;
-    memcpy(&w, p + n - 8, 8);
-    acc |= w ^ pattern;
+  if (n >= 32) {
+    // Whole 32-byte steps, then the last 32 bytes (overlapping the step
+    // before when n is not a multiple of 32).
+    for (size_t i = 0; i + 32 < n; i += 32)
+      acc |= (span_word(p + i) ^ pattern) | (span_word(p + i + 8) ^ pattern) |
+             (span_word(p + i + 16) ^ pattern) | (span_word(p + i + 24) ^ pattern);
+    const uint8_t *q = p + n - 32;
+    acc |= (span_word(q) ^ pattern) | (span_word(q + 8) ^ pattern) |
+           (span_word(q + 16) ^ pattern) | (span_word(q + 24) ^ pattern);
+  } else if (n >= 16) {
+    acc = (span_word(p) ^ pattern) | (span_word(p + 8) ^ pattern) |
+          (span_word(p + n - 16) ^ pattern) | (span_word(p + n - 8) ^ pattern);
+  } else if (n >= 8) {
+    acc = (span_word(p) ^ pattern) | (span_word(p + n - 8) ^ pattern);
+  } else {
+    for (size_t i = 0; i < n; i++) acc |= (uint64_t)(p[i] ^ fill);
   }
   return acc == 0;
 }
@@ -1032,6 +1063,9 @@ static size_t small_block_bytes(size_t size) {
 /* Largest request served as a small block: a page minus two pool headers
  * (4064 on x64), as Windows does; anything above takes whole pages. */
 #define POOL_SMALL_MAX (KPI_PAGE_SIZE - 2u * KPI_HEADER_SIZE)
+/* The largest request kpi_alloc_small_fast serves: every request up to
+ * POOL_SMALL_MAX is a small block at 16-byte alignment (block_is_small). */
+#define POOL_FAST_MAX POOL_SMALL_MAX
 
 /* Whether a request is a small block: at most POOL_SMALL_MAX bytes, and
  * header, data and canary within one page, counting the worst-case padding
@@ -1330,6 +1364,91 @@ void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq, kp_status_t *why) {
   return p;
 }
 
+/* The common small allocation in one pass (see kp_mm.h). Every condition
+ * that could make the general path behave differently sends the caller
+ * there instead: raised IRQL, a module's allocation hook (special pool,
+ * fault injection), several NUMA nodes, sanitizer poisoning, a size that is
+ * not a small block, a heap not created yet, no credit, no free block of
+ * this size (the bump page and page runs are the general path's), no free
+ * record slot or a hash that must grow. Nothing is changed before the last
+ * of those checks. The record, counters and header are exactly what
+ * heap_carve and kpi_alloc write for the same request. */
+void *kpi_alloc_small_fast(kp_system_t *sys, kp_pool_kind_t kind,
+                           uint32_t pool_type, kp_pool_flags_t flags,
+                           kp_alloc_api_t api, size_t size, kp_tag_t tag,
+                           bool zero, const kp_site_t *at) {
+  kpi_thread_t *me = kpi_thread();
+  kp_irql_t limit = kind == KP_POOL_PAGED ? KP_APC_LEVEL : KP_DISPATCH_LEVEL;
+  if (me->irql > limit || size == 0 || size > POOL_FAST_MAX ||
+      pool_type > 0xFFFFu || sys->cfg.numa_nodes != 1 ||
+      atomic_load_explicit(&sys->alloc_hooks, memory_order_acquire) != 0 ||
+      kpi_san_on(sys))
+    return NULL;
+  kpi_pool_t *pool = &sys->pools[kind == KP_POOL_PAGED ? 0 : 1];
+  kpi_heap_t *h =
+      atomic_load_explicit(&pool->heaps[me->id % KPI_HEAPS], memory_order_acquire);
+  if (h == NULL) return NULL;
+  size_t rounded = round_up(size, KPI_GRANULE);
+  size_t bytes = KPI_HEADER_SIZE + rounded;
+  uint32_t granules =
+      (uint32_t)((KPI_HEADER_SIZE + round_up(size + KPI_MIN_CANARY, KPI_GRANULE)) /
+                 KPI_GRANULE);
+  uint32_t site = site_id(at);
+  spin_lock(&h->lock);
+  kpi_free_block_t *f = h->small_free[granules];
+  uint32_t id = h->free_slot;
+  if (!h->roomy || h->credit < bytes || f == NULL || id == 0 ||
+      h->record_count + 1 > h->bucket_count) {
+    spin_unlock(&h->lock);
+    return NULL;
+  }
+  h->credit -= bytes;
+  h->small_free[granules] = f->next;
+  kpi_record_t *r = rec_at(h, id);
+  h->free_slot = r->link_a;
+  uint8_t *block = (uint8_t *)(void *)f;
+  uint8_t *p = block + KPI_HEADER_SIZE;
+  r->address = p;
+  r->w0 = (uint64_t)size | ((uint64_t)pool_type << 41) |
+          ((uint64_t)KPI_BLOCK_LIVE << 57);
+  r->w1 = (sequence_next(sys, me) & REC_SEQ_MASK) |
+          ((uint64_t)((unsigned)KP_PRIORITY_NORMAL & 0x3Fu) << 40) |
+          ((uint64_t)((unsigned)api & 0x3Fu) << 46) |
+          ((uint64_t)((flags >> 32) & 0xFFu) << 52);
+  r->flags_lo = (uint32_t)flags;
+  r->tag = tag;
+  r->thread = me->id;
+  r->site = site;
+  r->free_thread = 0;
+  r->link_a = r->link_b = 0;
+  record_hash_insert(h, r, id);
+  h->record_count++;
+  h->live_count++;
+  h->used += bytes;
+  if (h->used > h->peak) h->peak = h->used;
+  h->allocs++;
+  kpi_tag_stat_t *t = tag_slot(h, tag, true);
+  if (t != NULL) {
+    t->allocs++;
+    t->bytes += bytes;
+    if (t->bytes > t->peak_bytes) t->peak_bytes = t->bytes;
+  }
+  spin_unlock(&h->lock);
+  // The header as header_expected builds it (never a quota block here).
+  uint64_t hw[2];
+  uint32_t w0 = ((uint32_t)(pool->node & 0xFF) << 8) |
+                ((granules & 0xFFu) << 16) |
+                (((uint32_t)(kind + 1) & 0xFFu) << 24);
+  memcpy(&hw[0], &w0, 4);
+  memcpy((uint8_t *)&hw[0] + 4, &tag, 4);
+  hw[1] = (uint64_t)(uintptr_t)p ^ POOL_HEADER_COOKIE;
+  memcpy(block, hw, 16);
+  memset(p, zero ? 0 : sys->cfg.uninit_fill, size);
+  uint8_t *end = block + (size_t)granules * KPI_GRANULE;
+  memset(p + size, sys->cfg.canary_fill, (size_t)(end - (p + size)));
+  return p;
+}
+
 /* ---------------------------------------------------------------------------
  * Free.
  * ------------------------------------------------------------------------- */
@@ -1589,13 +1708,115 @@ static void free_reject(kp_system_t *sys, void *p, kp_tag_t tag,
   }
 }
 
+/* The common free in one pass: a live small block of the calling system,
+ * the right tag, header and canary intact, IRQL fine, no module wanting to
+ * see the block first, no sanitizer poisoning. True when done (the
+ * quarantine drain may have raised 0xC1 for an older block); false, with
+ * nothing changed, when the general path must decide and report. The state
+ * it leaves is exactly the general path's for the same free. */
+static bool free_fast(kp_system_t *sys, kpi_pool_t *pool, void *p,
+                      kp_tag_t tag, bool check_tag, const kp_site_t *at) {
+  kpi_thread_t *me = kpi_thread();
+  kp_irql_t max_irql = pool->kind == KP_POOL_PAGED ? KP_APC_LEVEL : KP_DISPATCH_LEVEL;
+  if (me->irql > max_irql || kpi_san_on(sys) ||
+      (atomic_load_explicit(&sys->before_free_hooks, memory_order_relaxed) != 0 &&
+       kpi_modules_before_free_wanted(sys)))
+    return false;
+  kpi_heap_t *h = heap_owning(pool, p);
+  if (h == NULL) return false;
+  uint32_t free_site = site_id(at);
+  poison_report_t rep;
+  rep.damaged = false;
+  spin_lock(&h->lock);
+  uint32_t id = 0;
+  kpi_record_t *r = record_find(h, p, &id);
+  if (r == NULL || rec_state(r) != KPI_BLOCK_LIVE || rec_big(r) ||
+      (check_tag && tag != 0 && (tag & 0x7FFFFFFFu) != r->tag)) {
+    spin_unlock(&h->lock);
+    return false;
+  }
+  uint8_t *data = p;
+  uint8_t *block = data - KPI_HEADER_SIZE;
+  size_t size = rec_size(r);
+  uint32_t granules = rec_granules(r);
+  uint8_t *end = block + (size_t)granules * KPI_GRANULE;
+  // The header as header_expected builds it, compared as two words.
+  uint64_t want[2], have[2];
+  uint32_t w0 = ((uint32_t)(pool->node & 0xFF) << 8) | ((granules & 0xFFu) << 16) |
+                ((((uint32_t)(pool->kind + 1) | (rec_quota(r) ? 8u : 0u)) & 0xFFu) << 24);
+  kp_tag_t rtag = r->tag;
+  memcpy(&want[0], &w0, 4);
+  memcpy((uint8_t *)&want[0] + 4, &rtag, 4);
+  want[1] = (uint64_t)(uintptr_t)data ^ POOL_HEADER_COOKIE;
+  memcpy(have, block, 16);
+  if (((want[0] ^ have[0]) | (want[1] ^ have[1])) != 0 ||
+      !span_is(data + size, (size_t)(end - (data + size)), sys->cfg.canary_fill)) {
+    spin_unlock(&h->lock);
+    return false;
+  }
+  h->live_count--;
+  rec_set_state(r, KPI_BLOCK_QUARANTINED);
+  r->link_b = free_site;
+  r->free_thread = me->id;
+  size_t bytes = KPI_HEADER_SIZE + round_up(size ? size : 1, KPI_GRANULE);
+  h->used -= bytes;
+  h->credit += bytes;
+  h->frees++;
+  kpi_tag_stat_t *t = tag_slot(h, rtag, false);
+  if (t != NULL) {
+    t->frees++;
+    t->bytes -= bytes;
+  }
+  if (rec_quota(r)) atomic_fetch_sub(&sys->quota_used, bytes);
+  memset(data, sys->cfg.free_fill, (size_t)(end - data));
+  r->link_a = 0;
+  if (h->q_tail != 0)
+    rec_at(h, h->q_tail)->link_a = id;
+  else
+    h->q_head = id;
+  h->q_tail = id;
+  h->q_count++;
+  h->q_bytes += bytes;
+  // The drain of quarantine_drain, for clean small blocks (no sanitizer
+  // here); a big or damaged block at the head is left to it.
+  while (h->q_head != 0 && (h->q_count > sys->cfg.quarantine_blocks ||
+                            h->q_bytes > sys->cfg.quarantine_bytes)) {
+    uint32_t qid = h->q_head;
+    kpi_record_t *q = rec_at(h, qid);
+    if (rec_big(q)) break;
+    uint8_t *qdata = q->address;
+    size_t qsize = rec_size(q);
+    uint32_t qg = rec_granules(q);
+    uint8_t *qblock = qdata - KPI_HEADER_SIZE;
+    size_t qspan = (size_t)qg * KPI_GRANULE - KPI_HEADER_SIZE;
+    if (!span_is(qdata, qspan, sys->cfg.free_fill)) break;
+    h->q_head = q->link_a;
+    if (h->q_head == 0) h->q_tail = 0;
+    h->q_count--;
+    h->q_bytes -= KPI_HEADER_SIZE + round_up(qsize ? qsize : 1, KPI_GRANULE);
+    kpi_free_block_t *f = (kpi_free_block_t *)(void *)qblock;
+    f->next = h->small_free[qg];
+    h->small_free[qg] = f;
+    record_hash_remove(h, q);
+    h->record_count--;
+    record_free(h, q, qid);
+  }
+  if (h->q_head != 0 && (h->q_count > sys->cfg.quarantine_blocks ||
+                         h->q_bytes > sys->cfg.quarantine_bytes))
+    quarantine_drain(sys, h, &rep);
+  spin_unlock(&h->lock);
+  if (rep.damaged) poison_raise(sys, &rep);
+  return true;
+}
+
 void kpi_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
               const kp_site_t *at) {
+  kpi_pool_t *pool = kpi_pool_containing(sys, p);
+  if (pool != NULL && free_fast(sys, pool, p, tag, check_tag, at)) return;
   // Only the verdict needs a start value: each verdict sets what its
   // report reads (memset of the whole struct is measurable on this path).
   free_check_t fc;
   fc.verdict = FREE_OK;
-  kpi_pool_t *pool = kpi_pool_containing(sys, p);
   if (pool == NULL && atomic_load(&sys->foreign_hooks) != 0 &&
       kpi_modules_free(sys, p, tag, check_tag, *at))
     return;
