@@ -206,7 +206,8 @@ static void *alloc2_at(kp_system_t *sys, kp_pool_flags_t flags, size_t size,
                                                          : KP_POOL_TYPE_NONPAGED;
     void *p = kpi_alloc_small_fast(sys, kind, type, flags, KP_API_ALLOCATE_POOL2,
                                    size, t,
-                                   (flags & KP_POOL_FLAG_UNINITIALIZED) == 0, at);
+                                   (flags & KP_POOL_FLAG_UNINITIALIZED) == 0,
+                                   KP_PRIORITY_NORMAL, at);
     if (p != NULL) return p;
   }
   kpi_request_t rq;

@@ -61,7 +61,8 @@ void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq,
 void *kpi_alloc_small_fast(kp_system_t *sys, kp_pool_kind_t kind,
                            uint32_t pool_type, kp_pool_flags_t flags,
                            kp_alloc_api_t api, size_t size, kp_tag_t tag,
-                           bool zero, const kp_site_t *at);
+                           bool zero, kp_priority_t priority,
+                           const kp_site_t *at);
 /* The IRQL rule for allocating (@p freeing false) or freeing from @p kind:
  * raises the documented bug check and returns false when violated. */
 bool kpi_pool_irql_ok(kp_system_t *sys, kp_pool_kind_t kind,

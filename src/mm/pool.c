@@ -1296,6 +1296,13 @@ void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq, kp_status_t *why) {
   kp_status_t dummy;
   if (why == NULL) why = &dummy;
   *why = KP_STATUS_SUCCESS;
+  // Any API's plain small request tries the one-pass path first.
+  if (rq->align == KPI_GRANULE && !rq->quota && rq->node == KPI_NODE_CURRENT) {
+    void *p = kpi_alloc_small_fast(sys, rq->kind, rq->pool_type, rq->flags,
+                                   rq->api, rq->size, rq->tag, rq->zero,
+                                   rq->priority, &rq->site);
+    if (p != NULL) return p;
+  }
   kp_irql_t limit = rq->kind == KP_POOL_PAGED ? KP_APC_LEVEL : KP_DISPATCH_LEVEL;
   if (kpi_irql() > limit &&
       !kpi_pool_irql_ok(sys, rq->kind, rq->pool_type, false, rq->size,
@@ -1397,7 +1404,8 @@ void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq, kp_status_t *why) {
 void *kpi_alloc_small_fast(kp_system_t *sys, kp_pool_kind_t kind,
                            uint32_t pool_type, kp_pool_flags_t flags,
                            kp_alloc_api_t api, size_t size, kp_tag_t tag,
-                           bool zero, const kp_site_t *at) {
+                           bool zero, kp_priority_t priority,
+                           const kp_site_t *at) {
   kpi_thread_t *me = kpi_thread();
   kp_irql_t limit = kind == KP_POOL_PAGED ? KP_APC_LEVEL : KP_DISPATCH_LEVEL;
   if (me->irql > limit || size == 0 || size > POOL_FAST_MAX ||
@@ -1433,7 +1441,7 @@ void *kpi_alloc_small_fast(kp_system_t *sys, kp_pool_kind_t kind,
   r->w0 = (uint64_t)size | ((uint64_t)pool_type << 41) |
           ((uint64_t)KPI_BLOCK_LIVE << 57);
   r->w1 = (sequence_next(sys, me) & REC_SEQ_MASK) |
-          ((uint64_t)((unsigned)KP_PRIORITY_NORMAL & 0x3Fu) << 40) |
+          ((uint64_t)((unsigned)priority & 0x3Fu) << 40) |
           ((uint64_t)((unsigned)api & 0x3Fu) << 46) |
           ((uint64_t)((flags >> 32) & 0xFFu) << 52);
   r->flags_lo = (uint32_t)flags;
