@@ -809,20 +809,28 @@ static kpi_tag_stat_t *tag_slot_find(kpi_heap_t *h, kp_tag_t tag, bool create) {
 /* ---------------------------------------------------------------------------
  * Headers and canaries.
  * ------------------------------------------------------------------------- */
+/* The header of a small block as two words (little-endian layout of
+ * POOL_HEADER): PreviousSize 0, PoolIndex = node, BlockSize in granules,
+ * PoolType + 1 (in use) with the quota bit (8) of a quota-charged block as
+ * Windows' header carries it, then the tag; the second word is the data
+ * address mixed with POOL_HEADER_COOKIE. */
+static inline void header_words(const kpi_pool_t *pool, uint32_t granules,
+                                bool quota, kp_tag_t tag, const uint8_t *data,
+                                uint64_t out[2]) {
+  uint32_t type = (uint32_t)(pool->kind + 1) | (quota ? 8u : 0u);
+  uint32_t w0 = ((uint32_t)(pool->node & 0xFF) << 8) | ((granules & 0xFFu) << 16) |
+                ((type & 0xFFu) << 24);
+  out[0] = 0;
+  memcpy(&out[0], &w0, 4);
+  memcpy((uint8_t *)&out[0] + 4, &tag, 4);
+  out[1] = (uint64_t)(uintptr_t)data ^ POOL_HEADER_COOKIE;
+}
+
 static void header_expected(const kpi_heap_t *h, const kpi_record_t *r,
                             uint8_t out[16]) {
-  uint32_t w0 = 0;
-  w0 |= (uint32_t)(h->pool->node & 0xFF) << 8;       // PoolIndex
-  w0 |= (uint32_t)(rec_granules(r) & 0xFF) << 16;    // BlockSize in granules
-  // PoolType + 1 (in use), with the quota bit (8) of a quota-charged
-  // block, as Windows' header carries it.
-  uint32_t type = (uint32_t)(h->pool->kind + 1) | (rec_quota(r) ? 8u : 0u);
-  w0 |= (type & 0xFF) << 24;
-  uint32_t tag = r->tag;
-  uint64_t check = (uint64_t)(uintptr_t)r->address ^ POOL_HEADER_COOKIE;
-  memcpy(out, &w0, 4);
-  memcpy(out + 4, &tag, 4);
-  memcpy(out + 8, &check, 8);
+  uint64_t w[2];
+  header_words(h->pool, rec_granules(r), rec_quota(r), r->tag, r->address, w);
+  memcpy(out, w, 16);
 }
 
 /* End of the bytes that belong to the block (data + canary). */
@@ -1158,6 +1166,41 @@ static kpi_heap_t *heap_create(kpi_pool_t *pool, uint32_t i) {
   return h;
 }
 
+/* Makes record @r (slot @id) the live block at @p and counts it in its
+ * heap (heap locked). @w0 carries size, POOL_TYPE, quota and big bits;
+ * the state is set here. Shared by heap_carve and kpi_alloc_small_fast, so
+ * both leave the same record and counters. */
+static inline void record_live(kp_system_t *sys, kpi_heap_t *h,
+                               kpi_thread_t *me, kpi_record_t *r, uint32_t id,
+                               uint8_t *p, uint64_t w0, kp_priority_t priority,
+                               kp_alloc_api_t api, kp_pool_flags_t flags,
+                               kp_tag_t tag, uint32_t site, size_t bytes) {
+  r->address = p;
+  r->w0 = w0 | ((uint64_t)KPI_BLOCK_LIVE << 57);
+  r->w1 = (sequence_next(sys, me) & REC_SEQ_MASK) |
+          ((uint64_t)((unsigned)priority & 0x3Fu) << 40) |
+          ((uint64_t)((unsigned)api & 0x3Fu) << 46) |
+          ((uint64_t)((flags >> 32) & 0xFFu) << 52);
+  r->flags_lo = (uint32_t)flags;
+  r->tag = tag;
+  r->thread = me->id;
+  r->site = site;
+  r->free_thread = 0;
+  r->link_a = r->link_b = 0;
+  record_hash_insert(h, r, id);
+  h->record_count++;
+  h->live_count++;
+  h->used += bytes;
+  if (h->used > h->peak) h->peak = h->used;
+  h->allocs++;
+  kpi_tag_stat_t *t = tag_slot(h, tag, true);
+  if (t != NULL) {
+    t->allocs++;
+    t->bytes += bytes;
+    if (t->bytes > t->peak_bytes) t->peak_bytes = t->bytes;
+  }
+}
+
 /* What kpi_alloc fills after the heap lock is left. */
 typedef struct carved {
   uint8_t *p;          /* the data */
@@ -1236,33 +1279,12 @@ static bool heap_carve(kp_system_t *sys, kpi_pool_t *pool,
     spin_unlock(&h->lock);
     return false;
   }
-  r->address = small ? block + KPI_HEADER_SIZE : block;
   uint32_t pool_type = rq->pool_type <= 0xFFFFu ? rq->pool_type : 0xFFFFu;
-  r->w0 = (uint64_t)size | ((uint64_t)pool_type << 41) |
-          ((uint64_t)KPI_BLOCK_LIVE << 57) | ((uint64_t)(rq->quota ? 1 : 0) << 59) |
-          ((uint64_t)(small ? 0 : 1) << 60);
-  r->w1 = (sequence_next(sys, me) & REC_SEQ_MASK) |
-          ((uint64_t)((unsigned)rq->priority & 0x3Fu) << 40) |
-          ((uint64_t)((unsigned)rq->api & 0x3Fu) << 46) |
-          ((uint64_t)((rq->flags >> 32) & 0xFFu) << 52);
-  r->flags_lo = (uint32_t)rq->flags;
-  r->tag = rq->tag;
-  r->thread = me->id;
-  r->site = site;
-  r->free_thread = 0;
-  r->link_a = r->link_b = 0;
-  record_hash_insert(h, r, id);
-  h->record_count++;
-  h->live_count++;
-  h->used += bytes;
-  if (h->used > h->peak) h->peak = h->used;
-  h->allocs++;
-  kpi_tag_stat_t *t = tag_slot(h, rq->tag, true);
-  if (t != NULL) {
-    t->allocs++;
-    t->bytes += bytes;
-    if (t->bytes > t->peak_bytes) t->peak_bytes = t->bytes;
-  }
+  record_live(sys, h, me, r, id, small ? block + KPI_HEADER_SIZE : block,
+              (uint64_t)size | ((uint64_t)pool_type << 41) |
+                  ((uint64_t)(rq->quota ? 1 : 0) << 59) |
+                  ((uint64_t)(small ? 0 : 1) << 60),
+              rq->priority, rq->api, rq->flags, rq->tag, site, bytes);
   out->p = r->address;
   out->block = block;
   out->end = block_data_end(r);
@@ -1437,40 +1459,11 @@ void *kpi_alloc_small_fast(kp_system_t *sys, kp_pool_kind_t kind,
   h->free_slot = r->link_a;
   uint8_t *block = (uint8_t *)(void *)f;
   uint8_t *p = block + KPI_HEADER_SIZE;
-  r->address = p;
-  r->w0 = (uint64_t)size | ((uint64_t)pool_type << 41) |
-          ((uint64_t)KPI_BLOCK_LIVE << 57);
-  r->w1 = (sequence_next(sys, me) & REC_SEQ_MASK) |
-          ((uint64_t)((unsigned)priority & 0x3Fu) << 40) |
-          ((uint64_t)((unsigned)api & 0x3Fu) << 46) |
-          ((uint64_t)((flags >> 32) & 0xFFu) << 52);
-  r->flags_lo = (uint32_t)flags;
-  r->tag = tag;
-  r->thread = me->id;
-  r->site = site;
-  r->free_thread = 0;
-  r->link_a = r->link_b = 0;
-  record_hash_insert(h, r, id);
-  h->record_count++;
-  h->live_count++;
-  h->used += bytes;
-  if (h->used > h->peak) h->peak = h->used;
-  h->allocs++;
-  kpi_tag_stat_t *t = tag_slot(h, tag, true);
-  if (t != NULL) {
-    t->allocs++;
-    t->bytes += bytes;
-    if (t->bytes > t->peak_bytes) t->peak_bytes = t->bytes;
-  }
+  record_live(sys, h, me, r, id, p, (uint64_t)size | ((uint64_t)pool_type << 41),
+              priority, api, flags, tag, site, bytes);
   spin_unlock(&h->lock);
-  // The header as header_expected builds it (never a quota block here).
   uint64_t hw[2];
-  uint32_t w0 = ((uint32_t)(pool->node & 0xFF) << 8) |
-                ((granules & 0xFFu) << 16) |
-                (((uint32_t)(kind + 1) & 0xFFu) << 24);
-  memcpy(&hw[0], &w0, 4);
-  memcpy((uint8_t *)&hw[0] + 4, &tag, 4);
-  hw[1] = (uint64_t)(uintptr_t)p ^ POOL_HEADER_COOKIE;
+  header_words(pool, granules, false, tag, p, hw);
   memcpy(block, hw, 16);
   span_fill(p, size, zero ? 0 : sys->cfg.uninit_fill);
   uint8_t *end = block + (size_t)granules * KPI_GRANULE;
@@ -1769,14 +1762,10 @@ static bool free_fast(kp_system_t *sys, kpi_pool_t *pool, void *p,
   size_t size = rec_size(r);
   uint32_t granules = rec_granules(r);
   uint8_t *end = block + (size_t)granules * KPI_GRANULE;
-  // The header as header_expected builds it, compared as two words.
+  // The header compared as two words.
   uint64_t want[2], have[2];
-  uint32_t w0 = ((uint32_t)(pool->node & 0xFF) << 8) | ((granules & 0xFFu) << 16) |
-                ((((uint32_t)(pool->kind + 1) | (rec_quota(r) ? 8u : 0u)) & 0xFFu) << 24);
   kp_tag_t rtag = r->tag;
-  memcpy(&want[0], &w0, 4);
-  memcpy((uint8_t *)&want[0] + 4, &rtag, 4);
-  want[1] = (uint64_t)(uintptr_t)data ^ POOL_HEADER_COOKIE;
+  header_words(pool, granules, rec_quota(r), rtag, data, want);
   memcpy(have, block, 16);
   if (((want[0] ^ have[0]) | (want[1] ^ have[1])) != 0 ||
       !span_is(data + size, (size_t)(end - (data + size)), sys->cfg.canary_fill)) {
@@ -1806,33 +1795,7 @@ static bool free_fast(kp_system_t *sys, kpi_pool_t *pool, void *p,
   h->q_tail = id;
   h->q_count++;
   h->q_bytes += bytes;
-  // The drain of quarantine_drain, for clean small blocks (no sanitizer
-  // here); a big or damaged block at the head is left to it.
-  while (h->q_head != 0 && (h->q_count > sys->cfg.quarantine_blocks ||
-                            h->q_bytes > sys->cfg.quarantine_bytes)) {
-    uint32_t qid = h->q_head;
-    kpi_record_t *q = rec_at(h, qid);
-    if (rec_big(q)) break;
-    uint8_t *qdata = q->address;
-    size_t qsize = rec_size(q);
-    uint32_t qg = rec_granules(q);
-    uint8_t *qblock = qdata - KPI_HEADER_SIZE;
-    size_t qspan = (size_t)qg * KPI_GRANULE - KPI_HEADER_SIZE;
-    if (!span_is(qdata, qspan, sys->cfg.free_fill)) break;
-    h->q_head = q->link_a;
-    if (h->q_head == 0) h->q_tail = 0;
-    h->q_count--;
-    h->q_bytes -= KPI_HEADER_SIZE + round_up(qsize ? qsize : 1, KPI_GRANULE);
-    kpi_free_block_t *f = (kpi_free_block_t *)(void *)qblock;
-    f->next = h->small_free[qg];
-    h->small_free[qg] = f;
-    record_hash_remove(h, q);
-    h->record_count--;
-    record_free(h, q, qid);
-  }
-  if (h->q_head != 0 && (h->q_count > sys->cfg.quarantine_blocks ||
-                         h->q_bytes > sys->cfg.quarantine_bytes))
-    quarantine_drain(sys, h, &rep);
+  quarantine_drain(sys, h, &rep);
   spin_unlock(&h->lock);
   if (rep.damaged) poison_raise(sys, &rep);
   return true;
