@@ -49,6 +49,19 @@
 #define LA_UNCHECKED_READ
 #endif
 
+/* The hot paths are inlined whole; what they rarely need is kept out. */
+#if defined(__GNUC__) || defined(__clang__)
+#define LA_HOT static inline __attribute__((always_inline))
+#define LA_COLD static __attribute__((noinline, cold))
+#define LA_LIKELY(x) __builtin_expect(!!(x), 1)
+#define LA_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define LA_HOT static inline
+#define LA_COLD static
+#define LA_LIKELY(x) (x)
+#define LA_UNLIKELY(x) (x)
+#endif
+
 _Static_assert(sizeof(kp_lookaside_t) == 0x60, "GENERAL_LOOKASIDE_POOL is 0x60");
 _Static_assert(offsetof(kp_lookaside_t, depth) == 0x10, "Depth at 0x10");
 _Static_assert(offsetof(kp_lookaside_t, maximum_depth) == 0x12, "MaximumDepth");
@@ -360,7 +373,7 @@ static la_state_t *state_get(kp_system_t *sys, bool create) {
  * ------------------------------------------------------------------------- */
 
 /* The record the hint in Future[] names, if it really describes @p list. */
-static la_rec_t *rec_hint(kp_system_t *sys, const kp_lookaside_t *list) {
+LA_HOT la_rec_t *rec_hint(kp_system_t *sys, const kp_lookaside_t *list) {
   uint32_t idx = __atomic_load_n(&list->future[0], __ATOMIC_RELAXED);
   uint32_t gen = __atomic_load_n(&list->future[1], __ATOMIC_RELAXED);
   if (idx == 0 || idx > LA_MAX_CHUNKS * LA_CHUNK) return NULL;
@@ -620,7 +633,7 @@ static la_node_t *node_get(la_state_t *st, la_stripe_t *s, uintptr_t a) {
   s->count++;
   uint64_t tracked =
       atomic_fetch_add_explicit(&st->tracked, 1, memory_order_relaxed) + 1;
-  la_hint_t *h = atomic_load_explicit(&st->hint, memory_order_relaxed);
+  la_hint_t *h = atomic_load_explicit(&st->hint, memory_order_acquire);
   if (h == NULL || tracked * 4 > (uint64_t)h->mask + 1) hint_grow(st, tracked);
   hint_put(st, a, n);
   return n;
@@ -688,12 +701,23 @@ static void seen_copy(la_seen_t *out, const la_node_t *n) {
 /* The fields of an entry freed to @p list (the node is BUSY: ours). */
 static inline void node_cache_fields(la_node_t *n, const la_rec_t *r,
                                      const kp_lookaside_t *list,
-                                     const kp_site_t *at) {
-  la_st(&n->cached_in, list);
-  la_st(&n->cached_tag, r->tag);
-  la_st(&n->cached_size, r->size);
-  site_store(&n->free_site, at);
-  la_st(&n->free_thread, kpi_thread()->id);
+                                     const char *file, uint32_t line,
+                                     const void *caller) {
+  // Stored only when changed: an entry freed again by the same code to the
+  // same list (the common case) costs loads, which a locked instruction
+  // need not wait for, instead of stores, which it must.
+#define LA_SET(field, v)                                                       \
+  do {                                                                         \
+    if (la_ld(&n->field) != (v)) la_st(&n->field, (v));                        \
+  } while (0)
+  LA_SET(cached_in, list);
+  LA_SET(cached_tag, r->tag);
+  LA_SET(cached_size, r->size);
+  LA_SET(free_site.file, file);
+  LA_SET(free_site.line, line);
+  LA_SET(free_site.caller, caller);
+  LA_SET(free_thread, kpi_thread()->id);
+#undef LA_SET
 }
 
 /* An entry leaves its list (allocate hit, flush, delete), taken off it by
@@ -740,7 +764,8 @@ enum la_free_verdict { LA_FREE_OK, LA_FREE_WRONG_LIST, LA_FREE_TWICE };
  * reports a double free or a wrong list). */
 static inline bool track_free_hit(la_state_t *st, const la_rec_t *r,
                                   const kp_lookaside_t *list, void *entry,
-                                  const kp_site_t *at) {
+                                  const char *file, uint32_t line,
+                                  const void *caller) {
   uintptr_t a = (uintptr_t)entry;
   uint64_t s;
   la_node_t *n = hint_find(st, a, &s);
@@ -752,7 +777,7 @@ static inline bool track_free_hit(la_state_t *st, const la_rec_t *r,
     __atomic_store_n(&n->state, st_word(a, LA_ST_OUT), __ATOMIC_RELEASE);
     return false;
   }
-  node_cache_fields(n, r, list, at);
+  node_cache_fields(n, r, list, file, line, caller);
   __atomic_store_n(&n->state, st_word(a, LA_ST_CACHED), __ATOMIC_RELEASE);
   return true;
 }
@@ -780,7 +805,7 @@ static enum la_free_verdict free_decide(la_state_t *st, la_stripe_t *s,
     }
     if (push) {
       if (!node_move(n, &cur, st_word(a, LA_ST_BUSY))) continue;
-      node_cache_fields(n, r, list, at);
+      node_cache_fields(n, r, list, at->file, at->line, at->caller);
       __atomic_store_n(&n->state, st_word(a, LA_ST_CACHED), __ATOMIC_RELEASE);
       hint_put(st, a, n);
     } else {
@@ -855,10 +880,17 @@ static size_t fill_end(uint32_t size) { return size & ~(size_t)7; }
 static void poison_entry(void *entry, uint32_t size) {
   size_t end = fill_end(size);
   if (end <= LA_LINK_BYTES) return;
-  // Word stores: most entries are small, where a memset call costs more
-  // than the stores themselves.
-  for (size_t i = LA_LINK_BYTES; i < end; i += 8)
-    *(la_word_t *)(void *)((uint8_t *)entry + i) = LA_FILL_WORD;
+  // Word-wide stores (16 bytes where the compiler has vectors): most entries
+  // are small, where a memset call costs more than the stores themselves.
+  uint8_t *p = (uint8_t *)entry + LA_LINK_BYTES;
+  size_t n = end - LA_LINK_BYTES;
+#if defined(__GNUC__) || defined(__clang__)
+  typedef uint64_t la_pair_t
+      __attribute__((vector_size(16), aligned(8), may_alias));
+  const la_pair_t fill = {LA_FILL_WORD, LA_FILL_WORD};
+  for (; n >= 16; n -= 16, p += 16) *(la_pair_t *)(void *)p = fill;
+#endif
+  for (; n >= 8; n -= 8, p += 8) *(la_word_t *)(void *)p = LA_FILL_WORD;
 #if defined(LA_ASAN)
   ASAN_POISON_MEMORY_REGION((uint8_t *)entry + LA_LINK_BYTES, end - LA_LINK_BYTES);
 #endif
@@ -1274,74 +1306,146 @@ kp_status_t kp_lookaside_init_ex(kp_system_t *sys, kp_lookaside_t *list,
 
 /* ---------------------------------------------------------------------------
  * Allocate and free: the hot paths.
+ *
+ * One body per operation, inlined into each entry point: the _at ones (the
+ * site by address, NULL for none) and the _site ones of the WDK face (the
+ * site's fields in registers). The common case (a hit) builds no site and
+ * takes no lock; everything else is in out-of-line functions that receive
+ * the site by value, built only then.
  * ------------------------------------------------------------------------- */
 
-/* A cached entry leaves the list (allocate hit): forget it is cached, check
- * and remove the fill. False when it was damaged (bug check raised; the
- * entry then went to the free routine). */
+/* Where a call came from: a site by address (the _at entry points), or its
+ * fields (the _site ones). Lookaside reports carry no outer caller (as
+ * before: only the pool's allocation entry points record one). */
+typedef struct la_where {
+  const kp_site_t *at;
+  const char *file;
+  uint32_t line;
+  const void *caller;
+} la_where_t;
+
+LA_HOT la_where_t where_at(const kp_site_t *at) {
+  la_where_t w = {at, NULL, 0, NULL};
+  return w;
+}
+
+LA_HOT const char *where_file(la_where_t w) {
+  return w.at != NULL ? w.at->file : w.file;
+}
+LA_HOT uint32_t where_line(la_where_t w) {
+  return w.at != NULL ? w.at->line : w.line;
+}
+LA_HOT const void *where_caller(la_where_t w) {
+  return w.at != NULL ? w.at->caller : w.caller;
+}
+LA_HOT kp_site_t where_site(la_where_t w) {
+  return kp_site(where_file(w), where_line(w), where_caller(w));
+}
+
 /* Counts one event in a GENERAL_LOOKASIDE counter: the plain increment of
  * Windows' inline routines (facts 3.3), a load and a store, no locked
  * instruction, with checks on or off. An update may be lost when two
  * processors count at once, as on Windows; single-threaded counts are
  * exact. (docs/decisions.md, "lookaside fast path".) */
-static inline void counter_bump(uint32_t *c) {
+LA_HOT void counter_bump(uint32_t *c) {
   __atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
 }
 
-static bool cached_leave(kp_system_t *sys, const la_rec_t *r,
-                         kp_lookaside_t *list, void *entry, uint32_t opts,
-                         const kp_site_t *at) {
-  // The fill is checked first: the entry is the caller's since the pop, and
-  // the node's record is copied out (for the report) only when damaged.
-  const uint8_t *bad = NULL;
-  if (opts & KP_LOOKASIDE_OPT_POISON) {
-    bad = fill_damage(entry, r->size);
-    unpoison_entry(entry, r->size);
-  }
+/* The checks every operation starts with, off the hot path: a list
+ * pointer the SLIST could not use (raises), a list that is not active in
+ * @p sys (0xC4/0xCB), the IRQL rule. Return the record, or NULL after the
+ * report. */
+LA_COLD la_rec_t *rec_slow(kp_system_t *sys, kp_lookaside_t *list,
+                           unsigned op, kp_site_t site) {
+  if (!list_ptr_ok(sys, list)) return NULL;
+  la_rec_t *r = rec_find(sys, list);
+  if (r == NULL) raise_not_active(sys, list, op, site);
+  return r;
+}
+
+LA_COLD bool irql_slow(kp_system_t *sys, const la_rec_t *r, bool freeing,
+                       uint64_t size_or_addr, kp_site_t site) {
+  return kpi_pool_irql_ok(sys, r->pool, r->type, freeing, size_or_addr, site);
+}
+
+/* The active record of @p list: the Future[] hint, else the slow path. */
+LA_HOT la_rec_t *rec_of(kp_system_t *sys, kp_lookaside_t *list, unsigned op,
+                        la_where_t w) {
+  la_rec_t *r = NULL;
+  if (LA_LIKELY(list != NULL && ((uintptr_t)list & 15u) == 0))
+    r = rec_hint(sys, list);
+  if (LA_UNLIKELY(r == NULL)) r = rec_slow(sys, list, op, where_site(w));
+  return r;
+}
+
+/* A damaged cached entry left the list: it is not handed out but goes to
+ * the free routine first (nothing leaks when the bug check handler
+ * longjmps), then 0xC6. */
+LA_COLD void alloc_damaged(kp_system_t *sys, const la_rec_t *r,
+                           kp_lookaside_t *list, void *entry, uint32_t opts,
+                           const uint8_t *bad, kp_site_t site) {
   la_seen_t seen;
-  if (bad == NULL) {
-    if (opts & KP_LOOKASIDE_OPT_TRACK) track_leave_hit(r->st, entry);
-    return true;
-  }
   memset(&seen, 0, sizeof seen);
   if (opts & KP_LOOKASIDE_OPT_TRACK) track_leave(r->st, entry, false, &seen);
-  // The damaged entry is not handed out: it goes to the free routine first,
-  // so that nothing leaks when the bug check handler longjmps.
   uint8_t value = read_byte(bad);
   la_calls_t c = calls_of(r);
   la_seen_t ignored;
   if (opts & KP_LOOKASIDE_OPT_TRACK) track_leave(r->st, entry, true, &ignored);
-  call_free(&c, list, entry, site_of(at));
-  raise_modified(sys, list, r->tag, r->size, entry, bad, value, &seen,
-                 site_of(at));
-  return false;
+  call_free(&c, list, entry, site);
+  raise_modified(sys, list, r->tag, r->size, entry, bad, value, &seen, site);
+}
+
+/* The list was empty: AllocateMisses + 1 and the allocate routine. */
+static __attribute__((noinline)) void *
+alloc_miss(const la_rec_t *r, kp_lookaside_t *list, uint32_t opts,
+           kp_site_t site) {
+  counter_bump(&list->allocate_misses);
+  la_calls_t c = calls_of(r);
+  void *entry = call_allocate(&c, list, site);
+  if (entry != NULL && (opts & KP_LOOKASIDE_OPT_TRACK))
+    track_origin(r->st, entry, list, r->size);
+  return entry;
+}
+
+LA_HOT void *alloc_body(kp_system_t *sys, kp_lookaside_t *list,
+                        la_where_t w) {
+  if (LA_UNLIKELY(sys == NULL)) sys = kp_system_current();
+  la_rec_t *r = rec_of(sys, list, LA_OP_ALLOCATE, w);
+  if (LA_UNLIKELY(r == NULL)) return NULL;
+  if (LA_UNLIKELY(kpi_irql() > KP_APC_LEVEL) &&
+      !irql_slow(sys, r, false, r->size, where_site(w)))
+    return NULL;
+  uint32_t opts = atomic_load_explicit(&r->st->options, memory_order_relaxed);
+  // Every allocation is counted, a hit on a damaged entry (0xC6, the handler
+  // returning) too. Windows counts before it pops (facts 3.3); counting
+  // just after is the same to one thread and lets the pop's locked
+  // instruction go without waiting for the store.
+  void *entry = kpi_slist_pop(&list->list_head);
+  counter_bump(&list->total_allocates);
+  if (LA_UNLIKELY(entry == NULL)) return alloc_miss(r, list, opts, where_site(w));
+  // The fill is checked first: the entry is the caller's since the pop, and
+  // the node's record is copied out (for the report) only when damaged.
+  if (opts & KP_LOOKASIDE_OPT_POISON) {
+    const uint8_t *bad = fill_damage(entry, r->size);
+    unpoison_entry(entry, r->size);
+    if (LA_UNLIKELY(bad != NULL)) {
+      alloc_damaged(sys, r, list, entry, opts, bad, where_site(w));
+      return NULL;
+    }
+  }
+  if (opts & KP_LOOKASIDE_OPT_TRACK) track_leave_hit(r->st, entry);
+  return entry;
 }
 
 void *kp_lookaside_alloc_at(kp_system_t *sys, kp_lookaside_t *list,
                             const kp_site_t *at) {
-  sys = sys_or_current(sys);
-  if (!list_ptr_ok(sys, list)) return NULL;
-  la_rec_t *r = rec_find(sys, list);
-  if (r == NULL) {
-    raise_not_active(sys, list, LA_OP_ALLOCATE, site_of(at));
-    return NULL;
-  }
-  if (!irql_ok(sys, r->pool, r->type, false, r->size, at)) return NULL;
-  uint32_t opts = atomic_load_explicit(&r->st->options, memory_order_relaxed);
-  // Windows counts the allocation before it pops (facts 3.3), so a hit on a
-  // damaged entry (0xC6 below, the handler returning) is counted too.
-  counter_bump(&list->total_allocates);
-  void *entry = kpi_slist_pop(&list->list_head);
-  if (entry != NULL) {
-    if (!cached_leave(sys, r, list, entry, opts, at)) return NULL;
-    return entry;
-  }
-  counter_bump(&list->allocate_misses);
-  la_calls_t c = calls_of(r);
-  entry = call_allocate(&c, list, site_of(at));
-  if (entry != NULL && (opts & KP_LOOKASIDE_OPT_TRACK))
-    track_origin(r->st, entry, list, r->size);
-  return entry;
+  return alloc_body(sys, list, where_at(at));
+}
+
+void *kp_lookaside_alloc_site(kp_lookaside_t *list, const char *file,
+                              uint32_t line, const void *caller) {
+  la_where_t w = {NULL, file, line, caller};
+  return alloc_body(NULL, list, w);
 }
 
 void *kp_lookaside_alloc(kp_system_t *sys, kp_lookaside_t *list,
@@ -1349,52 +1453,81 @@ void *kp_lookaside_alloc(kp_system_t *sys, kp_lookaside_t *list,
   return kp_lookaside_alloc_at(sys, list, &site);
 }
 
-void kp_lookaside_free_at(kp_system_t *sys, kp_lookaside_t *list, void *entry,
-                          const kp_site_t *at) {
-  sys = sys_or_current(sys);
-  if (!list_ptr_ok(sys, list)) return;
-  la_rec_t *r = rec_find(sys, list);
-  if (r == NULL) {
-    raise_not_active(sys, list, LA_OP_FREE, site_of(at));
+/* A bad entry pointer: the raise the SLIST push would have caused. */
+LA_COLD void free_bad_entry(kp_system_t *sys, const void *entry) {
+  kpi_raise(sys, entry == NULL ? KP_STATUS_ACCESS_VIOLATION
+                               : KP_STATUS_DATATYPE_MISALIGNMENT);
+}
+
+/* The locked free (the hint did not know the entry, a refused free, a free
+ * miss): false after a report (the free is abandoned). */
+static __attribute__((noinline)) bool
+free_tracked(kp_system_t *sys, const la_rec_t *r, kp_lookaside_t *list,
+             void *entry, bool push, kp_site_t site) {
+  la_seen_t seen;
+  enum la_free_verdict v =
+      track_free(sys, r->st, r, list, entry, push, &site, &seen);
+  if (v == LA_FREE_WRONG_LIST) {
+    raise_wrong_list(sys, r, list, entry, &seen, site);
+    return false;
+  }
+  if (v == LA_FREE_TWICE) {
+    raise_freed_while_cached(sys, entry, &seen, false, site);
+    return false;
+  }
+  return true;
+}
+
+/* The list held Depth entries: FreeMisses + 1 and the free routine. */
+static __attribute__((noinline)) void
+free_miss(const la_rec_t *r, kp_lookaside_t *list, void *entry,
+          kp_site_t site) {
+  counter_bump(&list->free_misses);
+  la_calls_t c = calls_of(r);
+  call_free(&c, list, entry, site);
+}
+
+LA_HOT void free_body(kp_system_t *sys, kp_lookaside_t *list, void *entry,
+                      la_where_t w) {
+  if (LA_UNLIKELY(sys == NULL)) sys = kp_system_current();
+  la_rec_t *r = rec_of(sys, list, LA_OP_FREE, w);
+  if (LA_UNLIKELY(r == NULL)) return;
+  if (LA_UNLIKELY(entry == NULL || ((uintptr_t)entry & 15u) != 0)) {
+    free_bad_entry(sys, entry);
     return;
   }
-  if (entry == NULL) {
-    kpi_raise(sys, KP_STATUS_ACCESS_VIOLATION);
-    return;
-  }
-  if (((uintptr_t)entry & 15u) != 0) {
-    kpi_raise(sys, KP_STATUS_DATATYPE_MISALIGNMENT);
-    return;
-  }
-  if (!irql_ok(sys, r->pool, r->type, true, (uint64_t)(uintptr_t)entry, at))
+  if (LA_UNLIKELY(kpi_irql() > KP_APC_LEVEL) &&
+      !irql_slow(sys, r, true, (uint64_t)(uintptr_t)entry, where_site(w)))
     return;
   uint32_t opts = atomic_load_explicit(&r->st->options, memory_order_relaxed);
   // Windows: push only while the list holds fewer entries than Depth.
   uint16_t depth = __atomic_load_n(&list->depth, __ATOMIC_RELAXED);
   bool push = kpi_slist_depth(&list->list_head) < depth;
   if ((opts & KP_LOOKASIDE_OPT_TRACK) &&
-      !(push && track_free_hit(r->st, r, list, entry, at))) {
-    la_seen_t seen;
-    enum la_free_verdict v =
-        track_free(sys, r->st, r, list, entry, push, at, &seen);
-    if (v == LA_FREE_WRONG_LIST) {
-      raise_wrong_list(sys, r, list, entry, &seen, site_of(at));
-      return;
-    }
-    if (v == LA_FREE_TWICE) {
-      raise_freed_while_cached(sys, entry, &seen, false, site_of(at));
-      return;
-    }
-  }
-  counter_bump(&list->total_frees);
-  if (!push) {
-    counter_bump(&list->free_misses);
-    la_calls_t c = calls_of(r);
-    call_free(&c, list, entry, site_of(at));
+      LA_UNLIKELY(!(push && track_free_hit(r->st, r, list, entry, where_file(w),
+                                           where_line(w), where_caller(w)))) &&
+      !free_tracked(sys, r, list, entry, push, where_site(w)))
+    return;
+  if (LA_UNLIKELY(!push)) {
+    counter_bump(&list->total_frees);
+    free_miss(r, list, entry, where_site(w));
     return;
   }
   if (opts & KP_LOOKASIDE_OPT_POISON) poison_entry(entry, r->size);
   kpi_slist_push(&list->list_head, entry);
+  counter_bump(&list->total_frees); // after the push: see alloc_body
+}
+
+void kp_lookaside_free_at(kp_system_t *sys, kp_lookaside_t *list, void *entry,
+                          const kp_site_t *at) {
+  free_body(sys, list, entry, where_at(at));
+}
+
+void kp_lookaside_free_site(kp_lookaside_t *list, void *entry,
+                            const char *file, uint32_t line,
+                            const void *caller) {
+  la_where_t w = {NULL, file, line, caller};
+  free_body(NULL, list, entry, w);
 }
 
 void kp_lookaside_free(kp_system_t *sys, kp_lookaside_t *list, void *entry,
