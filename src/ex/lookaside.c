@@ -888,9 +888,16 @@ static void poison_entry(void *entry, uint32_t size) {
   typedef uint64_t la_pair_t
       __attribute__((vector_size(16), aligned(8), may_alias));
   const la_pair_t fill = {LA_FILL_WORD, LA_FILL_WORD};
-  for (; n >= 16; n -= 16, p += 16) *(la_pair_t *)(void *)p = fill;
-#endif
+  // (The empty asm keeps the compiler from turning the loops back into a
+  // memset call.)
+  for (; n >= 16; n -= 16, p += 16) {
+    *(la_pair_t *)(void *)p = fill;
+    __asm__("" : "+r"(p));
+  }
+  if (n >= 8) *(la_word_t *)(void *)p = LA_FILL_WORD;
+#else
   for (; n >= 8; n -= 8, p += 8) *(la_word_t *)(void *)p = LA_FILL_WORD;
+#endif
 #if defined(LA_ASAN)
   ASAN_POISON_MEMORY_REGION((uint8_t *)entry + LA_LINK_BYTES, end - LA_LINK_BYTES);
 #endif
