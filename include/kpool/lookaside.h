@@ -24,8 +24,9 @@
  * - A new list has Depth = the minimum depth (4) and MaximumDepth = 256
  *   (kp_config_t::lookaside_minimum_depth / _maximum_depth); all counters
  *   0. The Depth argument of the initialisers is ignored, as on Windows.
- * - Counter updates are atomic (lock-prefixed adds), so concurrent users'
- *   counts add up; Windows uses plain increments and may lose a few.
+ * - Counter updates are plain increments (a load and a store, as in
+ *   Windows' inline routines): exact for one thread; when several threads
+ *   use a list at once an update may be lost, as on Windows.
  *
  * # Adaptive depth (facts §3.5, the WRK rules)
  *
@@ -363,6 +364,20 @@ KP_API void *kp_lookaside_alloc_at(kp_system_t *sys, kp_lookaside_t *list,
                                    const kp_site_t *site);
 KP_API void kp_lookaside_free_at(kp_system_t *sys, kp_lookaside_t *list,
                                  void *entry, const kp_site_t *site);
+
+/**
+ * kp_lookaside_alloc_at() and kp_lookaside_free_at() on the current system
+ * (kp_system_current()), with the site's fields as arguments: the entry
+ * points of the WDK face (ExAllocateFrom... / ExFreeTo...), which forward
+ * the call-site macro's file and line and their return address in
+ * registers. Nothing is built from them unless a report needs the site.
+ * Same results, bug checks and thread safety as the _at functions.
+ */
+KP_API void *kp_lookaside_alloc_site(kp_lookaside_t *list, const char *file,
+                                     uint32_t line, const void *caller);
+KP_API void kp_lookaside_free_site(kp_lookaside_t *list, void *entry,
+                                   const char *file, uint32_t line,
+                                   const void *caller);
 
 /**
  * Simulates ExFlushLookasideListEx (kpool allows it on every kind): takes

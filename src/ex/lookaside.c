@@ -31,6 +31,20 @@
 #include "rtl/kp_slist.h"
 #include "vf/kp_verifier.h"
 
+/* The thread's state (IRQL, id) is read on every hit. The library is
+ * position-independent, so the compiler would reach it through the general
+ * dynamic TLS model, a call to __tls_get_addr as far as it knows (the
+ * linker relaxes it later): every caller-saved register clobbered, the hot
+ * path's values pushed to the stack, and each store is one more for the
+ * next locked instruction to drain. The variable is defined in the same
+ * library, which is never loaded with dlopen by itself: the initial-exec
+ * model is one %fs-relative load. ELF only (Mach-O has its own TLV
+ * access). */
+#if defined(__ELF__) && (defined(__GNUC__) || defined(__clang__))
+extern _Thread_local kpi_thread_t kpi_thread_state
+    __attribute__((tls_model("initial-exec")));
+#endif
+
 #if defined(__SANITIZE_ADDRESS__)
 #define LA_ASAN 1
 #elif defined(__has_feature)
@@ -47,6 +61,19 @@
 #define LA_UNCHECKED_READ __attribute__((no_sanitize("address"), noinline))
 #else
 #define LA_UNCHECKED_READ
+#endif
+
+/* The hot paths are inlined whole; what they rarely need is kept out. */
+#if defined(__GNUC__) || defined(__clang__)
+#define LA_HOT static inline __attribute__((always_inline))
+#define LA_COLD static __attribute__((noinline, cold))
+#define LA_LIKELY(x) __builtin_expect(!!(x), 1)
+#define LA_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define LA_HOT static inline
+#define LA_COLD static
+#define LA_LIKELY(x) (x)
+#define LA_UNLIKELY(x) (x)
 #endif
 
 _Static_assert(sizeof(kp_lookaside_t) == 0x60, "GENERAL_LOOKASIDE_POOL is 0x60");
@@ -184,18 +211,36 @@ static void rec_release(la_rec_t *r) {
 /* ---------------------------------------------------------------------------
  * Per-system state: the registry of active lists and the entry tracker.
  * ------------------------------------------------------------------------- */
+/*
+ * One tracked entry. addr and next are the stripe's (under its lock); the
+ * rest is also read and written without it, by the allocate and free hits,
+ * so every access to those fields is atomic (__atomic builtins).
+ *
+ * state is the entry's address with its condition in the low bits (entries
+ * are 16-byte aligned): OUT (handed out), CACHED, or BUSY (a free is
+ * writing the fields below; held for a few stores, never across a call).
+ * 0 once the node is removed. A node found without the lock (through the
+ * hint table) is trusted only while its state names the address looked
+ * for, and changes only by a compare-and-swap of that state, so a node
+ * recycled for another address is never mistaken for the entry's.
+ */
 typedef struct la_node {
   uintptr_t addr;
+  struct la_node *next;
+  uint64_t state;
   uint32_t origin_size;          /* Size of the list it came from, or block size */
   const kp_lookaside_t *origin;  /* that list (may be gone), or NULL */
-  bool cached;
   const kp_lookaside_t *cached_in;
   kp_tag_t cached_tag;
   uint32_t cached_size;
   kp_site_t free_site;           /* where it was freed to cached_in */
   uint32_t free_thread;
-  struct la_node *next;
 } la_node_t;
+
+#define LA_ST_OUT 0u
+#define LA_ST_CACHED 1u
+#define LA_ST_BUSY 2u
+#define LA_ST_MASK 15u
 
 #define LA_STRIPES 64u
 
@@ -208,6 +253,26 @@ typedef struct la_stripe {
   char pad[KPI_CACHE_ALIGN - 32];
 } la_stripe_t;
 
+/*
+ * The hint table: address -> node without a lock, for the hits. A cache,
+ * not the truth (the stripes are): a slot holds the node last seen for
+ * some address hashing there (two slots per address), checked through the
+ * node's state; a stale or missing hint only sends the call to the locked
+ * path, which refreshes it. Nodes are never freed while the system lives,
+ * so a stale slot never points at freed memory. Grown (a new, empty table
+ * of four times the tracked entries) by the locked path; older tables stay
+ * allocated until the system is destroyed (readers may still hold them):
+ * at most as much again as the newest.
+ */
+typedef struct la_hint {
+  uint32_t mask;
+  struct la_hint *older;
+  la_node_t *slot[];
+} la_hint_t;
+
+#define LA_HINT_MIN 256u
+#define LA_HINT_MAX (1u << 20)
+
 struct la_state {
   kp_system_t *sys;
   kpi_mutex_t lock;              /* the registry below */
@@ -218,6 +283,8 @@ struct la_state {
   atomic_uint options;
   atomic_uint_fast64_t tracked;  /* nodes in the stripes */
   la_state_t *global_next;
+  _Atomic(la_hint_t *) hint;     /* newest hint table, or NULL */
+  atomic_bool hint_lock;         /* growing it */
   la_stripe_t stripes[LA_STRIPES];
 };
 
@@ -256,6 +323,8 @@ static la_state_t *state_new(kp_system_t *sys) {
   atomic_init(&st->active, 0);
   atomic_init(&st->options, KP_LOOKASIDE_OPT_DEFAULT);
   atomic_init(&st->tracked, 0);
+  atomic_init(&st->hint, NULL);
+  atomic_init(&st->hint_lock, false);
   for (uint32_t i = 0; i < LA_STRIPES; i++) atomic_init(&st->stripes[i].held, false);
   // The balance set manager has run once a second since the system started,
   // lists or not: keep its round-robin phase.
@@ -280,6 +349,12 @@ static void state_free(la_state_t *st) {
       s->spare = next;
     }
     free(s->buckets);
+  }
+  la_hint_t *h = atomic_load(&st->hint);
+  while (h != NULL) {
+    la_hint_t *older = h->older;
+    free(h);
+    h = older;
   }
   kpi_mutex_destroy(&st->lock);
   free(st);
@@ -312,7 +387,7 @@ static la_state_t *state_get(kp_system_t *sys, bool create) {
  * ------------------------------------------------------------------------- */
 
 /* The record the hint in Future[] names, if it really describes @p list. */
-static la_rec_t *rec_hint(kp_system_t *sys, const kp_lookaside_t *list) {
+LA_HOT la_rec_t *rec_hint(kp_system_t *sys, const kp_lookaside_t *list) {
   uint32_t idx = __atomic_load_n(&list->future[0], __ATOMIC_RELAXED);
   uint32_t gen = __atomic_load_n(&list->future[1], __ATOMIC_RELAXED);
   if (idx == 0 || idx > LA_MAX_CHUNKS * LA_CHUNK) return NULL;
@@ -377,6 +452,19 @@ static const char *kind_api(kp_lookaside_kind_t kind) {
 
 /* ---------------------------------------------------------------------------
  * Entry tracking (KP_LOOKASIDE_OPT_TRACK).
+ *
+ * The stripes (a hash of nodes per stripe lock) are the truth; the hits
+ * reach a node through the hint table instead, without a lock:
+ * - allocate hit: the pop's compare-and-swap made the entry the caller's,
+ *   and nothing else changes a CACHED node, so CACHED -> OUT is a plain
+ *   (release) store;
+ * - free hit: one compare-and-swap OUT -> BUSY claims the node (of two
+ *   threads freeing the entry at once, one wins; the other finds it BUSY
+ *   or CACHED, takes the locked path and reports the double free), the
+ *   fields are written, then a release store makes it CACHED.
+ * Everything else (first sighting, a miss, flush, delete, pool frees,
+ * reports) takes the entry's stripe lock and changes states only by
+ * compare-and-swap, after waiting out a BUSY.
  * ------------------------------------------------------------------------- */
 static inline uint64_t addr_hash(uintptr_t a) {
   return (uint64_t)(a >> 4) * 0x9E3779B97F4A7C15ull;
@@ -388,6 +476,109 @@ static la_stripe_t *stripe_of(la_state_t *st, uintptr_t a) {
 
 static uint32_t bucket_of(const la_stripe_t *s, uintptr_t a) {
   return (uint32_t)(addr_hash(a) >> 24) & (s->nbuckets - 1);
+}
+
+/* The node fields shared with the lock-free paths. */
+#define la_ld(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define la_st(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+
+static inline uint64_t st_word(uintptr_t a, unsigned cond) {
+  return (uint64_t)a | cond;
+}
+
+static inline uint64_t node_state(const la_node_t *n) {
+  return __atomic_load_n(&n->state, __ATOMIC_ACQUIRE);
+}
+
+/* Stripe locked: the node's state once no lock-free free is midway (BUSY
+ * lasts a few stores). */
+static uint64_t node_settled(const la_node_t *n) {
+  unsigned spins = 0;
+  for (;;) {
+    uint64_t s = node_state(n);
+    if ((s & LA_ST_MASK) != LA_ST_BUSY) return s;
+    if (++spins % 64u == 0) kpi_os_yield();
+  }
+}
+
+/* Stripe locked: moves the node from the settled state *@p cur to @p to.
+ * False when a lock-free hit changed it meanwhile; *@p cur is then the new
+ * settled state, for the caller to decide again. */
+static bool node_move(la_node_t *n, uint64_t *cur, uint64_t to) {
+  if (__atomic_compare_exchange_n(&n->state, cur, to, false, __ATOMIC_ACQ_REL,
+                                  __ATOMIC_ACQUIRE))
+    return true;
+  *cur = node_settled(n);
+  return false;
+}
+
+/* Stripe locked: sets the state, whatever it is once settled. */
+static void node_set(la_node_t *n, uint64_t to) {
+  uint64_t cur = node_settled(n);
+  while (!node_move(n, &cur, to)) {
+  }
+}
+
+static inline uint32_t hint_index(const la_hint_t *h, uintptr_t a) {
+  return (uint32_t)(addr_hash(a) >> 32) & h->mask;
+}
+
+/* Lock-free: the node the hint table has for @p a (its state in *@p state),
+ * or NULL (no hint: take the locked path). */
+static inline la_node_t *hint_find(la_state_t *st, uintptr_t a,
+                                   uint64_t *state) {
+  la_hint_t *h = atomic_load_explicit(&st->hint, memory_order_acquire);
+  if (h == NULL) return NULL;
+  uint32_t i = hint_index(h, a);
+  for (uint32_t k = 0; k < 2; k++, i ^= 1u) {
+    la_node_t *n = __atomic_load_n(&h->slot[i], __ATOMIC_ACQUIRE);
+    if (n == NULL) continue;
+    uint64_t s = node_state(n);
+    if ((s & ~(uint64_t)LA_ST_MASK) == (uint64_t)a) {
+      *state = s;
+      return n;
+    }
+  }
+  return NULL;
+}
+
+/* Stripe of @p a locked: makes @p n the hint for @p a (the slot of the two
+ * that holds it, or a free or dead one, or the first). */
+static void hint_put(la_state_t *st, uintptr_t a, la_node_t *n) {
+  la_hint_t *h = atomic_load_explicit(&st->hint, memory_order_acquire);
+  if (h == NULL) return;
+  uint32_t i = hint_index(h, a);
+  uint32_t pick = i;
+  for (uint32_t k = 0; k < 2; k++) {
+    uint32_t j = i ^ k;
+    la_node_t *x = __atomic_load_n(&h->slot[j], __ATOMIC_RELAXED);
+    if (x == n) return;
+    if (x == NULL || (node_state(x) & ~(uint64_t)LA_ST_MASK) == 0) {
+      pick = j;
+      break;
+    }
+  }
+  __atomic_store_n(&h->slot[pick], n, __ATOMIC_RELEASE);
+}
+
+/* A new, empty hint table when the tracked entries outgrow a quarter of the
+ * current one (the old one stays allocated: readers may hold it). */
+static void hint_grow(la_state_t *st, uint64_t tracked) {
+  if (atomic_exchange_explicit(&st->hint_lock, true, memory_order_acquire))
+    return; // another thread is growing it
+  la_hint_t *old = atomic_load_explicit(&st->hint, memory_order_relaxed);
+  uint64_t cap = old != NULL ? (uint64_t)old->mask + 1 : 0;
+  if (cap < LA_HINT_MAX && tracked * 4 > cap) {
+    uint64_t nc = cap != 0 ? cap * 2 : LA_HINT_MIN;
+    while (nc < tracked * 4 && nc < LA_HINT_MAX) nc *= 2;
+    la_hint_t *h = calloc(1, sizeof *h + (size_t)nc * sizeof(la_node_t *));
+    if (h != NULL) { // else keep the old one: only more locked paths
+      h->mask = (uint32_t)(nc - 1);
+      h->older = old;
+      atomic_store_explicit(&st->hint, h, memory_order_release);
+    }
+  }
+  atomic_store_explicit(&st->hint_lock, false, memory_order_release);
 }
 
 /* Stripe locked by the caller. */
@@ -419,34 +610,55 @@ static void stripe_grow(la_stripe_t *s) {
   free(old);
 }
 
-/* The node of @p a, created when missing (NULL only when out of memory). */
+/* Copies a site field by field (see site_of for why not as a struct). */
+static inline void site_store(kp_site_t *dst, const kp_site_t *at) {
+  la_st(&dst->file, at != NULL ? at->file : NULL);
+  la_st(&dst->line, at != NULL ? at->line : 0u);
+  la_st(&dst->caller, at != NULL ? at->caller : NULL);
+}
+
+/* The node of @p a (16-byte aligned), created OUT when missing (NULL only
+ * when out of memory). A recycled node may still be read through a stale
+ * hint: its fields are reset atomically, its new state published last. */
 static la_node_t *node_get(la_state_t *st, la_stripe_t *s, uintptr_t a) {
   la_node_t *n = node_find(s, a);
   if (n != NULL) return n;
   if (s->count + 1 > s->nbuckets * 2) stripe_grow(s);
   if (s->nbuckets == 0) return NULL;
   n = s->spare;
-  if (n != NULL)
+  if (n != NULL) {
     s->spare = n->next;
-  else
-    n = malloc(sizeof *n);
-  if (n == NULL) return NULL;
-  memset(n, 0, sizeof *n);
+  } else {
+    n = calloc(1, sizeof *n);
+    if (n == NULL) return NULL;
+  }
   n->addr = a;
+  la_st(&n->origin_size, 0u);
+  la_st(&n->origin, NULL);
+  la_st(&n->cached_in, NULL);
+  la_st(&n->cached_tag, 0u);
+  la_st(&n->cached_size, 0u);
+  site_store(&n->free_site, NULL);
+  la_st(&n->free_thread, 0u);
+  __atomic_store_n(&n->state, st_word(a, LA_ST_OUT), __ATOMIC_RELEASE);
   uint32_t k = bucket_of(s, a);
   n->next = s->buckets[k];
   s->buckets[k] = n;
   s->count++;
-  atomic_fetch_add_explicit(&st->tracked, 1, memory_order_relaxed);
+  uint64_t tracked =
+      atomic_fetch_add_explicit(&st->tracked, 1, memory_order_relaxed) + 1;
+  la_hint_t *h = atomic_load_explicit(&st->hint, memory_order_acquire);
+  if (h == NULL || tracked * 4 > (uint64_t)h->mask + 1) hint_grow(st, tracked);
+  hint_put(st, a, n);
   return n;
 }
 
-static void node_remove(la_state_t *st, la_stripe_t *s, uintptr_t a) {
+/* Stripe locked: takes @p n (state already 0) out of the stripe. */
+static void node_unlink(la_state_t *st, la_stripe_t *s, la_node_t *n) {
   if (s->nbuckets == 0) return;
-  la_node_t **pp = &s->buckets[bucket_of(s, a)];
-  while (*pp != NULL && (*pp)->addr != a) pp = &(*pp)->next;
-  la_node_t *n = *pp;
-  if (n == NULL) return;
+  la_node_t **pp = &s->buckets[bucket_of(s, n->addr)];
+  while (*pp != NULL && *pp != n) pp = &(*pp)->next;
+  if (*pp == NULL) return;
   *pp = n->next;
   n->next = s->spare;
   s->spare = n;
@@ -454,17 +666,20 @@ static void node_remove(la_state_t *st, la_stripe_t *s, uintptr_t a) {
   atomic_fetch_sub_explicit(&st->tracked, 1, memory_order_relaxed);
 }
 
-/* A miss handed out @p entry: remember where it comes from. */
+/* A miss handed out @p entry: remember where it comes from. An entry that
+ * is not 16-byte aligned is not tracked: no list can take it back (the
+ * free raises STATUS_DATATYPE_MISALIGNMENT first). */
 static void track_origin(la_state_t *st, void *entry,
                          const kp_lookaside_t *list, uint32_t size) {
   uintptr_t a = (uintptr_t)entry;
+  if ((a & LA_ST_MASK) != 0) return;
   la_stripe_t *s = stripe_of(st, a);
   spin_lock(&s->held);
   la_node_t *n = node_get(st, s, a);
   if (n != NULL) {
-    n->origin_size = size;
-    n->origin = list;
-    n->cached = false;
+    la_st(&n->origin_size, size);
+    la_st(&n->origin, list);
+    node_set(n, st_word(a, LA_ST_OUT));
   }
   spin_unlock(&s->held);
 }
@@ -481,36 +696,49 @@ typedef struct la_seen {
   uint32_t free_thread;
 } la_seen_t;
 
+/* Stripe locked. */
 static void seen_copy(la_seen_t *out, const la_node_t *n) {
   memset(out, 0, sizeof *out);
   if (n == NULL) return;
+  uint64_t s = node_settled(n);
   out->known = true;
-  out->cached = n->cached;
-  out->origin_size = n->origin_size;
-  out->origin = n->origin;
-  out->cached_in = n->cached_in;
-  out->cached_tag = n->cached_tag;
-  out->free_site = n->free_site;
-  out->free_thread = n->free_thread;
+  out->cached = (s & LA_ST_MASK) == LA_ST_CACHED;
+  out->origin_size = la_ld(&n->origin_size);
+  out->origin = la_ld(&n->origin);
+  out->cached_in = la_ld(&n->cached_in);
+  out->cached_tag = la_ld(&n->cached_tag);
+  out->free_site = kp_site(la_ld(&n->free_site.file), la_ld(&n->free_site.line),
+                           la_ld(&n->free_site.caller));
+  out->free_thread = la_ld(&n->free_thread);
 }
 
-/* Copies a site field by field (see site_of for why not as a struct). */
-static inline void site_store(kp_site_t *dst, const kp_site_t *at) {
-  if (at == NULL) {
-    dst->file = NULL;
-    dst->line = 0;
-    dst->caller = NULL;
-    return;
-  }
-  dst->file = at->file;
-  dst->line = at->line;
-  dst->caller = at->caller;
+/* The fields of an entry freed to @p list (the node is BUSY: ours). */
+static inline void node_cache_fields(la_node_t *n, const la_rec_t *r,
+                                     const kp_lookaside_t *list,
+                                     const char *file, uint32_t line,
+                                     const void *caller) {
+  // Stored only when changed: an entry freed again by the same code to the
+  // same list (the common case) costs loads, which a locked instruction
+  // need not wait for, instead of stores, which it must.
+#define LA_SET(field, v)                                                       \
+  do {                                                                         \
+    if (la_ld(&n->field) != (v)) la_st(&n->field, (v));                        \
+  } while (0)
+  LA_SET(cached_in, list);
+  LA_SET(cached_tag, r->tag);
+  LA_SET(cached_size, r->size);
+  LA_SET(free_site.file, file);
+  LA_SET(free_site.line, line);
+  LA_SET(free_site.caller, caller);
+  LA_SET(free_thread, kpi_thread()->id);
+#undef LA_SET
 }
 
-/* An entry leaves its list (allocate hit, flush, delete): forget that it is
- * cached; @p drop forgets the entry altogether (it goes to the free
- * routine). Copies what the node said into @p seen unless it is NULL. */
-static inline void track_leave(la_state_t *st, void *entry, bool drop,
+/* An entry leaves its list (allocate hit, flush, delete), taken off it by
+ * the caller: forget that it is cached; @p drop forgets the entry
+ * altogether (it goes to the free routine). Copies what the node said into
+ * @p seen unless it is NULL. */
+static void track_leave(la_state_t *st, void *entry, bool drop,
                         la_seen_t *seen) {
   uintptr_t a = (uintptr_t)entry;
   la_stripe_t *s = stripe_of(st, a);
@@ -518,50 +746,106 @@ static inline void track_leave(la_state_t *st, void *entry, bool drop,
   la_node_t *n = node_find(s, a);
   if (seen != NULL) seen_copy(seen, n);
   if (n != NULL) {
-    if (drop)
-      node_remove(st, s, a);
-    else
-      n->cached = false;
+    if (drop) {
+      node_set(n, 0);
+      node_unlink(st, s, n);
+    } else {
+      node_set(n, st_word(a, LA_ST_OUT));
+      hint_put(st, a, n);
+    }
   }
   spin_unlock(&s->held);
 }
 
+/* The allocate hit's leave, without a lock when the hint knows the entry
+ * (the pop made it ours: nothing else moves a CACHED node). */
+static inline void track_leave_hit(la_state_t *st, void *entry) {
+  uintptr_t a = (uintptr_t)entry;
+  uint64_t s;
+  la_node_t *n = hint_find(st, a, &s);
+  if (n != NULL && (s & LA_ST_MASK) == LA_ST_CACHED) {
+    __atomic_store_n(&n->state, st_word(a, LA_ST_OUT), __ATOMIC_RELEASE);
+    return;
+  }
+  track_leave(st, entry, false, NULL);
+}
+
 enum la_free_verdict { LA_FREE_OK, LA_FREE_WRONG_LIST, LA_FREE_TWICE };
 
-/*
- * The checks of a free, and the bookkeeping: when @p push, the entry
- * becomes cached with its free site; otherwise it is forgotten (it goes to
- * the free routine). On a bad verdict nothing changes.
- */
+/* The free hit without a lock: true when the entry, handed out by @p list
+ * (or one of its size) and known to the hint, is now CACHED with its free
+ * site. False: nothing changed, take the locked path (which decides, and
+ * reports a double free or a wrong list). */
+static inline bool track_free_hit(la_state_t *st, const la_rec_t *r,
+                                  const kp_lookaside_t *list, void *entry,
+                                  const char *file, uint32_t line,
+                                  const void *caller) {
+  uintptr_t a = (uintptr_t)entry;
+  uint64_t s;
+  la_node_t *n = hint_find(st, a, &s);
+  if (n == NULL || s != st_word(a, LA_ST_OUT)) return false;
+  if (!__atomic_compare_exchange_n(&n->state, &s, st_word(a, LA_ST_BUSY), false,
+                                   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+    return false;
+  if (la_ld(&n->origin_size) != r->size) {
+    __atomic_store_n(&n->state, st_word(a, LA_ST_OUT), __ATOMIC_RELEASE);
+    return false;
+  }
+  node_cache_fields(n, r, list, file, line, caller);
+  __atomic_store_n(&n->state, st_word(a, LA_ST_CACHED), __ATOMIC_RELEASE);
+  return true;
+}
+
+/* Stripe locked: the checks of a free on node @p n, and the bookkeeping:
+ * when @p push the entry becomes cached with its free site; otherwise it is
+ * forgotten (it goes to the free routine). On a bad verdict nothing
+ * changes, except that a node met just now (@p created) is forgotten. */
+static enum la_free_verdict free_decide(la_state_t *st, la_stripe_t *s,
+                                        la_node_t *n, const la_rec_t *r,
+                                        const kp_lookaside_t *list, bool push,
+                                        bool created, const kp_site_t *at,
+                                        la_seen_t *seen) {
+  uintptr_t a = n->addr;
+  uint64_t cur = node_settled(n);
+  for (;;) {
+    enum la_free_verdict v =
+        (cur & LA_ST_MASK) == LA_ST_CACHED          ? LA_FREE_TWICE
+        : la_ld(&n->origin_size) != r->size ? LA_FREE_WRONG_LIST
+                                                     : LA_FREE_OK;
+    if (v != LA_FREE_OK) {
+      seen_copy(seen, n);
+      if (created && node_move(n, &cur, 0)) node_unlink(st, s, n);
+      return v;
+    }
+    if (push) {
+      if (!node_move(n, &cur, st_word(a, LA_ST_BUSY))) continue;
+      node_cache_fields(n, r, list, at->file, at->line, at->caller);
+      __atomic_store_n(&n->state, st_word(a, LA_ST_CACHED), __ATOMIC_RELEASE);
+      hint_put(st, a, n);
+    } else {
+      // Leaving the lists (free routine).
+      if (!node_move(n, &cur, 0)) continue;
+      node_unlink(st, s, n);
+    }
+    return LA_FREE_OK;
+  }
+}
+
+/* The locked free: for an entry the hint did not know, a refused free, or
+ * a free miss. */
 static enum la_free_verdict track_free(kp_system_t *sys, la_state_t *st,
                                        const la_rec_t *r, kp_lookaside_t *list,
                                        void *entry, bool push,
                                        const kp_site_t *at, la_seen_t *seen) {
   uintptr_t a = (uintptr_t)entry;
   la_stripe_t *s = stripe_of(st, a);
-  uint32_t origin_size = r->size;
-  const kp_lookaside_t *origin = NULL;
+  memset(seen, 0, sizeof *seen);
   spin_lock(&s->held);
   la_node_t *n = node_find(s, a);
-  bool known = n != NULL;
-  if (known) {
-    // The common case, in one lock hold: an entry a list handed out. The
-    // node is copied out only for a report (a refused free).
-    enum la_free_verdict v = n->cached ? LA_FREE_TWICE
-                             : n->origin_size != r->size ? LA_FREE_WRONG_LIST
-                                                         : LA_FREE_OK;
-    if (v != LA_FREE_OK) {
-      seen_copy(seen, n);
-    } else if (push) {
-      n->cached = true;
-      n->cached_in = list;
-      n->cached_tag = r->tag;
-      n->cached_size = r->size;
-      site_store(&n->free_site, at);
-      n->free_thread = kpi_thread()->id;
-    } else {
-      node_remove(st, s, a);
-    }
+  if (n != NULL) {
+    // The common case: an entry a list handed out.
+    enum la_free_verdict v =
+        free_decide(st, s, n, r, list, push, false, at, seen);
     spin_unlock(&s->held);
     return v;
   }
@@ -570,32 +854,25 @@ static enum la_free_verdict track_free(kp_system_t *sys, la_state_t *st,
   // Never seen: an entry the driver allocated itself. A pool block tells its
   // size; other memory is taken at the list's word. (Queried unlocked: the
   // pool takes its own lock.)
+  uint32_t origin_size = r->size;
   kp_block_info_t info;
   if (kp_block_query(sys, entry, &info))
     origin_size = (uint32_t)((uintptr_t)info.address + info.size - a);
   spin_lock(&s->held);
   n = node_get(st, s, a);
-  bool created = n != NULL && n->origin_size == 0;
+  if (n == NULL) {
+    // Untracked (out of memory): judge by the size alone.
+    spin_unlock(&s->held);
+    seen->origin_size = origin_size;
+    return origin_size != r->size ? LA_FREE_WRONG_LIST : LA_FREE_OK;
+  }
+  bool created = la_ld(&n->origin_size) == 0;
   if (created) {
-    n->origin_size = origin_size;
-    n->origin = origin;
+    la_st(&n->origin_size, origin_size);
+    la_st(&n->origin, NULL);
   }
-  seen_copy(seen, n);
-  if (n == NULL) seen->origin_size = origin_size; // untracked: out of memory
-  enum la_free_verdict v = seen->cached ? LA_FREE_TWICE
-                           : seen->origin_size != r->size ? LA_FREE_WRONG_LIST
-                                                          : LA_FREE_OK;
-  if (v == LA_FREE_OK && n != NULL && push) {
-    n->cached = true;
-    n->cached_in = list;
-    n->cached_tag = r->tag;
-    n->cached_size = r->size;
-    site_store(&n->free_site, at);
-    n->free_thread = kpi_thread()->id;
-  } else if (n != NULL && (v == LA_FREE_OK || created)) {
-    // Leaving the lists (free routine), or a refused entry we just met.
-    node_remove(st, s, a);
-  }
+  enum la_free_verdict v =
+      free_decide(st, s, n, r, list, push, created, at, seen);
   spin_unlock(&s->held);
   return v;
 }
@@ -617,10 +894,24 @@ static size_t fill_end(uint32_t size) { return size & ~(size_t)7; }
 static void poison_entry(void *entry, uint32_t size) {
   size_t end = fill_end(size);
   if (end <= LA_LINK_BYTES) return;
-  // Word stores: most entries are small, where a memset call costs more
-  // than the stores themselves.
-  for (size_t i = LA_LINK_BYTES; i < end; i += 8)
-    *(la_word_t *)(void *)((uint8_t *)entry + i) = LA_FILL_WORD;
+  // Word-wide stores (16 bytes where the compiler has vectors): most entries
+  // are small, where a memset call costs more than the stores themselves.
+  uint8_t *p = (uint8_t *)entry + LA_LINK_BYTES;
+  size_t n = end - LA_LINK_BYTES;
+#if defined(__GNUC__) || defined(__clang__)
+  typedef uint64_t la_pair_t
+      __attribute__((vector_size(16), aligned(8), may_alias));
+  const la_pair_t fill = {LA_FILL_WORD, LA_FILL_WORD};
+  // (The empty asm keeps the compiler from turning the loops back into a
+  // memset call.)
+  for (; n >= 16; n -= 16, p += 16) {
+    *(la_pair_t *)(void *)p = fill;
+    __asm__("" : "+r"(p));
+  }
+  if (n >= 8) *(la_word_t *)(void *)p = LA_FILL_WORD;
+#else
+  for (; n >= 8; n -= 8, p += 8) *(la_word_t *)(void *)p = LA_FILL_WORD;
+#endif
 #if defined(LA_ASAN)
   ASAN_POISON_MEMORY_REGION((uint8_t *)entry + LA_LINK_BYTES, end - LA_LINK_BYTES);
 #endif
@@ -644,11 +935,14 @@ LA_UNCHECKED_READ static const uint8_t *fill_damage(const void *entry,
                                                     uint32_t size) {
   const uint8_t *base = entry;
   size_t end = fill_end(size);
-  for (size_t i = LA_LINK_BYTES; i < end; i += 8) {
-    if (*(const la_word_t *)(const void *)(base + i) == LA_FILL_WORD) continue;
-    for (size_t k = i; k < i + 8; k++)
-      if (base[k] != KP_LOOKASIDE_FILL) return base + k;
-  }
+  // One branch for the whole fill: the words' differences are OR-ed (a
+  // loop the compiler may vectorise), the byte is looked for only on damage.
+  uint64_t diff = 0;
+  for (size_t i = LA_LINK_BYTES; i < end; i += 8)
+    diff |= *(const la_word_t *)(const void *)(base + i) ^ LA_FILL_WORD;
+  if (diff == 0) return NULL;
+  for (size_t k = LA_LINK_BYTES; k < end; k++)
+    if (base[k] != KP_LOOKASIDE_FILL) return base + k;
   return NULL;
 }
 
@@ -1033,77 +1327,146 @@ kp_status_t kp_lookaside_init_ex(kp_system_t *sys, kp_lookaside_t *list,
 
 /* ---------------------------------------------------------------------------
  * Allocate and free: the hot paths.
+ *
+ * One body per operation, inlined into each entry point: the _at ones (the
+ * site by address, NULL for none) and the _site ones of the WDK face (the
+ * site's fields in registers). The common case (a hit) builds no site and
+ * takes no lock; everything else is in out-of-line functions that receive
+ * the site by value, built only then.
  * ------------------------------------------------------------------------- */
 
-/* A cached entry leaves the list (allocate hit): forget it is cached, check
- * and remove the fill. False when it was damaged (bug check raised; the
- * entry then went to the free routine). */
-/* Counts one event in a GENERAL_LOOKASIDE counter. With checks on (any
- * option) the count is interlocked, exact under threads; with checks off
- * it is the plain increment of Windows' inline routines (facts 3.3): a
- * load and a store, no locked instruction, and an update may be lost when
- * two processors count at once, as on Windows. */
-static inline void counter_bump(uint32_t *c, uint32_t opts) {
-  if (opts != 0)
-    __atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
-  else
-    __atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+/* Where a call came from: a site by address (the _at entry points), or its
+ * fields (the _site ones). Lookaside reports carry no outer caller (as
+ * before: only the pool's allocation entry points record one). */
+typedef struct la_where {
+  const kp_site_t *at;
+  const char *file;
+  uint32_t line;
+  const void *caller;
+} la_where_t;
+
+LA_HOT la_where_t where_at(const kp_site_t *at) {
+  la_where_t w = {at, NULL, 0, NULL};
+  return w;
 }
 
-static bool cached_leave(kp_system_t *sys, const la_rec_t *r,
-                         kp_lookaside_t *list, void *entry, uint32_t opts,
-                         const kp_site_t *at) {
-  // The fill is checked first: the entry is the caller's since the pop, and
-  // the node's record is copied out (for the report) only when damaged.
-  const uint8_t *bad = NULL;
-  if (opts & KP_LOOKASIDE_OPT_POISON) {
-    bad = fill_damage(entry, r->size);
-    unpoison_entry(entry, r->size);
-  }
+LA_HOT const char *where_file(la_where_t w) {
+  return w.at != NULL ? w.at->file : w.file;
+}
+LA_HOT uint32_t where_line(la_where_t w) {
+  return w.at != NULL ? w.at->line : w.line;
+}
+LA_HOT const void *where_caller(la_where_t w) {
+  return w.at != NULL ? w.at->caller : w.caller;
+}
+LA_HOT kp_site_t where_site(la_where_t w) {
+  return kp_site(where_file(w), where_line(w), where_caller(w));
+}
+
+/* Counts one event in a GENERAL_LOOKASIDE counter: the plain increment of
+ * Windows' inline routines (facts 3.3), a load and a store, no locked
+ * instruction, with checks on or off. An update may be lost when two
+ * processors count at once, as on Windows; single-threaded counts are
+ * exact. (docs/decisions.md, "lookaside fast path".) */
+LA_HOT void counter_bump(uint32_t *c) {
+  __atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+}
+
+/* The checks every operation starts with, off the hot path: a list
+ * pointer the SLIST could not use (raises), a list that is not active in
+ * @p sys (0xC4/0xCB), the IRQL rule. Return the record, or NULL after the
+ * report. */
+LA_COLD la_rec_t *rec_slow(kp_system_t *sys, kp_lookaside_t *list,
+                           unsigned op, kp_site_t site) {
+  if (!list_ptr_ok(sys, list)) return NULL;
+  la_rec_t *r = rec_find(sys, list);
+  if (r == NULL) raise_not_active(sys, list, op, site);
+  return r;
+}
+
+LA_COLD bool irql_slow(kp_system_t *sys, const la_rec_t *r, bool freeing,
+                       uint64_t size_or_addr, kp_site_t site) {
+  return kpi_pool_irql_ok(sys, r->pool, r->type, freeing, size_or_addr, site);
+}
+
+/* The active record of @p list: the Future[] hint, else the slow path. */
+LA_HOT la_rec_t *rec_of(kp_system_t *sys, kp_lookaside_t *list, unsigned op,
+                        la_where_t w) {
+  la_rec_t *r = NULL;
+  if (LA_LIKELY(list != NULL && ((uintptr_t)list & 15u) == 0))
+    r = rec_hint(sys, list);
+  if (LA_UNLIKELY(r == NULL)) r = rec_slow(sys, list, op, where_site(w));
+  return r;
+}
+
+/* A damaged cached entry left the list: it is not handed out but goes to
+ * the free routine first (nothing leaks when the bug check handler
+ * longjmps), then 0xC6. */
+LA_COLD void alloc_damaged(kp_system_t *sys, const la_rec_t *r,
+                           kp_lookaside_t *list, void *entry, uint32_t opts,
+                           const uint8_t *bad, kp_site_t site) {
   la_seen_t seen;
-  if (bad == NULL) {
-    if (opts & KP_LOOKASIDE_OPT_TRACK) track_leave(r->st, entry, false, NULL);
-    return true;
-  }
   memset(&seen, 0, sizeof seen);
   if (opts & KP_LOOKASIDE_OPT_TRACK) track_leave(r->st, entry, false, &seen);
-  // The damaged entry is not handed out: it goes to the free routine first,
-  // so that nothing leaks when the bug check handler longjmps.
   uint8_t value = read_byte(bad);
   la_calls_t c = calls_of(r);
   la_seen_t ignored;
   if (opts & KP_LOOKASIDE_OPT_TRACK) track_leave(r->st, entry, true, &ignored);
-  call_free(&c, list, entry, site_of(at));
-  raise_modified(sys, list, r->tag, r->size, entry, bad, value, &seen,
-                 site_of(at));
-  return false;
+  call_free(&c, list, entry, site);
+  raise_modified(sys, list, r->tag, r->size, entry, bad, value, &seen, site);
+}
+
+/* The list was empty: AllocateMisses + 1 and the allocate routine. */
+static __attribute__((noinline)) void *
+alloc_miss(const la_rec_t *r, kp_lookaside_t *list, uint32_t opts,
+           kp_site_t site) {
+  counter_bump(&list->allocate_misses);
+  la_calls_t c = calls_of(r);
+  void *entry = call_allocate(&c, list, site);
+  if (entry != NULL && (opts & KP_LOOKASIDE_OPT_TRACK))
+    track_origin(r->st, entry, list, r->size);
+  return entry;
+}
+
+LA_HOT void *alloc_body(kp_system_t *sys, kp_lookaside_t *list,
+                        la_where_t w) {
+  if (LA_UNLIKELY(sys == NULL)) sys = kp_system_current();
+  la_rec_t *r = rec_of(sys, list, LA_OP_ALLOCATE, w);
+  if (LA_UNLIKELY(r == NULL)) return NULL;
+  if (LA_UNLIKELY(kpi_irql() > KP_APC_LEVEL) &&
+      !irql_slow(sys, r, false, r->size, where_site(w)))
+    return NULL;
+  uint32_t opts = atomic_load_explicit(&r->st->options, memory_order_relaxed);
+  // Every allocation is counted, a hit on a damaged entry (0xC6, the handler
+  // returning) too. Windows counts before it pops (facts 3.3); counting
+  // just after is the same to one thread and lets the pop's locked
+  // instruction go without waiting for the store.
+  void *entry = kpi_slist_pop(&list->list_head);
+  counter_bump(&list->total_allocates);
+  if (LA_UNLIKELY(entry == NULL)) return alloc_miss(r, list, opts, where_site(w));
+  // The fill is checked first: the entry is the caller's since the pop, and
+  // the node's record is copied out (for the report) only when damaged.
+  if (opts & KP_LOOKASIDE_OPT_POISON) {
+    const uint8_t *bad = fill_damage(entry, r->size);
+    unpoison_entry(entry, r->size);
+    if (LA_UNLIKELY(bad != NULL)) {
+      alloc_damaged(sys, r, list, entry, opts, bad, where_site(w));
+      return NULL;
+    }
+  }
+  if (opts & KP_LOOKASIDE_OPT_TRACK) track_leave_hit(r->st, entry);
+  return entry;
 }
 
 void *kp_lookaside_alloc_at(kp_system_t *sys, kp_lookaside_t *list,
                             const kp_site_t *at) {
-  sys = sys_or_current(sys);
-  if (!list_ptr_ok(sys, list)) return NULL;
-  la_rec_t *r = rec_find(sys, list);
-  if (r == NULL) {
-    raise_not_active(sys, list, LA_OP_ALLOCATE, site_of(at));
-    return NULL;
-  }
-  if (!irql_ok(sys, r->pool, r->type, false, r->size, at)) return NULL;
-  uint32_t opts = atomic_load_explicit(&r->st->options, memory_order_relaxed);
-  // Windows counts the allocation before it pops (facts 3.3), so a hit on a
-  // damaged entry (0xC6 below, the handler returning) is counted too.
-  counter_bump(&list->total_allocates, opts);
-  void *entry = kpi_slist_pop(&list->list_head);
-  if (entry != NULL) {
-    if (!cached_leave(sys, r, list, entry, opts, at)) return NULL;
-    return entry;
-  }
-  counter_bump(&list->allocate_misses, opts);
-  la_calls_t c = calls_of(r);
-  entry = call_allocate(&c, list, site_of(at));
-  if (entry != NULL && (opts & KP_LOOKASIDE_OPT_TRACK))
-    track_origin(r->st, entry, list, r->size);
-  return entry;
+  return alloc_body(sys, list, where_at(at));
+}
+
+void *kp_lookaside_alloc_site(kp_lookaside_t *list, const char *file,
+                              uint32_t line, const void *caller) {
+  la_where_t w = {NULL, file, line, caller};
+  return alloc_body(NULL, list, w);
 }
 
 void *kp_lookaside_alloc(kp_system_t *sys, kp_lookaside_t *list,
@@ -1111,51 +1474,81 @@ void *kp_lookaside_alloc(kp_system_t *sys, kp_lookaside_t *list,
   return kp_lookaside_alloc_at(sys, list, &site);
 }
 
-void kp_lookaside_free_at(kp_system_t *sys, kp_lookaside_t *list, void *entry,
-                          const kp_site_t *at) {
-  sys = sys_or_current(sys);
-  if (!list_ptr_ok(sys, list)) return;
-  la_rec_t *r = rec_find(sys, list);
-  if (r == NULL) {
-    raise_not_active(sys, list, LA_OP_FREE, site_of(at));
+/* A bad entry pointer: the raise the SLIST push would have caused. */
+LA_COLD void free_bad_entry(kp_system_t *sys, const void *entry) {
+  kpi_raise(sys, entry == NULL ? KP_STATUS_ACCESS_VIOLATION
+                               : KP_STATUS_DATATYPE_MISALIGNMENT);
+}
+
+/* The locked free (the hint did not know the entry, a refused free, a free
+ * miss): false after a report (the free is abandoned). */
+static __attribute__((noinline)) bool
+free_tracked(kp_system_t *sys, const la_rec_t *r, kp_lookaside_t *list,
+             void *entry, bool push, kp_site_t site) {
+  la_seen_t seen;
+  enum la_free_verdict v =
+      track_free(sys, r->st, r, list, entry, push, &site, &seen);
+  if (v == LA_FREE_WRONG_LIST) {
+    raise_wrong_list(sys, r, list, entry, &seen, site);
+    return false;
+  }
+  if (v == LA_FREE_TWICE) {
+    raise_freed_while_cached(sys, entry, &seen, false, site);
+    return false;
+  }
+  return true;
+}
+
+/* The list held Depth entries: FreeMisses + 1 and the free routine. */
+static __attribute__((noinline)) void
+free_miss(const la_rec_t *r, kp_lookaside_t *list, void *entry,
+          kp_site_t site) {
+  counter_bump(&list->free_misses);
+  la_calls_t c = calls_of(r);
+  call_free(&c, list, entry, site);
+}
+
+LA_HOT void free_body(kp_system_t *sys, kp_lookaside_t *list, void *entry,
+                      la_where_t w) {
+  if (LA_UNLIKELY(sys == NULL)) sys = kp_system_current();
+  la_rec_t *r = rec_of(sys, list, LA_OP_FREE, w);
+  if (LA_UNLIKELY(r == NULL)) return;
+  if (LA_UNLIKELY(entry == NULL || ((uintptr_t)entry & 15u) != 0)) {
+    free_bad_entry(sys, entry);
     return;
   }
-  if (entry == NULL) {
-    kpi_raise(sys, KP_STATUS_ACCESS_VIOLATION);
-    return;
-  }
-  if (((uintptr_t)entry & 15u) != 0) {
-    kpi_raise(sys, KP_STATUS_DATATYPE_MISALIGNMENT);
-    return;
-  }
-  if (!irql_ok(sys, r->pool, r->type, true, (uint64_t)(uintptr_t)entry, at))
+  if (LA_UNLIKELY(kpi_irql() > KP_APC_LEVEL) &&
+      !irql_slow(sys, r, true, (uint64_t)(uintptr_t)entry, where_site(w)))
     return;
   uint32_t opts = atomic_load_explicit(&r->st->options, memory_order_relaxed);
   // Windows: push only while the list holds fewer entries than Depth.
   uint16_t depth = __atomic_load_n(&list->depth, __ATOMIC_RELAXED);
   bool push = kpi_slist_depth(&list->list_head) < depth;
-  if (opts & KP_LOOKASIDE_OPT_TRACK) {
-    la_seen_t seen;
-    enum la_free_verdict v =
-        track_free(sys, r->st, r, list, entry, push, at, &seen);
-    if (v == LA_FREE_WRONG_LIST) {
-      raise_wrong_list(sys, r, list, entry, &seen, site_of(at));
-      return;
-    }
-    if (v == LA_FREE_TWICE) {
-      raise_freed_while_cached(sys, entry, &seen, false, site_of(at));
-      return;
-    }
-  }
-  counter_bump(&list->total_frees, opts);
-  if (!push) {
-    counter_bump(&list->free_misses, opts);
-    la_calls_t c = calls_of(r);
-    call_free(&c, list, entry, site_of(at));
+  if ((opts & KP_LOOKASIDE_OPT_TRACK) &&
+      LA_UNLIKELY(!(push && track_free_hit(r->st, r, list, entry, where_file(w),
+                                           where_line(w), where_caller(w)))) &&
+      !free_tracked(sys, r, list, entry, push, where_site(w)))
+    return;
+  if (LA_UNLIKELY(!push)) {
+    counter_bump(&list->total_frees);
+    free_miss(r, list, entry, where_site(w));
     return;
   }
   if (opts & KP_LOOKASIDE_OPT_POISON) poison_entry(entry, r->size);
   kpi_slist_push(&list->list_head, entry);
+  counter_bump(&list->total_frees); // after the push: see alloc_body
+}
+
+void kp_lookaside_free_at(kp_system_t *sys, kp_lookaside_t *list, void *entry,
+                          const kp_site_t *at) {
+  free_body(sys, list, entry, where_at(at));
+}
+
+void kp_lookaside_free_site(kp_lookaside_t *list, void *entry,
+                            const char *file, uint32_t line,
+                            const void *caller) {
+  la_where_t w = {NULL, file, line, caller};
+  free_body(NULL, list, entry, w);
 }
 
 void kp_lookaside_free(kp_system_t *sys, kp_lookaside_t *list, void *entry,
@@ -1655,11 +2048,12 @@ static bool la_leak_owner(kp_system_t *sys, void *state,
   uintptr_t a = (uintptr_t)block->address;
   la_stripe_t *s = stripe_of(st, a);
   spin_lock(&s->held);
-  la_node_t *n = node_find(s, a);
-  bool cached = n != NULL && n->cached;
-  const kp_lookaside_t *list = cached ? n->cached_in : NULL;
-  kp_tag_t tag = cached ? n->cached_tag : 0;
+  la_seen_t seen;
+  seen_copy(&seen, node_find(s, a));
   spin_unlock(&s->held);
+  bool cached = seen.cached;
+  const kp_lookaside_t *list = seen.cached_in;
+  kp_tag_t tag = seen.cached_tag;
   if (!cached) return false;
   char text[5];
   snprintf(why, len, "cached in lookaside list %p (tag \"%s\"), which was never deleted",
@@ -1715,8 +2109,21 @@ static void la_before_free(kp_system_t *sys, void *state,
   la_stripe_t *s = stripe_of(st, lo);
   spin_lock(&s->held);
   la_node_t *n = node_find(s, lo);
-  seen_copy(&seen, n);
-  if (n != NULL && !n->cached) node_remove(st, s, lo);
+  memset(&seen, 0, sizeof seen);
+  if (n != NULL) {
+    uint64_t cur = node_settled(n);
+    for (;;) {
+      if ((cur & LA_ST_MASK) == LA_ST_CACHED) {
+        seen_copy(&seen, n);
+        break;
+      }
+      // Handed out: the entry leaves the lists with its block.
+      if (node_move(n, &cur, 0)) {
+        node_unlink(st, s, n);
+        break;
+      }
+    }
+  }
   spin_unlock(&s->held);
   if (seen.cached)
     raise_freed_while_cached(sys, block->address, &seen, true, KP_NOSITE);
@@ -1762,19 +2169,25 @@ static void la_asan_report(const char *report) {
       if (!spin_trylock(&s->held)) continue;
       for (uint32_t b = 0; b < s->nbuckets; b++) {
         for (la_node_t *n = s->buckets[b]; n != NULL; n = n->next) {
-          if (!n->cached || a < n->addr || a >= n->addr + n->cached_size)
-            continue;
+          // No wait for a BUSY node here: the process is about to die.
+          if ((node_state(n) & LA_ST_MASK) != LA_ST_CACHED) continue;
+          uint32_t size = la_ld(&n->cached_size);
+          if (a < n->addr || a >= n->addr + size) continue;
           char tag[5];
           char where[160];
-          kpi_site_text(n->free_site, where, sizeof where);
+          kp_site_t fs = kp_site(la_ld(&n->free_site.file),
+                                 la_ld(&n->free_site.line),
+                                 la_ld(&n->free_site.caller));
+          kpi_site_text(fs, where, sizeof where);
           fprintf(stderr,
                   "kpool: address %p is byte %zu of the entry %p cached in "
                   "the lookaside list at %p (tag \"%s\", Size %u); the entry "
                   "was freed to that list at %s by thread %u, and the driver "
                   "touched it afterwards.\n",
                   (void *)a, (size_t)(a - n->addr), (void *)n->addr,
-                  (const void *)n->cached_in, kp_tag_text(n->cached_tag, tag),
-                  (unsigned)n->cached_size, where, (unsigned)n->free_thread);
+                  (const void *)la_ld(&n->cached_in),
+                  kp_tag_text(la_ld(&n->cached_tag), tag), (unsigned)size,
+                  where, (unsigned)la_ld(&n->free_thread));
         }
       }
       spin_unlock(&s->held);

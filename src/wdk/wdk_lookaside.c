@@ -29,6 +29,22 @@
 // A call through a macro: its file and line, and the return address too.
 #include "kp_wdk_site.h"
 
+// Allocate and free pass the site's fields straight to the core
+// (kp_lookaside_alloc_site / _free_site: in registers, a tail call). A
+// lookaside site has no outer caller (the core never reported one), but the
+// one an allocation macro left is cleared, as WDK_SITE_AT does, so that it
+// cannot stick to a later call.
+#define WDK_DROP_OUTER() ((void)kp_wdk_take_outer())
+
+// The slot is defined in this library: reach it with the initial-exec TLS
+// model (one %fs-relative access) rather than the general dynamic one,
+// which the compiler treats as a call (registers saved around it) on the
+// allocate path. ELF only.
+#if defined(__ELF__) && (defined(__GNUC__) || defined(__clang__))
+extern __thread const void *kp_wdk_outer_caller
+    __attribute__((tls_model("initial-exec")));
+#endif
+
 /* The WDK structures are the core's list, field for field. */
 C_ASSERT(offsetof(NPAGED_LOOKASIDE_LIST, L) == 0);
 C_ASSERT(offsetof(PAGED_LOOKASIDE_LIST, L) == 0);
@@ -218,31 +234,25 @@ VOID kp_wdk_ExDeleteNPagedLookasideList_at(PNPAGED_LOOKASIDE_LIST Lookaside,
 }
 
 PVOID NTAPI(ExAllocateFromNPagedLookasideList)(PNPAGED_LOOKASIDE_LIST Lookaside) {
-  kp_site_t site = WDK_SITE_CALLER();
-  return kp_lookaside_alloc_at(kp_system_current(), core_list(Lookaside),
-                               &site);
+  return kp_lookaside_alloc_site(core_list(Lookaside), NULL, 0, WDK_CALLER());
 }
 
 PVOID kp_wdk_ExAllocateFromNPagedLookasideList_at(
     PNPAGED_LOOKASIDE_LIST Lookaside, const char *File, ULONG Line) {
-  kp_site_t site = WDK_SITE_AT(File, Line);
-  return kp_lookaside_alloc_at(kp_system_current(), core_list(Lookaside),
-                               &site);
+  WDK_DROP_OUTER();
+  return kp_lookaside_alloc_site(core_list(Lookaside), File, Line, WDK_CALLER());
 }
 
 VOID NTAPI(ExFreeToNPagedLookasideList)(PNPAGED_LOOKASIDE_LIST Lookaside,
                                         PVOID Entry) {
-  kp_site_t site = WDK_SITE_CALLER();
-  kp_lookaside_free_at(kp_system_current(), core_list(Lookaside), Entry,
-                       &site);
+  kp_lookaside_free_site(core_list(Lookaside), Entry, NULL, 0, WDK_CALLER());
 }
 
 VOID kp_wdk_ExFreeToNPagedLookasideList_at(PNPAGED_LOOKASIDE_LIST Lookaside,
                                            PVOID Entry, const char *File,
                                            ULONG Line) {
-  kp_site_t site = WDK_SITE_AT(File, Line);
-  kp_lookaside_free_at(kp_system_current(), core_list(Lookaside), Entry,
-                       &site);
+  WDK_DROP_OUTER();
+  kp_lookaside_free_site(core_list(Lookaside), Entry, File, Line, WDK_CALLER());
 }
 
 /* ---------------------------------------------------------------------------
@@ -278,31 +288,25 @@ VOID kp_wdk_ExDeletePagedLookasideList_at(PPAGED_LOOKASIDE_LIST Lookaside,
 }
 
 PVOID NTAPI(ExAllocateFromPagedLookasideList)(PPAGED_LOOKASIDE_LIST Lookaside) {
-  kp_site_t site = WDK_SITE_CALLER();
-  return kp_lookaside_alloc_at(kp_system_current(), core_list(Lookaside),
-                               &site);
+  return kp_lookaside_alloc_site(core_list(Lookaside), NULL, 0, WDK_CALLER());
 }
 
 PVOID kp_wdk_ExAllocateFromPagedLookasideList_at(
     PPAGED_LOOKASIDE_LIST Lookaside, const char *File, ULONG Line) {
-  kp_site_t site = WDK_SITE_AT(File, Line);
-  return kp_lookaside_alloc_at(kp_system_current(), core_list(Lookaside),
-                               &site);
+  WDK_DROP_OUTER();
+  return kp_lookaside_alloc_site(core_list(Lookaside), File, Line, WDK_CALLER());
 }
 
 VOID NTAPI(ExFreeToPagedLookasideList)(PPAGED_LOOKASIDE_LIST Lookaside,
                                        PVOID Entry) {
-  kp_site_t site = WDK_SITE_CALLER();
-  kp_lookaside_free_at(kp_system_current(), core_list(Lookaside), Entry,
-                       &site);
+  kp_lookaside_free_site(core_list(Lookaside), Entry, NULL, 0, WDK_CALLER());
 }
 
 VOID kp_wdk_ExFreeToPagedLookasideList_at(PPAGED_LOOKASIDE_LIST Lookaside,
                                           PVOID Entry, const char *File,
                                           ULONG Line) {
-  kp_site_t site = WDK_SITE_AT(File, Line);
-  kp_lookaside_free_at(kp_system_current(), core_list(Lookaside), Entry,
-                       &site);
+  WDK_DROP_OUTER();
+  kp_lookaside_free_site(core_list(Lookaside), Entry, File, Line, WDK_CALLER());
 }
 
 /* ---------------------------------------------------------------------------
@@ -350,28 +354,22 @@ VOID kp_wdk_ExFlushLookasideListEx_at(PLOOKASIDE_LIST_EX Lookaside,
 }
 
 PVOID NTAPI(ExAllocateFromLookasideListEx)(PLOOKASIDE_LIST_EX Lookaside) {
-  kp_site_t site = WDK_SITE_CALLER();
-  return kp_lookaside_alloc_at(kp_system_current(), core_list(Lookaside),
-                               &site);
+  return kp_lookaside_alloc_site(core_list(Lookaside), NULL, 0, WDK_CALLER());
 }
 
 PVOID kp_wdk_ExAllocateFromLookasideListEx_at(PLOOKASIDE_LIST_EX Lookaside,
                                               const char *File, ULONG Line) {
-  kp_site_t site = WDK_SITE_AT(File, Line);
-  return kp_lookaside_alloc_at(kp_system_current(), core_list(Lookaside),
-                               &site);
+  WDK_DROP_OUTER();
+  return kp_lookaside_alloc_site(core_list(Lookaside), File, Line, WDK_CALLER());
 }
 
 VOID NTAPI(ExFreeToLookasideListEx)(PLOOKASIDE_LIST_EX Lookaside, PVOID Entry) {
-  kp_site_t site = WDK_SITE_CALLER();
-  kp_lookaside_free_at(kp_system_current(), core_list(Lookaside), Entry,
-                       &site);
+  kp_lookaside_free_site(core_list(Lookaside), Entry, NULL, 0, WDK_CALLER());
 }
 
 VOID kp_wdk_ExFreeToLookasideListEx_at(PLOOKASIDE_LIST_EX Lookaside,
                                        PVOID Entry, const char *File,
                                        ULONG Line) {
-  kp_site_t site = WDK_SITE_AT(File, Line);
-  kp_lookaside_free_at(kp_system_current(), core_list(Lookaside), Entry,
-                       &site);
+  WDK_DROP_OUTER();
+  kp_lookaside_free_site(core_list(Lookaside), Entry, File, Line, WDK_CALLER());
 }

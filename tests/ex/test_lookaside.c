@@ -1106,6 +1106,108 @@ static void test_asan_reports_touch_of_cached_entry(void **state) {
 }
 #endif
 
+/* The WDK face's entry points: the current system, the site's fields as
+ * arguments, the same checks and reports as the _at functions. */
+static void test_site_entry_points(void **state) {
+  kp_system_t *sys = *state;
+  _Alignas(16) kp_lookaside_t l;
+  assert_int_equal(kp_lookaside_init_ex(sys, &l, NULL, NULL, 0, 0, 64, TAG1, 0,
+                                        KP_HERE),
+                   KP_STATUS_SUCCESS);
+  void *e = kp_lookaside_alloc_site(&l, "driver.c", 77, NULL);
+  assert_non_null(e);
+  assert_int_equal(l.total_allocates, 1);
+  assert_int_equal(l.allocate_misses, 1);
+  kp_lookaside_free_site(&l, e, "driver.c", 88, NULL);
+  assert_int_equal(kp_lookaside_cached(&l), 1);
+  assert_int_equal(l.total_frees, 1);
+  /* Freed again while cached: the report names the first free's site. */
+  kp_bugcheck_record_t rec;
+  KP_CAPTURE_BUGCHECK(sys, &rec, kp_lookaside_free_site(&l, e, "driver.c", 99, NULL));
+  assert_true(kp_bugcheck_record_matches(&rec, 0xC4, 0x13, 0, (uintptr_t)&l,
+                                         (uintptr_t)e));
+  assert_non_null(strstr(rec.explanation, "driver.c:88"));
+  assert_int_equal(kp_lookaside_cached(&l), 1);
+  /* A hit, then a wrong list: an entry of another size. */
+  assert_ptr_equal(kp_lookaside_alloc_site(&l, "driver.c", 100, NULL), e);
+  void *blk = kp_alloc2(sys, KP_POOL_FLAG_NON_PAGED, 32, TAG1, KP_HERE);
+  assert_non_null(blk);
+  KP_ASSERT_BUGCHECK_PARAMS(sys, 0xC4, 0xCE, (uintptr_t)&l, (uintptr_t)blk, 32,
+                            kp_lookaside_free_site(&l, blk, "driver.c", 101, NULL));
+  kp_free(sys, blk, 0, KP_HERE);
+  kp_lookaside_free_site(&l, e, "driver.c", 102, NULL);
+  kp_lookaside_delete(sys, &l, KP_HERE);
+  /* A deleted list, and a bad pointer. */
+  KP_ASSERT_BUGCHECK_PARAMS(sys, 0xC4, 0xCB, (uintptr_t)&l, 1, 0,
+                            kp_lookaside_alloc_site(&l, "driver.c", 103, NULL));
+  KP_ASSERT_BUGCHECK_PARAMS(sys, 0xC4, 0xCB, (uintptr_t)&l, 2, 0,
+                            kp_lookaside_free_site(&l, e, "driver.c", 104, NULL));
+  KP_ASSERT_RAISES(KP_STATUS_DATATYPE_MISALIGNMENT,
+                   kp_lookaside_alloc_site((kp_lookaside_t *)((char *)&l + 8),
+                                           "driver.c", 105, NULL));
+}
+
+/* Many entries tracked at once: the lock-free hint table grows (and its
+ * slots are shared by several entries), and every check still holds for
+ * every entry: double frees while cached, frees of handed-out entries to
+ * pool, damage found when each entry leaves the list. */
+#define MANY 1500
+static void test_many_tracked_entries(void **state) {
+  kp_system_t *sys = *state;
+  _Alignas(16) kp_lookaside_t l;
+  assert_int_equal(kp_lookaside_init_ex(sys, &l, NULL, NULL, 0, 0, 48, TAG1, 0,
+                                        KP_HERE),
+                   KP_STATUS_SUCCESS);
+  assert_true(kp_lookaside_set_depth(sys, &l, 256));
+  uint16_t depth = l.depth;
+  assert_true(depth >= 64);
+  static void *e[MANY];
+  for (int i = 0; i < MANY; i++) {
+    e[i] = kp_lookaside_alloc(sys, &l, KP_HERE);
+    assert_non_null(e[i]);
+  }
+  assert_int_equal(l.allocate_misses, MANY);
+  /* The first @depth frees are cached, the rest go back to pool. */
+  for (int i = 0; i < MANY; i++) kp_lookaside_free(sys, &l, e[i], KP_HERE);
+  assert_int_equal(kp_lookaside_cached(&l), depth);
+  assert_int_equal(l.free_misses, MANY - depth);
+  /* Each cached entry, freed again, is caught; nothing changes. */
+  unsigned before = kp_bugcheck_count(sys);
+  for (int i = 0; i < depth; i++) {
+    KP_ASSERT_BUGCHECK_PARAMS(sys, 0xC4, 0x13, 0, (uintptr_t)&l, (uintptr_t)e[i],
+                              kp_lookaside_free(sys, &l, e[i], KP_HERE));
+  }
+  assert_int_equal(kp_bugcheck_count(sys) - before, depth);
+  assert_int_equal(kp_lookaside_cached(&l), depth);
+  /* Damage one cached entry, then empty the list with allocations (hits):
+   * 0xC6 for exactly that one. */
+  void *victim = e[depth / 2];
+  uint8_t *v = victim;
+  driver_write(v, 30, 0x17);
+  int damaged = 0;
+  for (int i = 0; i < depth; i++) {
+    kp_bugcheck_record_t rec;
+    void *volatile got = NULL;
+    KP_CAPTURE_BUGCHECK(sys, &rec, got = kp_lookaside_alloc(sys, &l, KP_HERE));
+    if (rec.count != 0) {
+      assert_true(kp_bugcheck_record_matches(&rec, 0xC6, (uintptr_t)(v + 30), 1, 0,
+                                             (uintptr_t)&l));
+      damaged++;
+      continue;
+    }
+    assert_non_null(got);
+    /* Handed out: freeing it to pool is legal and forgets it. */
+    KP_ASSERT_NO_BUGCHECK(sys, kp_free(sys, got, 0, KP_HERE));
+  }
+  assert_int_equal(damaged, 1);
+  assert_int_equal(kp_lookaside_cached(&l), 0);
+  assert_int_equal(kp_lookaside_verify(sys), KP_STATUS_SUCCESS);
+  kp_lookaside_delete(sys, &l, KP_HERE);
+  kp_tag_stats_t ts;
+  assert_true(kp_stats_tag(sys, TAG1, KP_POOL_NONPAGED, &ts));
+  assert_int_equal(ts.allocs, ts.frees);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_layout),
@@ -1147,6 +1249,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_options_off_is_bare_windows, setup, teardown),
       cmocka_unit_test(test_verifier_depth_zero),
       cmocka_unit_test_setup_teardown(test_reports, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_site_entry_points, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_many_tracked_entries, setup, teardown),
 #if defined(T_ASAN)
       cmocka_unit_test_setup_teardown(test_asan_reports_touch_of_cached_entry, setup,
                                       teardown),
