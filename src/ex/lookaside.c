@@ -31,20 +31,6 @@
 #include "rtl/kp_slist.h"
 #include "vf/kp_verifier.h"
 
-/* The thread's state (IRQL, id) is read on every hit. The library is
- * position-independent, so the compiler would reach it through the general
- * dynamic TLS model, a call to __tls_get_addr as far as it knows (the
- * linker relaxes it later): every caller-saved register clobbered, the hot
- * path's values pushed to the stack, and each store is one more for the
- * next locked instruction to drain. The variable is defined in the same
- * library, which is never loaded with dlopen by itself: the initial-exec
- * model is one %fs-relative load. ELF only (Mach-O has its own TLV
- * access). */
-#if defined(__ELF__) && (defined(__GNUC__) || defined(__clang__))
-extern _Thread_local kpi_thread_t kpi_thread_state
-    __attribute__((tls_model("initial-exec")));
-#endif
-
 #if defined(__SANITIZE_ADDRESS__)
 #define LA_ASAN 1
 #elif defined(__has_feature)
