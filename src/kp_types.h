@@ -16,22 +16,6 @@
 
 #define KPI_PAGE_SIZE 4096u
 #define KPI_PAGE_SHIFT 12u
-/* The initial-exec TLS model for the thread-local variables every
- * allocation, free and lookaside hit reads. The library is built
- * position-independent, so without it the compiler reaches them through the
- * general dynamic model: a call to __tls_get_addr as far as it knows (the
- * linker relaxes it later), with every caller-saved register spilled around
- * it on the hot paths. Initial-exec is one %fs-relative access; it needs
- * the variables in the static TLS block, which holds for an executable and
- * for a shared libkpool loaded at start-up (a dlopen of it takes them from
- * the loader's static TLS surplus: about 600 bytes). ELF only; Mach-O has
- * its own thread-local access. */
-#if defined(__ELF__) && (defined(__GNUC__) || defined(__clang__))
-#define KPI_TLS_IE __attribute__((tls_model("initial-exec")))
-#else
-#define KPI_TLS_IE
-#endif
-
 #define KPI_GRANULE 16u
 #define KPI_HEADER_SIZE 16u
 #define KPI_CACHE_ALIGN 64u

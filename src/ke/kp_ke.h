@@ -17,7 +17,7 @@
 
 /* The calling thread's state, created on first use. Never NULL. Inline:
  * the allocation and lookaside paths ask for it several times per call. */
-extern _Thread_local kpi_thread_t kpi_thread_state KPI_TLS_IE;
+extern _Thread_local kpi_thread_t kpi_thread_state;
 void kpi_thread_first_use(kpi_thread_t *t);
 static inline kpi_thread_t *kpi_thread(void) {
   kpi_thread_t *t = &kpi_thread_state;

@@ -134,8 +134,8 @@ typedef struct site_cached {
 static _Thread_local site_cached_t site_cache[SITE_CACHE];
 /* The thread's two most recent sites, asked before the hash: a loop's
  * allocation and free sites alternate, and a hit then costs no hash. */
-static _Thread_local site_cached_t site_recent[2] KPI_TLS_IE;
-static _Thread_local unsigned site_recent_next KPI_TLS_IE;
+static _Thread_local site_cached_t site_recent[2];
+static _Thread_local unsigned site_recent_next;
 static uint32_t site_id_cached(const kp_site_t *s, site_cached_t *m);
 
 static void spin_lock(kpi_spin_t *l);

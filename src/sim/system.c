@@ -17,7 +17,7 @@
 /* ---------------------------------------------------------------------------
  * Per-thread state.
  * ------------------------------------------------------------------------- */
-_Thread_local kpi_thread_t kpi_thread_state KPI_TLS_IE;
+_Thread_local kpi_thread_t kpi_thread_state;
 static atomic_uint sys_next_thread_id = 1;
 
 void kpi_thread_first_use(kpi_thread_t *t) {

@@ -36,15 +36,6 @@
 // cannot stick to a later call.
 #define WDK_DROP_OUTER() ((void)kp_wdk_take_outer())
 
-// The slot is defined in this library: reach it with the initial-exec TLS
-// model (one %fs-relative access) rather than the general dynamic one,
-// which the compiler treats as a call (registers saved around it) on the
-// allocate path. ELF only.
-#if defined(__ELF__) && (defined(__GNUC__) || defined(__clang__))
-extern __thread const void *kp_wdk_outer_caller
-    __attribute__((tls_model("initial-exec")));
-#endif
-
 /* The WDK structures are the core's list, field for field. */
 C_ASSERT(offsetof(NPAGED_LOOKASIDE_LIST, L) == 0);
 C_ASSERT(offsetof(PAGED_LOOKASIDE_LIST, L) == 0);
