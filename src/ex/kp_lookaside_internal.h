@@ -397,7 +397,7 @@ static inline void unpoison_entry(void *entry, uint32_t size) {
 /* The first byte of the fill that changed, or NULL. */
 
 LA_UNCHECKED_READ static inline const uint8_t *fill_damage(const void *entry,
-                                                    uint32_t size) {
+                                                           uint32_t size) {
   const uint8_t *base = entry;
   size_t end = fill_end(size);
   // One branch for the whole fill: the words' differences are OR-ed (a

@@ -182,7 +182,7 @@ void kpi_la_default_free(void *entry) {
 }
 
 void *kpi_la_default_allocate_ex(uint32_t pool_type, size_t size,
-                                    kp_tag_t tag, kp_lookaside_t *list) {
+                                 kp_tag_t tag, kp_lookaside_t *list) {
   (void)list;
   return kpi_la_default_allocate(pool_type, size, tag);
 }

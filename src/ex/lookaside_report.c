@@ -20,6 +20,10 @@
 #include "vf/kp_verifier.h"
 #include "ex/kp_lookaside_internal.h"
 
+/* ---------------------------------------------------------------------------
+ * Per-system state: the registry of active lists and the entry tracker,
+ * registered as a module.
+ * ------------------------------------------------------------------------- */
 static la_state_t *la_states;      /* every system's state, for ASan reports */
 
 static void la_unload_check(kp_system_t *sys, void *state);

@@ -130,7 +130,7 @@ static inline kpi_record_t *rec_at(const kpi_heap_t *h, uint32_t id) {
  * Record table (per heap, heap locked).
  * ------------------------------------------------------------------------- */
 static inline kpi_record_t *record_find(const kpi_heap_t *h, const void *p,
-                                 uint32_t *id_out) {
+                                        uint32_t *id_out) {
   uintptr_t a = (uintptr_t)p;
   for (uint32_t id = h->buckets[hash_addr(h, a)]; id != 0;) {
     kpi_record_t *r = rec_at(h, id);
@@ -244,7 +244,7 @@ static inline void header_words(const kpi_pool_t *pool, uint32_t granules,
 }
 
 static inline void header_expected(const kpi_heap_t *h, const kpi_record_t *r,
-                            uint8_t out[16]) {
+                                   uint8_t out[16]) {
   uint64_t w[2];
   header_words(h->pool, rec_granules(r), rec_quota(r), r->tag, r->address, w);
   memcpy(out, w, 16);

@@ -150,6 +150,9 @@ static uint8_t *small_take(const kp_system_t *sys, kpi_heap_t *h,
   return NULL;
 }
 
+/* ---------------------------------------------------------------------------
+ * Record slots (per heap, heap locked).
+ * ------------------------------------------------------------------------- */
 /* A free record slot (heap locked); *@id its number. NULL when the host is
  * out of memory. No clear: heap_carve sets every field. */
 static kpi_record_t *record_new(kpi_heap_t *h, uint32_t *id) {

@@ -273,7 +273,7 @@ uint8_t *kpi_pages_take(kpi_pool_t *pool, const kpi_heap_t *h, size_t n) {
 }
 
 void kpi_pages_give(const kp_system_t *sys, kpi_pool_t *pool, uint8_t *addr,
-                       size_t n) {
+                    size_t n) {
   kpi_san_poison(sys, addr, n * KPI_PAGE_SIZE);
   size_t first = (size_t)(addr - pool->base) / KPI_PAGE_SIZE;
   spin_lock(&pool->page_lock);
@@ -324,7 +324,7 @@ static void budget_revoke(kpi_pool_t *pool) {
 /* Charges @bytes for heap @h through the pool (no heap lock held): true
  * when the exact rule allows it; then grants @h a new credit when roomy. */
 bool kpi_budget_slow(const kp_system_t *sys, kpi_pool_t *pool, kpi_heap_t *h,
-                        size_t bytes, kp_priority_t priority) {
+                     size_t bytes, kp_priority_t priority) {
   kpi_mutex_lock(&pool->lock);
   // Still roomy with every other heap's credit counted as used: a new
   // credit for this heap alone. Taking the others' credits back here made

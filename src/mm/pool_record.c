@@ -97,6 +97,9 @@ uint32_t kpi_site_id_slow(const kp_site_t *s, size_t h, site_cached_t *c) {
   return id;
 }
 
+/* ---------------------------------------------------------------------------
+ * Record table (per heap, heap locked): growth and the rare lookups.
+ * ------------------------------------------------------------------------- */
 void kpi_record_hash_grow(kpi_heap_t *h) {
   size_t n = h->bucket_count * 2;
   uint32_t *nb = calloc(n, sizeof *nb);
@@ -120,7 +123,7 @@ void kpi_record_hash_grow(kpi_heap_t *h) {
 /* The live or quarantined record whose block contains @p, if any. Linear:
  * only used on error paths (interior pointers) and by kp_block_query. */
 kpi_record_t *kpi_record_containing(const kpi_heap_t *h, const void *p,
-                                       bool include_quarantine) {
+                                    bool include_quarantine) {
   uintptr_t a = (uintptr_t)p;
   FOR_EACH_SLOT(h, id) {
     kpi_record_t *r = rec_at(h, id);
@@ -136,7 +139,7 @@ kpi_record_t *kpi_record_containing(const kpi_heap_t *h, const void *p,
 
 /* The kp_block_info_t of @r, rebuilt (heap locked). */
 void kpi_record_info(const kpi_heap_t *h, const kpi_record_t *r,
-                        kp_block_info_t *out) {
+                     kp_block_info_t *out) {
   out->address = r->address;
   out->size = rec_size(r);
   out->block_bytes = rec_bytes(r);
@@ -153,6 +156,9 @@ void kpi_record_info(const kpi_heap_t *h, const kpi_record_t *r,
   out->quota_charged = rec_quota(r);
 }
 
+/* ---------------------------------------------------------------------------
+ * Tag table (the pool tracker table), per heap: the lookup behind tag_slot.
+ * ------------------------------------------------------------------------- */
 kpi_tag_stat_t *kpi_tag_slot_find(kpi_heap_t *h, kp_tag_t tag, bool create) {
   size_t mask = h->tag_slots - 1;
   size_t i = kpi_tag_hash(tag, mask);

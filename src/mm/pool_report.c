@@ -15,6 +15,9 @@
 #include "vf/kp_verifier.h"
 #include "mm/kp_pool_internal.h"
 
+/* ---------------------------------------------------------------------------
+ * Bug checks of the free path and the byte search that locates damage.
+ * ------------------------------------------------------------------------- */
 void kpi_poison_raise(kp_system_t *sys, const poison_report_t *rep) {
   kpi_bugcheck_ctx_t ctx = {0};
   ctx.block = &rep->info;
@@ -32,7 +35,7 @@ void kpi_poison_raise(kp_system_t *sys, const poison_report_t *rep) {
 /* First byte in [p, end) that is not @fill, or NULL. Compares a word at a
  * time: every free checks a whole quarantined block, so this is hot. */
 const uint8_t *kpi_first_not(const uint8_t *p, const uint8_t *end,
-                                uint8_t fill) {
+                             uint8_t fill) {
   uint64_t pattern = 0x0101010101010101ull * fill;
   while (p < end && ((uintptr_t)p & 7) != 0) {
     if (*p != fill) return p;
@@ -67,7 +70,7 @@ static uint64_t header_word(const uint8_t h[16]) {
 
 /* Raises the bug check for a rejected free (no lock held). */
 void kpi_free_reject(kp_system_t *sys, void *p, kp_tag_t tag,
-                        const free_check_t *fc, kp_site_t site) {
+                     const free_check_t *fc, kp_site_t site) {
   kpi_bugcheck_ctx_t ctx = {0};
   ctx.site = site;
   uint64_t addr = (uint64_t)(uintptr_t)p;
