@@ -86,9 +86,9 @@ typedef struct kpi_request {
 /* ---------------------------------------------------------------------------
  * Out-of-band record of one block (live or quarantined): 56 bytes, kept in
  * per-heap slabs and linked by slot numbers (slot + 1; 0 = none). Sites
- * are interned (pool.c), so a record holds a 32-bit site number; the
+ * are interned (pool_record.c), so a record holds a 32-bit site number; the
  * kp_block_info_t a query or a report needs is rebuilt from the record and
- * its heap. Packed words (pool.c has the accessors):
+ * its heap. Packed words (mm/kp_pool_internal.h has the accessors):
  *   w0: size (bits 0-40), POOL_TYPE (41-56), state (57-58), quota (59),
  *       page run (60)
  *   w1: sequence (0-39), priority (40-45), API (46-51), POOL_FLAGS bits

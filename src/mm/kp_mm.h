@@ -1,5 +1,5 @@
 /*
- * kp_mm.h — what mm/ (pool.c) shares with the rest of the core: the
+ * kp_mm.h — what mm/ (the pool files) shares with the rest of the core: the
  * arenas' lifetime, pool selection, the core allocation and free, and the
  * pools' figures.
  */
@@ -8,7 +8,7 @@
 
 #include "kp_types.h"
 
-/* A pool's totals, read under its locks (pool.c). Peaks are the sum of the
+/* A pool's totals, read under its locks (pool_report.c). Peaks are the sum of the
  * heaps' peaks: exact with one thread, an upper bound with several. */
 typedef struct kpi_pool_figures {
   size_t budget;
@@ -27,7 +27,7 @@ void kpi_pool_figures(kpi_pool_t *pool, kpi_pool_figures_t *out);
  * table of *@slots entries (free() it); NULL when empty or out of memory. */
 kpi_tag_stat_t *kpi_pool_tags(kpi_pool_t *pool, size_t *slots);
 
-/* Arena lifetime (pool.c). */
+/* Arena lifetime (pool_arena.c). */
 bool kpi_pool_init(kpi_pool_t *pool, kp_pool_kind_t kind, uint32_t node,
                    size_t budget);
 void kpi_pool_fini(kpi_pool_t *pool);
@@ -64,7 +64,8 @@ void *kpi_alloc_small_fast(kp_system_t *sys, kp_pool_kind_t kind,
                            bool zero, kp_priority_t priority,
                            const kp_site_t *at);
 /* The IRQL rule for allocating (@p freeing false) or freeing from @p kind:
- * raises the documented bug check and returns false when violated. */
+ * raises the documented bug check and returns false when violated
+ * (pool_arena.c). */
 bool kpi_pool_irql_ok(kp_system_t *sys, kp_pool_kind_t kind,
                       uint32_t pool_type, bool freeing, uint64_t size_or_addr,
                       kp_site_t site);

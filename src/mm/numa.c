@@ -4,7 +4,8 @@
  * state of the pools, with their text report.
  *
  * The per-node non-paged pools themselves, the budget and priority rule and
- * the quota charge live in pool.c; this file only reads them.
+ * the quota charge live in pool_arena.c and pool.c; this file only reads
+ * them.
  */
 #include <stdio.h>
 #include <string.h>
@@ -52,7 +53,7 @@ static void pool_snapshot(kp_system_t *sys, kpi_pool_t *pool, kp_pressure_t *out
   out->low_reserve_percent = sys->cfg.low_priority_reserve_percent;
   out->normal_reserve_percent = sys->cfg.normal_priority_reserve_percent;
   // The smallest block is a 16-byte header and one granule. The thresholds
-  // are those of the allocator's priority rule (pool.c): what would remain
+  // are those of the allocator's priority rule (pool_arena.c): what would remain
   // free after the block, as a percentage of the available bytes.
   const uint64_t smallest = 2u * KPI_GRANULE;
   if (out->free_bytes < smallest) {

@@ -106,7 +106,7 @@ static bool config_valid(const kp_config_t *cfg) {
 }
 
 /* ---------------------------------------------------------------------------
- * Pools (the arenas themselves are in pool.c).
+ * Pools (the arenas themselves are in mm/pool_arena.c).
  * ------------------------------------------------------------------------- */
 /* Names each system's lifetime (kp_system::generation). */
 static atomic_uint_fast64_t sys_generations;
