@@ -571,6 +571,20 @@ static void block_release(const kp_system_t *sys, kpi_heap_t *h,
   record_free(h, r, id);
 }
 
+/* Puts freed record @r (slot @id, @bytes counted) at the tail of the
+ * quarantine FIFO (heap locked). */
+static inline void quarantine_append(kpi_heap_t *h, kpi_record_t *r,
+                                     uint32_t id, size_t bytes) {
+  r->link_a = 0;
+  if (h->q_tail != 0)
+    rec_at(h, h->q_tail)->link_a = id;
+  else
+    h->q_head = id;
+  h->q_tail = id;
+  h->q_count++;
+  h->q_bytes += bytes;
+}
+
 /* Drains the quarantine down to its limits (heap locked). Stops at the
  * first damaged block and reports it; that block is not reused. */
 static void quarantine_drain(kp_system_t *sys, kpi_heap_t *h,
@@ -717,14 +731,7 @@ static bool free_fast(kp_system_t *sys, kpi_pool_t *pool, void *p,
   }
   if (rec_quota(r)) atomic_fetch_sub(&sys->quota_used, bytes);
   span_fill(data, (size_t)(end - data), sys->cfg.free_fill);
-  r->link_a = 0;
-  if (h->q_tail != 0)
-    rec_at(h, h->q_tail)->link_a = id;
-  else
-    h->q_head = id;
-  h->q_tail = id;
-  h->q_count++;
-  h->q_bytes += bytes;
+  quarantine_append(h, r, id, bytes);
   quarantine_drain(sys, h, &rep);
   spin_unlock(&h->lock);
   if (rep.damaged) kpi_poison_raise(sys, &rep);
@@ -819,14 +826,7 @@ void kpi_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
     // From here on a touch by the driver is the tool's report too.
     kpi_san_pool_free(sys, pool, r->address, span);
     quarantine_close(sys, r);
-    r->link_a = 0;
-    if (h->q_tail != 0)
-      rec_at(h, h->q_tail)->link_a = id;
-    else
-      h->q_head = id;
-    h->q_tail = id;
-    h->q_count++;
-    h->q_bytes += bytes;
+    quarantine_append(h, r, id, bytes);
     quarantine_drain(sys, h, &rep);
   }
   spin_unlock(&h->lock);

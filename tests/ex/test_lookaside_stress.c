@@ -92,8 +92,9 @@ static void *clock_worker(void *arg) {
   return NULL;
 }
 
-static void test_lookaside_threads(void **state) {
-  (void)state;
+/* A system with the Verifier's automatic checks and one Ex list of
+ * ENTRY_SIZE entries on it (free(list) and kp_system_destroy after). */
+static kp_system_t *new_system_and_list(kp_lookaside_t **out) {
   kp_config_t cfg;
   kp_config_init(&cfg);
   cfg.verifier_flags = KP_VERIFY_AUTOMATIC;
@@ -105,6 +106,14 @@ static void test_lookaside_threads(void **state) {
                                         KP_POOL_TYPE_NONPAGED_NX, 0, ENTRY_SIZE,
                                         TAG, 0, KP_HERE),
                    KP_STATUS_SUCCESS);
+  *out = list;
+  return sys;
+}
+
+static void test_lookaside_threads(void **state) {
+  (void)state;
+  kp_lookaside_t *list = NULL;
+  kp_system_t *sys = new_system_and_list(&list);
 
   la_run_t runs[THREADS];
   pthread_t th[THREADS];
@@ -169,17 +178,8 @@ static void test_lookaside_threads(void **state) {
  * bursts. */
 static void test_lookaside_counters_exact(void **state) {
   (void)state;
-  kp_config_t cfg;
-  kp_config_init(&cfg);
-  cfg.verifier_flags = KP_VERIFY_AUTOMATIC;
-  kp_system_t *sys = kp_system_create(&cfg);
-  assert_non_null(sys);
-  kp_lookaside_t *list = aligned_alloc(16, sizeof *list);
-  assert_non_null(list);
-  assert_int_equal(kp_lookaside_init_ex(sys, list, NULL, NULL,
-                                        KP_POOL_TYPE_NONPAGED_NX, 0, ENTRY_SIZE,
-                                        TAG, 0, KP_HERE),
-                   KP_STATUS_SUCCESS);
+  kp_lookaside_t *list = NULL;
+  kp_system_t *sys = new_system_and_list(&list);
   la_run_t run;
   memset(&run, 0, sizeof run);
   run.sys = sys;
@@ -262,17 +262,8 @@ static void *df_worker(void *arg) {
 
 static void test_lookaside_concurrent_double_free(void **state) {
   (void)state;
-  kp_config_t cfg;
-  kp_config_init(&cfg);
-  cfg.verifier_flags = KP_VERIFY_AUTOMATIC;
-  kp_system_t *sys = kp_system_create(&cfg);
-  assert_non_null(sys);
-  kp_lookaside_t *list = aligned_alloc(16, sizeof *list);
-  assert_non_null(list);
-  assert_int_equal(kp_lookaside_init_ex(sys, list, NULL, NULL,
-                                        KP_POOL_TYPE_NONPAGED_NX, 0, ENTRY_SIZE,
-                                        TAG, 0, KP_HERE),
-                   KP_STATUS_SUCCESS);
+  kp_lookaside_t *list = NULL;
+  kp_system_t *sys = new_system_and_list(&list);
   df_shared_t d;
   memset(&d, 0, sizeof d);
   d.sys = sys;
