@@ -94,7 +94,16 @@ typedef struct kpi_request {
  *   w1: sequence (0-39), priority (40-45), API (46-51), POOL_FLAGS bits
  *       32-39 (52-59)
  * ------------------------------------------------------------------------- */
-enum kpi_block_state { KPI_BLOCK_LIVE = 1, KPI_BLOCK_QUARANTINED = 2 };
+/* A small block's record outlives its quarantine: when the block goes back
+ * to its free list the record stays in the hash, bound to the address, as
+ * RELEASED, and the next allocation of that block reuses it (no hash insert
+ * or removal, no slot taken or given per block). Only LIVE and QUARANTINED
+ * records are blocks for every lookup, walk and report. */
+enum kpi_block_state {
+  KPI_BLOCK_LIVE = 1,
+  KPI_BLOCK_QUARANTINED = 2,
+  KPI_BLOCK_RELEASED = 3
+};
 
 typedef struct kpi_record {
   uint8_t *address;                /* data address (the hash key) */
@@ -123,8 +132,10 @@ typedef struct kpi_tag_stat {
   uint64_t failures;               /* allocations of this tag that failed */
 } kpi_tag_stat_t;
 
+/* A small block on its free list (written over its header). */
 typedef struct kpi_free_block {
   struct kpi_free_block *next;
+  uint32_t rec;                    /* RELEASED record bound to the block, or 0 */
 } kpi_free_block_t;
 
 /* ---------------------------------------------------------------------------
@@ -181,7 +192,8 @@ typedef struct kpi_heap {
   uint32_t free_slot;              /* head of the free slots */
   uint32_t *buckets;
   size_t bucket_count;             /* power of two */
-  size_t record_count;             /* live + quarantined */
+  size_t record_count;             /* in the hash: live, quarantined and
+                                      released (bound to a free block) */
   size_t live_count;
   uint32_t q_head;
   uint32_t q_tail;

@@ -129,8 +129,10 @@ static inline kpi_record_t *rec_at(const kpi_heap_t *h, uint32_t id) {
 /* ---------------------------------------------------------------------------
  * Record table (per heap, heap locked).
  * ------------------------------------------------------------------------- */
-static inline kpi_record_t *record_find(const kpi_heap_t *h, const void *p,
-                                        uint32_t *id_out) {
+/* The record of the block at @p in any state, released included (the
+ * free fast path, which wants only a live one, tests the state itself). */
+static inline kpi_record_t *record_find_any(const kpi_heap_t *h, const void *p,
+                                            uint32_t *id_out) {
   uintptr_t a = (uintptr_t)p;
   for (uint32_t id = h->buckets[hash_addr(h, a)]; id != 0;) {
     kpi_record_t *r = rec_at(h, id);
@@ -141,6 +143,14 @@ static inline kpi_record_t *record_find(const kpi_heap_t *h, const void *p,
     id = r->hash_next;
   }
   return NULL;
+}
+
+/* The live or quarantined block at @p: a released record (its block back on
+ * a free list) is no block. */
+static inline kpi_record_t *record_find(const kpi_heap_t *h, const void *p,
+                                        uint32_t *id_out) {
+  kpi_record_t *r = record_find_any(h, p, id_out);
+  return r != NULL && rec_state(r) != KPI_BLOCK_RELEASED ? r : NULL;
 }
 
 static inline void record_hash_insert(kpi_heap_t *h, kpi_record_t *r, uint32_t id) {

@@ -101,24 +101,29 @@ static uint32_t site_id_cached(const kp_site_t *s, site_cached_t *m) {
 /* ---------------------------------------------------------------------------
  * Small blocks: exact-size free lists plus a bump page, per heap.
  * ------------------------------------------------------------------------- */
+/* Puts @block on its free list; @rec is its RELEASED record, or 0. */
 static void small_push(const kp_system_t *sys, kpi_heap_t *h, uint8_t *block,
-                       uint32_t granules) {
+                       uint32_t granules, uint32_t rec) {
   kpi_free_block_t *f = (kpi_free_block_t *)(void *)block;
   // Free memory stays poisoned; only kpool's link is written through.
   kpi_san_unpoison(sys, f, sizeof *f);
   f->next = h->small_free[granules];
+  f->rec = rec;
   kpi_san_poison(sys, f, sizeof *f);
   h->small_free[granules] = f;
 }
 
-/* A block of @granules whose data (block + 16) is @align-aligned. */
+/* A block of @granules whose data (block + 16) is @align-aligned; *@rec its
+ * RELEASED record, or 0 when the block has none yet. */
 static uint8_t *small_take(const kp_system_t *sys, kpi_heap_t *h,
-                           uint32_t granules, size_t align) {
+                           uint32_t granules, size_t align, uint32_t *rec) {
   kpi_free_block_t **head = &h->small_free[granules];
+  *rec = 0;
   if (*head != NULL &&
       (((uintptr_t)*head + KPI_HEADER_SIZE) & (align - 1)) == 0) {
     uint8_t *b = (uint8_t *)*head;
     kpi_san_unpoison(sys, b, sizeof(kpi_free_block_t));
+    *rec = (*head)->rec;
     *head = (*head)->next;
     return b;
   }
@@ -131,13 +136,13 @@ static uint8_t *small_take(const kp_system_t *sys, kpi_heap_t *h,
         // Alignment padding in front becomes a free block when it is big
         // enough to hold a header and one granule.
         size_t pad = (size_t)(b - h->bump) / KPI_GRANULE;
-        if (pad >= 2) small_push(sys, h, h->bump, (uint32_t)pad);
+        if (pad >= 2) small_push(sys, h, h->bump, (uint32_t)pad, 0);
         h->bump = b + bytes;
         return b;
       }
       // Retire the rest of the bump page into the free lists.
       size_t rest = (size_t)(h->bump_end - h->bump) / KPI_GRANULE;
-      if (rest >= 2) small_push(sys, h, h->bump, (uint32_t)rest);
+      if (rest >= 2) small_push(sys, h, h->bump, (uint32_t)rest, 0);
       h->bump = h->bump_end = NULL;
     }
     uint8_t *page = kpi_pages_take(h->pool, h, 1);
@@ -251,7 +256,8 @@ static uint64_t sequence_next(kp_system_t *sys, kpi_thread_t *t) {
 }
 
 /* Makes record @r (slot @id) the live block at @p and counts it in its
- * heap (heap locked). @w0 carries size, POOL_TYPE, quota and big bits;
+ * heap (heap locked); a new record is put in the hash by the caller, a
+ * released one is there already. @w0 carries size, POOL_TYPE, quota and big bits;
  * the state is set here. Shared by heap_carve and kpi_alloc_small_fast, so
  * both leave the same record and counters. */
 static inline void record_live(kp_system_t *sys, kpi_heap_t *h,
@@ -271,8 +277,7 @@ static inline void record_live(kp_system_t *sys, kpi_heap_t *h,
   r->site = site;
   r->free_thread = 0;
   r->link_a = r->link_b = 0;
-  record_hash_insert(h, r, id);
-  h->record_count++;
+  (void)id;
   h->live_count++;
   h->used += bytes;
   if (h->used > h->peak) h->peak = h->used;
@@ -328,37 +333,43 @@ static bool heap_carve(kp_system_t *sys, kpi_pool_t *pool,
   }
   // From here @bytes are charged; a failure gives them back as credit
   // (taken back into the pool by the next exact decision).
-  if (h->record_count + 1 > h->bucket_count) kpi_record_hash_grow(h);
-  uint32_t id = 0;
-  kpi_record_t *r = record_new(h, &id);
-  if (r == NULL) {
-    h->credit += bytes;
-    spin_unlock(&h->lock);
-    *why = KP_STATUS_NO_MEMORY;
-    return false;
-  }
   uint8_t *block = NULL;
   uint32_t granules = 0;
+  uint32_t id = 0; // the block's released record, if it has one
   if (small) {
     size_t data = round_up(size + KPI_MIN_CANARY, KPI_GRANULE);
     granules = (uint32_t)((KPI_HEADER_SIZE + data) / KPI_GRANULE);
-    block = small_take(sys, h, granules, rq->align);
+    block = small_take(sys, h, granules, rq->align, &id);
   } else {
     block = kpi_pages_take(pool, h, pages);
   }
-  if (block == NULL || (rq->quota && !quota_charge(sys, bytes))) {
-    *why = KP_STATUS_INSUFFICIENT_RESOURCES;
+  kpi_record_t *r = NULL;
+  bool fresh = false;
+  if (block != NULL && id == 0) {
+    // A block without a record (bump page, page run): a new record.
+    if (h->record_count + 1 > h->bucket_count) kpi_record_hash_grow(h);
+    r = record_new(h, &id);
+    fresh = true;
+  } else if (block != NULL) {
+    r = rec_at(h, id);
+  }
+  bool quota_failed = block != NULL && r != NULL && rq->quota &&
+                      !quota_charge(sys, bytes);
+  if (block == NULL || r == NULL || quota_failed) {
+    *why = block == NULL      ? KP_STATUS_INSUFFICIENT_RESOURCES
+           : r == NULL        ? KP_STATUS_NO_MEMORY
+                              : KP_STATUS_QUOTA_EXCEEDED;
+    // Otherwise the arena's address space is exhausted (fragmentation):
+    // the simulated machine running out of pool, not a host failure.
     if (block != NULL) {
       // The block goes back where it came from; nothing was counted yet.
-      *why = KP_STATUS_QUOTA_EXCEEDED;
+      // A record taken for it is given back; a released one stays bound.
+      if (fresh && r != NULL) record_free(h, r, id);
       if (small)
-        small_push(sys, h, block, granules);
+        small_push(sys, h, block, granules, fresh ? 0 : id);
       else
         kpi_pages_give(sys, pool, block, pages);
     }
-    // Otherwise the arena's address space is exhausted (fragmentation):
-    // the simulated machine running out of pool, not a host failure.
-    record_free(h, r, id);
     h->credit += bytes;
     spin_unlock(&h->lock);
     return false;
@@ -369,6 +380,10 @@ static bool heap_carve(kp_system_t *sys, kpi_pool_t *pool,
                   ((uint64_t)(rq->quota ? 1 : 0) << 59) |
                   ((uint64_t)(small ? 0 : 1) << 60),
               rq->priority, rq->api, rq->flags, rq->tag, site, bytes);
+  if (fresh) {
+    record_hash_insert(h, r, id);
+    h->record_count++;
+  }
   out->p = r->address;
   out->block = block;
   out->end = block_data_end(r);
@@ -531,16 +546,15 @@ void *kpi_alloc_small_fast(kp_system_t *sys, kp_pool_kind_t kind,
   uint32_t site = site_id(at);
   spin_lock(&h->lock);
   kpi_free_block_t *f = h->small_free[granules];
-  uint32_t id = h->free_slot;
-  if (!h->roomy || h->credit < bytes || f == NULL || id == 0 ||
-      h->record_count + 1 > h->bucket_count) {
+  // A block with its released record: no slot to take, no hash insert.
+  uint32_t id;
+  if (f == NULL || (id = f->rec) == 0 || !h->roomy || h->credit < bytes) {
     spin_unlock(&h->lock);
     return NULL;
   }
   h->credit -= bytes;
   h->small_free[granules] = f->next;
   kpi_record_t *r = rec_at(h, id);
-  h->free_slot = r->link_a;
   uint8_t *block = (uint8_t *)(void *)f;
   uint8_t *p = block + KPI_HEADER_SIZE;
   record_live(sys, h, me, r, id, p, (uint64_t)size | ((uint64_t)pool_type << 41),
@@ -559,16 +573,20 @@ void *kpi_alloc_small_fast(kp_system_t *sys, kp_pool_kind_t kind,
  * Free.
  * ------------------------------------------------------------------------- */
 
-/* Returns a quarantined block's memory to the arena (heap locked). */
+/* Returns a quarantined block's memory to the arena (heap locked): a page
+ * run to the page map, a small block to its free list with its record. */
 static void block_release(const kp_system_t *sys, kpi_heap_t *h,
                           kpi_record_t *r, uint32_t id) {
-  if (rec_big(r))
+  if (rec_big(r)) {
     kpi_pages_give(sys, h->pool, r->address, rec_pages(r));
-  else
-    small_push(sys, h, rec_block(r), rec_granules(r));
-  record_hash_remove(h, r);
-  h->record_count--;
-  record_free(h, r, id);
+    record_hash_remove(h, r);
+    h->record_count--;
+    record_free(h, r, id);
+    return;
+  }
+  // A small block keeps its record, bound to it on the free list.
+  rec_set_state(r, KPI_BLOCK_RELEASED);
+  small_push(sys, h, rec_block(r), rec_granules(r), id);
 }
 
 /* Puts freed record @r (slot @id, @bytes counted) at the tail of the
@@ -695,7 +713,7 @@ static bool free_fast(kp_system_t *sys, kpi_pool_t *pool, void *p,
   rep.damaged = false;
   spin_lock(&h->lock);
   uint32_t id = 0;
-  kpi_record_t *r = record_find(h, p, &id);
+  kpi_record_t *r = record_find_any(h, p, &id);
   if (r == NULL || rec_state(r) != KPI_BLOCK_LIVE || rec_big(r) ||
       (check_tag && tag != 0 && (tag & 0x7FFFFFFFu) != r->tag)) {
     spin_unlock(&h->lock);
