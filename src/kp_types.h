@@ -48,12 +48,6 @@ typedef struct kpi_thread {
   uint64_t abandoned_p1;
   kp_irql_t abandoned_irql;
   uint32_t abandoned_locks;
-  /* Engine (issue 11): allocation sequence numbers taken in batches from
-   * the system's counter, so a thread's allocations stay in order without
-   * a shared atomic per allocation. Valid for @seq_system only. */
-  uint64_t seq_system;       /* kp_system generation the batch belongs to */
-  uint64_t seq_next;
-  uint64_t seq_end;
 } kpi_thread_t;
 
 /* ---------------------------------------------------------------------------
@@ -192,6 +186,10 @@ typedef struct kpi_heap {
   uint32_t free_slot;              /* head of the free slots */
   uint32_t *buckets;
   size_t bucket_count;             /* power of two */
+  /* Allocation sequence numbers taken from the system's counter in
+   * batches of POOL_SEQ_BATCH (one shared atomic per batch). */
+  uint64_t seq_next;
+  uint64_t seq_end;
   size_t record_count;             /* in the hash: live, quarantined and
                                       released (bound to a free block) */
   size_t live_count;
@@ -217,6 +215,10 @@ typedef struct kpi_pool {
   /* Address space. */
   uint8_t *base;
   size_t pages;                    /* pages reserved */
+  size_t span;                     /* pages * KPI_PAGE_SIZE */
+  /* The first four bytes of every small block header of this pool, without
+   * BlockSize and the quota bit: PoolIndex (node) and PoolType + 1. */
+  uint32_t header_base;
   kpi_spin_t page_lock;            /* page_map, page_owner, page_hint, ... */
   uint64_t *page_map;              /* bit set = page in use */
   _Atomic(uint8_t) *page_owner;    /* heap index + 1 of a page in use, or 0 */

@@ -198,8 +198,10 @@ kpi_tag_stat_t *kpi_tag_slot_find(kpi_heap_t *h, kp_tag_t tag, bool create);
 /* The slot of @tag: the heap's last one when the tag is the same (a loop
  * allocating and freeing one tag skips the hash), else the table's. */
 static inline kpi_tag_stat_t *tag_slot(kpi_heap_t *h, kp_tag_t tag, bool create) {
+  // tag_last is cleared whenever slots move or are cleared (grow, scrub):
+  // a slot it names is in use.
   kpi_tag_stat_t *t = h->tag_last;
-  if (t != NULL && t->tag == tag && t->used) return t;
+  if (t != NULL && t->tag == tag) return t;
   t = kpi_tag_slot_find(h, tag, create);
   if (t != NULL) h->tag_last = t;
   return t;
@@ -244,10 +246,8 @@ bool kpi_budget_slow(const kp_system_t *sys, kpi_pool_t *pool, kpi_heap_t *h,
 static inline void header_words(const kpi_pool_t *pool, uint32_t granules,
                                 bool quota, kp_tag_t tag, const uint8_t *data,
                                 uint64_t out[2]) {
-  uint32_t type = (uint32_t)(pool->kind + 1) | (quota ? 8u : 0u);
-  uint32_t w0 = ((uint32_t)(pool->node & 0xFF) << 8) | ((granules & 0xFFu) << 16) |
-                ((type & 0xFFu) << 24);
-  out[0] = 0;
+  uint32_t w0 = pool->header_base | ((granules & 0xFFu) << 16) |
+                (quota ? 8u << 24 : 0u);
   memcpy(&out[0], &w0, 4);
   memcpy((uint8_t *)&out[0] + 4, &tag, 4);
   out[1] = (uint64_t)(uintptr_t)data ^ POOL_HEADER_COOKIE;
@@ -284,10 +284,17 @@ static inline void span_fill(uint8_t *p, size_t n, uint8_t fill) {
     return;
   }
   uint64_t pattern = 0x0101010101010101ull * fill;
-  if (n >= 16) {
-    // 16-byte stores (one vector store each where the target has them).
-    uint64_t two[2] = {pattern, pattern};
-    for (size_t i = 0; i + 16 < n; i += 16) memcpy(p + i, two, 16);
+  uint64_t two[2] = {pattern, pattern};
+  if (n >= 32) {
+    // The first and the last 32 bytes (16-byte stores, one vector store
+    // each where the target has them), then what lies between.
+    memcpy(p, two, 16);
+    memcpy(p + 16, two, 16);
+    memcpy(p + n - 32, two, 16);
+    memcpy(p + n - 16, two, 16);
+    for (size_t i = 32; i + 32 < n; i += 16) memcpy(p + i, two, 16);
+  } else if (n >= 16) {
+    memcpy(p, two, 16);
     memcpy(p + n - 16, two, 16);
   } else if (n >= 8) {
     memcpy(p, &pattern, 8);
@@ -301,14 +308,15 @@ static inline bool span_is(const uint8_t *p, size_t n, uint8_t fill) {
   uint64_t pattern = 0x0101010101010101ull * fill;
   uint64_t acc = 0;
   if (n >= 32) {
-    // Whole 32-byte steps, then the last 32 bytes (overlapping the step
-    // before when n is not a multiple of 32).
-    for (size_t i = 0; i + 32 < n; i += 32)
-      acc |= (span_word(p + i) ^ pattern) | (span_word(p + i + 8) ^ pattern) |
-             (span_word(p + i + 16) ^ pattern) | (span_word(p + i + 24) ^ pattern);
+    // The first and the last 32 bytes, then what lies between in 16-byte
+    // steps (the last step may overlap the last 32).
     const uint8_t *q = p + n - 32;
-    acc |= (span_word(q) ^ pattern) | (span_word(q + 8) ^ pattern) |
-           (span_word(q + 16) ^ pattern) | (span_word(q + 24) ^ pattern);
+    acc = (span_word(p) ^ pattern) | (span_word(p + 8) ^ pattern) |
+          (span_word(p + 16) ^ pattern) | (span_word(p + 24) ^ pattern) |
+          (span_word(q) ^ pattern) | (span_word(q + 8) ^ pattern) |
+          (span_word(q + 16) ^ pattern) | (span_word(q + 24) ^ pattern);
+    for (size_t i = 32; i + 32 < n; i += 16)
+      acc |= (span_word(p + i) ^ pattern) | (span_word(p + i + 8) ^ pattern);
   } else if (n >= 16) {
     acc = (span_word(p) ^ pattern) | (span_word(p + 8) ^ pattern) |
           (span_word(p + n - 16) ^ pattern) | (span_word(p + n - 8) ^ pattern);

@@ -47,36 +47,39 @@
 #define SITE_CACHE 32u
 
 static _Thread_local site_cached_t site_cache[SITE_CACHE];
-/* The thread's two most recent sites, asked before the hash: a loop's
- * allocation and free sites alternate, and a hit then costs no hash. */
-static _Thread_local site_cached_t site_recent[2];
-static _Thread_local unsigned site_recent_next;
+/* The thread's two most recent allocation sites and two most recent free
+ * sites, asked before the hash: a loop allocates at one site and frees at
+ * another, and each then answers from the first entry of its own pair. */
+enum { SITE_ALLOC = 0, SITE_FREE = 1 };
+static _Thread_local site_cached_t site_recent[2][2];
+static _Thread_local unsigned site_recent_next[2];
 /* Out of line, as it was while the table's slow path shared its file: the
- * two recent sites answer a loop, and the cache inlined into every caller
- * made the fast paths' frames larger. */
+ * recent sites answer a loop, and the cache inlined into every caller made
+ * the fast paths' frames larger. */
 #if defined(__GNUC__) || defined(__clang__)
 __attribute__((noinline))
 #endif
-static uint32_t site_id_cached(const kp_site_t *s, site_cached_t *m);
+static uint32_t site_id_cached(const kp_site_t *s, int role);
+
+static inline bool site_recent_is(const site_cached_t *m, const kp_site_t *s) {
+  return m->site.line == s->line && m->site.file == s->file &&
+         m->site.caller == s->caller && m->site.outer == s->outer;
+}
 
 /* The number of @s (0 for "no site", or when out of memory: the report
- * then says "unknown site"). */
-static inline uint32_t site_id(const kp_site_t *s) {
-  // "No site" is never cached (site_id_slow answers 0 for it), so the
-  // caches are asked first.
-  site_cached_t *m = site_recent;
-  const char *file = s->file;
-  uint32_t line = s->line;
-  for (int k = 0; k < 2; k++)
-    if (m[k].site.line == line && m[k].site.file == file &&
-        m[k].site.caller == s->caller && m[k].site.outer == s->outer &&
-        m[k].id != 0)
-      return m[k].id;
-  return site_id_cached(s, m);
+ * then says "unknown site"), @role saying which recent pair to ask. */
+static inline uint32_t site_id(const kp_site_t *s, int role) {
+  // "No site" is never cached (site_id_slow answers 0 for it), so an
+  // entry with a number is a real site.
+  site_cached_t *m = site_recent[role];
+  if (site_recent_is(&m[0], s) && m[0].id != 0) return m[0].id;
+  if (site_recent_is(&m[1], s) && m[1].id != 0) return m[1].id;
+  return site_id_cached(s, role);
 }
 
 /* Behind the two recent sites: the hashed cache, then the table. */
-static uint32_t site_id_cached(const kp_site_t *s, site_cached_t *m) {
+static uint32_t site_id_cached(const kp_site_t *s, int role) {
+  site_cached_t *m = site_recent[role];
   size_t h = site_hash(s);
   // Two ways per set: an allocation site and a free site of one loop that
   // fall into the same set would otherwise evict each other every call.
@@ -90,8 +93,8 @@ static uint32_t site_id_cached(const kp_site_t *s, site_cached_t *m) {
     id = kpi_site_id_slow(s, h, c);
   if (id != 0) {
     // Replace the older of the two (a loop's two sites then both stay).
-    unsigned k = m[0].id == 0 ? 0u : m[1].id == 0 ? 1u : site_recent_next;
-    site_recent_next = k ^ 1u;
+    unsigned k = m[0].id == 0 ? 0u : m[1].id == 0 ? 1u : site_recent_next[role];
+    site_recent_next[role] = k ^ 1u;
     m[k].site = *s;
     m[k].id = id;
   }
@@ -196,8 +199,7 @@ kpi_pool_t *kpi_pool_containing(kp_system_t *sys, const void *addr) {
   uintptr_t a = (uintptr_t)addr;
   for (uint32_t i = 0; i < sys->pool_count; i++) {
     kpi_pool_t *p = &sys->pools[i];
-    uintptr_t base = (uintptr_t)p->base;
-    if (a >= base && a < base + p->pages * KPI_PAGE_SIZE) return p;
+    if (a - (uintptr_t)p->base < p->span) return p;
   }
   return NULL;
 }
@@ -243,16 +245,17 @@ static bool quota_charge(kp_system_t *sys, uint64_t bytes) {
   return true;
 }
 
-/* The next allocation sequence number of @sys for the calling thread: from
- * a batch the thread took from the system's counter (one shared atomic per
- * POOL_SEQ_BATCH allocations instead of one per allocation). */
-static uint64_t sequence_next(kp_system_t *sys, kpi_thread_t *t) {
-  if (t->seq_system != sys->generation || t->seq_next == t->seq_end) {
-    t->seq_next = atomic_fetch_add(&sys->sequence, POOL_SEQ_BATCH) + 1;
-    t->seq_end = t->seq_next + POOL_SEQ_BATCH;
-    t->seq_system = sys->generation;
+/* The next allocation sequence number of @sys for a block of heap @h
+ * (locked): from a batch the heap took from the system's counter (one
+ * shared atomic per POOL_SEQ_BATCH allocations instead of one per
+ * allocation). A heap belongs to one system; heap_scrub empties the batch
+ * before the heap serves another. */
+static inline uint64_t sequence_next(kp_system_t *sys, kpi_heap_t *h) {
+  if (h->seq_next == h->seq_end) {
+    h->seq_next = atomic_fetch_add(&sys->sequence, POOL_SEQ_BATCH) + 1;
+    h->seq_end = h->seq_next + POOL_SEQ_BATCH;
   }
-  return t->seq_next++;
+  return h->seq_next++;
 }
 
 /* Makes record @r (slot @id) the live block at @p and counts it in its
@@ -267,7 +270,7 @@ static inline void record_live(kp_system_t *sys, kpi_heap_t *h,
                                kp_tag_t tag, uint32_t site, size_t bytes) {
   r->address = p;
   r->w0 = w0 | ((uint64_t)KPI_BLOCK_LIVE << 57);
-  r->w1 = (sequence_next(sys, me) & REC_SEQ_MASK) |
+  r->w1 = (sequence_next(sys, h) & REC_SEQ_MASK) |
           ((uint64_t)((unsigned)priority & 0x3Fu) << 40) |
           ((uint64_t)((unsigned)api & 0x3Fu) << 46) |
           ((uint64_t)((flags >> 32) & 0xFFu) << 52);
@@ -319,7 +322,7 @@ static bool heap_carve(kp_system_t *sys, kpi_pool_t *pool,
   size_t pages = small ? 0 : round_up(size, KPI_PAGE_SIZE) / KPI_PAGE_SIZE;
   size_t bytes = small ? small_block_bytes(size) : pages * KPI_PAGE_SIZE;
   // Interned before the lock (the site table has its own).
-  uint32_t site = site_id(&rq->site);
+  uint32_t site = site_id(&rq->site, SITE_ALLOC);
   spin_lock(&h->lock);
   if (h->roomy && h->credit >= bytes) {
     h->credit -= bytes;
@@ -543,7 +546,7 @@ void *kpi_alloc_small_fast(kp_system_t *sys, kp_pool_kind_t kind,
   uint32_t granules =
       (uint32_t)((KPI_HEADER_SIZE + round_up(size + KPI_MIN_CANARY, KPI_GRANULE)) /
                  KPI_GRANULE);
-  uint32_t site = site_id(at);
+  uint32_t site = site_id(at, SITE_ALLOC);
   spin_lock(&h->lock);
   kpi_free_block_t *f = h->small_free[granules];
   // A block with its released record: no slot to take, no hash insert.
@@ -708,7 +711,7 @@ static bool free_fast(kp_system_t *sys, kpi_pool_t *pool, void *p,
     return false;
   kpi_heap_t *h = heap_owning(pool, p);
   if (h == NULL) return false;
-  uint32_t free_site = site_id(at);
+  uint32_t free_site = site_id(at, SITE_FREE);
   poison_report_t rep;
   rep.damaged = false;
   spin_lock(&h->lock);
@@ -817,7 +820,7 @@ void kpi_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
   poison_report_t rep;
   rep.damaged = false;
   uint32_t me = kpi_thread()->id;
-  uint32_t free_site = site_id(at);
+  uint32_t free_site = site_id(at, SITE_FREE);
   spin_lock(&h->lock);
   // Validate again: another thread may have freed the block meanwhile.
   uint32_t id = 0;

@@ -101,6 +101,7 @@ bool kpi_pool_init(kpi_pool_t *pool, kp_pool_kind_t kind, uint32_t node,
   for (uint32_t h = 0; h < KPI_HEAPS; h++) atomic_init(&pool->heaps[h], NULL);
   pool->kind = kind;
   pool->node = node;
+  pool->header_base = ((node & 0xFFu) << 8) | (((uint32_t)kind + 1u) << 24);
   pool->budget = budget;
   pool->available = budget;
   size_t host = kpi_os_page_size();
@@ -111,12 +112,14 @@ bool kpi_pool_init(kpi_pool_t *pool, kp_pool_kind_t kind, uint32_t node,
   // the host allows writable+executable pages.
   bool exec = kind == KP_POOL_NONPAGED;
   if (pool_cache_take(pool, reserve / KPI_PAGE_SIZE, exec)) {
+    pool->span = pool->pages * KPI_PAGE_SIZE;
     kpi_san_pool_create(pool);
     return true;
   }
   pool->base = kpi_os_reserve(reserve, align);
   if (pool->base == NULL) return false;
   pool->pages = reserve / KPI_PAGE_SIZE;
+  pool->span = pool->pages * KPI_PAGE_SIZE;
   pool->executable = exec;
   kp_status_t st = KP_STATUS_UNSUCCESSFUL;
   if (exec) st = kpi_os_protect(pool->base, reserve, KPI_PROT_READWRITE_EXEC);
@@ -127,6 +130,7 @@ bool kpi_pool_init(kpi_pool_t *pool, kp_pool_kind_t kind, uint32_t node,
   if (st != KP_STATUS_SUCCESS) {
     kpi_os_release(pool->base, reserve);
     pool->base = NULL;
+    pool->span = 0;
     return false;
   }
   pool->page_map = calloc((pool->pages + 63) / 64, sizeof(uint64_t));
@@ -167,6 +171,7 @@ static void heap_scrub(kpi_heap_t *h) {
   h->used = h->peak = 0;
   h->allocs = h->frees = h->failures = 0;
   h->record_count = 0;
+  h->seq_next = h->seq_end = 0;
   h->live_count = 0;
   h->q_head = h->q_tail = 0;
   h->q_count = 0;
