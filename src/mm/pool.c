@@ -641,6 +641,41 @@ static void quarantine_drain(kp_system_t *sys, kpi_heap_t *h,
   }
 }
 
+/* quarantine_drain for the free fast path (no sanitizer): the oldest small
+ * blocks whose poison is intact go back to their free lists with their
+ * records, each field read once; a page run, or damage, is left to
+ * quarantine_drain, which releases or reports it the general way. */
+static inline void drain_fast(kp_system_t *sys, kpi_heap_t *h,
+                              poison_report_t *rep) {
+  const uint32_t max_blocks = sys->cfg.quarantine_blocks;
+  const size_t max_bytes = sys->cfg.quarantine_bytes;
+  const uint8_t fill = sys->cfg.free_fill;
+  uint32_t id;
+  while ((id = h->q_head) != 0 &&
+         (h->q_count > max_blocks || h->q_bytes > max_bytes)) {
+    kpi_record_t *r = rec_at(h, id);
+    uint64_t w0 = r->w0;
+    uint8_t *data = r->address;
+    size_t size = (size_t)(w0 & REC_SIZE_MASK);
+    size_t span = round_up(size + KPI_MIN_CANARY, KPI_GRANULE);
+    if (rec_big(r) || !span_is(data, span, fill)) {
+      quarantine_drain(sys, h, rep);
+      return;
+    }
+    uint32_t next = r->link_a;
+    h->q_head = next;
+    if (next == 0) h->q_tail = 0;
+    h->q_count--;
+    h->q_bytes -= KPI_HEADER_SIZE + round_up(size ? size : 1, KPI_GRANULE);
+    r->w0 = (w0 & ~(UINT64_C(3) << 57)) | ((uint64_t)KPI_BLOCK_RELEASED << 57);
+    uint32_t granules = (uint32_t)((KPI_HEADER_SIZE + span) / KPI_GRANULE);
+    kpi_free_block_t *f = (kpi_free_block_t *)(void *)(data - KPI_HEADER_SIZE);
+    f->next = h->small_free[granules];
+    f->rec = id;
+    h->small_free[granules] = f;
+  }
+}
+
 /* Validates a free (heap locked). Fills @fc (fc->info only for a rejected
  * free, or when @want_info: copying the record costs on every free);
  * returns the live record when the free may proceed. */
@@ -717,31 +752,32 @@ static bool free_fast(kp_system_t *sys, kpi_pool_t *pool, void *p,
   spin_lock(&h->lock);
   uint32_t id = 0;
   kpi_record_t *r = record_find_any(h, p, &id);
-  if (r == NULL || rec_state(r) != KPI_BLOCK_LIVE || rec_big(r) ||
-      (check_tag && tag != 0 && (tag & 0x7FFFFFFFu) != r->tag)) {
-    spin_unlock(&h->lock);
-    return false;
-  }
+  if (r == NULL) goto decline;
+  // The record's words read once: the stores to the heap's counters below
+  // would otherwise make the compiler read them again.
+  uint64_t w0 = r->w0;
+  kp_tag_t rtag = r->tag;
+  // Live (state 1) and not a page run (bit 60 = bit 3 after the shift).
+  if (((w0 >> 57) & 0xBu) != KPI_BLOCK_LIVE ||
+      (check_tag && tag != 0 && (tag & 0x7FFFFFFFu) != rtag))
+    goto decline;
+  bool quota = ((w0 >> 59) & 1u) != 0;
+  size_t size = (size_t)(w0 & REC_SIZE_MASK);
   uint8_t *data = p;
-  uint8_t *block = data - KPI_HEADER_SIZE;
-  size_t size = rec_size(r);
-  uint32_t granules = rec_granules(r);
-  uint8_t *end = block + (size_t)granules * KPI_GRANULE;
+  size_t span = round_up(size + KPI_MIN_CANARY, KPI_GRANULE); // data + canary
+  uint32_t granules = (uint32_t)((KPI_HEADER_SIZE + span) / KPI_GRANULE);
   // The header compared as two words.
   uint64_t want[2], have[2];
-  kp_tag_t rtag = r->tag;
-  header_words(pool, granules, rec_quota(r), rtag, data, want);
-  memcpy(have, block, 16);
+  header_words(pool, granules, quota, rtag, data, want);
+  memcpy(have, data - KPI_HEADER_SIZE, 16);
   if (((want[0] ^ have[0]) | (want[1] ^ have[1])) != 0 ||
-      !span_is(data + size, (size_t)(end - (data + size)), sys->cfg.canary_fill)) {
-    spin_unlock(&h->lock);
-    return false;
-  }
-  h->live_count--;
-  rec_set_state(r, KPI_BLOCK_QUARANTINED);
+      !span_is(data + size, span - size, sys->cfg.canary_fill))
+    goto decline;
+  r->w0 = (w0 & ~(UINT64_C(3) << 57)) | ((uint64_t)KPI_BLOCK_QUARANTINED << 57);
   r->link_b = free_site;
   r->free_thread = me->id;
   size_t bytes = KPI_HEADER_SIZE + round_up(size ? size : 1, KPI_GRANULE);
+  h->live_count--;
   h->used -= bytes;
   h->credit += bytes;
   h->frees++;
@@ -750,13 +786,16 @@ static bool free_fast(kp_system_t *sys, kpi_pool_t *pool, void *p,
     t->frees++;
     t->bytes -= bytes;
   }
-  if (rec_quota(r)) atomic_fetch_sub(&sys->quota_used, bytes);
-  span_fill(data, (size_t)(end - data), sys->cfg.free_fill);
+  if (quota) atomic_fetch_sub(&sys->quota_used, bytes);
+  span_fill(data, span, sys->cfg.free_fill);
   quarantine_append(h, r, id, bytes);
-  quarantine_drain(sys, h, &rep);
+  drain_fast(sys, h, &rep);
   spin_unlock(&h->lock);
   if (rep.damaged) kpi_poison_raise(sys, &rep);
   return true;
+decline:
+  spin_unlock(&h->lock);
+  return false;
 }
 
 void kpi_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
