@@ -204,10 +204,11 @@ static void *alloc2_at(kp_system_t *sys, kp_pool_flags_t flags, size_t size,
     uint32_t type = plain == KP_POOL_FLAG_PAGED          ? KP_POOL_TYPE_PAGED
                     : plain == KP_POOL_FLAG_NON_PAGED    ? KP_POOL_TYPE_NONPAGED_NX
                                                          : KP_POOL_TYPE_NONPAGED;
-    void *p = kpi_alloc_small_fast(sys, kind, type, flags, KP_API_ALLOCATE_POOL2,
-                                   size, t,
-                                   (flags & KP_POOL_FLAG_UNINITIALIZED) == 0,
-                                   KP_PRIORITY_NORMAL, at);
+    void *p = kpi_alloc_small_fast(
+        sys,
+        KPI_FAST_MODE(kind, type, KP_API_ALLOCATE_POOL2, KP_PRIORITY_NORMAL,
+                      (flags & KP_POOL_FLAG_UNINITIALIZED) == 0),
+        flags, size, t, at);
     if (p != NULL) return p;
   }
   kpi_request_t rq;

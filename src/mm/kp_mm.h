@@ -58,11 +58,18 @@ void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq,
  * (raised IRQL, allocation hooks, sanitizer poisoning, an empty free list,
  * no credit ...): the caller then builds a kpi_request_t and calls
  * kpi_alloc, which decides and reports as always. */
-void *kpi_alloc_small_fast(kp_system_t *sys, kp_pool_kind_t kind,
-                           uint32_t pool_type, kp_pool_flags_t flags,
-                           kp_alloc_api_t api, size_t size, kp_tag_t tag,
-                           bool zero, kp_priority_t priority,
+void *kpi_alloc_small_fast(kp_system_t *sys, uint64_t mode,
+                           kp_pool_flags_t flags, size_t size, kp_tag_t tag,
                            const kp_site_t *at);
+/* kpi_alloc_small_fast's @mode: what the request is, packed in one word so
+ * that every argument travels in a register. @type is the POOL_TYPE for
+ * reports (at most 0xFFFF: a larger one takes the general path), @api the
+ * kp_alloc_api_t, @prio the kp_priority_t (both below 64), @zero whether
+ * the data is zeroed (else uninit_fill), @kind the kp_pool_kind_t. The
+ * priority and API sit next to each other as in the record's word. */
+#define KPI_FAST_MODE(kind, type, api, prio, zero)                             \
+  ((uint64_t)(type) | ((uint64_t)(prio) << 16) | ((uint64_t)(api) << 22) |     \
+   ((uint64_t)((zero) ? 1 : 0) << 28) | ((uint64_t)(kind) << 29))
 /* The IRQL rule for allocating (@p freeing false) or freeing from @p kind:
  * raises the documented bug check and returns false when violated
  * (pool_arena.c). */

@@ -258,39 +258,46 @@ static inline uint64_t sequence_next(kp_system_t *sys, kpi_heap_t *h) {
   return h->seq_next++;
 }
 
-/* Makes record @r (slot @id) the live block at @p and counts it in its
- * heap (heap locked); a new record is put in the hash by the caller, a
- * released one is there already. @w0 carries size, POOL_TYPE, quota and big bits;
- * the state is set here. Shared by heap_carve and kpi_alloc_small_fast, so
- * both leave the same record and counters. */
+/* Makes record @r the live block at @p and counts it in its heap (heap
+ * locked); a new record is put in the hash by the caller, a released one
+ * is there already. @w0 carries size, POOL_TYPE, quota and big bits (the
+ * state is set here), @w1_fixed the priority and API (record_w1_fixed).
+ * Shared by heap_carve and kpi_alloc_small_fast, so both leave the same
+ * record and counters. */
 static inline void record_live(kp_system_t *sys, kpi_heap_t *h,
-                               kpi_thread_t *me, kpi_record_t *r, uint32_t id,
-                               uint8_t *p, uint64_t w0, kp_priority_t priority,
-                               kp_alloc_api_t api, kp_pool_flags_t flags,
-                               kp_tag_t tag, uint32_t site, size_t bytes) {
+                               kpi_record_t *r, uint8_t *p, uint64_t w0,
+                               uint64_t w1_fixed, kp_pool_flags_t flags,
+                               kp_tag_t tag, uint32_t thread, uint32_t site,
+                               size_t bytes) {
   r->address = p;
   r->w0 = w0 | ((uint64_t)KPI_BLOCK_LIVE << 57);
-  r->w1 = (sequence_next(sys, h) & REC_SEQ_MASK) |
-          ((uint64_t)((unsigned)priority & 0x3Fu) << 40) |
-          ((uint64_t)((unsigned)api & 0x3Fu) << 46) |
+  r->w1 = (sequence_next(sys, h) & REC_SEQ_MASK) | w1_fixed |
           ((uint64_t)((flags >> 32) & 0xFFu) << 52);
   r->flags_lo = (uint32_t)flags;
   r->tag = tag;
-  r->thread = me->id;
+  r->thread = thread;
   r->site = site;
   r->free_thread = 0;
   r->link_a = r->link_b = 0;
-  (void)id;
   h->live_count++;
-  h->used += bytes;
-  if (h->used > h->peak) h->peak = h->used;
+  size_t used = h->used + bytes;
+  h->used = used;
+  if (used > h->peak) h->peak = used;
   h->allocs++;
   kpi_tag_stat_t *t = tag_slot(h, tag, true);
   if (t != NULL) {
     t->allocs++;
-    t->bytes += bytes;
-    if (t->bytes > t->peak_bytes) t->peak_bytes = t->bytes;
+    uint64_t tb = t->bytes + bytes;
+    t->bytes = tb;
+    if (tb > t->peak_bytes) t->peak_bytes = tb;
   }
+}
+
+/* The record's fixed bits of word 1: priority (40-45) and API (46-51). */
+static inline uint64_t record_w1_fixed(kp_priority_t priority,
+                                       kp_alloc_api_t api) {
+  return ((uint64_t)((unsigned)priority & 0x3Fu) << 40) |
+         ((uint64_t)((unsigned)api & 0x3Fu) << 46);
 }
 
 /* What kpi_alloc fills after the heap lock is left. */
@@ -378,11 +385,12 @@ static bool heap_carve(kp_system_t *sys, kpi_pool_t *pool,
     return false;
   }
   uint32_t pool_type = rq->pool_type <= 0xFFFFu ? rq->pool_type : 0xFFFFu;
-  record_live(sys, h, me, r, id, small ? block + KPI_HEADER_SIZE : block,
+  record_live(sys, h, r, small ? block + KPI_HEADER_SIZE : block,
               (uint64_t)size | ((uint64_t)pool_type << 41) |
                   ((uint64_t)(rq->quota ? 1 : 0) << 59) |
                   ((uint64_t)(small ? 0 : 1) << 60),
-              rq->priority, rq->api, rq->flags, rq->tag, site, bytes);
+              record_w1_fixed(rq->priority, rq->api), rq->flags, rq->tag,
+              me->id, site, bytes);
   if (fresh) {
     record_hash_insert(h, r, id);
     h->record_count++;
@@ -421,10 +429,12 @@ void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq, kp_status_t *why) {
   if (why == NULL) why = &dummy;
   *why = KP_STATUS_SUCCESS;
   // Any API's plain small request tries the one-pass path first.
-  if (rq->align == KPI_GRANULE && !rq->quota && rq->node == KPI_NODE_CURRENT) {
-    void *p = kpi_alloc_small_fast(sys, rq->kind, rq->pool_type, rq->flags,
-                                   rq->api, rq->size, rq->tag, rq->zero,
-                                   rq->priority, &rq->site);
+  if (rq->align == KPI_GRANULE && !rq->quota && rq->node == KPI_NODE_CURRENT &&
+      rq->pool_type <= 0xFFFFu && (unsigned)rq->api < 64u &&
+      (unsigned)rq->priority < 64u) {
+    void *p = kpi_alloc_small_fast(
+        sys, KPI_FAST_MODE(rq->kind, rq->pool_type, rq->api, rq->priority, rq->zero),
+        rq->flags, rq->size, rq->tag, &rq->site);
     if (p != NULL) return p;
   }
   kp_irql_t limit = rq->kind == KP_POOL_PAGED ? KP_APC_LEVEL : KP_DISPATCH_LEVEL;
@@ -525,15 +535,13 @@ void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq, kp_status_t *why) {
  * record slot or a hash that must grow. Nothing is changed before the last
  * of those checks. The record, counters and header are exactly what
  * heap_carve and kpi_alloc write for the same request. */
-void *kpi_alloc_small_fast(kp_system_t *sys, kp_pool_kind_t kind,
-                           uint32_t pool_type, kp_pool_flags_t flags,
-                           kp_alloc_api_t api, size_t size, kp_tag_t tag,
-                           bool zero, kp_priority_t priority,
+void *kpi_alloc_small_fast(kp_system_t *sys, uint64_t mode,
+                           kp_pool_flags_t flags, size_t size, kp_tag_t tag,
                            const kp_site_t *at) {
   kpi_thread_t *me = kpi_thread();
+  kp_pool_kind_t kind = (kp_pool_kind_t)((mode >> 29) & 1u);
   kp_irql_t limit = kind == KP_POOL_PAGED ? KP_APC_LEVEL : KP_DISPATCH_LEVEL;
-  if (me->irql > limit || size == 0 || size > POOL_FAST_MAX ||
-      pool_type > 0xFFFFu || sys->cfg.numa_nodes != 1 ||
+  if (me->irql > limit || size - 1 >= POOL_FAST_MAX || sys->cfg.numa_nodes != 1 ||
       atomic_load_explicit(&sys->alloc_hooks, memory_order_acquire) != 0 ||
       kpi_san_on(sys))
     return NULL;
@@ -541,12 +549,11 @@ void *kpi_alloc_small_fast(kp_system_t *sys, kp_pool_kind_t kind,
   kpi_heap_t *h =
       atomic_load_explicit(&pool->heaps[me->id % KPI_HEAPS], memory_order_acquire);
   if (h == NULL) return NULL;
-  size_t rounded = round_up(size, KPI_GRANULE);
-  size_t bytes = KPI_HEADER_SIZE + rounded;
-  uint32_t granules =
-      (uint32_t)((KPI_HEADER_SIZE + round_up(size + KPI_MIN_CANARY, KPI_GRANULE)) /
-                 KPI_GRANULE);
+  size_t bytes = KPI_HEADER_SIZE + round_up(size, KPI_GRANULE);
+  size_t span = round_up(size + KPI_MIN_CANARY, KPI_GRANULE); // data + canary
+  uint32_t granules = (uint32_t)((KPI_HEADER_SIZE + span) / KPI_GRANULE);
   uint32_t site = site_id(at, SITE_ALLOC);
+  uint32_t thread = me->id;
   spin_lock(&h->lock);
   kpi_free_block_t *f = h->small_free[granules];
   // A block with its released record: no slot to take, no hash insert.
@@ -560,15 +567,16 @@ void *kpi_alloc_small_fast(kp_system_t *sys, kp_pool_kind_t kind,
   kpi_record_t *r = rec_at(h, id);
   uint8_t *block = (uint8_t *)(void *)f;
   uint8_t *p = block + KPI_HEADER_SIZE;
-  record_live(sys, h, me, r, id, p, (uint64_t)size | ((uint64_t)pool_type << 41),
-              priority, api, flags, tag, site, bytes);
+  // Priority and API lie in @mode as in the record's word 1.
+  record_live(sys, h, r, p,
+              (uint64_t)size | ((mode & 0xFFFFu) << 41),
+              ((mode >> 16) & 0xFFFu) << 40, flags, tag, thread, site, bytes);
   spin_unlock(&h->lock);
   uint64_t hw[2];
   header_words(pool, granules, false, tag, p, hw);
   memcpy(block, hw, 16);
-  span_fill(p, size, zero ? 0 : sys->cfg.uninit_fill);
-  uint8_t *end = block + (size_t)granules * KPI_GRANULE;
-  span_fill(p + size, (size_t)(end - (p + size)), sys->cfg.canary_fill);
+  span_fill(p, size, (mode >> 28) & 1u ? 0 : sys->cfg.uninit_fill);
+  span_fill(p + size, span - size, sys->cfg.canary_fill);
   return p;
 }
 
