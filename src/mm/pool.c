@@ -69,11 +69,11 @@ static inline bool site_recent_is(const site_cached_t *m, const kp_site_t *s) {
 /* The number of @s (0 for "no site", or when out of memory: the report
  * then says "unknown site"), @role saying which recent pair to ask. */
 static inline uint32_t site_id(const kp_site_t *s, int role) {
-  // "No site" is never cached (site_id_slow answers 0 for it), so an
-  // entry with a number is a real site.
+  // An entry is either empty (all zero: it matches only "no site", whose
+  // number is 0, the right answer) or a site with its number.
   site_cached_t *m = site_recent[role];
-  if (site_recent_is(&m[0], s) && m[0].id != 0) return m[0].id;
-  if (site_recent_is(&m[1], s) && m[1].id != 0) return m[1].id;
+  if (site_recent_is(&m[0], s)) return m[0].id;
+  if (site_recent_is(&m[1], s)) return m[1].id;
   return site_id_cached(s, role);
 }
 
@@ -806,10 +806,23 @@ decline:
   return false;
 }
 
+/* kpi_free's general path: every free the fast path declined. Out of line,
+ * so that the fast path's frame stays small. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
+static void free_general(kp_system_t *sys, kpi_pool_t *pool, void *p,
+                         kp_tag_t tag, bool check_tag, const kp_site_t *at);
+
 void kpi_free(kp_system_t *sys, void *p, kp_tag_t tag, bool check_tag,
               const kp_site_t *at) {
   kpi_pool_t *pool = kpi_pool_containing(sys, p);
   if (pool != NULL && free_fast(sys, pool, p, tag, check_tag, at)) return;
+  free_general(sys, pool, p, tag, check_tag, at);
+}
+
+static void free_general(kp_system_t *sys, kpi_pool_t *pool, void *p,
+                         kp_tag_t tag, bool check_tag, const kp_site_t *at) {
   // Only the verdict needs a start value: each verdict sets what its
   // report reads (memset of the whole struct is measurable on this path).
   free_check_t fc;
