@@ -177,10 +177,15 @@ void kpi_alloc2_note_refusal(kp_pool_flags_t flags, kp_tag_t tag) {
     kpi_fail_note(KP_FAIL_RULE, "the tag is 0");
 }
 
-/* kp_alloc2 and kp_alloc2_at; @caller is the public function's return
- * address, recorded when the site names neither a file nor a caller. */
-static void *alloc2_at(kp_system_t *sys, kp_pool_flags_t flags, size_t size,
-                       kp_tag_t tag, const kp_site_t *at, const void *caller) {
+/* kp_alloc2 and kp_alloc2_at's general path; @caller is the public
+ * function's return address, recorded when the site names neither a file
+ * nor a caller. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
+static void *alloc2_general(kp_system_t *sys, kp_pool_flags_t flags,
+                            size_t size, kp_tag_t tag, const kp_site_t *at,
+                            const void *caller) {
   if (sys == NULL) return NULL;
   // No copy of a named site (a struct copy is wide loads on the caller's
   // narrow stores: a stall per call).
@@ -190,13 +195,32 @@ static void *alloc2_at(kp_system_t *sys, kp_pool_flags_t flags, size_t size,
     own.caller = caller;
     at = &own;
   }
-  // The common request (one pool type, no quota, no cache alignment, no
-  // special pool, a tag that passes the tag rules) tries the one-pass path
-  // first; anything it declines takes the general path below.
+  kpi_request_t rq;
+  if (!kpi_alloc2_request(&rq, KP_API_ALLOCATE_POOL2, flags, size, tag, at)) {
+    kpi_alloc2_note_refusal(flags, rq.tag);
+    return kpi_alloc_failed(sys, &rq, KP_STATUS_INSUFFICIENT_RESOURCES);
+  }
+  return kpi_alloc_finish(sys, &rq);
+}
+
+/* What kpi_alloc_small_fast falls back to for a named site. */
+static void *alloc2_declined(kp_system_t *sys, kp_pool_flags_t flags,
+                             size_t size, kp_tag_t tag, const kp_site_t *at) {
+  return alloc2_general(sys, flags, size, tag, at, NULL);
+}
+
+/* The common request (one pool type, no quota, no cache alignment, no
+ * special pool, a tag that passes the tag rules, a named site) goes to the
+ * one-pass path, which forwards anything it declines to the general path;
+ * a tail call both ways, so this function has no frame of its own. */
+static inline void *alloc2_at(kp_system_t *sys, kp_pool_flags_t flags,
+                              size_t size, kp_tag_t tag, const kp_site_t *at,
+                              const void *caller) {
   kp_pool_flags_t plain = flags & ~(KP_POOL_FLAG_UNINITIALIZED |
                                     KP_POOL_FLAG_RAISE_ON_FAILURE);
   kp_tag_t t = tag & ~ALLOC_PROTECTED_POOL;
-  if ((plain == KP_POOL_FLAG_NON_PAGED || plain == KP_POOL_FLAG_PAGED ||
+  if (sys != NULL && at != NULL && (at->file != NULL || at->caller != NULL) &&
+      (plain == KP_POOL_FLAG_NON_PAGED || plain == KP_POOL_FLAG_PAGED ||
        plain == KP_POOL_FLAG_NON_PAGED_EXECUTE) &&
       t != 0 && t != ALLOC_TAG_BIG && tag_has_letter_or_digit(t)) {
     kp_pool_kind_t kind =
@@ -204,19 +228,14 @@ static void *alloc2_at(kp_system_t *sys, kp_pool_flags_t flags, size_t size,
     uint32_t type = plain == KP_POOL_FLAG_PAGED          ? KP_POOL_TYPE_PAGED
                     : plain == KP_POOL_FLAG_NON_PAGED    ? KP_POOL_TYPE_NONPAGED_NX
                                                          : KP_POOL_TYPE_NONPAGED;
-    void *p = kpi_alloc_small_fast(
+    // The tag without PROTECTED_POOL, as the general path strips it too.
+    return kpi_alloc_small_fast(
         sys,
         KPI_FAST_MODE(kind, type, KP_API_ALLOCATE_POOL2, KP_PRIORITY_NORMAL,
-                      (flags & KP_POOL_FLAG_UNINITIALIZED) == 0),
-        flags, size, t, at);
-    if (p != NULL) return p;
+                      (flags & KP_POOL_FLAG_UNINITIALIZED) == 0, t),
+        flags, size, at, alloc2_declined);
   }
-  kpi_request_t rq;
-  if (!kpi_alloc2_request(&rq, KP_API_ALLOCATE_POOL2, flags, size, tag, at)) {
-    kpi_alloc2_note_refusal(flags, rq.tag);
-    return kpi_alloc_failed(sys, &rq, KP_STATUS_INSUFFICIENT_RESOURCES);
-  }
-  return kpi_alloc_finish(sys, &rq);
+  return alloc2_general(sys, flags, size, tag, at, caller);
 }
 
 void *kp_alloc2(kp_system_t *sys, kp_pool_flags_t flags, size_t size,

@@ -58,18 +58,28 @@ void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq,
  * (raised IRQL, allocation hooks, sanitizer poisoning, an empty free list,
  * no credit ...): the caller then builds a kpi_request_t and calls
  * kpi_alloc, which decides and reports as always. */
+/* What kpi_alloc_small_fast calls, with its own arguments, when it
+ * declines: the API's general path. */
+typedef void *(*kpi_alloc_general_t)(kp_system_t *sys, kp_pool_flags_t flags,
+                                     size_t size, kp_tag_t tag,
+                                     const kp_site_t *at);
+/* Returns @general(sys, flags, size, tag, at) when it declines (a tail
+ * call, so that an entry point forwards to it without a frame of its own),
+ * or NULL when @general is NULL. */
 void *kpi_alloc_small_fast(kp_system_t *sys, uint64_t mode,
-                           kp_pool_flags_t flags, size_t size, kp_tag_t tag,
-                           const kp_site_t *at);
+                           kp_pool_flags_t flags, size_t size,
+                           const kp_site_t *at, kpi_alloc_general_t general);
 /* kpi_alloc_small_fast's @mode: what the request is, packed in one word so
- * that every argument travels in a register. @type is the POOL_TYPE for
- * reports (at most 0xFFFF: a larger one takes the general path), @api the
- * kp_alloc_api_t, @prio the kp_priority_t (both below 64), @zero whether
- * the data is zeroed (else uninit_fill), @kind the kp_pool_kind_t. The
+ * that every argument travels in a register (and the decline is a tail
+ * call). @type is the POOL_TYPE for reports (at most 0xFFFF: a larger one
+ * takes the general path), @api the kp_alloc_api_t, @prio the
+ * kp_priority_t (both below 64), @zero whether the data is zeroed (else
+ * uninit_fill), @kind the kp_pool_kind_t, @tag the tag (bits 32-63). The
  * priority and API sit next to each other as in the record's word. */
-#define KPI_FAST_MODE(kind, type, api, prio, zero)                             \
+#define KPI_FAST_MODE(kind, type, api, prio, zero, tag)                        \
   ((uint64_t)(type) | ((uint64_t)(prio) << 16) | ((uint64_t)(api) << 22) |     \
-   ((uint64_t)((zero) ? 1 : 0) << 28) | ((uint64_t)(kind) << 29))
+   ((uint64_t)((zero) ? 1 : 0) << 28) | ((uint64_t)(kind) << 29) |             \
+   ((uint64_t)(uint32_t)(tag) << 32))
 /* The IRQL rule for allocating (@p freeing false) or freeing from @p kind:
  * raises the documented bug check and returns false when violated
  * (pool_arena.c). */

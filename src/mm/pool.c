@@ -433,8 +433,10 @@ void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq, kp_status_t *why) {
       rq->pool_type <= 0xFFFFu && (unsigned)rq->api < 64u &&
       (unsigned)rq->priority < 64u) {
     void *p = kpi_alloc_small_fast(
-        sys, KPI_FAST_MODE(rq->kind, rq->pool_type, rq->api, rq->priority, rq->zero),
-        rq->flags, rq->size, rq->tag, &rq->site);
+        sys,
+        KPI_FAST_MODE(rq->kind, rq->pool_type, rq->api, rq->priority, rq->zero,
+                      rq->tag),
+        rq->flags, rq->size, &rq->site, NULL);
     if (p != NULL) return p;
   }
   kp_irql_t limit = rq->kind == KP_POOL_PAGED ? KP_APC_LEVEL : KP_DISPATCH_LEVEL;
@@ -536,19 +538,20 @@ void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq, kp_status_t *why) {
  * of those checks. The record, counters and header are exactly what
  * heap_carve and kpi_alloc write for the same request. */
 void *kpi_alloc_small_fast(kp_system_t *sys, uint64_t mode,
-                           kp_pool_flags_t flags, size_t size, kp_tag_t tag,
-                           const kp_site_t *at) {
+                           kp_pool_flags_t flags, size_t size,
+                           const kp_site_t *at, kpi_alloc_general_t general) {
+  kp_tag_t tag = (kp_tag_t)(mode >> 32);
   kpi_thread_t *me = kpi_thread();
   kp_pool_kind_t kind = (kp_pool_kind_t)((mode >> 29) & 1u);
   kp_irql_t limit = kind == KP_POOL_PAGED ? KP_APC_LEVEL : KP_DISPATCH_LEVEL;
   if (me->irql > limit || size - 1 >= POOL_FAST_MAX || sys->cfg.numa_nodes != 1 ||
       atomic_load_explicit(&sys->alloc_hooks, memory_order_acquire) != 0 ||
       kpi_san_on(sys))
-    return NULL;
+    goto decline;
   kpi_pool_t *pool = &sys->pools[kind == KP_POOL_PAGED ? 0 : 1];
   kpi_heap_t *h =
       atomic_load_explicit(&pool->heaps[me->id % KPI_HEAPS], memory_order_acquire);
-  if (h == NULL) return NULL;
+  if (h == NULL) goto decline;
   size_t bytes = KPI_HEADER_SIZE + round_up(size, KPI_GRANULE);
   size_t span = round_up(size + KPI_MIN_CANARY, KPI_GRANULE); // data + canary
   uint32_t granules = (uint32_t)((KPI_HEADER_SIZE + span) / KPI_GRANULE);
@@ -560,7 +563,7 @@ void *kpi_alloc_small_fast(kp_system_t *sys, uint64_t mode,
   uint32_t id;
   if (f == NULL || (id = f->rec) == 0 || !h->roomy || h->credit < bytes) {
     spin_unlock(&h->lock);
-    return NULL;
+    goto decline;
   }
   h->credit -= bytes;
   h->small_free[granules] = f->next;
@@ -578,6 +581,8 @@ void *kpi_alloc_small_fast(kp_system_t *sys, uint64_t mode,
   span_fill(p, size, (mode >> 28) & 1u ? 0 : sys->cfg.uninit_fill);
   span_fill(p + size, span - size, sys->cfg.canary_fill);
   return p;
+decline:
+  return general != NULL ? general(sys, flags, size, tag, at) : NULL;
 }
 
 /* ---------------------------------------------------------------------------
