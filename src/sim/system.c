@@ -197,9 +197,13 @@ static void current_lock(void) {
   kpi_mutex_lock(&sys_current_lock);
 }
 
-kp_system_t *kp_system_current(void) {
-  kp_system_t *sys = atomic_load(&sys_current);
-  if (sys != NULL) return sys;
+/* The first call: creates the default system. Out of line, so that every
+ * later call is a load and a test. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
+static kp_system_t *current_create(void) {
+  kp_system_t *sys;
   current_lock();
   sys = atomic_load(&sys_current);
   if (sys == NULL) {
@@ -208,6 +212,11 @@ kp_system_t *kp_system_current(void) {
   }
   kpi_mutex_unlock(&sys_current_lock);
   return sys;
+}
+
+kp_system_t *kp_system_current(void) {
+  kp_system_t *sys = atomic_load(&sys_current);
+  return sys != NULL ? sys : current_create();
 }
 
 kp_system_t *kpi_current(void) { return kp_system_current(); }
