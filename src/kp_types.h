@@ -129,7 +129,8 @@ typedef struct kpi_tag_stat {
 /* A small block on its free list (written over its header). */
 typedef struct kpi_free_block {
   struct kpi_free_block *next;
-  uint32_t rec;                    /* RELEASED record bound to the block, or 0 */
+  struct kpi_record *rec;          /* RELEASED record bound to the block, or
+                                      NULL (records never move: slabs) */
 } kpi_free_block_t;
 
 /* ---------------------------------------------------------------------------
@@ -194,7 +195,7 @@ typedef struct kpi_heap {
                                       released (bound to a free block) */
   size_t live_count;
   uint32_t q_head;
-  uint32_t q_tail;
+  struct kpi_record *q_tail;       /* NULL when q_head is 0 */
   size_t q_count;
   size_t q_bytes;
   /* Tag table: open addressing, power-of-two size. */

@@ -104,9 +104,9 @@ static uint32_t site_id_cached(const kp_site_t *s, int role) {
 /* ---------------------------------------------------------------------------
  * Small blocks: exact-size free lists plus a bump page, per heap.
  * ------------------------------------------------------------------------- */
-/* Puts @block on its free list; @rec is its RELEASED record, or 0. */
+/* Puts @block on its free list; @rec is its RELEASED record, or NULL. */
 static void small_push(const kp_system_t *sys, kpi_heap_t *h, uint8_t *block,
-                       uint32_t granules, uint32_t rec) {
+                       uint32_t granules, kpi_record_t *rec) {
   kpi_free_block_t *f = (kpi_free_block_t *)(void *)block;
   // Free memory stays poisoned; only kpool's link is written through.
   kpi_san_unpoison(sys, f, sizeof *f);
@@ -117,11 +117,11 @@ static void small_push(const kp_system_t *sys, kpi_heap_t *h, uint8_t *block,
 }
 
 /* A block of @granules whose data (block + 16) is @align-aligned; *@rec its
- * RELEASED record, or 0 when the block has none yet. */
+ * RELEASED record, or NULL when the block has none yet. */
 static uint8_t *small_take(const kp_system_t *sys, kpi_heap_t *h,
-                           uint32_t granules, size_t align, uint32_t *rec) {
+                           uint32_t granules, size_t align, kpi_record_t **rec) {
   kpi_free_block_t **head = &h->small_free[granules];
-  *rec = 0;
+  *rec = NULL;
   if (*head != NULL &&
       (((uintptr_t)*head + KPI_HEADER_SIZE) & (align - 1)) == 0) {
     uint8_t *b = (uint8_t *)*head;
@@ -139,13 +139,13 @@ static uint8_t *small_take(const kp_system_t *sys, kpi_heap_t *h,
         // Alignment padding in front becomes a free block when it is big
         // enough to hold a header and one granule.
         size_t pad = (size_t)(b - h->bump) / KPI_GRANULE;
-        if (pad >= 2) small_push(sys, h, h->bump, (uint32_t)pad, 0);
+        if (pad >= 2) small_push(sys, h, h->bump, (uint32_t)pad, NULL);
         h->bump = b + bytes;
         return b;
       }
       // Retire the rest of the bump page into the free lists.
       size_t rest = (size_t)(h->bump_end - h->bump) / KPI_GRANULE;
-      if (rest >= 2) small_push(sys, h, h->bump, (uint32_t)rest, 0);
+      if (rest >= 2) small_push(sys, h, h->bump, (uint32_t)rest, NULL);
       h->bump = h->bump_end = NULL;
     }
     uint8_t *page = kpi_pages_take(h->pool, h, 1);
@@ -197,6 +197,9 @@ kpi_pool_t *kpi_pool_for(kp_system_t *sys, kp_pool_kind_t kind, uint32_t node) {
 
 kpi_pool_t *kpi_pool_containing(kp_system_t *sys, const void *addr) {
   uintptr_t a = (uintptr_t)addr;
+  // Non-paged pool of node 0 first (pools[1]): most drivers' blocks.
+  if (sys->pool_count > 1 && a - (uintptr_t)sys->pools[1].base < sys->pools[1].span)
+    return &sys->pools[1];
   for (uint32_t i = 0; i < sys->pool_count; i++) {
     kpi_pool_t *p = &sys->pools[i];
     if (a - (uintptr_t)p->base < p->span) return p;
@@ -345,23 +348,21 @@ static bool heap_carve(kp_system_t *sys, kpi_pool_t *pool,
   // (taken back into the pool by the next exact decision).
   uint8_t *block = NULL;
   uint32_t granules = 0;
-  uint32_t id = 0; // the block's released record, if it has one
+  kpi_record_t *r = NULL; // the block's released record, if it has one
   if (small) {
     size_t data = round_up(size + KPI_MIN_CANARY, KPI_GRANULE);
     granules = (uint32_t)((KPI_HEADER_SIZE + data) / KPI_GRANULE);
-    block = small_take(sys, h, granules, rq->align, &id);
+    block = small_take(sys, h, granules, rq->align, &r);
   } else {
     block = kpi_pages_take(pool, h, pages);
   }
-  kpi_record_t *r = NULL;
+  uint32_t id = 0;
   bool fresh = false;
-  if (block != NULL && id == 0) {
+  if (block != NULL && r == NULL) {
     // A block without a record (bump page, page run): a new record.
     if (h->record_count + 1 > h->bucket_count) kpi_record_hash_grow(h);
     r = record_new(h, &id);
     fresh = true;
-  } else if (block != NULL) {
-    r = rec_at(h, id);
   }
   bool quota_failed = block != NULL && r != NULL && rq->quota &&
                       !quota_charge(sys, bytes);
@@ -376,7 +377,7 @@ static bool heap_carve(kp_system_t *sys, kpi_pool_t *pool,
       // A record taken for it is given back; a released one stays bound.
       if (fresh && r != NULL) record_free(h, r, id);
       if (small)
-        small_push(sys, h, block, granules, fresh ? 0 : id);
+        small_push(sys, h, block, granules, fresh ? NULL : r);
       else
         kpi_pages_give(sys, pool, block, pages);
     }
@@ -560,14 +561,13 @@ void *kpi_alloc_small_fast(kp_system_t *sys, uint64_t mode,
   spin_lock(&h->lock);
   kpi_free_block_t *f = h->small_free[granules];
   // A block with its released record: no slot to take, no hash insert.
-  uint32_t id;
-  if (f == NULL || (id = f->rec) == 0 || !h->roomy || h->credit < bytes) {
+  kpi_record_t *r;
+  if (f == NULL || (r = f->rec) == NULL || !h->roomy || h->credit < bytes) {
     spin_unlock(&h->lock);
     goto decline;
   }
   h->credit -= bytes;
   h->small_free[granules] = f->next;
-  kpi_record_t *r = rec_at(h, id);
   uint8_t *block = (uint8_t *)(void *)f;
   uint8_t *p = block + KPI_HEADER_SIZE;
   // Priority and API lie in @mode as in the record's word 1.
@@ -602,7 +602,7 @@ static void block_release(const kp_system_t *sys, kpi_heap_t *h,
   }
   // A small block keeps its record, bound to it on the free list.
   rec_set_state(r, KPI_BLOCK_RELEASED);
-  small_push(sys, h, rec_block(r), rec_granules(r), id);
+  small_push(sys, h, rec_block(r), rec_granules(r), r);
 }
 
 /* Puts freed record @r (slot @id, @bytes counted) at the tail of the
@@ -610,11 +610,11 @@ static void block_release(const kp_system_t *sys, kpi_heap_t *h,
 static inline void quarantine_append(kpi_heap_t *h, kpi_record_t *r,
                                      uint32_t id, size_t bytes) {
   r->link_a = 0;
-  if (h->q_tail != 0)
-    rec_at(h, h->q_tail)->link_a = id;
+  if (h->q_tail != NULL)
+    h->q_tail->link_a = id;
   else
     h->q_head = id;
-  h->q_tail = id;
+  h->q_tail = r;
   h->q_count++;
   h->q_bytes += bytes;
 }
@@ -629,7 +629,7 @@ static void quarantine_drain(kp_system_t *sys, kpi_heap_t *h,
     uint32_t id = h->q_head;
     kpi_record_t *r = rec_at(h, id);
     h->q_head = r->link_a;
-    if (h->q_head == 0) h->q_tail = 0;
+    if (h->q_head == 0) h->q_tail = NULL;
     h->q_count--;
     h->q_bytes -= rec_bytes(r);
     quarantine_open(sys, r);
@@ -677,14 +677,14 @@ static inline void drain_fast(kp_system_t *sys, kpi_heap_t *h,
     }
     uint32_t next = r->link_a;
     h->q_head = next;
-    if (next == 0) h->q_tail = 0;
+    if (next == 0) h->q_tail = NULL;
     h->q_count--;
     h->q_bytes -= KPI_HEADER_SIZE + round_up(size ? size : 1, KPI_GRANULE);
     r->w0 = (w0 & ~(UINT64_C(3) << 57)) | ((uint64_t)KPI_BLOCK_RELEASED << 57);
     uint32_t granules = (uint32_t)((KPI_HEADER_SIZE + span) / KPI_GRANULE);
     kpi_free_block_t *f = (kpi_free_block_t *)(void *)(data - KPI_HEADER_SIZE);
     f->next = h->small_free[granules];
-    f->rec = id;
+    f->rec = r;
     h->small_free[granules] = f;
   }
 }

@@ -173,7 +173,8 @@ static void heap_scrub(kpi_heap_t *h) {
   h->record_count = 0;
   h->seq_next = h->seq_end = 0;
   h->live_count = 0;
-  h->q_head = h->q_tail = 0;
+  h->q_head = 0;
+  h->q_tail = NULL;
   h->q_count = 0;
   h->q_bytes = 0;
 }
