@@ -265,6 +265,91 @@ static void test_fast_irql(void **state) {
   assert_true(caught);
 }
 
+/* A block that left the quarantine keeps its record, marked released, for
+ * its next allocation: meanwhile it is no block for any lookup, walk or
+ * free, exactly as before records were kept. */
+static void test_released_block_is_no_block(void **state) {
+  kp_system_t *sys = *state;
+  uint8_t *p = via_pool2_np(sys, 40, KPT_TAG1);
+  kp_free(sys, p, KPT_TAG1, KP_HERE);
+  // Another size pushes it out of the one-block quarantine.
+  uint8_t *other = via_pool2_np(sys, 200, KPT_TAG2);
+  kp_free(sys, other, KPT_TAG2, KP_HERE);
+  kp_block_info_t info;
+  assert_false(kp_block_query(sys, p, &info));
+  assert_false(kp_block_query(sys, p + 8, &info));
+  int live = 0;
+  kp_visit_blocks(sys, count_live, &live);
+  assert_int_equal(live, 0);
+  assert_int_equal(kp_verify(sys), 0);
+  // Freed again: the same verdict as an address that holds no block.
+  bool caught;
+  KPT_CATCH(caught, kp_free(sys, p, KPT_TAG1, KP_HERE));
+  assert_true(caught);
+  uint32_t released_code = kpt_last.code;
+  uint64_t released_p0 = kpt_last.p[0];
+  uint8_t *never = via_pool2_np(sys, 300, KPT_TAG2);
+  KPT_CATCH(caught, kp_free(sys, never + 64, KPT_TAG2, KP_HERE));
+  assert_true(caught);
+  assert_int_equal(kpt_last.code, released_code);
+  assert_int_equal(kpt_last.p[0], released_p0);
+  kp_free(sys, never, KPT_TAG2, KP_HERE);
+  // Its next allocation reuses the record with the new request's fields.
+  uint8_t *q = via_pool2_np(sys, 33, KPT_TAG2);
+  assert_ptr_equal(q, p);
+  assert_true(kp_block_query(sys, q, &info));
+  assert_int_equal(info.size, 33);
+  assert_int_equal(info.tag, KPT_TAG2);
+  kp_free(sys, q, KPT_TAG2, KP_HERE);
+}
+
+/* The general path takes a released block too (a cache-aligned request
+ * whose data falls on a cache line), with its record. */
+static void test_general_path_takes_released(void **state) {
+  kp_system_t *sys = *state;
+  uint8_t *a[8];
+  int aligned = -1;
+  for (int i = 0; i < 8; i++) {
+    a[i] = via_pool2_np(sys, 48, KPT_TAG1);
+    if (aligned < 0 && (uintptr_t)a[i] % 64 == 0) aligned = i;
+  }
+  assert_true(aligned >= 0); // 80-byte blocks: one in four is on a line
+  kp_free(sys, a[aligned], KPT_TAG1, KP_HERE);
+  uint8_t *other = via_pool2_np(sys, 200, KPT_TAG2);
+  kp_free(sys, other, KPT_TAG2, KP_HERE); // a[aligned] leaves the quarantine
+  uint8_t *got = kp_alloc_legacy(sys, KP_API_ALLOCATE_POOL_WITH_TAG,
+                                 KP_POOL_TYPE_NONPAGED_CACHE_ALIGNED, 48,
+                                 KPT_TAG2, KP_PRIORITY_NORMAL, KP_HERE);
+  assert_ptr_equal(got, a[aligned]);
+  kp_block_info_t info;
+  assert_true(kp_block_query(sys, got, &info));
+  assert_int_equal(info.size, 48);
+  assert_int_equal(info.tag, KPT_TAG2);
+  assert_int_equal(info.flags & KP_POOL_FLAG_CACHE_ALIGNED,
+                   KP_POOL_FLAG_CACHE_ALIGNED);
+  int live = 0;
+  kp_visit_blocks(sys, count_live, &live);
+  assert_int_equal(live, 8);
+  assert_int_equal(kp_verify(sys), 0);
+  kp_free(sys, got, KPT_TAG2, KP_HERE);
+  for (int i = 0; i < 8; i++)
+    if (i != aligned) kp_free(sys, a[i], KPT_TAG1, KP_HERE);
+}
+
+/* Sequence numbers rise with every allocation, fast path or not. */
+static void test_sequence_rises(void **state) {
+  kp_system_t *sys = *state;
+  uint64_t last = 0;
+  for (int i = 0; i < 300; i++) {
+    uint8_t *p = via_pool2_np(sys, (size_t)(16 + (i % 3) * 100), KPT_TAG1);
+    kp_block_info_t info;
+    assert_true(kp_block_query(sys, p, &info));
+    assert_true(info.sequence > last);
+    last = info.sequence;
+    kp_free(sys, p, KPT_TAG1, KP_HERE);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_fast_matches_general, setup_fast, kpt_teardown),
@@ -275,6 +360,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_fast_header, setup_fast, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_fast_use_after_free, setup_fast, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_fast_irql, setup_fast, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_released_block_is_no_block, setup_fast, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_general_path_takes_released, setup_fast, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_sequence_rises, setup_fast, kpt_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
