@@ -530,13 +530,14 @@ void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq, kp_status_t *why) {
 }
 
 /* The common small allocation in one pass (see kp_mm.h). Every condition
- * that could make the general path behave differently sends the caller
- * there instead: raised IRQL, a module's allocation hook (special pool,
- * fault injection), several NUMA nodes, sanitizer poisoning, a size that is
- * not a small block, a heap not created yet, no credit, no free block of
- * this size (the bump page and page runs are the general path's), no free
- * record slot or a hash that must grow. Nothing is changed before the last
- * of those checks. The record, counters and header are exactly what
+ * that could make the general path behave differently sends the request
+ * there instead (through @general, or back to the caller): raised IRQL, a
+ * module's allocation hook (special pool, fault injection), several NUMA
+ * nodes, sanitizer poisoning, a size that is not a small block, a heap not
+ * created yet, no credit, no free block of this size that kept its
+ * record (the bump page, page runs and new records are the general
+ * path's). Nothing is changed before the last of those checks but the
+ * call site's interning. The record, counters and header are exactly what
  * heap_carve and kpi_alloc write for the same request. */
 void *kpi_alloc_small_fast(kp_system_t *sys, uint64_t mode,
                            kp_pool_flags_t flags, size_t size,
