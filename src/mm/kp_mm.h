@@ -51,21 +51,21 @@ kpi_pool_t *kpi_pool_containing(kp_system_t *sys, const void *addr);
  * ------------------------------------------------------------------------- */
 void *kpi_alloc(kp_system_t *sys, const kpi_request_t *rq,
                 kp_status_t *why);
-/* The common small allocation (16-byte aligned, no quota, one NUMA node, a
- * free block of its size in the calling thread's heap) in one pass, for
- * callers that already applied their API's rules (flags, tag, size not 0).
- * Returns NULL without any effect when the request needs the general path
- * (raised IRQL, allocation hooks, sanitizer poisoning, an empty free list,
- * no credit ...): the caller then builds a kpi_request_t and calls
- * kpi_alloc, which decides and reports as always. */
 /* What kpi_alloc_small_fast calls, with its own arguments, when it
  * declines: the API's general path. */
 typedef void *(*kpi_alloc_general_t)(kp_system_t *sys, kp_pool_flags_t flags,
                                      size_t size, kp_tag_t tag,
                                      const kp_site_t *at);
-/* Returns @general(sys, flags, size, tag, at) when it declines (a tail
- * call, so that an entry point forwards to it without a frame of its own),
- * or NULL when @general is NULL. */
+/* The common small allocation (16-byte aligned, no quota, one NUMA node, a
+ * free block of its size that kept its record in the calling thread's
+ * heap) in one pass, for callers that already applied their API's rules
+ * (flags, tag, size not 0). @mode is KPI_FAST_MODE. When the request needs
+ * the general path (raised IRQL, allocation hooks, sanitizer poisoning, an
+ * empty free list, no credit ...) nothing has changed and it returns
+ * @general(sys, flags, size, tag, at), a tail call so that an entry point
+ * forwards to it without a frame of its own; with @general NULL it
+ * returns NULL and the caller builds a kpi_request_t for kpi_alloc, which
+ * decides and reports as always. */
 void *kpi_alloc_small_fast(kp_system_t *sys, uint64_t mode,
                            kp_pool_flags_t flags, size_t size,
                            const kp_site_t *at, kpi_alloc_general_t general);
