@@ -90,7 +90,14 @@ static inline void spin_unlock(atomic_bool *held) {
 }
 
 typedef struct la_state la_state_t;
+struct la_node;
 
+/*
+ * A list's record. The first cache line is what every hit reads (written
+ * only while the list is being initialised, or by kp_lookaside_set_options);
+ * the second starts with the entry the hits last met, written by them; the
+ * rest is for the slow paths.
+ */
 typedef struct la_rec {
   _Atomic(kp_lookaside_t *) list; /* NULL while the record is free */
   atomic_uint gen;                /* bumped each time the record is freed */
@@ -98,12 +105,22 @@ typedef struct la_rec {
   /* Set at init, before the list pointer is published. */
   kp_system_t *sys;
   la_state_t *st;
-  kp_lookaside_kind_t kind;
-  kp_pool_kind_t pool;            /* scan group */
-  uint32_t type;                  /* POOL_TYPE with the list's flag bits */
-  uint32_t flags;
   uint32_t size;
   kp_tag_t tag;
+  uint32_t type;                  /* POOL_TYPE with the list's flag bits */
+  kp_pool_kind_t pool;            /* scan group */
+  /* The system's options (st->options), copied so that a hit reads them
+   * from the line it already has: set at init under st->lock and by
+   * kp_lookaside_set_options for every active list (atomic access). */
+  uint32_t opts;
+  /* The last entry a hit met and its node (la_node_t): a one-entry hint in
+   * front of the hint table, trusted only while the node's state names the
+   * entry (torn or stale pairs only send the hit to the table). Reset when
+   * the record is released (atomic access). */
+  _Alignas(KPI_CACHE_ALIGN) uintptr_t last_entry;
+  struct la_node *last_node;
+  kp_lookaside_kind_t kind;
+  uint32_t flags;
   const kp_lookaside_invoker_t *invoker;
   kp_site_t init_site;
   uint32_t init_thread;
@@ -276,11 +293,12 @@ typedef struct la_seen {
   uint32_t free_thread;
 } la_seen_t;
 
-/* The fields of an entry freed to @p list (the node is BUSY: ours). */
+/* The fields of an entry freed to @p list by thread @p thread (the node is
+ * BUSY: ours). */
 static inline void node_cache_fields(la_node_t *n, const la_rec_t *r,
                                      const kp_lookaside_t *list,
                                      const char *file, uint32_t line,
-                                     const void *caller) {
+                                     const void *caller, uint32_t thread) {
   // Stored only when changed: an entry freed again by the same code to the
   // same list (the common case) costs loads, which a locked instruction
   // need not wait for, instead of stores, which it must.
@@ -294,7 +312,7 @@ static inline void node_cache_fields(la_node_t *n, const la_rec_t *r,
   LA_SET(free_site.file, file);
   LA_SET(free_site.line, line);
   LA_SET(free_site.caller, caller);
-  LA_SET(free_thread, kpi_thread()->id);
+  LA_SET(free_thread, thread);
 #undef LA_SET
 }
 
@@ -303,41 +321,81 @@ static inline void node_cache_fields(la_node_t *n, const la_rec_t *r,
 void kpi_la_track_leave(la_state_t *st, void *entry, bool drop,
                         la_seen_t *seen);
 
-/* The allocate hit's leave, without a lock when the hint knows the entry
- * (the pop made it ours: nothing else moves a CACHED node). */
-static inline void track_leave_hit(la_state_t *st, void *entry) {
+/* The record's last entry is now @p a, with node @p n (stored only when
+ * changed: the line stays shared while one entry comes and goes). */
+static inline void rec_remember(la_rec_t *r, uintptr_t a, la_node_t *n) {
+  if (la_ld(&r->last_entry) != a) la_st(&r->last_entry, a);
+  if (la_ld(&r->last_node) != n) la_st(&r->last_node, n);
+}
+
+/* The record's last entry, read before the hit's locked instruction so
+ * that the node is at hand when the entry is. */
+typedef struct la_last {
+  uintptr_t entry;
+  la_node_t *node;
+} la_last_t;
+
+static inline la_last_t rec_last(const la_rec_t *r) {
+  la_last_t l = {la_ld(&r->last_entry), la_ld(&r->last_node)};
+  return l;
+}
+
+/* The allocate hit's leave, without a lock when the record's last entry or
+ * the hint table knows the entry (the pop made it ours: nothing else moves
+ * a CACHED node, so CACHED -> OUT is a store). */
+static inline void track_leave_hit(la_rec_t *r, la_last_t last, void *entry) {
   uintptr_t a = (uintptr_t)entry;
-  uint64_t s;
-  la_node_t *n = hint_find(st, a, &s);
-  if (n != NULL && (s & LA_ST_MASK) == LA_ST_CACHED) {
-    __atomic_store_n(&n->state, st_word(a, LA_ST_OUT), __ATOMIC_RELEASE);
+  if (last.entry == a && last.node != NULL &&
+      node_state(last.node) == st_word(a, LA_ST_CACHED)) {
+    __atomic_store_n(&last.node->state, st_word(a, LA_ST_OUT), __ATOMIC_RELEASE);
     return;
   }
-  kpi_la_track_leave(st, entry, false, NULL);
+  uint64_t s;
+  la_node_t *n = hint_find(r->st, a, &s);
+  if (n != NULL && (s & LA_ST_MASK) == LA_ST_CACHED) {
+    __atomic_store_n(&n->state, st_word(a, LA_ST_OUT), __ATOMIC_RELEASE);
+    rec_remember(r, a, n);
+    return;
+  }
+  kpi_la_track_leave(r->st, entry, false, NULL);
 }
 
 enum la_free_verdict { LA_FREE_OK, LA_FREE_WRONG_LIST, LA_FREE_TWICE };
 
 /* The free hit without a lock: true when the entry, handed out by @p list
- * (or one of its size) and known to the hint, is now CACHED with its free
- * site. False: nothing changed, take the locked path (which decides, and
- * reports a double free or a wrong list). */
-static inline bool track_free_hit(la_state_t *st, const la_rec_t *r,
+ * (or one of its size) and known to the record's last entry or the hint
+ * table, is now CACHED with its free site. False: nothing changed, take the
+ * locked path (which decides, and reports a double free or a wrong list).
+ *
+ * The record's pair is tried by the compare-and-swap itself: it succeeds
+ * only on a node whose state is exactly "@p entry, OUT", which is the
+ * entry's node whatever pair was read (a torn or stale pair fails it and
+ * changes nothing). A failure on a node that names the entry (CACHED or
+ * BUSY: a double free) goes straight to the locked path. */
+static inline bool track_free_hit(la_rec_t *r, la_last_t last,
                                   const kp_lookaside_t *list, void *entry,
                                   const char *file, uint32_t line,
-                                  const void *caller) {
+                                  const void *caller, uint32_t thread) {
   uintptr_t a = (uintptr_t)entry;
-  uint64_t s;
-  la_node_t *n = hint_find(st, a, &s);
-  if (n == NULL || s != st_word(a, LA_ST_OUT)) return false;
-  if (!__atomic_compare_exchange_n(&n->state, &s, st_word(a, LA_ST_BUSY), false,
-                                   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-    return false;
+  uint64_t s = st_word(a, LA_ST_OUT);
+  la_node_t *n = last.node;
+  if (last.entry != a || n == NULL ||
+      !__atomic_compare_exchange_n(&n->state, &s, st_word(a, LA_ST_BUSY),
+                                   false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+    if (last.entry == a && n != NULL && (s & ~(uint64_t)LA_ST_MASK) == (uint64_t)a)
+      return false;
+    n = hint_find(r->st, a, &s);
+    if (n == NULL || s != st_word(a, LA_ST_OUT)) return false;
+    if (!__atomic_compare_exchange_n(&n->state, &s, st_word(a, LA_ST_BUSY),
+                                     false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+      return false;
+    rec_remember(r, a, n);
+  }
   if (la_ld(&n->origin_size) != r->size) {
     __atomic_store_n(&n->state, st_word(a, LA_ST_OUT), __ATOMIC_RELEASE);
     return false;
   }
-  node_cache_fields(n, r, list, file, line, caller);
+  node_cache_fields(n, r, list, file, line, caller, thread);
   __atomic_store_n(&n->state, st_word(a, LA_ST_CACHED), __ATOMIC_RELEASE);
   return true;
 }
