@@ -404,10 +404,15 @@ static inline bool track_free_hit(la_rec_t *r, la_last_t last,
  * Poison (KP_LOOKASIDE_OPT_POISON).
  * ------------------------------------------------------------------------- */
 
-/* Words of the entry of an entry: the fill is written and checked 8 bytes
- * at a time (entries are 16-byte aligned, the fill starts at 8). */
+/* Words of an entry: the fill is written and checked 8 or 16 bytes at a
+ * time (entries are 16-byte aligned, the fill starts at 8). */
 typedef uint64_t __attribute__((may_alias)) la_word_t;
 #define LA_FILL_WORD (0x0101010101010101ull * KP_LOOKASIDE_FILL)
+#if defined(__GNUC__) || defined(__clang__)
+#define LA_VECTOR_FILL 1
+/* 16 bytes at an 8-byte boundary (unaligned vector loads and stores). */
+typedef uint64_t la_pair_t __attribute__((vector_size(16), aligned(8), may_alias));
+#endif
 
 /* The fill covers whole 8-byte granules after the link word, so ASan never
  * has to describe a partly poisoned granule (unpoisoning one would mark its
@@ -417,21 +422,25 @@ static inline size_t fill_end(uint32_t size) { return size & ~(size_t)7; }
 static inline void poison_entry(void *entry, uint32_t size) {
   size_t end = fill_end(size);
   if (end <= LA_LINK_BYTES) return;
-  // Word-wide stores (16 bytes where the compiler has vectors): most entries
-  // are small, where a memset call costs more than the stores themselves.
+  // Wide stores: most entries are small, where a memset call costs more
+  // than the stores themselves.
   uint8_t *p = (uint8_t *)entry + LA_LINK_BYTES;
-  size_t n = end - LA_LINK_BYTES;
-#if defined(__GNUC__) || defined(__clang__)
-  typedef uint64_t la_pair_t
-      __attribute__((vector_size(16), aligned(8), may_alias));
-  const la_pair_t fill = {LA_FILL_WORD, LA_FILL_WORD};
-  // (The empty asm keeps the compiler from turning the loops back into a
-  // memset call.)
-  for (; n >= 16; n -= 16, p += 16) {
-    *(la_pair_t *)(void *)p = fill;
-    __asm__("" : "+r"(p));
+  size_t n = end - LA_LINK_BYTES; // a multiple of 8
+#if defined(LA_VECTOR_FILL)
+  if (n >= 16) {
+    const la_pair_t fill = {LA_FILL_WORD, LA_FILL_WORD};
+    // 16 bytes at a time, the last 16 overlapping the one before (no 8-byte
+    // tail to test for). The empty asm keeps the compiler from turning the
+    // loop back into a memset call.
+    uint8_t *last = p + n - 16;
+    for (; p < last; p += 16) {
+      *(la_pair_t *)(void *)p = fill;
+      __asm__("" : "+r"(p));
+    }
+    *(la_pair_t *)(void *)last = fill;
+  } else {
+    *(la_word_t *)(void *)p = LA_FILL_WORD;
   }
-  if (n >= 8) *(la_word_t *)(void *)p = LA_FILL_WORD;
 #else
   for (; n >= 8; n -= 8, p += 8) *(la_word_t *)(void *)p = LA_FILL_WORD;
 #endif
@@ -458,11 +467,28 @@ LA_UNCHECKED_READ static inline const uint8_t *fill_damage(const void *entry,
                                                            uint32_t size) {
   const uint8_t *base = entry;
   size_t end = fill_end(size);
-  // One branch for the whole fill: the words' differences are OR-ed (a
-  // loop the compiler may vectorise), the byte is looked for only on damage.
-  uint64_t diff = 0;
-  for (size_t i = LA_LINK_BYTES; i < end; i += 8)
-    diff |= *(const la_word_t *)(const void *)(base + i) ^ LA_FILL_WORD;
+  if (end <= LA_LINK_BYTES) return NULL;
+  // One branch for the whole fill: the differences from the fill are OR-ed
+  // (16 bytes at a time, the last 16 overlapping), the byte is looked for
+  // only on damage.
+  const uint8_t *p = base + LA_LINK_BYTES;
+  size_t n = end - LA_LINK_BYTES; // a multiple of 8
+  uint64_t diff;
+#if defined(LA_VECTOR_FILL)
+  if (n >= 16) {
+    const la_pair_t fill = {LA_FILL_WORD, LA_FILL_WORD};
+    const uint8_t *last = p + n - 16;
+    la_pair_t acc = *(const la_pair_t *)(const void *)last ^ fill;
+    for (; p < last; p += 16) acc |= *(const la_pair_t *)(const void *)p ^ fill;
+    diff = acc[0] | acc[1];
+  } else {
+    diff = *(const la_word_t *)(const void *)p ^ LA_FILL_WORD;
+  }
+#else
+  diff = 0;
+  for (size_t i = 0; i < n; i += 8)
+    diff |= *(const la_word_t *)(const void *)(p + i) ^ LA_FILL_WORD;
+#endif
   if (diff == 0) return NULL;
   for (size_t k = LA_LINK_BYTES; k < end; k++)
     if (base[k] != KP_LOOKASIDE_FILL) return base + k;
