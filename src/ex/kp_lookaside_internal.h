@@ -93,10 +93,9 @@ typedef struct la_state la_state_t;
 struct la_node;
 
 /*
- * A list's record. The first cache line is what every hit reads (written
+ * A list's record. The fields up to opts are what every hit reads (written
  * only while the list is being initialised, or by kp_lookaside_set_options);
- * the second starts with the entry the hits last met, written by them; the
- * rest is for the slow paths.
+ * the rest is for the slow paths.
  */
 typedef struct la_rec {
   _Atomic(kp_lookaside_t *) list; /* NULL while the record is free */
@@ -113,12 +112,7 @@ typedef struct la_rec {
    * from the line it already has: set at init under st->lock and by
    * kp_lookaside_set_options for every active list (atomic access). */
   uint32_t opts;
-  /* The last entry a hit met and its node (la_node_t): a one-entry hint in
-   * front of the hint table, trusted only while the node's state names the
-   * entry (torn or stale pairs only send the hit to the table). Reset when
-   * the record is released (atomic access). */
-  _Alignas(KPI_CACHE_ALIGN) uintptr_t last_entry;
-  struct la_node *last_node;
+  uint64_t sys_gen;               /* sys->generation */
   kp_lookaside_kind_t kind;
   uint32_t flags;
   const kp_lookaside_invoker_t *invoker;
@@ -321,29 +315,38 @@ static inline void node_cache_fields(la_node_t *n, const la_rec_t *r,
 void kpi_la_track_leave(la_state_t *st, void *entry, bool drop,
                         la_seen_t *seen);
 
-/* The record's last entry is now @p a, with node @p n (stored only when
- * changed: the line stays shared while one entry comes and goes). */
-static inline void rec_remember(la_rec_t *r, uintptr_t a, la_node_t *n) {
-  if (la_ld(&r->last_entry) != a) la_st(&r->last_entry, a);
-  if (la_ld(&r->last_node) != n) la_st(&r->last_node, n);
-}
-
-/* The record's last entry, read before the hit's locked instruction so
- * that the node is at hand when the entry is. */
+/* The entry the calling thread's last hit met, and its node (kpi_thread_t):
+ * a one-entry hint in front of the hint table. Private to the thread, so
+ * keeping it costs no shared write. The node is looked at only when it
+ * belongs to the system of the list at hand (same generation: alive, and
+ * nodes are never freed while their system lives), and trusted only while
+ * its state names the entry. */
 typedef struct la_last {
-  uintptr_t entry;
+  uintptr_t entry; /* 0: none for this system */
   la_node_t *node;
 } la_last_t;
 
-static inline la_last_t rec_last(const la_rec_t *r) {
-  la_last_t l = {la_ld(&r->last_entry), la_ld(&r->last_node)};
+static inline la_last_t thread_last(const kpi_thread_t *t, const la_rec_t *r) {
+  la_last_t l = {0, NULL};
+  if (t->la_system == r->sys_gen) {
+    l.entry = t->la_entry;
+    l.node = (la_node_t *)t->la_node;
+  }
   return l;
 }
 
-/* The allocate hit's leave, without a lock when the record's last entry or
+static inline void thread_remember(kpi_thread_t *t, const la_rec_t *r,
+                                   uintptr_t a, la_node_t *n) {
+  t->la_system = r->sys_gen;
+  t->la_entry = a;
+  t->la_node = n;
+}
+
+/* The allocate hit's leave, without a lock when the thread's last entry or
  * the hint table knows the entry (the pop made it ours: nothing else moves
  * a CACHED node, so CACHED -> OUT is a store). */
-static inline void track_leave_hit(la_rec_t *r, la_last_t last, void *entry) {
+static inline void track_leave_hit(kpi_thread_t *t, const la_rec_t *r,
+                                   la_last_t last, void *entry) {
   uintptr_t a = (uintptr_t)entry;
   if (last.entry == a && last.node != NULL &&
       node_state(last.node) == st_word(a, LA_ST_CACHED)) {
@@ -354,7 +357,7 @@ static inline void track_leave_hit(la_rec_t *r, la_last_t last, void *entry) {
   la_node_t *n = hint_find(r->st, a, &s);
   if (n != NULL && (s & LA_ST_MASK) == LA_ST_CACHED) {
     __atomic_store_n(&n->state, st_word(a, LA_ST_OUT), __ATOMIC_RELEASE);
-    rec_remember(r, a, n);
+    thread_remember(t, r, a, n);
     return;
   }
   kpi_la_track_leave(r->st, entry, false, NULL);
@@ -363,19 +366,19 @@ static inline void track_leave_hit(la_rec_t *r, la_last_t last, void *entry) {
 enum la_free_verdict { LA_FREE_OK, LA_FREE_WRONG_LIST, LA_FREE_TWICE };
 
 /* The free hit without a lock: true when the entry, handed out by @p list
- * (or one of its size) and known to the record's last entry or the hint
+ * (or one of its size) and known to the thread's last entry or the hint
  * table, is now CACHED with its free site. False: nothing changed, take the
  * locked path (which decides, and reports a double free or a wrong list).
  *
- * The record's pair is tried by the compare-and-swap itself: it succeeds
- * only on a node whose state is exactly "@p entry, OUT", which is the
- * entry's node whatever pair was read (a torn or stale pair fails it and
+ * The thread's last node is tried by the compare-and-swap itself: it
+ * succeeds only on a node whose state is exactly "@p entry, OUT", which is
+ * the entry's node (a node recycled for another address fails it and
  * changes nothing). A failure on a node that names the entry (CACHED or
  * BUSY: a double free) goes straight to the locked path. */
-static inline bool track_free_hit(la_rec_t *r, la_last_t last,
-                                  const kp_lookaside_t *list, void *entry,
-                                  const char *file, uint32_t line,
-                                  const void *caller, uint32_t thread) {
+static inline bool track_free_hit(kpi_thread_t *t, const la_rec_t *r,
+                                  la_last_t last, const kp_lookaside_t *list,
+                                  void *entry, const char *file, uint32_t line,
+                                  const void *caller) {
   uintptr_t a = (uintptr_t)entry;
   uint64_t s = st_word(a, LA_ST_OUT);
   la_node_t *n = last.node;
@@ -389,13 +392,13 @@ static inline bool track_free_hit(la_rec_t *r, la_last_t last,
     if (!__atomic_compare_exchange_n(&n->state, &s, st_word(a, LA_ST_BUSY),
                                      false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
       return false;
-    rec_remember(r, a, n);
+    thread_remember(t, r, a, n);
   }
   if (la_ld(&n->origin_size) != r->size) {
     __atomic_store_n(&n->state, st_word(a, LA_ST_OUT), __ATOMIC_RELEASE);
     return false;
   }
-  node_cache_fields(n, r, list, file, line, caller, thread);
+  node_cache_fields(n, r, list, file, line, caller, t->id);
   __atomic_store_n(&n->state, st_word(a, LA_ST_CACHED), __ATOMIC_RELEASE);
   return true;
 }

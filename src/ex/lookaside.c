@@ -71,22 +71,17 @@ static bool ex_pool_type_valid(uint32_t t) {
  * Records.
  * ------------------------------------------------------------------------- */
 /* The first chunk is static: a hit on one of the first LA_CHUNK records
- * (the usual case) finds it without loading la_chunks[0]. Records are
- * cache-line aligned (la_rec_t), so are the chunks. */
+ * (the usual case) finds it without loading la_chunks[0]. */
 static la_rec_t la_chunk0[LA_CHUNK];
 static _Atomic(la_rec_t *) la_chunks[LA_MAX_CHUNKS];
 atomic_bool kpi_la_global_lock;
 static uint32_t la_chunk_count;    /* under kpi_la_global_lock */
 static la_rec_t *la_free_recs;     /* under kpi_la_global_lock */
 
-/* A zeroed chunk of records on a cache-line boundary (never freed). */
+/* A zeroed chunk of records (never freed). */
 static la_rec_t *chunk_new(void) {
   if (la_chunk_count == 0) return la_chunk0;
-  size_t bytes = (size_t)LA_CHUNK * sizeof(la_rec_t) + KPI_CACHE_ALIGN;
-  uint8_t *raw = calloc(1, bytes);
-  if (raw == NULL) return NULL;
-  uintptr_t a = ((uintptr_t)raw + KPI_CACHE_ALIGN - 1) & ~(uintptr_t)(KPI_CACHE_ALIGN - 1);
-  return (la_rec_t *)(void *)(raw + (a - (uintptr_t)raw));
+  return calloc(LA_CHUNK, sizeof(la_rec_t));
 }
 
 static la_rec_t *rec_alloc(void) {
@@ -116,9 +111,6 @@ static la_rec_t *rec_alloc(void) {
 void kpi_la_rec_release(la_rec_t *r) {
   atomic_store_explicit(&r->list, NULL, memory_order_release);
   atomic_fetch_add_explicit(&r->gen, 1, memory_order_relaxed);
-  // Its nodes die with the system: forget the last one.
-  la_st(&r->last_entry, (uintptr_t)0);
-  la_st(&r->last_node, NULL);
   spin_lock(&kpi_la_global_lock);
   r->free_next = la_free_recs;
   la_free_recs = r;
@@ -387,8 +379,7 @@ kp_status_t kp_lookaside_initialize(kp_system_t *sys, kp_lookaside_t *list,
   list->future[0] = r->index + 1;
   list->future[1] = gen;
 
-  la_st(&r->last_entry, (uintptr_t)0);
-  la_st(&r->last_node, NULL);
+  r->sys_gen = sys->generation;
   kpi_mutex_lock(&state->lock);
   // Under the lock, as kp_lookaside_set_options changes them.
   la_st(&r->opts, atomic_load_explicit(&state->options, memory_order_relaxed));
@@ -560,13 +551,14 @@ LA_HOT void *alloc_body(kp_system_t *sys, kp_lookaside_t *list,
   if (LA_UNLIKELY(sys == NULL)) sys = kp_system_current();
   la_rec_t *r = rec_of(sys, list, LA_OP_ALLOCATE, w);
   if (LA_UNLIKELY(r == NULL)) return NULL;
-  if (LA_UNLIKELY(kpi_thread()->irql > KP_APC_LEVEL) &&
+  kpi_thread_t *t = kpi_thread();
+  if (LA_UNLIKELY(t->irql > KP_APC_LEVEL) &&
       !irql_slow(sys, r, false, r->size, where_site(w)))
     return NULL;
   uint32_t opts = la_ld(&r->opts);
   // Read before the pop: the locked instruction waits for them anyway, and
   // the entry's node is then at hand when the entry is.
-  la_last_t last = rec_last(r);
+  la_last_t last = thread_last(t, r);
   // Every allocation is counted, a hit on a damaged entry (0xC6, the handler
   // returning) too. Windows counts before it pops (facts 3.3); counting
   // just after is the same to one thread and lets the pop's locked
@@ -584,7 +576,7 @@ LA_HOT void *alloc_body(kp_system_t *sys, kp_lookaside_t *list,
       return NULL;
     }
   }
-  if (opts & KP_LOOKASIDE_OPT_TRACK) track_leave_hit(r, last, entry);
+  if (opts & KP_LOOKASIDE_OPT_TRACK) track_leave_hit(t, r, last, entry);
   return entry;
 }
 
@@ -656,9 +648,9 @@ LA_HOT void free_body(kp_system_t *sys, kp_lookaside_t *list, void *entry,
   uint16_t depth = __atomic_load_n(&list->depth, __ATOMIC_RELAXED);
   bool push = kpi_slist_depth(&list->list_head) < depth;
   if ((opts & KP_LOOKASIDE_OPT_TRACK) &&
-      LA_UNLIKELY(!(push && track_free_hit(r, rec_last(r), list, entry,
-                                           where_file(w), where_line(w),
-                                           where_caller(w), t->id))) &&
+      LA_UNLIKELY(!(push && track_free_hit(t, r, thread_last(t, r), list,
+                                           entry, where_file(w), where_line(w),
+                                           where_caller(w)))) &&
       !free_tracked(sys, r, list, entry, push, where_site(w)))
     return;
   if (LA_UNLIKELY(!push)) {

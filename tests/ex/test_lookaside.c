@@ -1211,7 +1211,7 @@ static void test_many_tracked_entries(void **state) {
 /* ---------------------------------------------------------------------------
  * The hit paths' shortcuts (docs/decisions.md, "lookaside hit, second
  * pass"): the fill at every size and byte, options changed under active
- * lists, records beyond the first chunk, the record's last entry.
+ * lists, records beyond the first chunk, the thread's last entry.
  * ------------------------------------------------------------------------- */
 
 /* The fill is written and checked 16 bytes at a time with an overlapping
@@ -1337,10 +1337,10 @@ static void test_lists_beyond_the_first_records(void **state) {
   assert_int_equal(kp_lookaside_verify(sys), KP_STATUS_SUCCESS);
 }
 
-/* The record's last entry is a shortcut, not the truth: a double free is
- * caught whether the entry is the last one the list met (its compare-and-
- * swap fails on a CACHED node) or not (the hint table), with the first
- * free's site in the report; a wrong list likewise. */
+/* The thread's last entry is a shortcut, not the truth: a double free is
+ * caught whether the entry is the last one the thread's hits met (its
+ * compare-and-swap fails on a CACHED node) or not (the hint table), with
+ * the first free's site in the report; a wrong list likewise. */
 static void test_double_free_with_and_without_last_entry(void **state) {
   kp_system_t *sys = *state;
   _Alignas(16) kp_lookaside_t l, big;
@@ -1367,7 +1367,7 @@ static void test_double_free_with_and_without_last_entry(void **state) {
   snprintf(where, sizeof where, "test_lookaside.c:%d", line_a);
   assert_non_null(strstr(rec.explanation, where));
   assert_int_equal(kp_lookaside_cached(&l), 2);
-  /* b is the list's last entry again after this hit; to the wrong list. */
+  /* b is the thread's last entry again after this hit; to the wrong list. */
   assert_ptr_equal(kp_lookaside_alloc(sys, &l, KP_HERE), b);
   KP_ASSERT_BUGCHECK_PARAMS(sys, 0xC4, 0xCE, (uintptr_t)&big, (uintptr_t)b, 32,
                             kp_lookaside_free(sys, &big, b, KP_HERE));
