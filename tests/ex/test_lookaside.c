@@ -1378,6 +1378,30 @@ static void test_double_free_with_and_without_last_entry(void **state) {
   kp_lookaside_delete(sys, &big, KP_HERE);
 }
 
+/* The thread's last entry belongs to one system: after that system is
+ * destroyed (its nodes freed), a list of the next system (possibly at the
+ * same addresses) never uses it (AddressSanitizer would see the freed
+ * node), and its own checks work. */
+static void test_last_entry_does_not_outlive_its_system(void **state) {
+  (void)state;
+  for (int round = 0; round < 3; round++) {
+    kp_system_t *sys = make_system(KP_VERIFY_AUTOMATIC);
+    assert_non_null(sys);
+    _Alignas(16) kp_lookaside_t l;
+    assert_int_equal(kp_lookaside_init_ex(sys, &l, NULL, NULL, 0, 0, 48, TAG1, 0,
+                                          KP_HERE),
+                     KP_STATUS_SUCCESS);
+    void *e = kp_lookaside_alloc(sys, &l, KP_HERE);
+    kp_lookaside_free(sys, &l, e, KP_HERE);
+    assert_ptr_equal(kp_lookaside_alloc(sys, &l, KP_HERE), e);
+    kp_lookaside_free(sys, &l, e, KP_HERE);
+    KP_ASSERT_BUGCHECK_PARAMS(sys, 0xC4, 0x13, 0, (uintptr_t)&l, (uintptr_t)e,
+                              kp_lookaside_free(sys, &l, e, KP_HERE));
+    kp_lookaside_delete(sys, &l, KP_HERE);
+    kp_system_destroy(sys);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_layout),
@@ -1428,6 +1452,7 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(test_double_free_with_and_without_last_entry,
                                       setup, teardown),
+      cmocka_unit_test(test_last_entry_does_not_outlive_its_system),
 #if defined(T_ASAN)
       cmocka_unit_test_setup_teardown(test_asan_reports_touch_of_cached_entry, setup,
                                       teardown),
