@@ -48,6 +48,13 @@ typedef struct kpi_thread {
   uint64_t abandoned_p1;
   kp_irql_t abandoned_irql;
   uint32_t abandoned_locks;
+  /* Lookaside hits (src/ex/kp_lookaside_internal.h): the entry this
+   * thread's last hit met and its tracking node, in the system of
+   * generation @la_system (the node is used only while that system lives:
+   * its nodes are freed with it). A hint, validated by the node's state. */
+  uint64_t la_system;
+  uintptr_t la_entry;
+  void *la_node;
 } kpi_thread_t;
 
 /* ---------------------------------------------------------------------------

@@ -90,7 +90,13 @@ static inline void spin_unlock(atomic_bool *held) {
 }
 
 typedef struct la_state la_state_t;
+struct la_node;
 
+/*
+ * A list's record. The fields up to opts are what every hit reads (written
+ * only while the list is being initialised, or by kp_lookaside_set_options);
+ * the rest is for the slow paths.
+ */
 typedef struct la_rec {
   _Atomic(kp_lookaside_t *) list; /* NULL while the record is free */
   atomic_uint gen;                /* bumped each time the record is freed */
@@ -98,12 +104,17 @@ typedef struct la_rec {
   /* Set at init, before the list pointer is published. */
   kp_system_t *sys;
   la_state_t *st;
-  kp_lookaside_kind_t kind;
-  kp_pool_kind_t pool;            /* scan group */
-  uint32_t type;                  /* POOL_TYPE with the list's flag bits */
-  uint32_t flags;
   uint32_t size;
   kp_tag_t tag;
+  uint32_t type;                  /* POOL_TYPE with the list's flag bits */
+  kp_pool_kind_t pool;            /* scan group */
+  /* The system's options (st->options), copied so that a hit reads them
+   * from the line it already has: set at init under st->lock and by
+   * kp_lookaside_set_options for every active list (atomic access). */
+  uint32_t opts;
+  uint64_t sys_gen;               /* sys->generation */
+  kp_lookaside_kind_t kind;
+  uint32_t flags;
   const kp_lookaside_invoker_t *invoker;
   kp_site_t init_site;
   uint32_t init_thread;
@@ -276,11 +287,12 @@ typedef struct la_seen {
   uint32_t free_thread;
 } la_seen_t;
 
-/* The fields of an entry freed to @p list (the node is BUSY: ours). */
+/* The fields of an entry freed to @p list by thread @p thread (the node is
+ * BUSY: ours). */
 static inline void node_cache_fields(la_node_t *n, const la_rec_t *r,
                                      const kp_lookaside_t *list,
                                      const char *file, uint32_t line,
-                                     const void *caller) {
+                                     const void *caller, uint32_t thread) {
   // Stored only when changed: an entry freed again by the same code to the
   // same list (the common case) costs loads, which a locked instruction
   // need not wait for, instead of stores, which it must.
@@ -294,7 +306,7 @@ static inline void node_cache_fields(la_node_t *n, const la_rec_t *r,
   LA_SET(free_site.file, file);
   LA_SET(free_site.line, line);
   LA_SET(free_site.caller, caller);
-  LA_SET(free_thread, kpi_thread()->id);
+  LA_SET(free_thread, thread);
 #undef LA_SET
 }
 
@@ -303,41 +315,90 @@ static inline void node_cache_fields(la_node_t *n, const la_rec_t *r,
 void kpi_la_track_leave(la_state_t *st, void *entry, bool drop,
                         la_seen_t *seen);
 
-/* The allocate hit's leave, without a lock when the hint knows the entry
- * (the pop made it ours: nothing else moves a CACHED node). */
-static inline void track_leave_hit(la_state_t *st, void *entry) {
+/* The entry the calling thread's last hit met, and its node (kpi_thread_t):
+ * a one-entry hint in front of the hint table. Private to the thread, so
+ * keeping it costs no shared write. The node is looked at only when it
+ * belongs to the system of the list at hand (same generation: alive, and
+ * nodes are never freed while their system lives), and trusted only while
+ * its state names the entry. */
+typedef struct la_last {
+  uintptr_t entry; /* 0: none for this system */
+  la_node_t *node;
+} la_last_t;
+
+static inline la_last_t thread_last(const kpi_thread_t *t, const la_rec_t *r) {
+  la_last_t l = {0, NULL};
+  if (t->la_system == r->sys_gen) {
+    l.entry = t->la_entry;
+    l.node = (la_node_t *)t->la_node;
+  }
+  return l;
+}
+
+static inline void thread_remember(kpi_thread_t *t, const la_rec_t *r,
+                                   uintptr_t a, la_node_t *n) {
+  t->la_system = r->sys_gen;
+  t->la_entry = a;
+  t->la_node = n;
+}
+
+/* The allocate hit's leave, without a lock when the thread's last entry or
+ * the hint table knows the entry (the pop made it ours: nothing else moves
+ * a CACHED node, so CACHED -> OUT is a store). */
+static inline void track_leave_hit(kpi_thread_t *t, const la_rec_t *r,
+                                   la_last_t last, void *entry) {
   uintptr_t a = (uintptr_t)entry;
-  uint64_t s;
-  la_node_t *n = hint_find(st, a, &s);
-  if (n != NULL && (s & LA_ST_MASK) == LA_ST_CACHED) {
-    __atomic_store_n(&n->state, st_word(a, LA_ST_OUT), __ATOMIC_RELEASE);
+  if (last.entry == a && last.node != NULL &&
+      node_state(last.node) == st_word(a, LA_ST_CACHED)) {
+    __atomic_store_n(&last.node->state, st_word(a, LA_ST_OUT), __ATOMIC_RELEASE);
     return;
   }
-  kpi_la_track_leave(st, entry, false, NULL);
+  uint64_t s;
+  la_node_t *n = hint_find(r->st, a, &s);
+  if (n != NULL && (s & LA_ST_MASK) == LA_ST_CACHED) {
+    __atomic_store_n(&n->state, st_word(a, LA_ST_OUT), __ATOMIC_RELEASE);
+    thread_remember(t, r, a, n);
+    return;
+  }
+  kpi_la_track_leave(r->st, entry, false, NULL);
 }
 
 enum la_free_verdict { LA_FREE_OK, LA_FREE_WRONG_LIST, LA_FREE_TWICE };
 
 /* The free hit without a lock: true when the entry, handed out by @p list
- * (or one of its size) and known to the hint, is now CACHED with its free
- * site. False: nothing changed, take the locked path (which decides, and
- * reports a double free or a wrong list). */
-static inline bool track_free_hit(la_state_t *st, const la_rec_t *r,
-                                  const kp_lookaside_t *list, void *entry,
-                                  const char *file, uint32_t line,
+ * (or one of its size) and known to the thread's last entry or the hint
+ * table, is now CACHED with its free site. False: nothing changed, take the
+ * locked path (which decides, and reports a double free or a wrong list).
+ *
+ * The thread's last node is tried by the compare-and-swap itself: it
+ * succeeds only on a node whose state is exactly "@p entry, OUT", which is
+ * the entry's node (a node recycled for another address fails it and
+ * changes nothing). A failure on a node that names the entry (CACHED or
+ * BUSY: a double free) goes straight to the locked path. */
+static inline bool track_free_hit(kpi_thread_t *t, const la_rec_t *r,
+                                  la_last_t last, const kp_lookaside_t *list,
+                                  void *entry, const char *file, uint32_t line,
                                   const void *caller) {
   uintptr_t a = (uintptr_t)entry;
-  uint64_t s;
-  la_node_t *n = hint_find(st, a, &s);
-  if (n == NULL || s != st_word(a, LA_ST_OUT)) return false;
-  if (!__atomic_compare_exchange_n(&n->state, &s, st_word(a, LA_ST_BUSY), false,
-                                   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-    return false;
+  uint64_t s = st_word(a, LA_ST_OUT);
+  la_node_t *n = last.node;
+  if (last.entry != a || n == NULL ||
+      !__atomic_compare_exchange_n(&n->state, &s, st_word(a, LA_ST_BUSY),
+                                   false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+    if (last.entry == a && n != NULL && (s & ~(uint64_t)LA_ST_MASK) == (uint64_t)a)
+      return false;
+    n = hint_find(r->st, a, &s);
+    if (n == NULL || s != st_word(a, LA_ST_OUT)) return false;
+    if (!__atomic_compare_exchange_n(&n->state, &s, st_word(a, LA_ST_BUSY),
+                                     false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+      return false;
+    thread_remember(t, r, a, n);
+  }
   if (la_ld(&n->origin_size) != r->size) {
     __atomic_store_n(&n->state, st_word(a, LA_ST_OUT), __ATOMIC_RELEASE);
     return false;
   }
-  node_cache_fields(n, r, list, file, line, caller);
+  node_cache_fields(n, r, list, file, line, caller, t->id);
   __atomic_store_n(&n->state, st_word(a, LA_ST_CACHED), __ATOMIC_RELEASE);
   return true;
 }
@@ -346,10 +407,15 @@ static inline bool track_free_hit(la_state_t *st, const la_rec_t *r,
  * Poison (KP_LOOKASIDE_OPT_POISON).
  * ------------------------------------------------------------------------- */
 
-/* Words of the entry of an entry: the fill is written and checked 8 bytes
- * at a time (entries are 16-byte aligned, the fill starts at 8). */
+/* Words of an entry: the fill is written and checked 8 or 16 bytes at a
+ * time (entries are 16-byte aligned, the fill starts at 8). */
 typedef uint64_t __attribute__((may_alias)) la_word_t;
 #define LA_FILL_WORD (0x0101010101010101ull * KP_LOOKASIDE_FILL)
+#if defined(__GNUC__) || defined(__clang__)
+#define LA_VECTOR_FILL 1
+/* 16 bytes at an 8-byte boundary (unaligned vector loads and stores). */
+typedef uint64_t la_pair_t __attribute__((vector_size(16), aligned(8), may_alias));
+#endif
 
 /* The fill covers whole 8-byte granules after the link word, so ASan never
  * has to describe a partly poisoned granule (unpoisoning one would mark its
@@ -359,21 +425,25 @@ static inline size_t fill_end(uint32_t size) { return size & ~(size_t)7; }
 static inline void poison_entry(void *entry, uint32_t size) {
   size_t end = fill_end(size);
   if (end <= LA_LINK_BYTES) return;
-  // Word-wide stores (16 bytes where the compiler has vectors): most entries
-  // are small, where a memset call costs more than the stores themselves.
+  // Wide stores: most entries are small, where a memset call costs more
+  // than the stores themselves.
   uint8_t *p = (uint8_t *)entry + LA_LINK_BYTES;
-  size_t n = end - LA_LINK_BYTES;
-#if defined(__GNUC__) || defined(__clang__)
-  typedef uint64_t la_pair_t
-      __attribute__((vector_size(16), aligned(8), may_alias));
-  const la_pair_t fill = {LA_FILL_WORD, LA_FILL_WORD};
-  // (The empty asm keeps the compiler from turning the loops back into a
-  // memset call.)
-  for (; n >= 16; n -= 16, p += 16) {
-    *(la_pair_t *)(void *)p = fill;
-    __asm__("" : "+r"(p));
+  size_t n = end - LA_LINK_BYTES; // a multiple of 8
+#if defined(LA_VECTOR_FILL)
+  if (n >= 16) {
+    const la_pair_t fill = {LA_FILL_WORD, LA_FILL_WORD};
+    // 16 bytes at a time, the last 16 overlapping the one before (no 8-byte
+    // tail to test for). The empty asm keeps the compiler from turning the
+    // loop back into a memset call.
+    uint8_t *last = p + n - 16;
+    for (; p < last; p += 16) {
+      *(la_pair_t *)(void *)p = fill;
+      __asm__("" : "+r"(p));
+    }
+    *(la_pair_t *)(void *)last = fill;
+  } else {
+    *(la_word_t *)(void *)p = LA_FILL_WORD;
   }
-  if (n >= 8) *(la_word_t *)(void *)p = LA_FILL_WORD;
 #else
   for (; n >= 8; n -= 8, p += 8) *(la_word_t *)(void *)p = LA_FILL_WORD;
 #endif
@@ -400,11 +470,28 @@ LA_UNCHECKED_READ static inline const uint8_t *fill_damage(const void *entry,
                                                            uint32_t size) {
   const uint8_t *base = entry;
   size_t end = fill_end(size);
-  // One branch for the whole fill: the words' differences are OR-ed (a
-  // loop the compiler may vectorise), the byte is looked for only on damage.
-  uint64_t diff = 0;
-  for (size_t i = LA_LINK_BYTES; i < end; i += 8)
-    diff |= *(const la_word_t *)(const void *)(base + i) ^ LA_FILL_WORD;
+  if (end <= LA_LINK_BYTES) return NULL;
+  // One branch for the whole fill: the differences from the fill are OR-ed
+  // (16 bytes at a time, the last 16 overlapping), the byte is looked for
+  // only on damage.
+  const uint8_t *p = base + LA_LINK_BYTES;
+  size_t n = end - LA_LINK_BYTES; // a multiple of 8
+  uint64_t diff;
+#if defined(LA_VECTOR_FILL)
+  if (n >= 16) {
+    const la_pair_t fill = {LA_FILL_WORD, LA_FILL_WORD};
+    const uint8_t *last = p + n - 16;
+    la_pair_t acc = *(const la_pair_t *)(const void *)last ^ fill;
+    for (; p < last; p += 16) acc |= *(const la_pair_t *)(const void *)p ^ fill;
+    diff = acc[0] | acc[1];
+  } else {
+    diff = *(const la_word_t *)(const void *)p ^ LA_FILL_WORD;
+  }
+#else
+  diff = 0;
+  for (size_t i = 0; i < n; i += 8)
+    diff |= *(const la_word_t *)(const void *)(p + i) ^ LA_FILL_WORD;
+#endif
   if (diff == 0) return NULL;
   for (size_t k = LA_LINK_BYTES; k < end; k++)
     if (base[k] != KP_LOOKASIDE_FILL) return base + k;

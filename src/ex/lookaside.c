@@ -70,16 +70,25 @@ static bool ex_pool_type_valid(uint32_t t) {
 /* ---------------------------------------------------------------------------
  * Records.
  * ------------------------------------------------------------------------- */
+/* The first chunk is static: a hit on one of the first LA_CHUNK records
+ * (the usual case) finds it without loading la_chunks[0]. */
+static la_rec_t la_chunk0[LA_CHUNK];
 static _Atomic(la_rec_t *) la_chunks[LA_MAX_CHUNKS];
 atomic_bool kpi_la_global_lock;
 static uint32_t la_chunk_count;    /* under kpi_la_global_lock */
 static la_rec_t *la_free_recs;     /* under kpi_la_global_lock */
 
+/* A zeroed chunk of records (never freed). */
+static la_rec_t *chunk_new(void) {
+  if (la_chunk_count == 0) return la_chunk0;
+  return calloc(LA_CHUNK, sizeof(la_rec_t));
+}
+
 static la_rec_t *rec_alloc(void) {
   la_rec_t *r = NULL;
   spin_lock(&kpi_la_global_lock);
   if (la_free_recs == NULL && la_chunk_count < LA_MAX_CHUNKS) {
-    la_rec_t *chunk = calloc(LA_CHUNK, sizeof *chunk);
+    la_rec_t *chunk = chunk_new();
     if (chunk != NULL) {
       for (uint32_t i = 0; i < LA_CHUNK; i++) {
         atomic_init(&chunk[i].list, NULL);
@@ -118,10 +127,16 @@ LA_HOT la_rec_t *rec_hint(kp_system_t *sys, const kp_lookaside_t *list) {
   uint32_t gen = __atomic_load_n(&list->future[1], __ATOMIC_RELAXED);
   if (idx == 0 || idx > LA_MAX_CHUNKS * LA_CHUNK) return NULL;
   idx--;
-  la_rec_t *chunk =
-      atomic_load_explicit(&la_chunks[idx >> LA_CHUNK_BITS], memory_order_acquire);
-  if (chunk == NULL) return NULL;
-  la_rec_t *r = &chunk[idx & (LA_CHUNK - 1)];
+  la_rec_t *r;
+  if (LA_LIKELY(idx < LA_CHUNK)) {
+    // Not yet handed out, a record of la_chunk0 names no list (zeroed).
+    r = &la_chunk0[idx];
+  } else {
+    la_rec_t *chunk = atomic_load_explicit(&la_chunks[idx >> LA_CHUNK_BITS],
+                                           memory_order_acquire);
+    if (chunk == NULL) return NULL;
+    r = &chunk[idx & (LA_CHUNK - 1)];
+  }
   if (atomic_load_explicit(&r->list, memory_order_acquire) != list) return NULL;
   if (atomic_load_explicit(&r->gen, memory_order_relaxed) != gen) return NULL;
   if (r->sys != sys) return NULL;
@@ -364,7 +379,10 @@ kp_status_t kp_lookaside_initialize(kp_system_t *sys, kp_lookaside_t *list,
   list->future[0] = r->index + 1;
   list->future[1] = gen;
 
+  r->sys_gen = sys->generation;
   kpi_mutex_lock(&state->lock);
+  // Under the lock, as kp_lookaside_set_options changes them.
+  la_st(&r->opts, atomic_load_explicit(&state->options, memory_order_relaxed));
   r->next = NULL;
   r->prev = state->tail;
   if (state->tail != NULL)
@@ -533,10 +551,14 @@ LA_HOT void *alloc_body(kp_system_t *sys, kp_lookaside_t *list,
   if (LA_UNLIKELY(sys == NULL)) sys = kp_system_current();
   la_rec_t *r = rec_of(sys, list, LA_OP_ALLOCATE, w);
   if (LA_UNLIKELY(r == NULL)) return NULL;
-  if (LA_UNLIKELY(kpi_irql() > KP_APC_LEVEL) &&
+  kpi_thread_t *t = kpi_thread();
+  if (LA_UNLIKELY(t->irql > KP_APC_LEVEL) &&
       !irql_slow(sys, r, false, r->size, where_site(w)))
     return NULL;
-  uint32_t opts = atomic_load_explicit(&r->st->options, memory_order_relaxed);
+  uint32_t opts = la_ld(&r->opts);
+  // Read before the pop: the locked instruction waits for them anyway, and
+  // the entry's node is then at hand when the entry is.
+  la_last_t last = thread_last(t, r);
   // Every allocation is counted, a hit on a damaged entry (0xC6, the handler
   // returning) too. Windows counts before it pops (facts 3.3); counting
   // just after is the same to one thread and lets the pop's locked
@@ -554,7 +576,7 @@ LA_HOT void *alloc_body(kp_system_t *sys, kp_lookaside_t *list,
       return NULL;
     }
   }
-  if (opts & KP_LOOKASIDE_OPT_TRACK) track_leave_hit(r->st, entry);
+  if (opts & KP_LOOKASIDE_OPT_TRACK) track_leave_hit(t, r, last, entry);
   return entry;
 }
 
@@ -617,16 +639,18 @@ LA_HOT void free_body(kp_system_t *sys, kp_lookaside_t *list, void *entry,
     free_bad_entry(sys, entry);
     return;
   }
-  if (LA_UNLIKELY(kpi_irql() > KP_APC_LEVEL) &&
+  kpi_thread_t *t = kpi_thread();
+  if (LA_UNLIKELY(t->irql > KP_APC_LEVEL) &&
       !irql_slow(sys, r, true, (uint64_t)(uintptr_t)entry, where_site(w)))
     return;
-  uint32_t opts = atomic_load_explicit(&r->st->options, memory_order_relaxed);
+  uint32_t opts = la_ld(&r->opts);
   // Windows: push only while the list holds fewer entries than Depth.
   uint16_t depth = __atomic_load_n(&list->depth, __ATOMIC_RELAXED);
   bool push = kpi_slist_depth(&list->list_head) < depth;
   if ((opts & KP_LOOKASIDE_OPT_TRACK) &&
-      LA_UNLIKELY(!(push && track_free_hit(r->st, r, list, entry, where_file(w),
-                                           where_line(w), where_caller(w)))) &&
+      LA_UNLIKELY(!(push && track_free_hit(t, r, thread_last(t, r), list,
+                                           entry, where_file(w), where_line(w),
+                                           where_caller(w)))) &&
       !free_tracked(sys, r, list, entry, push, where_site(w)))
     return;
   if (LA_UNLIKELY(!push)) {
@@ -679,7 +703,14 @@ uint32_t kp_lookaside_set_options(kp_system_t *sys, uint32_t options) {
   if (sys == NULL) return 0;
   la_state_t *st = kpi_la_state_get(sys, true);
   if (st == NULL) return 0;
-  return atomic_exchange(&st->options, options & KP_LOOKASIDE_OPT_DEFAULT);
+  uint32_t opts = options & KP_LOOKASIDE_OPT_DEFAULT;
+  // With the active lists' copies, under the registry lock (which
+  // kp_lookaside_initialize holds when it copies the options).
+  kpi_mutex_lock(&st->lock);
+  uint32_t old = atomic_exchange(&st->options, opts);
+  for (la_rec_t *r = st->head; r != NULL; r = r->next) la_st(&r->opts, opts);
+  kpi_mutex_unlock(&st->lock);
+  return old;
 }
 
 /* ---------------------------------------------------------------------------

@@ -258,7 +258,8 @@ static enum la_free_verdict free_decide(la_state_t *st, la_stripe_t *s,
     }
     if (push) {
       if (!kpi_la_node_move(n, &cur, st_word(a, LA_ST_BUSY))) continue;
-      node_cache_fields(n, r, list, at->file, at->line, at->caller);
+      node_cache_fields(n, r, list, at->file, at->line, at->caller,
+                        kpi_thread()->id);
       __atomic_store_n(&n->state, st_word(a, LA_ST_CACHED), __ATOMIC_RELEASE);
       hint_put(st, a, n);
     } else {

@@ -31,10 +31,9 @@
 
 // Allocate and free pass the site's fields straight to the core
 // (kp_lookaside_alloc_site / _free_site: in registers, a tail call). A
-// lookaside site has no outer caller (the core never reported one), but the
-// one an allocation macro left is cleared, as WDK_SITE_AT does, so that it
-// cannot stick to a later call.
-#define WDK_DROP_OUTER() ((void)kp_wdk_take_outer())
+// lookaside site has no outer caller (the core never reported one), so the
+// lookaside macros do not record one and these functions leave the
+// thread-local slot alone: a jump to the core, no thread-local access.
 
 /* The WDK structures are the core's list, field for field. */
 C_ASSERT(offsetof(NPAGED_LOOKASIDE_LIST, L) == 0);
@@ -230,7 +229,6 @@ PVOID NTAPI(ExAllocateFromNPagedLookasideList)(PNPAGED_LOOKASIDE_LIST Lookaside)
 
 PVOID kp_wdk_ExAllocateFromNPagedLookasideList_at(
     PNPAGED_LOOKASIDE_LIST Lookaside, const char *File, ULONG Line) {
-  WDK_DROP_OUTER();
   return kp_lookaside_alloc_site(core_list(Lookaside), File, Line, WDK_CALLER());
 }
 
@@ -242,7 +240,6 @@ VOID NTAPI(ExFreeToNPagedLookasideList)(PNPAGED_LOOKASIDE_LIST Lookaside,
 VOID kp_wdk_ExFreeToNPagedLookasideList_at(PNPAGED_LOOKASIDE_LIST Lookaside,
                                            PVOID Entry, const char *File,
                                            ULONG Line) {
-  WDK_DROP_OUTER();
   kp_lookaside_free_site(core_list(Lookaside), Entry, File, Line, WDK_CALLER());
 }
 
@@ -284,7 +281,6 @@ PVOID NTAPI(ExAllocateFromPagedLookasideList)(PPAGED_LOOKASIDE_LIST Lookaside) {
 
 PVOID kp_wdk_ExAllocateFromPagedLookasideList_at(
     PPAGED_LOOKASIDE_LIST Lookaside, const char *File, ULONG Line) {
-  WDK_DROP_OUTER();
   return kp_lookaside_alloc_site(core_list(Lookaside), File, Line, WDK_CALLER());
 }
 
@@ -296,7 +292,6 @@ VOID NTAPI(ExFreeToPagedLookasideList)(PPAGED_LOOKASIDE_LIST Lookaside,
 VOID kp_wdk_ExFreeToPagedLookasideList_at(PPAGED_LOOKASIDE_LIST Lookaside,
                                           PVOID Entry, const char *File,
                                           ULONG Line) {
-  WDK_DROP_OUTER();
   kp_lookaside_free_site(core_list(Lookaside), Entry, File, Line, WDK_CALLER());
 }
 
@@ -350,7 +345,6 @@ PVOID NTAPI(ExAllocateFromLookasideListEx)(PLOOKASIDE_LIST_EX Lookaside) {
 
 PVOID kp_wdk_ExAllocateFromLookasideListEx_at(PLOOKASIDE_LIST_EX Lookaside,
                                               const char *File, ULONG Line) {
-  WDK_DROP_OUTER();
   return kp_lookaside_alloc_site(core_list(Lookaside), File, Line, WDK_CALLER());
 }
 
@@ -361,6 +355,5 @@ VOID NTAPI(ExFreeToLookasideListEx)(PLOOKASIDE_LIST_EX Lookaside, PVOID Entry) {
 VOID kp_wdk_ExFreeToLookasideListEx_at(PLOOKASIDE_LIST_EX Lookaside,
                                        PVOID Entry, const char *File,
                                        ULONG Line) {
-  WDK_DROP_OUTER();
   kp_lookaside_free_site(core_list(Lookaside), Entry, File, Line, WDK_CALLER());
 }

@@ -1208,6 +1208,200 @@ static void test_many_tracked_entries(void **state) {
   assert_int_equal(ts.allocs, ts.frees);
 }
 
+/* ---------------------------------------------------------------------------
+ * The hit paths' shortcuts (docs/decisions.md, "lookaside hit, second
+ * pass"): the fill at every size and byte, options changed under active
+ * lists, records beyond the first chunk, the thread's last entry.
+ * ------------------------------------------------------------------------- */
+
+/* The fill is written and checked 16 bytes at a time with an overlapping
+ * last 16: every size class, and damage at its first, middle and last byte
+ * and in the overlap, is found at the exact byte. */
+static void test_fill_every_size_and_byte(void **state) {
+  kp_system_t *sys = *state;
+  static const uint32_t sizes[] = {8,  12, 16, 20, 23, 24, 31,  32,   40,  48,
+                                   56, 63, 64, 72, 88, 100, 256, 1000, 4000, 6000};
+  for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+    uint32_t size = sizes[s];
+    size_t end = size & ~(size_t)7; /* the fill is [8, end) */
+    _Alignas(16) kp_lookaside_t l;
+    assert_int_equal(kp_lookaside_init_ex(sys, &l, NULL, NULL, 0, 0, size, TAG1, 0,
+                                          KP_HERE),
+                     KP_STATUS_SUCCESS);
+    size_t spots[4] = {8, end - 1, 8 + (end - 8) / 2, end >= 32 ? end - 12 : 8};
+    for (int k = 0; k < 4; k++) {
+      uint8_t *volatile e = kp_lookaside_alloc(sys, &l, KP_HERE);
+      assert_non_null(e);
+      memset(e, 0x11, size);
+      kp_lookaside_free(sys, &l, e, KP_HERE);
+      for (size_t i = 8; i < end; i++) assert_int_equal(driver_read(e, i), KP_LOOKASIDE_FILL);
+      for (size_t i = end > 8 ? end : 8; i < size; i++)
+        assert_int_equal(driver_read(e, i), 0x11);
+      if (end <= 8) {
+        /* No fill to check: the entry comes back. */
+        KP_ASSERT_NO_BUGCHECK(sys, assert_ptr_equal(kp_lookaside_alloc(sys, &l, KP_HERE), e));
+        kp_lookaside_free(sys, &l, e, KP_HERE);
+        break;
+      }
+      driver_write(e, spots[k], 0x5A);
+      KP_ASSERT_BUGCHECK_PARAMS(sys, 0xC6, (uintptr_t)(e + spots[k]), 1, 0, (uintptr_t)&l,
+                                kp_lookaside_alloc(sys, &l, KP_HERE));
+      /* Not handed out: back to pool, the list is empty. */
+      assert_int_equal(kp_lookaside_cached(&l), 0);
+      kp_block_info_t bi;
+      assert_false(kp_block_query(sys, e, &bi));
+    }
+    /* Intact: a hit hands it out again. */
+    uint8_t *volatile e = kp_lookaside_alloc(sys, &l, KP_HERE);
+    kp_lookaside_free(sys, &l, e, KP_HERE);
+    KP_ASSERT_NO_BUGCHECK(sys, assert_ptr_equal(kp_lookaside_alloc(sys, &l, KP_HERE), e));
+    kp_lookaside_free(sys, &l, e, KP_HERE);
+    kp_lookaside_delete(sys, &l, KP_HERE);
+  }
+}
+
+/* kp_lookaside_set_options reaches lists that are already active (each
+ * record keeps a copy), both ways. */
+static void test_options_change_reaches_active_lists(void **state) {
+  kp_system_t *sys = *state;
+  _Alignas(16) kp_lookaside_t l;
+  assert_int_equal(kp_lookaside_init_ex(sys, &l, NULL, NULL, 0, 0, 32, TAG1, 0,
+                                        KP_HERE),
+                   KP_STATUS_SUCCESS);
+  uint8_t *e = kp_lookaside_alloc(sys, &l, KP_HERE);
+  memset(e, 0x33, 32);
+  assert_int_equal(kp_lookaside_set_options(sys, 0), KP_LOOKASIDE_OPT_DEFAULT);
+  kp_lookaside_free(sys, &l, e, KP_HERE);
+  assert_int_equal(e[8], 0x33); /* no fill */
+  assert_ptr_equal(kp_lookaside_alloc(sys, &l, KP_HERE), e);
+  assert_int_equal(kp_lookaside_set_options(sys, KP_LOOKASIDE_OPT_DEFAULT), 0);
+  kp_lookaside_free(sys, &l, e, KP_HERE);
+  assert_int_equal(driver_read(e, 8), KP_LOOKASIDE_FILL);
+  /* Tracked again: a second free is a double free. */
+  KP_ASSERT_BUGCHECK_PARAMS(sys, 0xC4, 0x13, 0, (uintptr_t)&l, (uintptr_t)e,
+                            kp_lookaside_free(sys, &l, e, KP_HERE));
+  assert_int_equal(kp_lookaside_cached(&l), 1);
+  kp_lookaside_delete(sys, &l, KP_HERE);
+  /* Poison only, on a list already active (its entries never tracked: an
+   * entry cached while tracked stays known as cached when tracking goes
+   * off): the fill, checked. */
+  assert_int_equal(kp_lookaside_init_ex(sys, &l, NULL, NULL, 0, 0, 32, TAG1, 0,
+                                        KP_HERE),
+                   KP_STATUS_SUCCESS);
+  assert_int_equal(kp_lookaside_set_options(sys, KP_LOOKASIDE_OPT_POISON),
+                   KP_LOOKASIDE_OPT_DEFAULT);
+  e = kp_lookaside_alloc(sys, &l, KP_HERE);
+  memset(e, 0x44, 32);
+  kp_lookaside_free(sys, &l, e, KP_HERE);
+  assert_int_equal(driver_read(e, 31), KP_LOOKASIDE_FILL);
+  driver_write(e, 31, 0);
+  KP_ASSERT_BUGCHECK_PARAMS(sys, 0xC6, (uintptr_t)(e + 31), 1, 0, (uintptr_t)&l,
+                            kp_lookaside_alloc(sys, &l, KP_HERE));
+  assert_int_equal(kp_lookaside_set_options(sys, KP_LOOKASIDE_OPT_DEFAULT),
+                   KP_LOOKASIDE_OPT_POISON);
+  kp_lookaside_delete(sys, &l, KP_HERE);
+}
+
+/* More lists at once than the first (static) chunk of records holds: every
+ * list is found from its hint and checked as usual. */
+#define LISTS 300
+static void test_lists_beyond_the_first_records(void **state) {
+  kp_system_t *sys = *state;
+  static _Alignas(16) kp_lookaside_t ls[LISTS];
+  static void *es[LISTS];
+  for (int i = 0; i < LISTS; i++)
+    assert_int_equal(kp_lookaside_init_ex(sys, &ls[i], NULL, NULL, 0, 0,
+                                          32 + (size_t)(i % 4) * 16, TAG1, 0, KP_HERE),
+                     KP_STATUS_SUCCESS);
+  for (int i = 0; i < LISTS; i++) {
+    es[i] = kp_lookaside_alloc(sys, &ls[i], KP_HERE);
+    kp_lookaside_free(sys, &ls[i], es[i], KP_HERE);
+    assert_ptr_equal(kp_lookaside_alloc(sys, &ls[i], KP_HERE), es[i]);
+    kp_lookaside_free(sys, &ls[i], es[i], KP_HERE);
+  }
+  unsigned before = kp_bugcheck_count(sys);
+  for (int i = 0; i < LISTS; i++)
+    KP_ASSERT_BUGCHECK_PARAMS(sys, 0xC4, 0x13, 0, (uintptr_t)&ls[i], (uintptr_t)es[i],
+                              kp_lookaside_free(sys, &ls[i], es[i], KP_HERE));
+  assert_int_equal(kp_bugcheck_count(sys) - before, LISTS);
+  /* An entry of list 0 (32 bytes) freed to list 1 (48 bytes). */
+  void *x = kp_lookaside_alloc(sys, &ls[0], KP_HERE);
+  KP_ASSERT_BUGCHECK_PARAMS(sys, 0xC4, 0xCE, (uintptr_t)&ls[1], (uintptr_t)x, 32,
+                            kp_lookaside_free(sys, &ls[1], x, KP_HERE));
+  kp_lookaside_free(sys, &ls[0], x, KP_HERE);
+  for (int i = 0; i < LISTS; i++) {
+    assert_int_equal(ls[i].total_allocates, 2 + (i == 0));
+    assert_int_equal(kp_lookaside_cached(&ls[i]), 1);
+    kp_lookaside_delete(sys, &ls[i], KP_HERE);
+  }
+  assert_int_equal(kp_lookaside_verify(sys), KP_STATUS_SUCCESS);
+}
+
+/* The thread's last entry is a shortcut, not the truth: a double free is
+ * caught whether the entry is the last one the thread's hits met (its
+ * compare-and-swap fails on a CACHED node) or not (the hint table), with
+ * the first free's site in the report; a wrong list likewise. */
+static void test_double_free_with_and_without_last_entry(void **state) {
+  kp_system_t *sys = *state;
+  _Alignas(16) kp_lookaside_t l, big;
+  assert_int_equal(kp_lookaside_init_ex(sys, &l, NULL, NULL, 0, 0, 32, TAG1, 0,
+                                        KP_HERE),
+                   KP_STATUS_SUCCESS);
+  assert_int_equal(kp_lookaside_init_ex(sys, &big, NULL, NULL, 0, 0, 64, TAG2, 0,
+                                        KP_HERE),
+                   KP_STATUS_SUCCESS);
+  void *a = kp_lookaside_alloc(sys, &l, KP_HERE);
+  void *b = kp_lookaside_alloc(sys, &l, KP_HERE);
+  int line_a = __LINE__ + 1;
+  kp_lookaside_free(sys, &l, a, KP_HERE);
+  int line_b = __LINE__ + 1;
+  kp_lookaside_free(sys, &l, b, KP_HERE);
+  char where[64];
+  kp_bugcheck_record_t rec;
+  KP_CAPTURE_BUGCHECK(sys, &rec, kp_lookaside_free(sys, &l, b, KP_HERE));
+  assert_true(kp_bugcheck_record_matches(&rec, 0xC4, 0x13, 0, (uintptr_t)&l, (uintptr_t)b));
+  snprintf(where, sizeof where, "test_lookaside.c:%d", line_b);
+  assert_non_null(strstr(rec.explanation, where));
+  KP_CAPTURE_BUGCHECK(sys, &rec, kp_lookaside_free(sys, &l, a, KP_HERE));
+  assert_true(kp_bugcheck_record_matches(&rec, 0xC4, 0x13, 0, (uintptr_t)&l, (uintptr_t)a));
+  snprintf(where, sizeof where, "test_lookaside.c:%d", line_a);
+  assert_non_null(strstr(rec.explanation, where));
+  assert_int_equal(kp_lookaside_cached(&l), 2);
+  /* b is the thread's last entry again after this hit; to the wrong list. */
+  assert_ptr_equal(kp_lookaside_alloc(sys, &l, KP_HERE), b);
+  KP_ASSERT_BUGCHECK_PARAMS(sys, 0xC4, 0xCE, (uintptr_t)&big, (uintptr_t)b, 32,
+                            kp_lookaside_free(sys, &big, b, KP_HERE));
+  KP_ASSERT_NO_BUGCHECK(sys, kp_lookaside_free(sys, &l, b, KP_HERE));
+  assert_int_equal(kp_lookaside_cached(&l), 2);
+  assert_int_equal(kp_lookaside_cached(&big), 0);
+  kp_lookaside_delete(sys, &l, KP_HERE);
+  kp_lookaside_delete(sys, &big, KP_HERE);
+}
+
+/* The thread's last entry belongs to one system: after that system is
+ * destroyed (its nodes freed), a list of the next system (possibly at the
+ * same addresses) never uses it (AddressSanitizer would see the freed
+ * node), and its own checks work. */
+static void test_last_entry_does_not_outlive_its_system(void **state) {
+  (void)state;
+  for (int round = 0; round < 3; round++) {
+    kp_system_t *sys = make_system(KP_VERIFY_AUTOMATIC);
+    assert_non_null(sys);
+    _Alignas(16) kp_lookaside_t l;
+    assert_int_equal(kp_lookaside_init_ex(sys, &l, NULL, NULL, 0, 0, 48, TAG1, 0,
+                                          KP_HERE),
+                     KP_STATUS_SUCCESS);
+    void *e = kp_lookaside_alloc(sys, &l, KP_HERE);
+    kp_lookaside_free(sys, &l, e, KP_HERE);
+    assert_ptr_equal(kp_lookaside_alloc(sys, &l, KP_HERE), e);
+    kp_lookaside_free(sys, &l, e, KP_HERE);
+    KP_ASSERT_BUGCHECK_PARAMS(sys, 0xC4, 0x13, 0, (uintptr_t)&l, (uintptr_t)e,
+                              kp_lookaside_free(sys, &l, e, KP_HERE));
+    kp_lookaside_delete(sys, &l, KP_HERE);
+    kp_system_destroy(sys);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_layout),
@@ -1251,6 +1445,14 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_reports, setup, teardown),
       cmocka_unit_test_setup_teardown(test_site_entry_points, setup, teardown),
       cmocka_unit_test_setup_teardown(test_many_tracked_entries, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_fill_every_size_and_byte, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_options_change_reaches_active_lists, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_lists_beyond_the_first_records, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_double_free_with_and_without_last_entry,
+                                      setup, teardown),
+      cmocka_unit_test(test_last_entry_does_not_outlive_its_system),
 #if defined(T_ASAN)
       cmocka_unit_test_setup_teardown(test_asan_reports_touch_of_cached_entry, setup,
                                       teardown),

@@ -400,7 +400,7 @@ C_ASSERT(sizeof(POOL_TYPE) == sizeof(uint32_t));
 #define ExDeleteNPagedLookasideList(Lookaside)                                 \
   kp_wdk_ExDeleteNPagedLookasideList_at((Lookaside), __FILE__, __LINE__)
 #define ExAllocateFromNPagedLookasideList(Lookaside) \
-  (KP_WDK_OUTER(), kp_wdk_ExAllocateFromNPagedLookasideList_at((Lookaside), __FILE__, __LINE__))
+  kp_wdk_ExAllocateFromNPagedLookasideList_at((Lookaside), __FILE__, __LINE__)
 #define ExFreeToNPagedLookasideList(Lookaside, Entry)                          \
   kp_wdk_ExFreeToNPagedLookasideList_at((Lookaside), (Entry), __FILE__,        \
                                         __LINE__)
@@ -412,7 +412,7 @@ C_ASSERT(sizeof(POOL_TYPE) == sizeof(uint32_t));
 #define ExDeletePagedLookasideList(Lookaside)                                  \
   kp_wdk_ExDeletePagedLookasideList_at((Lookaside), __FILE__, __LINE__)
 #define ExAllocateFromPagedLookasideList(Lookaside) \
-  (KP_WDK_OUTER(), kp_wdk_ExAllocateFromPagedLookasideList_at((Lookaside), __FILE__, __LINE__))
+  kp_wdk_ExAllocateFromPagedLookasideList_at((Lookaside), __FILE__, __LINE__)
 #define ExFreeToPagedLookasideList(Lookaside, Entry)                           \
   kp_wdk_ExFreeToPagedLookasideList_at((Lookaside), (Entry), __FILE__,         \
                                        __LINE__)
@@ -426,7 +426,7 @@ C_ASSERT(sizeof(POOL_TYPE) == sizeof(uint32_t));
 #define ExFlushLookasideListEx(Lookaside)                                      \
   kp_wdk_ExFlushLookasideListEx_at((Lookaside), __FILE__, __LINE__)
 #define ExAllocateFromLookasideListEx(Lookaside) \
-  (KP_WDK_OUTER(), kp_wdk_ExAllocateFromLookasideListEx_at((Lookaside), __FILE__, __LINE__))
+  kp_wdk_ExAllocateFromLookasideListEx_at((Lookaside), __FILE__, __LINE__)
 #define ExFreeToLookasideListEx(Lookaside, Entry)                              \
   kp_wdk_ExFreeToLookasideListEx_at((Lookaside), (Entry), __FILE__, __LINE__)
 #endif /* !KPOOL_NO_CALL_SITES */
