@@ -437,9 +437,14 @@ KP_API void kp_lookaside_adjust_depth(kp_system_t *sys);
 
 /**
  * Sets the checks above for every list of @p sys (the bare Windows
- * algorithm is @p options 0). Change them only while no list of @p sys
- * holds cached entries: an entry cached without the fill would otherwise
- * be reported as modified. Returns the previous options.
+ * algorithm is @p options 0), active lists included. Entries cached at
+ * that moment follow: switching the fill on fills (and ASan-poisons) them,
+ * switching it off opens them for ASan, switching tracking off forgets
+ * every tracked entry (one cached then is freed by a delete or flush
+ * without a report; an entry met again after tracking is back is tracked
+ * from then on). Must not race with allocates or frees on the lists of
+ * @p sys (the cached entries are taken off each list and put back).
+ * Returns the previous options.
  */
 KP_API uint32_t kp_lookaside_set_options(kp_system_t *sys, uint32_t options);
 

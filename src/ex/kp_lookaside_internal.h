@@ -548,6 +548,8 @@ uint64_t kpi_la_node_settled(const la_node_t *n);
 bool kpi_la_node_move(la_node_t *n, uint64_t *cur, uint64_t to);
 la_node_t *kpi_la_node_find(la_stripe_t *s, uintptr_t a);
 void kpi_la_node_unlink(la_state_t *st, la_stripe_t *s, la_node_t *n);
+/* Forgets every tracked entry (tracking switched off). */
+void kpi_la_track_forget_all(la_state_t *st);
 void kpi_la_track_origin(la_state_t *st, void *entry,
                          const kp_lookaside_t *list, uint32_t size);
 void kpi_la_seen_copy(la_seen_t *out, const la_node_t *n);

@@ -708,8 +708,34 @@ uint32_t kp_lookaside_set_options(kp_system_t *sys, uint32_t options) {
   // kp_lookaside_initialize holds when it copies the options).
   kpi_mutex_lock(&st->lock);
   uint32_t old = atomic_exchange(&st->options, opts);
-  for (la_rec_t *r = st->head; r != NULL; r = r->next) la_st(&r->opts, opts);
+  bool poison_changed = ((old ^ opts) & KP_LOOKASIDE_OPT_POISON) != 0;
+  for (la_rec_t *r = st->head; r != NULL; r = r->next) {
+    la_st(&r->opts, opts);
+    if (!poison_changed) continue;
+    // The entries cached now follow the new rule: filled (and poisoned
+    // for ASan) when the fill is switched on, so that their next hit does
+    // not find them "modified"; opened for ASan when it is switched off,
+    // since no hit will open them any more. Taken off the list and put
+    // back whole, so a concurrent pop sees the list empty or whole.
+    kp_lookaside_t *l = atomic_load_explicit(&r->list, memory_order_relaxed);
+    kp_slist_entry_t *chain = kpi_slist_flush(&l->list_head);
+    if (chain == NULL) continue;
+    kp_slist_entry_t *last = chain;
+    uint16_t n = 0;
+    for (kp_slist_entry_t *e = chain; e != NULL; e = e->next) {
+      if (opts & KP_LOOKASIDE_OPT_POISON)
+        poison_entry(e, r->size);
+      else
+        unpoison_entry(e, r->size);
+      last = e;
+      n++;
+    }
+    kpi_slist_push_list(&l->list_head, chain, last, n);
+  }
   kpi_mutex_unlock(&st->lock);
+  // Nodes kept while tracking was off would no longer follow the entries.
+  if ((old & KP_LOOKASIDE_OPT_TRACK) && !(opts & KP_LOOKASIDE_OPT_TRACK))
+    kpi_la_track_forget_all(st);
   return old;
 }
 

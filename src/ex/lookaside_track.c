@@ -178,6 +178,31 @@ void kpi_la_node_unlink(la_state_t *st, la_stripe_t *s, la_node_t *n) {
   atomic_fetch_sub_explicit(&st->tracked, 1, memory_order_relaxed);
 }
 
+/* Tracking was switched off: every node is forgotten (none would be kept
+ * in step any more, and an entry left marked as cached would later be
+ * reported as freed twice). Each stripe under its lock, as a single drop
+ * does; stale hints are rejected by the node's state, now 0. */
+void kpi_la_track_forget_all(la_state_t *st) {
+  for (uint32_t i = 0; i < LA_STRIPES; i++) {
+    la_stripe_t *s = &st->stripes[i];
+    spin_lock(&s->held);
+    for (uint32_t b = 0; b < s->nbuckets; b++) {
+      la_node_t *n = s->buckets[b];
+      s->buckets[b] = NULL;
+      while (n != NULL) {
+        la_node_t *next = n->next;
+        node_set(n, 0);
+        n->next = s->spare;
+        s->spare = n;
+        s->count--;
+        atomic_fetch_sub_explicit(&st->tracked, 1, memory_order_relaxed);
+        n = next;
+      }
+    }
+    spin_unlock(&s->held);
+  }
+}
+
 /* A miss handed out @p entry: remember where it comes from. An entry that
  * is not 16-byte aligned is not tracked: no list can take it back (the
  * free raises STATUS_DATATYPE_MISALIGNMENT first). */

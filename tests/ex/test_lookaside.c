@@ -1302,6 +1302,54 @@ static void test_options_change_reaches_active_lists(void **state) {
   kp_lookaside_delete(sys, &l, KP_HERE);
 }
 
+/* Options changed while a list holds cached entries: the entries follow
+ * the new options. Tracking switched off forgets them (a delete or flush
+ * then frees them without a false double free); the fill switched on fills
+ * them (their next hit finds nothing modified); switched off, it opens
+ * them for ASan (no hit opens them any more). */
+static void test_options_change_with_cached_entries(void **state) {
+  kp_system_t *sys = *state;
+  _Alignas(16) kp_lookaside_t l;
+  assert_int_equal(kp_lookaside_init_ex(sys, &l, NULL, NULL, 0, 0, 48, TAG1, 0,
+                                        KP_HERE),
+                   KP_STATUS_SUCCESS);
+  uint8_t *a = kp_lookaside_alloc(sys, &l, KP_HERE);
+  uint8_t *b = kp_lookaside_alloc(sys, &l, KP_HERE);
+  kp_lookaside_free(sys, &l, a, KP_HERE);
+  kp_lookaside_free(sys, &l, b, KP_HERE);
+  assert_int_equal(kp_lookaside_cached(&l), 2);
+  // Tracking off (the fill stays): the cached entries are forgotten.
+  assert_int_equal(kp_lookaside_set_options(sys, KP_LOOKASIDE_OPT_POISON),
+                   KP_LOOKASIDE_OPT_DEFAULT);
+  KP_ASSERT_NO_BUGCHECK(sys, kp_lookaside_flush(sys, &l, KP_HERE));
+  assert_int_equal(kp_lookaside_cached(&l), 0);
+  // Cached while the fill is off, then switched on: filled now.
+  uint8_t *c = kp_lookaside_alloc(sys, &l, KP_HERE);
+  assert_int_equal(kp_lookaside_set_options(sys, 0), KP_LOOKASIDE_OPT_POISON);
+  memset(c, 0x55, 48);
+  kp_lookaside_free(sys, &l, c, KP_HERE);
+  assert_int_equal(driver_read(c, 20), 0x55);
+  assert_int_equal(kp_lookaside_set_options(sys, KP_LOOKASIDE_OPT_DEFAULT), 0);
+  for (size_t i = 8; i < 48; i++) assert_int_equal(driver_read(c, i), KP_LOOKASIDE_FILL);
+  uint8_t *again = NULL;
+  KP_ASSERT_NO_BUGCHECK(sys, again = kp_lookaside_alloc(sys, &l, KP_HERE));
+  assert_ptr_equal(again, c);
+  // Cached with the fill on, then switched off: the driver may touch the
+  // entry after its next hit (under ASan too).
+  kp_lookaside_free(sys, &l, c, KP_HERE);
+  assert_int_equal(kp_lookaside_set_options(sys, 0), KP_LOOKASIDE_OPT_DEFAULT);
+#if defined(T_ASAN)
+  assert_false(__asan_address_is_poisoned(c + 8));
+#endif
+  again = kp_lookaside_alloc(sys, &l, KP_HERE);
+  assert_ptr_equal(again, c);
+  memset(again, 0x66, 48);
+  kp_lookaside_free(sys, &l, again, KP_HERE);
+  assert_int_equal(kp_lookaside_set_options(sys, KP_LOOKASIDE_OPT_DEFAULT), 0);
+  // The entry was cached untracked: the delete frees it, no false report.
+  KP_ASSERT_NO_BUGCHECK(sys, kp_lookaside_delete(sys, &l, KP_HERE));
+}
+
 /* More lists at once than the first (static) chunk of records holds: every
  * list is found from its hint and checked as usual. */
 #define LISTS 300
@@ -1447,6 +1495,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_many_tracked_entries, setup, teardown),
       cmocka_unit_test_setup_teardown(test_fill_every_size_and_byte, setup, teardown),
       cmocka_unit_test_setup_teardown(test_options_change_reaches_active_lists, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_options_change_with_cached_entries, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_lists_beyond_the_first_records, setup,
                                       teardown),
