@@ -13,8 +13,8 @@
  * in ns per allocate + free pair. For two threads the figure is wall-clock
  * time / total pairs (so 2x scaling would halve it). "checks on" is the
  * default (poisoned entries, out-of-band tracking); "checks off" is
- * kp_lookaside_set_options(sys, 0), the bare Windows algorithm (two
- * interlocked counters and two 16-byte compare-and-swaps per pair).
+ * kp_lookaside_set_options(sys, 0), the bare Windows algorithm (two plain
+ * counter increments and two 16-byte compare-and-swaps per pair).
  */
 #include <pthread.h>
 #include <stdatomic.h>

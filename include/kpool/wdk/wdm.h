@@ -2674,10 +2674,10 @@ FORCEINLINE PVOID kp_wdk_ExAllocatePoolPriorityZero_at(
  * ========================================================================= */
 #if !defined(KPOOL_NO_CALL_SITES)
 /*
- * The allocation macros also record who called the function that expands
- * them: the return address of the enclosing function, so that blocks
- * allocated through a driver's own wrapper (its operator new, its
- * lookaside class) are reported as "Memory.cpp:6, called from <function>
+ * The pool allocation macros also record who called the function that
+ * expands them: the return address of the enclosing function, so that
+ * blocks allocated through a driver's own wrapper (its operator new, its
+ * allocation helper) are reported as "Memory.cpp:6, called from <function>
  * at <file:line>" and leak reports group them by that outer site. The
  * value travels in a thread-local variable that the _at function reads
  * and clears (their signatures stay as they are). A wrapper the compiler
