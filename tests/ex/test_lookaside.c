@@ -1260,14 +1260,19 @@ static void test_fill_every_size_and_byte(void **state) {
   }
 }
 
+/* An Ex list of @size-byte entries (non-paged, default depth). */
+static void init_ex_list(kp_system_t *sys, kp_lookaside_t *l, size_t size) {
+  assert_int_equal(kp_lookaside_init_ex(sys, l, NULL, NULL, 0, 0, size, TAG1, 0,
+                                        KP_HERE),
+                   KP_STATUS_SUCCESS);
+}
+
 /* kp_lookaside_set_options reaches lists that are already active (each
  * record keeps a copy), both ways. */
 static void test_options_change_reaches_active_lists(void **state) {
   kp_system_t *sys = *state;
   _Alignas(16) kp_lookaside_t l;
-  assert_int_equal(kp_lookaside_init_ex(sys, &l, NULL, NULL, 0, 0, 32, TAG1, 0,
-                                        KP_HERE),
-                   KP_STATUS_SUCCESS);
+  init_ex_list(sys, &l, 32);
   uint8_t *e = kp_lookaside_alloc(sys, &l, KP_HERE);
   memset(e, 0x33, 32);
   assert_int_equal(kp_lookaside_set_options(sys, 0), KP_LOOKASIDE_OPT_DEFAULT);
@@ -1282,12 +1287,8 @@ static void test_options_change_reaches_active_lists(void **state) {
                             kp_lookaside_free(sys, &l, e, KP_HERE));
   assert_int_equal(kp_lookaside_cached(&l), 1);
   kp_lookaside_delete(sys, &l, KP_HERE);
-  /* Poison only, on a list already active (its entries never tracked: an
-   * entry cached while tracked stays known as cached when tracking goes
-   * off): the fill, checked. */
-  assert_int_equal(kp_lookaside_init_ex(sys, &l, NULL, NULL, 0, 0, 32, TAG1, 0,
-                                        KP_HERE),
-                   KP_STATUS_SUCCESS);
+  /* Poison only, on a list already active: the fill, checked. */
+  init_ex_list(sys, &l, 32);
   assert_int_equal(kp_lookaside_set_options(sys, KP_LOOKASIDE_OPT_POISON),
                    KP_LOOKASIDE_OPT_DEFAULT);
   e = kp_lookaside_alloc(sys, &l, KP_HERE);
@@ -1310,9 +1311,7 @@ static void test_options_change_reaches_active_lists(void **state) {
 static void test_options_change_with_cached_entries(void **state) {
   kp_system_t *sys = *state;
   _Alignas(16) kp_lookaside_t l;
-  assert_int_equal(kp_lookaside_init_ex(sys, &l, NULL, NULL, 0, 0, 48, TAG1, 0,
-                                        KP_HERE),
-                   KP_STATUS_SUCCESS);
+  init_ex_list(sys, &l, 48);
   uint8_t *a = kp_lookaside_alloc(sys, &l, KP_HERE);
   uint8_t *b = kp_lookaside_alloc(sys, &l, KP_HERE);
   kp_lookaside_free(sys, &l, a, KP_HERE);
@@ -1436,9 +1435,7 @@ static void test_last_entry_does_not_outlive_its_system(void **state) {
     kp_system_t *sys = make_system(KP_VERIFY_AUTOMATIC);
     assert_non_null(sys);
     _Alignas(16) kp_lookaside_t l;
-    assert_int_equal(kp_lookaside_init_ex(sys, &l, NULL, NULL, 0, 0, 48, TAG1, 0,
-                                          KP_HERE),
-                     KP_STATUS_SUCCESS);
+    init_ex_list(sys, &l, 48);
     void *e = kp_lookaside_alloc(sys, &l, KP_HERE);
     kp_lookaside_free(sys, &l, e, KP_HERE);
     assert_ptr_equal(kp_lookaside_alloc(sys, &l, KP_HERE), e);
