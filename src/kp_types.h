@@ -48,6 +48,12 @@ typedef struct kpi_thread {
   uint64_t abandoned_p1;
   kp_irql_t abandoned_irql;
   uint32_t abandoned_locks;
+  /* Allocation sequence numbers taken in batches from the system's
+   * counter, so a thread's allocations stay in order (in every pool)
+   * without a shared atomic per allocation. Valid for @seq_system only. */
+  uint64_t seq_system;       /* kp_system generation the batch belongs to */
+  uint64_t seq_next;
+  uint64_t seq_end;
   /* Lookaside hits (src/ex/kp_lookaside_internal.h): the entry this
    * thread's last hit met and its tracking node, in the system of
    * generation @la_system (the node is used only while that system lives:
@@ -194,10 +200,6 @@ typedef struct kpi_heap {
   uint32_t free_slot;              /* head of the free slots */
   uint32_t *buckets;
   size_t bucket_count;             /* power of two */
-  /* Allocation sequence numbers taken from the system's counter in
-   * batches of POOL_SEQ_BATCH (one shared atomic per batch). */
-  uint64_t seq_next;
-  uint64_t seq_end;
   size_t record_count;             /* in the hash: live, quarantined and
                                       released (bound to a free block) */
   size_t live_count;

@@ -716,7 +716,8 @@ uint32_t kp_lookaside_set_options(kp_system_t *sys, uint32_t options) {
     // for ASan) when the fill is switched on, so that their next hit does
     // not find them "modified"; opened for ASan when it is switched off,
     // since no hit will open them any more. Taken off the list and put
-    // back whole, so a concurrent pop sees the list empty or whole.
+    // back whole, in order and with the same Depth (the caller does not
+    // run allocates or frees on the lists meanwhile: kpool/lookaside.h).
     kp_lookaside_t *l = atomic_load_explicit(&r->list, memory_order_relaxed);
     kp_slist_entry_t *chain = kpi_slist_flush(&l->list_head);
     if (chain == NULL) continue;

@@ -248,17 +248,18 @@ static bool quota_charge(kp_system_t *sys, uint64_t bytes) {
   return true;
 }
 
-/* The next allocation sequence number of @sys for a block of heap @h
- * (locked): from a batch the heap took from the system's counter (one
- * shared atomic per POOL_SEQ_BATCH allocations instead of one per
- * allocation). A heap belongs to one system; heap_scrub empties the batch
- * before the heap serves another. */
-static inline uint64_t sequence_next(kp_system_t *sys, kpi_heap_t *h) {
-  if (h->seq_next == h->seq_end) {
-    h->seq_next = atomic_fetch_add(&sys->sequence, POOL_SEQ_BATCH) + 1;
-    h->seq_end = h->seq_next + POOL_SEQ_BATCH;
+/* The next allocation sequence number of @sys for the calling thread @t:
+ * from a batch the thread took from the system's counter (one shared
+ * atomic per POOL_SEQ_BATCH allocations instead of one per allocation).
+ * Per thread, not per heap: a thread's allocations in different pools stay
+ * in order (kp_block_info_t::sequence). */
+static inline uint64_t sequence_next(kp_system_t *sys, kpi_thread_t *t) {
+  if (t->seq_system != sys->generation || t->seq_next == t->seq_end) {
+    t->seq_next = atomic_fetch_add(&sys->sequence, POOL_SEQ_BATCH) + 1;
+    t->seq_end = t->seq_next + POOL_SEQ_BATCH;
+    t->seq_system = sys->generation;
   }
-  return h->seq_next++;
+  return t->seq_next++;
 }
 
 /* Makes record @r the live block at @p and counts it in its heap (heap
@@ -268,17 +269,17 @@ static inline uint64_t sequence_next(kp_system_t *sys, kpi_heap_t *h) {
  * Shared by heap_carve and kpi_alloc_small_fast, so both leave the same
  * record and counters. */
 static inline void record_live(kp_system_t *sys, kpi_heap_t *h,
-                               kpi_record_t *r, uint8_t *p, uint64_t w0,
-                               uint64_t w1_fixed, kp_pool_flags_t flags,
-                               kp_tag_t tag, uint32_t thread, uint32_t site,
-                               size_t bytes) {
+                               kpi_thread_t *me, kpi_record_t *r, uint8_t *p,
+                               uint64_t w0, uint64_t w1_fixed,
+                               kp_pool_flags_t flags, kp_tag_t tag,
+                               uint32_t site, size_t bytes) {
   r->address = p;
   r->w0 = w0 | ((uint64_t)KPI_BLOCK_LIVE << 57);
-  r->w1 = (sequence_next(sys, h) & REC_SEQ_MASK) | w1_fixed |
+  r->w1 = (sequence_next(sys, me) & REC_SEQ_MASK) | w1_fixed |
           ((uint64_t)((flags >> 32) & 0xFFu) << 52);
   r->flags_lo = (uint32_t)flags;
   r->tag = tag;
-  r->thread = thread;
+  r->thread = me->id;
   r->site = site;
   r->free_thread = 0;
   r->link_a = r->link_b = 0;
@@ -386,12 +387,12 @@ static bool heap_carve(kp_system_t *sys, kpi_pool_t *pool,
     return false;
   }
   uint32_t pool_type = rq->pool_type <= 0xFFFFu ? rq->pool_type : 0xFFFFu;
-  record_live(sys, h, r, small ? block + KPI_HEADER_SIZE : block,
+  record_live(sys, h, me, r, small ? block + KPI_HEADER_SIZE : block,
               (uint64_t)size | ((uint64_t)pool_type << 41) |
                   ((uint64_t)(rq->quota ? 1 : 0) << 59) |
                   ((uint64_t)(small ? 0 : 1) << 60),
               record_w1_fixed(rq->priority, rq->api), rq->flags, rq->tag,
-              me->id, site, bytes);
+              site, bytes);
   if (fresh) {
     record_hash_insert(h, r, id);
     h->record_count++;
@@ -558,7 +559,6 @@ void *kpi_alloc_small_fast(kp_system_t *sys, uint64_t mode,
   size_t span = round_up(size + KPI_MIN_CANARY, KPI_GRANULE); // data + canary
   uint32_t granules = (uint32_t)((KPI_HEADER_SIZE + span) / KPI_GRANULE);
   uint32_t site = site_id(at, SITE_ALLOC);
-  uint32_t thread = me->id;
   spin_lock(&h->lock);
   kpi_free_block_t *f = h->small_free[granules];
   // A block with its released record: no slot to take, no hash insert.
@@ -572,9 +572,9 @@ void *kpi_alloc_small_fast(kp_system_t *sys, uint64_t mode,
   uint8_t *block = (uint8_t *)(void *)f;
   uint8_t *p = block + KPI_HEADER_SIZE;
   // Priority and API lie in @mode as in the record's word 1.
-  record_live(sys, h, r, p,
+  record_live(sys, h, me, r, p,
               (uint64_t)size | ((mode & 0xFFFFu) << 41),
-              ((mode >> 16) & 0xFFFu) << 40, flags, tag, thread, site, bytes);
+              ((mode >> 16) & 0xFFFu) << 40, flags, tag, site, bytes);
   spin_unlock(&h->lock);
   uint64_t hw[2];
   header_words(pool, granules, false, tag, p, hw);

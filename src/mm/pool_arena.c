@@ -171,7 +171,6 @@ static void heap_scrub(kpi_heap_t *h) {
   h->used = h->peak = 0;
   h->allocs = h->frees = h->failures = 0;
   h->record_count = 0;
-  h->seq_next = h->seq_end = 0;
   h->live_count = 0;
   h->q_head = 0;
   h->q_tail = NULL;
