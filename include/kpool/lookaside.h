@@ -365,6 +365,25 @@ KP_API void *kp_lookaside_alloc_at(kp_system_t *sys, kp_lookaside_t *list,
 KP_API void kp_lookaside_free_at(kp_system_t *sys, kp_lookaside_t *list,
                                  void *entry, const kp_site_t *site);
 
+#if KP_SITE_FORWARDERS
+/* kp_lookaside_alloc() and kp_lookaside_free() as forwarders to the _at
+ * functions (see KP_SITE_FORWARDERS in kpool/common.h). */
+KP_FORWARDER void *kp_lookaside_alloc_fwd_(kp_system_t *sys,
+                                           kp_lookaside_t *list,
+                                           kp_site_t site) {
+  return kp_lookaside_alloc_at(sys, list, &site);
+}
+KP_FORWARDER void kp_lookaside_free_fwd_(kp_system_t *sys,
+                                         kp_lookaside_t *list, void *entry,
+                                         kp_site_t site) {
+  kp_lookaside_free_at(sys, list, entry, &site);
+}
+#define kp_lookaside_alloc(sys, list, site)                                    \
+  kp_lookaside_alloc_fwd_((sys), (list), (site))
+#define kp_lookaside_free(sys, list, entry, site)                              \
+  kp_lookaside_free_fwd_((sys), (list), (entry), (site))
+#endif
+
 /**
  * kp_lookaside_alloc_at() and kp_lookaside_free_at() on the current system
  * (kp_system_current()), with the site's fields as arguments: the entry

@@ -211,6 +211,22 @@ KP_API void *kp_alloc2_at(kp_system_t *sys, kp_pool_flags_t flags, size_t size,
 KP_API void kp_free_at(kp_system_t *sys, void *p, kp_tag_t tag,
                        const kp_site_t *site);
 
+#if KP_SITE_FORWARDERS
+/* kp_alloc2() and kp_free() as forwarders to the _at functions (see
+ * KP_SITE_FORWARDERS in kpool/common.h). */
+KP_FORWARDER void *kp_alloc2_fwd_(kp_system_t *sys, kp_pool_flags_t flags,
+                                  size_t size, kp_tag_t tag, kp_site_t site) {
+  return kp_alloc2_at(sys, flags, size, tag, &site);
+}
+KP_FORWARDER void kp_free_fwd_(kp_system_t *sys, void *p, kp_tag_t tag,
+                               kp_site_t site) {
+  kp_free_at(sys, p, tag, &site);
+}
+#define kp_alloc2(sys, flags, size, tag, site)                                 \
+  kp_alloc2_fwd_((sys), (flags), (size), (tag), (site))
+#define kp_free(sys, p, tag, site) kp_free_fwd_((sys), (p), (tag), (site))
+#endif
+
 /**
  * Simulates ExQueryPoolBlockSize: the usable size of the block (requested
  * size rounded up to 16 bytes up to 4064 bytes, to whole pages above), and

@@ -238,7 +238,10 @@ static inline void *alloc2_at(kp_system_t *sys, kp_pool_flags_t flags,
   return alloc2_general(sys, flags, size, tag, at, caller);
 }
 
-void *kp_alloc2(kp_system_t *sys, kp_pool_flags_t flags, size_t size,
+/* The name in parentheses: kpool/pool.h makes kp_alloc2 and kp_free macros
+ * over inline forwarders (KP_SITE_FORWARDERS); these are the exported
+ * functions behind them. */
+void *(kp_alloc2)(kp_system_t *sys, kp_pool_flags_t flags, size_t size,
                 kp_tag_t tag, kp_site_t site) {
   return alloc2_at(sys, flags, size, tag, &site, ALLOC_RETURN_ADDRESS());
 }
@@ -353,7 +356,7 @@ void *kp_alloc_legacy(kp_system_t *sys, kp_alloc_api_t api, uint32_t pool_type,
 /* ---------------------------------------------------------------------------
  * Free.
  * ------------------------------------------------------------------------- */
-void kp_free(kp_system_t *sys, void *p, kp_tag_t tag, kp_site_t site) {
+void (kp_free)(kp_system_t *sys, void *p, kp_tag_t tag, kp_site_t site) {
   if (sys == NULL) return;
   if (site.file == NULL && site.caller == NULL)
     site.caller = ALLOC_RETURN_ADDRESS();

@@ -591,7 +591,9 @@ void *kp_lookaside_alloc_site(kp_lookaside_t *list, const char *file,
   return alloc_body(NULL, list, w);
 }
 
-void *kp_lookaside_alloc(kp_system_t *sys, kp_lookaside_t *list,
+/* The name in parentheses: kpool/lookaside.h makes it a macro over an inline
+ * forwarder (KP_SITE_FORWARDERS); this is the exported function. */
+void *(kp_lookaside_alloc)(kp_system_t *sys, kp_lookaside_t *list,
                          kp_site_t site) {
   return kp_lookaside_alloc_at(sys, list, &site);
 }
@@ -675,7 +677,7 @@ void kp_lookaside_free_site(kp_lookaside_t *list, void *entry,
   free_body(NULL, list, entry, w);
 }
 
-void kp_lookaside_free(kp_system_t *sys, kp_lookaside_t *list, void *entry,
+void (kp_lookaside_free)(kp_system_t *sys, kp_lookaside_t *list, void *entry,
                        kp_site_t site) {
   kp_lookaside_free_at(sys, list, entry, &site);
 }

@@ -282,6 +282,80 @@ static void test_alloc2_at_and_free_at(void **state) {
   kp_free_at(NULL, q, KPT_TAG2, NULL); // no system: nothing happens
 }
 
+/* kp_alloc2 and kp_free are macros over inline forwarders to the _at
+ * functions where the compiler allows (KP_SITE_FORWARDERS); the exported
+ * functions stay behind them for function pointers. Both record the same
+ * site; without a file or caller, both record a return address in the
+ * calling function (never one inside kpool). */
+/* Allocates through the forwarder and through kp_alloc2_at, both without
+ * a site: each records a return address inside this function. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
+static void alloc_without_site(kp_system_t *sys, uint8_t **fwd, uint8_t **at) {
+  *fwd = kp_alloc2(sys, KPT_NP, 24, KPT_TAG1, KP_NOSITE);
+  *at = kp_alloc2_at(sys, KPT_NP, 24, KPT_TAG1, NULL);
+}
+
+static void test_site_forwarders_record_the_caller(void **state) {
+  kp_system_t *sys = *state;
+  void *(*alloc2_fn)(kp_system_t *, kp_pool_flags_t, size_t, kp_tag_t,
+                     kp_site_t) = kp_alloc2;
+  void (*free_fn)(kp_system_t *, void *, kp_tag_t, kp_site_t) = kp_free;
+  uint8_t *a = kp_alloc2(sys, KPT_NP, 24, KPT_TAG1, KP_NOSITE);
+  uint8_t *b = alloc2_fn(sys, KPT_NP, 24, KPT_TAG1, KP_NOSITE);
+  uint8_t *c = kp_alloc2_at(sys, KPT_NP, 24, KPT_TAG1, NULL);
+  uint8_t *d = kp_alloc2(sys, KPT_NP, 24, KPT_TAG1, KP_HERE);
+  const uint32_t d_line = __LINE__ - 1;
+  assert_non_null(a);
+  assert_non_null(b);
+  assert_non_null(c);
+  assert_non_null(d);
+  kp_block_info_t ia, ib, ic, id;
+  assert_true(kp_block_query(sys, a, &ia));
+  assert_true(kp_block_query(sys, b, &ib));
+  assert_true(kp_block_query(sys, c, &ic));
+  assert_true(kp_block_query(sys, d, &id));
+  assert_null(ia.site.file);
+  assert_null(ib.site.file);
+  assert_non_null(ia.site.caller);
+  assert_non_null(ib.site.caller);
+  assert_non_null(ic.site.caller);
+  // Three return addresses into this function: a few hundred bytes apart.
+  uintptr_t ra = (uintptr_t)ia.site.caller, rb = (uintptr_t)ib.site.caller,
+            rc = (uintptr_t)ic.site.caller;
+  assert_true(ra < rb && rb < rc);
+  assert_true(rc - ra < 4096);
+  // Inside alloc_without_site, in call order (a forwarder that was a call
+  // of its own would record its own address, outside that function).
+  uint8_t *e = NULL, *f = NULL;
+  alloc_without_site(sys, &e, &f);
+  kp_block_info_t ie, iff;
+  assert_true(kp_block_query(sys, e, &ie));
+  assert_true(kp_block_query(sys, f, &iff));
+  uintptr_t start = (uintptr_t)(void (*)(void))alloc_without_site;
+  assert_true((uintptr_t)ie.site.caller > start);
+  assert_true((uintptr_t)ie.site.caller < (uintptr_t)iff.site.caller);
+  assert_true((uintptr_t)iff.site.caller - start < 4096);
+  kp_free(sys, e, KPT_TAG1, KP_HERE);
+  kp_free(sys, f, KPT_TAG1, KP_HERE);
+  assert_string_equal(id.site.file, __FILE__);
+  assert_int_equal(id.site.line, d_line);
+  kp_free(sys, a, KPT_TAG1, KP_HERE);
+  const uint32_t a_line = __LINE__ - 1;
+  free_fn(sys, b, KPT_TAG1, KP_HERE);
+  const uint32_t b_line = __LINE__ - 1;
+  // The first free's site is the double free's report, through either.
+  KPT_EXPECT_BUGCHECK(0xC4, 0x13, free_fn(sys, a, KPT_TAG1, KP_HERE));
+  assert_true(kpt_last.has_free_site);
+  assert_string_equal(kpt_last.free_site.file, __FILE__);
+  assert_int_equal(kpt_last.free_site.line, a_line);
+  KPT_EXPECT_BUGCHECK(0xC4, 0x13, kp_free(sys, b, KPT_TAG1, KP_HERE));
+  assert_int_equal(kpt_last.free_site.line, b_line);
+  kp_free(sys, c, KPT_TAG1, KP_NOSITE);
+  kp_free(sys, d, KPT_TAG1, KP_HERE);
+}
+
 static void test_legacy_pool_types(void **state) {
   kp_system_t *sys = *state;
   struct {
@@ -494,6 +568,7 @@ static void test_invalid_priority_and_api(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_pool2_zeroes_by_default, kpt_setup, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_site_forwarders_record_the_caller, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_pool2_uninitialized_is_pattern_filled, kpt_setup, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_uninit_fill_is_configurable, setup_custom_fill, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_pool2_exactly_one_pool_type, kpt_setup, kpt_teardown),
