@@ -37,6 +37,7 @@ typedef enum subject {
   S_SLIST,    /* kp_slist_pop / kp_slist_push */
   S_MALLOC,   /* malloc / free */
   S_MUTEX,    /* a free list behind a pthread mutex */
+  S_FLOOR,    /* the least a checked hit can do (floor_alloc / floor_free) */
   S_COUNT_
 } subject_t;
 
@@ -61,11 +62,66 @@ static void mlist_push(mlist_t *m, void *p) {
   pthread_mutex_unlock(&m->lock);
 }
 
+/* The floor of a checked hit: what any lookaside hit that keeps kpool's
+ * checks must do, and nothing else (no list record, IRQL, options, depth,
+ * site or API layer): the SLIST pop, the check of the fill (bytes 8..63),
+ * the entry's tracking word set to "out" by a plain store (the pop made the
+ * entry ours), at the free the tracking word moved "out" -> "cached" by a
+ * compare-and-swap (two frees racing on two processors must not both
+ * succeed: the exact double-free check), the refill, the SLIST push, and the
+ * two counters. Four entries of 64 bytes, one tracking word each. */
+typedef struct floor_list {
+  kp_slist_header_t head;
+  uint8_t *base;           /* four 64-byte entries */
+  _Atomic uint64_t state[4];
+  _Atomic uint32_t allocs, frees; /* plain increments, as the list's */
+} floor_list_t;
+
+#define FLOOR_WORD (0x0101010101010101ull * KP_LOOKASIDE_FILL)
+
+static _Atomic uint64_t *floor_node(floor_list_t *f, const void *e) {
+  return &f->state[((const uint8_t *)e - f->base) / 64 % 4];
+}
+
+static void *floor_alloc(floor_list_t *f) {
+  uint8_t *e = (uint8_t *)kp_slist_pop(&f->head);
+  atomic_store_explicit(&f->allocs,
+                        atomic_load_explicit(&f->allocs, memory_order_relaxed) + 1,
+                        memory_order_relaxed);
+  if (e == NULL) return NULL;
+  uint64_t diff = 0, w;
+  for (size_t i = 8; i < 64; i += 8) {
+    memcpy(&w, e + i, 8);
+    diff |= w ^ FLOOR_WORD;
+  }
+  if (diff != 0) abort(); /* the fill was damaged: cannot happen here */
+  atomic_store_explicit(floor_node(f, e), (uint64_t)(uintptr_t)e | 2u,
+                        memory_order_release);
+  return e;
+}
+
+static void floor_free(floor_list_t *f, void *entry) {
+  uint8_t *e = entry;
+  uint64_t want = (uint64_t)(uintptr_t)e | 2u;
+  if (!atomic_compare_exchange_strong_explicit(floor_node(f, e), &want,
+                                               (uint64_t)(uintptr_t)e | 1u,
+                                               memory_order_acquire,
+                                               memory_order_relaxed))
+    abort(); /* a double free: cannot happen here */
+  uint64_t w = FLOOR_WORD;
+  for (size_t i = 8; i < 64; i += 8) memcpy(e + i, &w, 8);
+  kp_slist_push(&f->head, (kp_slist_entry_t *)(void *)e);
+  atomic_store_explicit(&f->frees,
+                        atomic_load_explicit(&f->frees, memory_order_relaxed) + 1,
+                        memory_order_relaxed);
+}
+
 typedef struct shared {
   kp_system_t *sys;
   LOOKASIDE_LIST_EX *list;
   kp_slist_header_t *slist;
   mlist_t *mlist;
+  floor_list_t *floor;
   subject_t subject;
   uint64_t iterations;
   atomic_int ready;
@@ -123,6 +179,13 @@ static void run_loop(shared_t *sh) {
       mlist_push(sh->mlist, p);
     }
     break;
+  case S_FLOOR:
+    for (uint64_t i = 0; i < n; i++) {
+      void *p = floor_alloc(sh->floor);
+      bench_do_not_optimize(p);
+      floor_free(sh->floor, p);
+    }
+    break;
   default:
     break;
   }
@@ -168,6 +231,7 @@ static const char *const names[S_COUNT_] = {
     "SLIST pop+push (kp_slist, cmpxchg16b)",
     "malloc+free",
     "mutex free list pop+push",
+    "floor of a checked hit (SLIST pop+push, fill check and refill, one CAS)",
 };
 
 int main(int argc, char **argv) {
@@ -208,6 +272,18 @@ int main(int argc, char **argv) {
   kp_slist_init(slist);
   for (int i = 0; i < 4; i++) kp_slist_push(slist, &slots[i * 4]);
   for (int i = 0; i < 4; i++) mlist_push(&mlist, malloc(ENTRY));
+  floor_list_t *floor = aligned_alloc(64, (sizeof *floor + 63) / 64 * 64);
+  if (floor == NULL) return 1;
+  memset(floor, 0, sizeof *floor);
+  floor->base = aligned_alloc(64, 4 * 64);
+  if (floor->base == NULL) return 1;
+  memset(floor->base, KP_LOOKASIDE_FILL, 4 * 64);
+  kp_slist_init(&floor->head);
+  for (int i = 0; i < 4; i++) {
+    uint8_t *e = floor->base + i * 64;
+    atomic_store(&floor->state[i], (uint64_t)(uintptr_t)e | 1u);
+    kp_slist_push(&floor->head, (kp_slist_entry_t *)(void *)e);
+  }
 
   shared_t sh;
   memset(&sh, 0, sizeof sh);
@@ -215,6 +291,7 @@ int main(int argc, char **argv) {
   sh.list = list;
   sh.slist = slist;
   sh.mlist = &mlist;
+  sh.floor = floor;
   sh.iterations = iterations;
 
   for (int threads = 1; threads <= 2; threads++) {
@@ -256,6 +333,10 @@ int main(int argc, char **argv) {
     bench_report_ratio(label, off[S_CORE], ns[S_SLIST]);
     snprintf(label, sizeof label, "ratio SLIST/malloc, %s", tn);
     bench_report_ratio(label, ns[S_SLIST], m);
+    snprintf(label, sizeof label, "ratio floor of a checked hit/malloc, %s", tn);
+    bench_report_ratio(label, ns[S_FLOOR], m);
+    snprintf(label, sizeof label, "ratio lookaside WDK (checks on)/floor, %s", tn);
+    bench_report_ratio(label, ns[S_WDK], ns[S_FLOOR]);
   }
 
   LOOKASIDE_LIST_EX *l = list;
@@ -269,5 +350,7 @@ int main(int argc, char **argv) {
   free(list);
   free(slist);
   free(slots);
+  free(floor->base);
+  free(floor);
   return 0;
 }
