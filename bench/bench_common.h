@@ -60,6 +60,15 @@ static inline void bench_do_not_optimize(const void *p) {
 #endif
 }
 
+/** Keeps a function out of line (a modelled entry point stays a call). */
+#if defined(__GNUC__) || defined(__clang__)
+#define BENCH_NOINLINE __attribute__((noinline))
+#define BENCH_RETURN_ADDRESS() __builtin_return_address(0)
+#else
+#define BENCH_NOINLINE
+#define BENCH_RETURN_ADDRESS() NULL
+#endif
+
 /** Prints the build type once, so a Debug or sanitizer figure is not
  *  mistaken for a real one. */
 static inline void bench_print_header(const char *title) {
