@@ -255,7 +255,8 @@ int main(int argc, char **argv) {
   if (sys == NULL) return 1;
   kp_system_set_current(sys);
 
-  LOOKASIDE_LIST_EX *list = aligned_alloc(64, sizeof *list);
+  /* aligned_alloc wants a multiple of the alignment (C11 7.22.3.1). */
+  LOOKASIDE_LIST_EX *list = aligned_alloc(64, (sizeof *list + 63) / 64 * 64);
   kp_slist_header_t *slist = aligned_alloc(64, 64);
   kp_slist_entry_t *slots = aligned_alloc(64, 4 * 64);
   mlist_t mlist;
