@@ -26,6 +26,9 @@
 #include <wdm.h>
 
 #include "bench_common.h"
+/* The SLIST operations inline (src/), as the lookaside hit has them: the
+ * floor below must not pay calls the hit does not pay. */
+#include "rtl/kp_slist.h"
 
 #define ENTRY 64
 #define RUNS 3
@@ -79,22 +82,53 @@ typedef struct floor_list {
 
 #define FLOOR_WORD (0x0101010101010101ull * KP_LOOKASIDE_FILL)
 
-static _Atomic uint64_t *floor_node(floor_list_t *f, const void *e) {
-  return &f->state[((const uint8_t *)e - f->base) / 64 % 4];
+/* The fill (bytes 8..63) written and checked 16 bytes at a time where the
+ * compiler has vectors, as the hit does: 8, 24, 40 and the last 16. */
+#if defined(__GNUC__) || defined(__clang__)
+typedef uint64_t floor_v2 __attribute__((vector_size(16), aligned(8)));
+static void floor_fill(uint8_t *e) {
+  const floor_v2 f = {FLOOR_WORD, FLOOR_WORD};
+  memcpy(e + 8, &f, 16);
+  memcpy(e + 24, &f, 16);
+  memcpy(e + 40, &f, 16);
+  memcpy(e + 48, &f, 16);
 }
-
-static void *floor_alloc(floor_list_t *f) {
-  uint8_t *e = (uint8_t *)kp_slist_pop(&f->head);
-  atomic_store_explicit(&f->allocs,
-                        atomic_load_explicit(&f->allocs, memory_order_relaxed) + 1,
-                        memory_order_relaxed);
-  if (e == NULL) return NULL;
+static int floor_fill_is(const uint8_t *e) {
+  const floor_v2 f = {FLOOR_WORD, FLOOR_WORD};
+  floor_v2 a, b, c, d;
+  memcpy(&a, e + 8, 16);
+  memcpy(&b, e + 24, 16);
+  memcpy(&c, e + 40, 16);
+  memcpy(&d, e + 48, 16);
+  floor_v2 x = (a ^ f) | (b ^ f) | (c ^ f) | (d ^ f);
+  return (x[0] | x[1]) == 0;
+}
+#else
+static void floor_fill(uint8_t *e) {
+  uint64_t w = FLOOR_WORD;
+  for (size_t i = 8; i < 64; i += 8) memcpy(e + i, &w, 8);
+}
+static int floor_fill_is(const uint8_t *e) {
   uint64_t diff = 0, w;
   for (size_t i = 8; i < 64; i += 8) {
     memcpy(&w, e + i, 8);
     diff |= w ^ FLOOR_WORD;
   }
-  if (diff != 0) abort(); /* the fill was damaged: cannot happen here */
+  return diff == 0;
+}
+#endif
+
+static _Atomic uint64_t *floor_node(floor_list_t *f, const void *e) {
+  return &f->state[((const uint8_t *)e - f->base) / 64 % 4];
+}
+
+static void *floor_alloc(floor_list_t *f) {
+  uint8_t *e = (uint8_t *)kpi_slist_pop(&f->head);
+  atomic_store_explicit(&f->allocs,
+                        atomic_load_explicit(&f->allocs, memory_order_relaxed) + 1,
+                        memory_order_relaxed);
+  if (e == NULL) return NULL;
+  if (!floor_fill_is(e)) abort(); /* the fill was damaged: cannot happen here */
   atomic_store_explicit(floor_node(f, e), (uint64_t)(uintptr_t)e | 2u,
                         memory_order_release);
   return e;
@@ -108,9 +142,8 @@ static void floor_free(floor_list_t *f, void *entry) {
                                                memory_order_acquire,
                                                memory_order_relaxed))
     abort(); /* a double free: cannot happen here */
-  uint64_t w = FLOOR_WORD;
-  for (size_t i = 8; i < 64; i += 8) memcpy(e + i, &w, 8);
-  kp_slist_push(&f->head, (kp_slist_entry_t *)(void *)e);
+  floor_fill(e);
+  kpi_slist_push(&f->head, (kp_slist_entry_t *)(void *)e);
   atomic_store_explicit(&f->frees,
                         atomic_load_explicit(&f->frees, memory_order_relaxed) + 1,
                         memory_order_relaxed);
