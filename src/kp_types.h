@@ -139,11 +139,16 @@ typedef struct kpi_tag_stat {
   uint64_t failures;               /* allocations of this tag that failed */
 } kpi_tag_stat_t;
 
-/* A small block on its free list (written over its header). */
+/* A small block on its free list (written over its header): the next free
+ * block of its size, the slot of the RELEASED record bound to it (0: none)
+ * and a check word over both, the block's address and its size class. A
+ * block leaves its list only when the check holds, so an overrun of the
+ * block in front (or any stray write) that reached this header is reported
+ * (BAD_POOL_HEADER 0x19/0x3) instead of being followed. */
 typedef struct kpi_free_block {
   struct kpi_free_block *next;
-  struct kpi_record *rec;          /* RELEASED record bound to the block, or
-                                      NULL (records never move: slabs) */
+  uint32_t rec_id;
+  uint32_t check;
 } kpi_free_block_t;
 
 /* ---------------------------------------------------------------------------

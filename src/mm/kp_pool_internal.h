@@ -236,6 +236,53 @@ bool kpi_budget_slow(const kp_system_t *sys, kpi_pool_t *pool, kpi_heap_t *h,
                      size_t bytes, kp_priority_t priority);
 
 /* ---------------------------------------------------------------------------
+ * Free-list entries (kpi_free_block_t, written over a free block's header).
+ * ------------------------------------------------------------------------- */
+/* The check word of the entry at @block on the list of @granules: the high
+ * half of one multiply by an odd constant, so that a change in any bit of
+ * the link, the slot or the check word is seen (a write that keeps the
+ * check right is a 1 in 2^32 chance, not a crash: the slot is still bounded
+ * and must name the block). */
+static inline uint32_t free_node_check(const void *block, uint32_t granules,
+                                       const void *next, uint32_t rec_id) {
+  uint64_t x = ((uint64_t)(uintptr_t)block << 16) ^ (uint64_t)(uintptr_t)next ^
+               ((uint64_t)rec_id << 32 | granules);
+  return (uint32_t)((x * 0x9E3779B97F4A7C15ull) >> 32);
+}
+
+static inline void free_node_write(kpi_free_block_t *f, uint32_t granules,
+                                   kpi_free_block_t *next, uint32_t rec_id) {
+  f->next = next;
+  f->rec_id = rec_id;
+  f->check = free_node_check(f, granules, next, rec_id);
+}
+
+/* Whether the entry @f at the head of the list of @granules is what kpool
+ * wrote: its check word, and a record slot (if any) that exists and names
+ * this block. Reads only @f and the heap's own slots. */
+static inline bool free_node_intact(const kpi_heap_t *h, const kpi_free_block_t *f,
+                                    uint32_t granules) {
+  uint32_t id = f->rec_id;
+  if (f->check != free_node_check(f, granules, f->next, id)) return false;
+  if (id == 0) return true;
+  if (id > h->slots_used) return false;
+  return rec_at(h, id)->address == (const uint8_t *)f + KPI_HEADER_SIZE;
+}
+
+/* A free-list entry found overwritten (copied out under the heap lock). */
+typedef struct free_list_report {
+  bool found;
+  uintptr_t block;        /* the free block whose header was overwritten */
+  uint64_t words[2];      /* its 16 header bytes as found */
+  uint32_t granules;      /* the list it was on */
+  bool has_front;         /* a block ends right in front of it */
+  kp_block_info_t front;  /* that block, the likely overrun */
+} free_list_report_t;
+
+/* Raises BAD_POOL_HEADER 0x19/0x3 for @rep (pool_report.c; no lock held). */
+void kpi_free_list_raise(kp_system_t *sys, const free_list_report_t *rep);
+
+/* ---------------------------------------------------------------------------
  * Headers and canaries.
  * ------------------------------------------------------------------------- */
 /* The header of a small block as two words (little-endian layout of

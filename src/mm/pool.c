@@ -104,30 +104,65 @@ static uint32_t site_id_cached(const kp_site_t *s, int role) {
 /* ---------------------------------------------------------------------------
  * Small blocks: exact-size free lists plus a bump page, per heap.
  * ------------------------------------------------------------------------- */
-/* Puts @block on its free list; @rec is its RELEASED record, or NULL. */
+/* Puts @block on its free list; @rec_id is the slot of its RELEASED
+ * record, or 0. */
 static void small_push(const kp_system_t *sys, kpi_heap_t *h, uint8_t *block,
-                       uint32_t granules, kpi_record_t *rec) {
+                       uint32_t granules, uint32_t rec_id) {
   kpi_free_block_t *f = (kpi_free_block_t *)(void *)block;
   // Free memory stays poisoned; only kpool's link is written through.
   kpi_san_unpoison(sys, f, sizeof *f);
-  f->next = h->small_free[granules];
-  f->rec = rec;
+  free_node_write(f, granules, h->small_free[granules], rec_id);
   kpi_san_poison(sys, f, sizeof *f);
   h->small_free[granules] = f;
 }
 
+/* Fills @bad for the overwritten entry @b at the head of the list of
+ * @granules and drops that list (heap locked): its blocks are not reused,
+ * and nothing follows a link read from overwritten memory. The block that
+ * ends right in front of @b, if any, is named: the likely overrun. */
+static void free_list_corrupt(kpi_heap_t *h, uint8_t *b, uint32_t granules,
+                              free_list_report_t *bad) {
+  bad->found = true;
+  bad->block = (uintptr_t)b;
+  memcpy(bad->words, b, 16);
+  bad->granules = granules;
+  bad->has_front = false;
+  FOR_EACH_SLOT(h, id) {
+    kpi_record_t *r = rec_at(h, id);
+    unsigned st = rec_state(r);
+    if ((st == KPI_BLOCK_LIVE || st == KPI_BLOCK_QUARANTINED) && !rec_big(r) &&
+        block_data_end(r) == b) {
+      kpi_record_info(h, r, &bad->front);
+      bad->has_front = true;
+      break;
+    }
+  }
+  h->small_free[granules] = NULL;
+}
+
 /* A block of @granules whose data (block + 16) is @align-aligned; *@rec its
- * RELEASED record, or NULL when the block has none yet. */
+ * RELEASED record (slot *@rec_id), or NULL (0) when the block has none yet.
+ * NULL with @bad->found when the list's head was overwritten (the list is
+ * dropped; the caller reports it and may try again). */
 static uint8_t *small_take(const kp_system_t *sys, kpi_heap_t *h,
-                           uint32_t granules, size_t align, kpi_record_t **rec) {
+                           uint32_t granules, size_t align, kpi_record_t **rec,
+                           uint32_t *rec_id, free_list_report_t *bad) {
   kpi_free_block_t **head = &h->small_free[granules];
   *rec = NULL;
+  *rec_id = 0;
   if (*head != NULL &&
       (((uintptr_t)*head + KPI_HEADER_SIZE) & (align - 1)) == 0) {
     uint8_t *b = (uint8_t *)*head;
     kpi_san_unpoison(sys, b, sizeof(kpi_free_block_t));
-    *rec = (*head)->rec;
-    *head = (*head)->next;
+    kpi_free_block_t *f = *head;
+    if (!free_node_intact(h, f, granules)) {
+      free_list_corrupt(h, b, granules, bad);
+      kpi_san_poison(sys, b, sizeof(kpi_free_block_t));
+      return NULL;
+    }
+    *rec_id = f->rec_id;
+    *rec = f->rec_id != 0 ? rec_at(h, f->rec_id) : NULL;
+    *head = f->next;
     return b;
   }
   size_t bytes = (size_t)granules * KPI_GRANULE;
@@ -139,13 +174,13 @@ static uint8_t *small_take(const kp_system_t *sys, kpi_heap_t *h,
         // Alignment padding in front becomes a free block when it is big
         // enough to hold a header and one granule.
         size_t pad = (size_t)(b - h->bump) / KPI_GRANULE;
-        if (pad >= 2) small_push(sys, h, h->bump, (uint32_t)pad, NULL);
+        if (pad >= 2) small_push(sys, h, h->bump, (uint32_t)pad, 0);
         h->bump = b + bytes;
         return b;
       }
       // Retire the rest of the bump page into the free lists.
       size_t rest = (size_t)(h->bump_end - h->bump) / KPI_GRANULE;
-      if (rest >= 2) small_push(sys, h, h->bump, (uint32_t)rest, NULL);
+      if (rest >= 2) small_push(sys, h, h->bump, (uint32_t)rest, 0);
       h->bump = h->bump_end = NULL;
     }
     uint8_t *page = kpi_pages_take(h->pool, h, 1);
@@ -350,10 +385,21 @@ static bool heap_carve(kp_system_t *sys, kpi_pool_t *pool,
   uint8_t *block = NULL;
   uint32_t granules = 0;
   kpi_record_t *r = NULL; // the block's released record, if it has one
+  uint32_t released_id = 0;
   if (small) {
     size_t data = round_up(size + KPI_MIN_CANARY, KPI_GRANULE);
     granules = (uint32_t)((KPI_HEADER_SIZE + data) / KPI_GRANULE);
-    block = small_take(sys, h, granules, rq->align, &r);
+    free_list_report_t bad;
+    bad.found = false;
+    block = small_take(sys, h, granules, rq->align, &r, &released_id, &bad);
+    if (bad.found) {
+      // The list is dropped; report, then carve again (from another list
+      // or the bump page) if the bug check handler lets the driver go on.
+      h->credit += bytes;
+      spin_unlock(&h->lock);
+      kpi_free_list_raise(sys, &bad);
+      return heap_carve(sys, pool, rq, why, out);
+    }
   } else {
     block = kpi_pages_take(pool, h, pages);
   }
@@ -378,7 +424,7 @@ static bool heap_carve(kp_system_t *sys, kpi_pool_t *pool,
       // A record taken for it is given back; a released one stays bound.
       if (fresh && r != NULL) record_free(h, r, id);
       if (small)
-        small_push(sys, h, block, granules, fresh ? NULL : r);
+        small_push(sys, h, block, granules, fresh ? 0 : released_id);
       else
         kpi_pages_give(sys, pool, block, pages);
     }
@@ -561,12 +607,15 @@ void *kpi_alloc_small_fast(kp_system_t *sys, uint64_t mode,
   uint32_t site = site_id(at, SITE_ALLOC);
   spin_lock(&h->lock);
   kpi_free_block_t *f = h->small_free[granules];
-  // A block with its released record: no slot to take, no hash insert.
-  kpi_record_t *r;
-  if (f == NULL || (r = f->rec) == NULL || !h->roomy || h->credit < bytes) {
+  // A block with its released record (no slot to take, no hash insert),
+  // whose free-list entry is intact: an overwritten one is the general
+  // path's to report.
+  if (f == NULL || f->rec_id == 0 || !free_node_intact(h, f, granules) ||
+      !h->roomy || h->credit < bytes) {
     spin_unlock(&h->lock);
     goto decline;
   }
+  kpi_record_t *r = rec_at(h, f->rec_id);
   h->credit -= bytes;
   h->small_free[granules] = f->next;
   uint8_t *block = (uint8_t *)(void *)f;
@@ -603,7 +652,7 @@ static void block_release(const kp_system_t *sys, kpi_heap_t *h,
   }
   // A small block keeps its record, bound to it on the free list.
   rec_set_state(r, KPI_BLOCK_RELEASED);
-  small_push(sys, h, rec_block(r), rec_granules(r), r);
+  small_push(sys, h, rec_block(r), rec_granules(r), id);
 }
 
 /* Puts freed record @r (slot @id, @bytes counted) at the tail of the
@@ -684,8 +733,7 @@ static inline void drain_fast(kp_system_t *sys, kpi_heap_t *h,
     r->w0 = (w0 & ~(UINT64_C(3) << 57)) | ((uint64_t)KPI_BLOCK_RELEASED << 57);
     uint32_t granules = (uint32_t)((KPI_HEADER_SIZE + span) / KPI_GRANULE);
     kpi_free_block_t *f = (kpi_free_block_t *)(void *)(data - KPI_HEADER_SIZE);
-    f->next = h->small_free[granules];
-    f->rec = r;
+    free_node_write(f, granules, h->small_free[granules], id);
     h->small_free[granules] = f;
   }
 }

@@ -341,6 +341,110 @@ static void test_general_path_takes_released(void **state) {
     if (i != aligned) kp_free(sys, a[i], KPT_TAG1, KP_HERE);
 }
 
+/* Two neighbouring 48-byte blocks (80 bytes apart, carved one after the
+ * other from a bump page); @b is freed and pushed out of the one-block
+ * quarantine onto its free list. */
+static void neighbours_with_free_second(kp_system_t *sys, uint8_t **a,
+                                        uint8_t **b) {
+  uint8_t *run[40];
+  int pair = -1;
+  for (int i = 0; i < 40; i++) {
+    run[i] = via_pool2_np(sys, 48, KPT_TAG1);
+    if (pair < 0 && i > 0 && run[i] == run[i - 1] + 80) pair = i - 1;
+  }
+  assert_true(pair >= 0);
+  *a = run[pair];
+  *b = run[pair + 1];
+  for (int i = 0; i < 40; i++)
+    if (i != pair && i != pair + 1) kp_free(sys, run[i], KPT_TAG1, KP_HERE);
+  kp_free(sys, *b, KPT_TAG1, KP_HERE);
+  uint8_t *other = via_pool2_np(sys, 200, KPT_TAG2);
+  kp_free(sys, other, KPT_TAG2, KP_HERE); // *b leaves the quarantine
+  kp_block_info_t info;
+  assert_false(kp_block_query(sys, *b, &info)); // released: on its free list
+}
+
+/* An overrun of a live block through its canary into the header of the
+ * free block behind it (that block's free-list entry) is BAD_POOL_HEADER
+ * 0x19/0x3 when the free block would leave its list, naming the block in
+ * front; kpool neither follows the overwritten link nor hands the block
+ * out, and the system goes on after the report. Every width that reaches
+ * the entry is caught (8 bytes: the link alone). */
+static void test_overrun_into_free_block_header(void **state) {
+  kp_system_t *sys = *state;
+  kp_config_t defaults;
+  kp_config_init(&defaults);
+  static const size_t widths[] = {8, 12, 16};
+  for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++) {
+    uint8_t *a, *b;
+    neighbours_with_free_second(sys, &a, &b);
+    memset(a + 48, 0x41, 16 + widths[w]); // a's canary, then b's header
+    uint64_t link;
+    memcpy(&link, b - 16, 8);
+    bool caught;
+    KPT_CATCH(caught, (void)via_pool2_np(sys, 48, KPT_TAG2));
+    assert_true(caught);
+    assert_int_equal(kpt_last.code, KP_BUGCHECK_BAD_POOL_HEADER);
+    assert_int_equal(kpt_last.p[0], 0x3);
+    assert_int_equal(kpt_last.p[1], (uint64_t)(uintptr_t)(b - 16));
+    assert_int_equal(kpt_last.p[2], link);
+    assert_true(kpt_last.has_block); // the block in front: the overrun
+    assert_ptr_equal(kpt_last.block.address, a);
+    assert_int_equal(kpt_last.block.tag, KPT_TAG1);
+    assert_non_null(strstr(kpt_last.explanation, "written past its end"));
+    // The list was dropped: b is never handed out, allocation goes on.
+    for (int i = 0; i < 8; i++) {
+      uint8_t *d = via_pool2_np(sys, 48, KPT_TAG2);
+      assert_non_null(d);
+      assert_ptr_not_equal(d, b);
+      kp_free(sys, d, KPT_TAG2, KP_HERE);
+    }
+    // a's own free still reports its canary, then frees once repaired.
+    KPT_CATCH(caught, kp_free(sys, a, KPT_TAG1, KP_HERE));
+    assert_true(caught);
+    assert_int_equal(kpt_last.code, KP_BUGCHECK_BAD_POOL_HEADER);
+    assert_int_equal(kpt_last.p[0], 0x21);
+    memset(a + 48, defaults.canary_fill, 16);
+    kp_free(sys, a, KPT_TAG1, KP_HERE);
+    assert_int_equal(kp_verify(sys), 0);
+  }
+}
+
+/* One flipped bit of a free block's entry (its check word), with no
+ * overrun: reported when the block would leave its list, through the
+ * legacy API as through ExAllocatePool2; the whole list is dropped, the
+ * intact block behind the damaged one included. */
+static void test_stray_write_into_free_entry(void **state) {
+  kp_system_t *sys = *state;
+  uint8_t *a, *b;
+  neighbours_with_free_second(sys, &a, &b);
+  kp_free(sys, a, KPT_TAG1, KP_HERE);
+  uint8_t *other = via_pool2_np(sys, 200, KPT_TAG2);
+  kp_free(sys, other, KPT_TAG2, KP_HERE); // a leaves too: the list is a, b
+  a[-4] ^= 0x10;
+  bool caught;
+  KPT_CATCH(caught, (void)via_legacy_nx(sys, 48, KPT_TAG2));
+  assert_true(caught);
+  assert_int_equal(kpt_last.code, KP_BUGCHECK_BAD_POOL_HEADER);
+  assert_int_equal(kpt_last.p[0], 0x3);
+  assert_int_equal(kpt_last.p[1], (uint64_t)(uintptr_t)(a - 16));
+  // Named only if a block in use ends right in front of a.
+  if (kpt_last.has_block) {
+    assert_ptr_equal((uint8_t *)kpt_last.block.address + 64, a - 16);
+    assert_non_null(strstr(kpt_last.explanation, "written past its end"));
+  } else {
+    assert_non_null(strstr(kpt_last.explanation, "stale or wild pointer"));
+  }
+  for (int i = 0; i < 8; i++) {
+    uint8_t *d = via_legacy_nx(sys, 48, KPT_TAG2);
+    assert_non_null(d);
+    assert_ptr_not_equal(d, a);
+    assert_ptr_not_equal(d, b);
+    kp_free(sys, d, KPT_TAG2, KP_HERE);
+  }
+  assert_int_equal(kp_verify(sys), 0);
+}
+
 /* Sequence numbers rise with every allocation of a thread, fast path or
  * not, whichever pool it comes from (kp_block_info_t::sequence). */
 static void test_sequence_rises(void **state) {
@@ -371,6 +475,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_released_block_is_no_block, setup_fast, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_general_path_takes_released, setup_fast, kpt_teardown),
       cmocka_unit_test_setup_teardown(test_sequence_rises, setup_fast, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_overrun_into_free_block_header, setup_fast, kpt_teardown),
+      cmocka_unit_test_setup_teardown(test_stray_write_into_free_entry, setup_fast, kpt_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
