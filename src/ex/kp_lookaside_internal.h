@@ -155,7 +155,14 @@ typedef struct la_node {
   uint32_t cached_size;
   kp_site_t free_site;           /* where it was freed to cached_in */
   uint32_t free_thread;
+  /* The link word kpool wrote into the entry when a free hit pushed it
+   * (the entry that was first then), checked when a hit pops the entry;
+   * LA_LINK_UNKNOWN after any other way onto the list. */
+  uint64_t link;
 } la_node_t;
+
+/* No link recorded: not a 16-byte aligned address, so never a real one. */
+#define LA_LINK_UNKNOWN ((uint64_t)1)
 
 #define LA_ST_OUT 0u
 #define LA_ST_CACHED 1u
@@ -285,6 +292,7 @@ typedef struct la_seen {
   kp_tag_t cached_tag;
   kp_site_t free_site;
   uint32_t free_thread;
+  uint64_t link; /* la_node_t::link */
 } la_seen_t;
 
 /* The fields of an entry freed to @p list by thread @p thread (the node is
@@ -311,7 +319,7 @@ static inline void node_cache_fields(la_node_t *n, const la_rec_t *r,
 }
 
 /* An entry leaves its list, taken off it by the caller (lookaside_track.c;
- * the locked side of track_leave_hit below). */
+ * the locked side of the allocate hit's leave). */
 void kpi_la_track_leave(la_state_t *st, void *entry, bool drop,
                         la_seen_t *seen);
 
@@ -342,27 +350,6 @@ static inline void thread_remember(kpi_thread_t *t, const la_rec_t *r,
   t->la_node = n;
 }
 
-/* The allocate hit's leave, without a lock when the thread's last entry or
- * the hint table knows the entry (the pop made it ours: nothing else moves
- * a CACHED node, so CACHED -> OUT is a store). */
-static inline void track_leave_hit(kpi_thread_t *t, const la_rec_t *r,
-                                   la_last_t last, void *entry) {
-  uintptr_t a = (uintptr_t)entry;
-  if (last.entry == a && last.node != NULL &&
-      node_state(last.node) == st_word(a, LA_ST_CACHED)) {
-    __atomic_store_n(&last.node->state, st_word(a, LA_ST_OUT), __ATOMIC_RELEASE);
-    return;
-  }
-  uint64_t s;
-  la_node_t *n = hint_find(r->st, a, &s);
-  if (n != NULL && (s & LA_ST_MASK) == LA_ST_CACHED) {
-    __atomic_store_n(&n->state, st_word(a, LA_ST_OUT), __ATOMIC_RELEASE);
-    thread_remember(t, r, a, n);
-    return;
-  }
-  kpi_la_track_leave(r->st, entry, false, NULL);
-}
-
 enum la_free_verdict { LA_FREE_OK, LA_FREE_WRONG_LIST, LA_FREE_TWICE };
 
 /* The free hit without a lock: true when the entry, handed out by @p list
@@ -378,7 +365,7 @@ enum la_free_verdict { LA_FREE_OK, LA_FREE_WRONG_LIST, LA_FREE_TWICE };
 static inline bool track_free_hit(kpi_thread_t *t, const la_rec_t *r,
                                   la_last_t last, const kp_lookaside_t *list,
                                   void *entry, const char *file, uint32_t line,
-                                  const void *caller) {
+                                  const void *caller, la_node_t **node) {
   uintptr_t a = (uintptr_t)entry;
   uint64_t s = st_word(a, LA_ST_OUT);
   la_node_t *n = last.node;
@@ -400,7 +387,114 @@ static inline bool track_free_hit(kpi_thread_t *t, const la_rec_t *r,
   }
   node_cache_fields(n, r, list, file, line, caller, t->id);
   __atomic_store_n(&n->state, st_word(a, LA_ST_CACHED), __ATOMIC_RELEASE);
+  *node = n;
   return true;
+}
+
+/* ---------------------------------------------------------------------------
+ * The list itself with entry tracking: the link word checked.
+ *
+ * A cached entry's first 8 bytes are the SLIST link, which the fill cannot
+ * cover: a driver writing them after the free would make the next pop put
+ * its value at the head of the list, and the pop after that read through
+ * it. So a free hit records in the entry's node the link it writes (with
+ * every attempt of its push, before the compare-and-swap publishes the
+ * entry), and a hit's pop compares the link it read with the node's. They
+ * differ only when the link was overwritten: when the header is unchanged
+ * since it was read (the pop's compare-and-swap succeeds), the entry has
+ * been first all along, so its link is the one its push wrote. The entry
+ * is then popped with the recorded link instead, the list stays whole, and
+ * the caller reports the entry as modified (0xC6).
+ * ------------------------------------------------------------------------- */
+/* The node of @first when it is CACHED (the thread's last entry, else the
+ * hint table), or NULL. */
+static inline la_node_t *la_first_node(const la_rec_t *r, const la_last_t *last,
+                                       uint64_t first) {
+  uint64_t cached = st_word((uintptr_t)first, LA_ST_CACHED);
+  if (last->entry == (uintptr_t)first && last->node != NULL &&
+      node_state(last->node) == cached)
+    return last->node;
+  uint64_t s;
+  la_node_t *h = hint_find(r->st, (uintptr_t)first, &s);
+  return h != NULL && s == cached ? h : NULL;
+}
+
+/* The link to unlink @n's entry with: the one its push recorded, else the
+ * one read. */
+static inline uint64_t la_link_to_use(const la_node_t *n, uint64_t read) {
+  if (n == NULL) return read;
+  uint64_t recorded = la_ld(&n->link);
+  return recorded != LA_LINK_UNKNOWN ? recorded : read;
+}
+
+/* kpi_slist_push that records in @n the link it writes. */
+static inline void la_push_linked(kp_slist_header_t *head,
+                                  kp_slist_entry_t *entry, la_node_t *n) {
+#if KPI_SLIST_LOCK_FREE
+  uint64_t word, next;
+  kpi_slist_load(head, &word, &next);
+  for (;;) {
+    entry->next = (kp_slist_entry_t *)(uintptr_t)next;
+    la_st(&n->link, next);
+    if (kpi_slist_swap(head, &word, &next, kpi_slist_word_push(word),
+                       (uint64_t)(uintptr_t)entry))
+      return;
+  }
+#else
+  kpi_slist_stripe_t *s = kpi_slist_stripe_of(head);
+  kpi_slist_stripe_lock(s);
+  uint64_t word = __atomic_load_n(&head->alignment, __ATOMIC_RELAXED);
+  uint64_t next = __atomic_load_n(&head->region, __ATOMIC_RELAXED);
+  entry->next = (kp_slist_entry_t *)(uintptr_t)next;
+  la_st(&n->link, next);
+  kpi_slist_store(head, kpi_slist_word_push(word), (uint64_t)(uintptr_t)entry);
+  kpi_slist_stripe_unlock(s);
+#endif
+}
+
+/* kpi_slist_pop for a hit with tracking on. *@node is the popped entry's
+ * node when it was CACHED just before the pop's compare-and-swap (else
+ * NULL: the leave takes the locked path); nothing else moves a CACHED node
+ * (frees of a cached entry and pool frees only report), so after the pop
+ * it is the caller's to move to OUT. *@bad_link is the link word found
+ * when it was not the recorded one (the entry was then popped with the
+ * recorded link), else LA_LINK_UNKNOWN. */
+static inline kp_slist_entry_t *la_pop_tracked(const la_rec_t *r,
+                                               kp_slist_header_t *head,
+                                               la_last_t last, la_node_t **node,
+                                               uint64_t *bad_link) {
+  uint64_t found, second, link;
+  la_node_t *n;
+#if KPI_SLIST_LOCK_FREE
+  uint64_t word, next;
+  kpi_slist_load(head, &word, &next);
+  for (;;) {
+    if (next == 0) return NULL;
+    second = kpi_slist_read_next((const kp_slist_entry_t *)(uintptr_t)next);
+    n = la_first_node(r, &last, next);
+    link = la_link_to_use(n, second);
+    found = next;
+    if (kpi_slist_swap(head, &word, &next, kpi_slist_word_pop(word), link))
+      break;
+  }
+#else
+  kpi_slist_stripe_t *s = kpi_slist_stripe_of(head);
+  kpi_slist_stripe_lock(s);
+  uint64_t word = __atomic_load_n(&head->alignment, __ATOMIC_RELAXED);
+  found = __atomic_load_n(&head->region, __ATOMIC_RELAXED);
+  if (found == 0) {
+    kpi_slist_stripe_unlock(s);
+    return NULL;
+  }
+  second = kpi_slist_read_next((const kp_slist_entry_t *)(uintptr_t)found);
+  n = la_first_node(r, &last, found);
+  link = la_link_to_use(n, second);
+  kpi_slist_store(head, kpi_slist_word_pop(word), link);
+  kpi_slist_stripe_unlock(s);
+#endif
+  *bad_link = link != second ? second : LA_LINK_UNKNOWN;
+  *node = n;
+  return (kp_slist_entry_t *)(uintptr_t)found;
 }
 
 /* ---------------------------------------------------------------------------
@@ -553,6 +647,14 @@ void kpi_la_track_forget_all(la_state_t *st);
 void kpi_la_track_origin(la_state_t *st, void *entry,
                          const kp_lookaside_t *list, uint32_t size);
 void kpi_la_seen_copy(la_seen_t *out, const la_node_t *n);
+/* The entry after @e, a cached entry kpool walks (flush, delete, verify,
+ * options): @e's link, or the link its free recorded when the two differ
+ * (the driver wrote the link after freeing @e; *@found is then the value
+ * found, else LA_LINK_UNKNOWN). *@recorded is the recorded link. Takes
+ * @e's stripe lock (after the registry lock, if held). */
+kp_slist_entry_t *kpi_la_next_checked(la_state_t *st,
+                                      const kp_slist_entry_t *e,
+                                      uint64_t *found, uint64_t *recorded);
 enum la_free_verdict kpi_la_track_free(kp_system_t *sys, la_state_t *st,
                                        const la_rec_t *r, kp_lookaside_t *list,
                                        void *entry, bool push,
@@ -572,5 +674,12 @@ void kpi_la_raise_modified(kp_system_t *sys, const kp_lookaside_t *list,
                            kp_tag_t list_tag, uint32_t size, const void *entry,
                            const uint8_t *bad, uint8_t value,
                            const la_seen_t *seen, kp_site_t site);
+/* 0xC6 for a cached entry whose link word held @found instead of
+ * @expected. */
+void kpi_la_raise_link_modified(kp_system_t *sys, const kp_lookaside_t *list,
+                                kp_tag_t list_tag, uint32_t size,
+                                const void *entry, uint64_t found,
+                                uint64_t expected, const la_seen_t *seen,
+                                kp_site_t site);
 
 #endif /* KPOOL_SRC_EX_KP_LOOKASIDE_INTERNAL_H */

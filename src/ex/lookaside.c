@@ -534,6 +534,25 @@ LA_COLD void alloc_damaged(kp_system_t *sys, const la_rec_t *r,
   kpi_la_raise_modified(sys, list, r->tag, r->size, entry, bad, value, &seen, site);
 }
 
+/* A cached entry's link word was overwritten (la_pop_tracked popped it with
+ * the recorded link, so the list is whole): as alloc_damaged, the entry
+ * goes to the free routine, then 0xC6. */
+LA_COLD void alloc_bad_link(kp_system_t *sys, const la_rec_t *r,
+                            kp_lookaside_t *list, void *entry, uint32_t opts,
+                            uint64_t found, kp_site_t site) {
+  la_seen_t seen;
+  memset(&seen, 0, sizeof seen);
+  kpi_la_track_leave(r->st, entry, false, &seen);
+  uint64_t expected = seen.link;
+  if (opts & KP_LOOKASIDE_OPT_POISON) unpoison_entry(entry, r->size);
+  la_calls_t c = calls_of(r);
+  la_seen_t ignored;
+  kpi_la_track_leave(r->st, entry, true, &ignored);
+  kpi_la_call_free(&c, list, entry, site);
+  kpi_la_raise_link_modified(sys, list, r->tag, r->size, entry, found,
+                             expected, &seen, site);
+}
+
 /* The list was empty: AllocateMisses + 1 and the allocate routine. */
 static __attribute__((noinline)) void *
 alloc_miss(const la_rec_t *r, kp_lookaside_t *list, uint32_t opts,
@@ -562,10 +581,19 @@ LA_HOT void *alloc_body(kp_system_t *sys, kp_lookaside_t *list,
   // Every allocation is counted, a hit on a damaged entry (0xC6, the handler
   // returning) too. Windows counts before it pops (facts 3.3); counting
   // just after is the same to one thread and lets the pop's locked
-  // instruction go without waiting for the store.
-  void *entry = kpi_slist_pop(&list->list_head);
+  // instruction go without waiting for the store. With tracking, the pop
+  // checks the entry's link word against the one its free wrote.
+  uint64_t bad_link = LA_LINK_UNKNOWN;
+  la_node_t *node = NULL;
+  void *entry = (opts & KP_LOOKASIDE_OPT_TRACK)
+                    ? la_pop_tracked(r, &list->list_head, last, &node, &bad_link)
+                    : kpi_slist_pop(&list->list_head);
   counter_bump(&list->total_allocates);
   if (LA_UNLIKELY(entry == NULL)) return alloc_miss(r, list, opts, where_site(w));
+  if (LA_UNLIKELY(bad_link != LA_LINK_UNKNOWN)) {
+    alloc_bad_link(sys, r, list, entry, opts, bad_link, where_site(w));
+    return NULL;
+  }
   // The fill is checked first: the entry is the caller's since the pop, and
   // the node's record is copied out (for the report) only when damaged.
   if (opts & KP_LOOKASIDE_OPT_POISON) {
@@ -576,7 +604,16 @@ LA_HOT void *alloc_body(kp_system_t *sys, kp_lookaside_t *list,
       return NULL;
     }
   }
-  if (opts & KP_LOOKASIDE_OPT_TRACK) track_leave_hit(t, r, last, entry);
+  if (opts & KP_LOOKASIDE_OPT_TRACK) {
+    if (node != NULL) {
+      // The pop found it CACHED and made it ours: CACHED -> OUT is a store.
+      __atomic_store_n(&node->state, st_word((uintptr_t)entry, LA_ST_OUT),
+                       __ATOMIC_RELEASE);
+      if (last.node != node) thread_remember(t, r, (uintptr_t)entry, node);
+    } else {
+      kpi_la_track_leave(r->st, entry, false, NULL);
+    }
+  }
   return entry;
 }
 
@@ -649,10 +686,11 @@ LA_HOT void free_body(kp_system_t *sys, kp_lookaside_t *list, void *entry,
   // Windows: push only while the list holds fewer entries than Depth.
   uint16_t depth = __atomic_load_n(&list->depth, __ATOMIC_RELAXED);
   bool push = kpi_slist_depth(&list->list_head) < depth;
+  la_node_t *node = NULL; // a free hit's node: its push records the link
   if ((opts & KP_LOOKASIDE_OPT_TRACK) &&
       LA_UNLIKELY(!(push && track_free_hit(t, r, thread_last(t, r), list,
                                            entry, where_file(w), where_line(w),
-                                           where_caller(w)))) &&
+                                           where_caller(w), &node))) &&
       !free_tracked(sys, r, list, entry, push, where_site(w)))
     return;
   if (LA_UNLIKELY(!push)) {
@@ -661,7 +699,10 @@ LA_HOT void free_body(kp_system_t *sys, kp_lookaside_t *list, void *entry,
     return;
   }
   if (opts & KP_LOOKASIDE_OPT_POISON) poison_entry(entry, r->size);
-  kpi_slist_push(&list->list_head, entry);
+  if (node != NULL)
+    la_push_linked(&list->list_head, entry, node);
+  else
+    kpi_slist_push(&list->list_head, entry);
   counter_bump(&list->total_frees); // after the push: see alloc_body
 }
 
@@ -711,27 +752,44 @@ uint32_t kp_lookaside_set_options(kp_system_t *sys, uint32_t options) {
   kpi_mutex_lock(&st->lock);
   uint32_t old = atomic_exchange(&st->options, opts);
   bool poison_changed = ((old ^ opts) & KP_LOOKASIDE_OPT_POISON) != 0;
+  bool track_off = (old & KP_LOOKASIDE_OPT_TRACK) && !(opts & KP_LOOKASIDE_OPT_TRACK);
   for (la_rec_t *r = st->head; r != NULL; r = r->next) {
     la_st(&r->opts, opts);
-    if (!poison_changed) continue;
+    if (!poison_changed && !track_off) continue;
     // The entries cached now follow the new rule: filled (and poisoned
     // for ASan) when the fill is switched on, so that their next hit does
     // not find them "modified"; opened for ASan when it is switched off,
-    // since no hit will open them any more. Taken off the list and put
-    // back whole, in order and with the same Depth (the caller does not
-    // run allocates or frees on the lists meanwhile: kpool/lookaside.h).
+    // since no hit will open them any more; relinked where the driver
+    // overwrote a link when tracking, which would have found it, is
+    // switched off. Taken off the list and put back whole, in order and
+    // with the same Depth (the caller does not run allocates or frees on
+    // the lists meanwhile: kpool/lookaside.h).
     kp_lookaside_t *l = atomic_load_explicit(&r->list, memory_order_relaxed);
     kp_slist_entry_t *chain = kpi_slist_flush(&l->list_head);
     if (chain == NULL) continue;
     kp_slist_entry_t *last = chain;
     uint16_t n = 0;
-    for (kp_slist_entry_t *e = chain; e != NULL; e = e->next) {
-      if (opts & KP_LOOKASIDE_OPT_POISON)
-        poison_entry(e, r->size);
-      else
-        unpoison_entry(e, r->size);
+    for (kp_slist_entry_t *e = chain; e != NULL && n < UINT16_MAX;) {
+      if (poison_changed) { // else walked only to relink (tracking off)
+        if (opts & KP_LOOKASIDE_OPT_POISON)
+          poison_entry(e, r->size);
+        else
+          unpoison_entry(e, r->size);
+      }
       last = e;
       n++;
+      // A link the driver overwrote is not followed. It is left as found
+      // for the entry's next hit to report, unless tracking is switched
+      // off now: then nothing would check it, and kpool relinks it.
+      if (!(old & KP_LOOKASIDE_OPT_TRACK)) {
+        e = e->next;
+        continue;
+      }
+      uint64_t found, recorded;
+      kp_slist_entry_t *next = kpi_la_next_checked(st, e, &found, &recorded);
+      if (found != LA_LINK_UNKNOWN && !(opts & KP_LOOKASIDE_OPT_TRACK))
+        e->next = next;
+      e = next;
     }
     kpi_slist_push_list(&l->list_head, chain, last, n);
   }

@@ -219,6 +219,34 @@ void kpi_la_raise_modified(kp_system_t *sys, const kp_lookaside_t *list,
       KP_LOOKASIDE_FILL, where, (unsigned)seen->free_thread);
 }
 
+void kpi_la_raise_link_modified(kp_system_t *sys, const kp_lookaside_t *list,
+                                kp_tag_t list_tag, uint32_t size,
+                                const void *entry, uint64_t found,
+                                uint64_t expected, const la_seen_t *seen,
+                                kp_site_t site) {
+  char tag[5];
+  char where[160] = "an unknown site";
+  if (seen->known) kpi_site_text(seen->free_site, where, sizeof where);
+  kpi_bugcheck_ctx_t ctx = {0};
+  ctx.site = site;
+  if (seen->known) {
+    ctx.free_site = &seen->free_site;
+    ctx.free_thread = seen->free_thread;
+  }
+  kpi_bugcheck_raise(
+      sys, KP_BUGCHECK_DRIVER_CAUGHT_MODIFYING_FREED_POOL,
+      (uint64_t)(uintptr_t)entry, 1, 0, (uint64_t)(uintptr_t)list, &ctx,
+      "The entry %p was written to while it was cached in the lookaside list "
+      "at %p (tag \"%s\", Size %u): its first 8 bytes, the list's link to the "
+      "next cached entry, hold 0x%016llX instead of 0x%016llX. It had been "
+      "freed to the list at %s by thread %u; the driver kept using it "
+      "afterwards. The list was relinked past it, and the entry went to the "
+      "list's free routine.",
+      entry, (const void *)list, kp_tag_text(list_tag, tag), (unsigned)size,
+      (unsigned long long)found, (unsigned long long)expected, where,
+      (unsigned)seen->free_thread);
+}
+
 /* ---------------------------------------------------------------------------
  * Flush and delete.
  * ------------------------------------------------------------------------- */
@@ -233,11 +261,31 @@ static void release_chain(const la_calls_t *c, la_state_t *st,
   const uint8_t *bad = NULL;
   la_seen_t bad_seen;
   memset(&bad_seen, 0, sizeof bad_seen);
+  bool link_damaged = false;
+  const void *link_entry = NULL;
+  uint64_t link_found = 0, link_expected = 0;
+  la_seen_t link_seen;
+  memset(&link_seen, 0, sizeof link_seen);
   while (e != NULL) {
     kp_slist_entry_t *next = e->next;
     la_seen_t seen;
     memset(&seen, 0, sizeof seen);
-    if (opts & KP_LOOKASIDE_OPT_TRACK) kpi_la_track_leave(st, e, true, &seen);
+    if (opts & KP_LOOKASIDE_OPT_TRACK) {
+      kpi_la_track_leave(st, e, true, &seen);
+      // A link the driver wrote after the free is not followed: the one
+      // the free recorded is (la_pop_tracked).
+      if (seen.cached && seen.link != LA_LINK_UNKNOWN &&
+          seen.link != (uint64_t)(uintptr_t)next) {
+        if (!link_damaged) {
+          link_damaged = true;
+          link_entry = e;
+          link_found = (uint64_t)(uintptr_t)next;
+          link_expected = seen.link;
+          link_seen = seen;
+        }
+        next = (kp_slist_entry_t *)(uintptr_t)seen.link;
+      }
+    }
     if (opts & KP_LOOKASIDE_OPT_POISON) {
       const uint8_t *b = fill_damage(e, c->size);
       if (b != NULL && !damaged) {
@@ -250,6 +298,11 @@ static void release_chain(const la_calls_t *c, la_state_t *st,
     }
     kpi_la_call_free(c, list, e, site);
     e = next;
+  }
+  if (link_damaged) {
+    kpi_la_raise_link_modified(c->sys, list, c->tag, c->size, link_entry,
+                               link_found, link_expected, &link_seen, site);
+    return;
   }
   // The byte is gone with the entry; report its address and offset only.
   if (damaged) {
@@ -518,45 +571,62 @@ kp_status_t kp_lookaside_verify(kp_system_t *sys) {
   if (sys == NULL) return KP_STATUS_INVALID_PARAMETER;
   la_state_t *st = kpi_la_state_get(sys, false);
   if (st == NULL) return KP_STATUS_SUCCESS;
-  if ((atomic_load(&st->options) & KP_LOOKASIDE_OPT_POISON) == 0)
+  uint32_t opts = atomic_load(&st->options);
+  if ((opts & (KP_LOOKASIDE_OPT_POISON | KP_LOOKASIDE_OPT_TRACK)) == 0)
     return KP_STATUS_SUCCESS;
   const kp_lookaside_t *list = NULL;
   const void *entry = NULL;
   const uint8_t *bad = NULL;
   kp_tag_t tag = 0;
   uint32_t size = 0;
+  uint64_t link_found = LA_LINK_UNKNOWN, link_expected = LA_LINK_UNKNOWN;
   // kpool's own reads of cached entries (a paged list's are paged pool) are
   // legal at any IRQL: under force IRQL checking a fault here pages in
   // instead of raising 0xD1 with the registry lock held. Left before the
   // bug check below (the handler may longjmp).
   kpi_force_irql_internal_enter();
   kpi_mutex_lock(&st->lock);
-  for (la_rec_t *r = st->head; r != NULL && bad == NULL; r = r->next) {
+  for (la_rec_t *r = st->head; r != NULL && entry == NULL; r = r->next) {
     kp_lookaside_t *l = atomic_load_explicit(&r->list, memory_order_relaxed);
     const kp_slist_entry_t *e = kp_slist_first(&l->list_head);
-    // Bounded walk: a corrupted link could make a cycle.
-    for (uint32_t n = 0; e != NULL && n < 65536u; n++, e = e->next) {
-      bad = fill_damage(e, r->size);
-      if (bad != NULL) {
+    // Bounded walk: a corrupted link could make a cycle. With tracking, a
+    // link is followed only when it is the one the entry's free wrote.
+    for (uint32_t n = 0; e != NULL && n < 65536u; n++) {
+      if (opts & KP_LOOKASIDE_OPT_POISON) bad = fill_damage(e, r->size);
+      const kp_slist_entry_t *next = e->next;
+      if (bad == NULL && (opts & KP_LOOKASIDE_OPT_TRACK)) {
+        uint64_t found, recorded;
+        next = kpi_la_next_checked(st, e, &found, &recorded);
+        if (found != LA_LINK_UNKNOWN) {
+          link_found = found;
+          link_expected = recorded;
+        }
+      }
+      if (bad != NULL || link_found != LA_LINK_UNKNOWN) {
         list = l;
         entry = e;
         tag = r->tag;
         size = r->size;
         break;
       }
+      e = next;
     }
   }
   uint8_t value = bad != NULL ? read_byte(bad) : 0;
   kpi_mutex_unlock(&st->lock);
   kpi_force_irql_internal_leave();
-  if (bad == NULL) return KP_STATUS_SUCCESS;
+  if (entry == NULL) return KP_STATUS_SUCCESS;
   la_seen_t seen;
   memset(&seen, 0, sizeof seen);
   la_stripe_t *s = stripe_of(st, (uintptr_t)entry);
   spin_lock(&s->held);
   kpi_la_seen_copy(&seen, kpi_la_node_find(s, (uintptr_t)entry));
   spin_unlock(&s->held);
-  kpi_la_raise_modified(sys, list, tag, size, entry, bad, value, &seen, KP_NOSITE);
+  if (bad != NULL)
+    kpi_la_raise_modified(sys, list, tag, size, entry, bad, value, &seen, KP_NOSITE);
+  else
+    kpi_la_raise_link_modified(sys, list, tag, size, entry, link_found,
+                               link_expected, &seen, KP_NOSITE);
   return KP_STATUS_HEAP_CORRUPTION;
 }
 

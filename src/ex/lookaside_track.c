@@ -152,6 +152,7 @@ static la_node_t *node_get(la_state_t *st, la_stripe_t *s, uintptr_t a) {
   la_st(&n->cached_size, 0u);
   site_store(&n->free_site, NULL);
   la_st(&n->free_thread, 0u);
+  la_st(&n->link, LA_LINK_UNKNOWN);
   __atomic_store_n(&n->state, st_word(a, LA_ST_OUT), __ATOMIC_RELEASE);
   uint32_t k = bucket_of(s, a);
   n->next = s->buckets[k];
@@ -222,6 +223,25 @@ void kpi_la_track_origin(la_state_t *st, void *entry,
 }
 
 /* Stripe locked. */
+kp_slist_entry_t *kpi_la_next_checked(la_state_t *st,
+                                      const kp_slist_entry_t *e,
+                                      uint64_t *found, uint64_t *recorded) {
+  uint64_t read = (uint64_t)(uintptr_t)e->next;
+  uint64_t link = LA_LINK_UNKNOWN;
+  la_stripe_t *s = stripe_of(st, (uintptr_t)e);
+  spin_lock(&s->held);
+  la_node_t *n = kpi_la_node_find(s, (uintptr_t)e);
+  if (n != NULL && (kpi_la_node_settled(n) & LA_ST_MASK) == LA_ST_CACHED)
+    link = la_ld(&n->link);
+  spin_unlock(&s->held);
+  *found = LA_LINK_UNKNOWN;
+  *recorded = link;
+  if (link == LA_LINK_UNKNOWN || link == read)
+    return (kp_slist_entry_t *)(uintptr_t)read;
+  *found = read;
+  return (kp_slist_entry_t *)(uintptr_t)link;
+}
+
 void kpi_la_seen_copy(la_seen_t *out, const la_node_t *n) {
   memset(out, 0, sizeof *out);
   if (n == NULL) return;
@@ -235,6 +255,7 @@ void kpi_la_seen_copy(la_seen_t *out, const la_node_t *n) {
   out->free_site = kp_site(la_ld(&n->free_site.file), la_ld(&n->free_site.line),
                            la_ld(&n->free_site.caller));
   out->free_thread = la_ld(&n->free_thread);
+  out->link = la_ld(&n->link);
 }
 
 /* An entry leaves its list (allocate hit, flush, delete), taken off it by
@@ -285,6 +306,8 @@ static enum la_free_verdict free_decide(la_state_t *st, la_stripe_t *s,
       if (!kpi_la_node_move(n, &cur, st_word(a, LA_ST_BUSY))) continue;
       node_cache_fields(n, r, list, at->file, at->line, at->caller,
                         kpi_thread()->id);
+      // Pushed by kpi_slist_push (lookaside.c), which records no link.
+      la_st(&n->link, LA_LINK_UNKNOWN);
       __atomic_store_n(&n->state, st_word(a, LA_ST_CACHED), __ATOMIC_RELEASE);
       hint_put(st, a, n);
     } else {

@@ -1267,6 +1267,115 @@ static void init_ex_list(kp_system_t *sys, kp_lookaside_t *l, size_t size) {
                    KP_STATUS_SUCCESS);
 }
 
+/* Three cached entries, freed e[0], e[1], e[2]: the list is e[2], e[1],
+ * e[0] (each link the entry freed before it). */
+static void cache_three(kp_system_t *sys, kp_lookaside_t *l, uint8_t *e[3]) {
+  for (int i = 0; i < 3; i++) e[i] = kp_lookaside_alloc(sys, l, KP_HERE);
+  for (int i = 0; i < 3; i++) kp_lookaside_free(sys, l, e[i], KP_HERE);
+  assert_int_equal(kp_lookaside_cached(l), 3);
+}
+
+static uint64_t link_of(const uint8_t *e) {
+  uint64_t w;
+  memcpy(&w, e, 8);
+  return w;
+}
+
+static void set_link(uint8_t *e, uint64_t w) { memcpy(e, &w, 8); }
+
+/* A cached entry's first 8 bytes are the list's link, which the fill
+ * cannot cover. Written after the free, they are found when a hit pops the
+ * entry (0xC6 naming it, the values found and expected), the list is
+ * relinked past it with the link kpool wrote, and nothing follows the
+ * written value: the entries behind it are still handed out. */
+static void test_link_overwritten_while_cached(void **state) {
+  kp_system_t *sys = *state;
+  _Alignas(16) kp_lookaside_t l;
+  init_ex_list(sys, &l, 64);
+  uint8_t *e[3];
+  cache_three(sys, &l, e);
+  uint64_t good = link_of(e[1]);
+  assert_int_equal(good, (uint64_t)(uintptr_t)e[0]);
+  set_link(e[1], 0x4141414141414141ull);
+  assert_ptr_equal(kp_lookaside_alloc(sys, &l, KP_HERE), e[2]);
+  kp_bugcheck_record_t rec;
+  KP_CAPTURE_BUGCHECK(sys, &rec, kp_lookaside_alloc(sys, &l, KP_HERE));
+  assert_true(kp_bugcheck_record_matches(&rec, 0xC6, (uintptr_t)e[1], 1, 0,
+                                         (uintptr_t)&l));
+  assert_non_null(strstr(rec.explanation, "first 8 bytes"));
+  assert_non_null(strstr(rec.explanation, "0x4141414141414141"));
+  char want[40];
+  snprintf(want, sizeof want, "0x%016llX", (unsigned long long)good);
+  assert_non_null(strstr(rec.explanation, want));
+  // The entry went to the free routine (pool), not to the driver.
+  kp_block_info_t bi;
+  assert_false(kp_block_query(sys, e[1], &bi));
+  // The list goes on past it.
+  assert_int_equal(kp_lookaside_cached(&l), 1);
+  assert_ptr_equal(kp_lookaside_alloc(sys, &l, KP_HERE), e[0]);
+  assert_int_equal(kp_lookaside_cached(&l), 0);
+  uint8_t *miss = kp_lookaside_alloc(sys, &l, KP_HERE);
+  assert_non_null(miss);
+  kp_lookaside_free(sys, &l, miss, KP_HERE);
+  kp_lookaside_free(sys, &l, e[0], KP_HERE);
+  kp_lookaside_free(sys, &l, e[2], KP_HERE);
+  KP_ASSERT_NO_BUGCHECK(sys, assert_int_equal(kp_lookaside_verify(sys), 0));
+  KP_ASSERT_NO_BUGCHECK(sys, kp_lookaside_delete(sys, &l, KP_HERE));
+}
+
+/* The same damage found by a flush (every entry still goes to the free
+ * routine, the one behind the damaged link too), by kp_lookaside_verify
+ * (the list left as it is), and not followed by an options change, whose
+ * walk re-fills the entries. */
+static void test_link_overwritten_found_by_walks(void **state) {
+  kp_system_t *sys = *state;
+  _Alignas(16) kp_lookaside_t l;
+  init_ex_list(sys, &l, 64);
+  uint8_t *e[3];
+  kp_block_info_t bi;
+  cache_three(sys, &l, e);
+  set_link(e[2], 0x4242424242424240ull);
+  KP_ASSERT_BUGCHECK_PARAMS(sys, 0xC6, (uintptr_t)e[2], 1, 0, (uintptr_t)&l,
+                            kp_lookaside_flush(sys, &l, KP_HERE));
+  for (int i = 0; i < 3; i++) assert_false(kp_block_query(sys, e[i], &bi));
+  assert_int_equal(kp_lookaside_cached(&l), 0);
+
+  cache_three(sys, &l, e);
+  uint64_t good = link_of(e[2]);
+  set_link(e[2], 0x10);
+  KP_ASSERT_BUGCHECK_PARAMS(
+      sys, 0xC6, (uintptr_t)e[2], 1, 0, (uintptr_t)&l,
+      assert_int_equal(kp_lookaside_verify(sys), KP_STATUS_HEAP_CORRUPTION));
+  assert_int_equal(kp_lookaside_cached(&l), 3);
+  // An options change walks the list without following the link; the
+  // next hit still reports it.
+  assert_int_equal(kp_lookaside_set_options(sys, KP_LOOKASIDE_OPT_TRACK),
+                   KP_LOOKASIDE_OPT_DEFAULT);
+  assert_int_equal(kp_lookaside_set_options(sys, KP_LOOKASIDE_OPT_DEFAULT),
+                   KP_LOOKASIDE_OPT_TRACK);
+  assert_int_equal(kp_lookaside_cached(&l), 3);
+  KP_ASSERT_BUGCHECK_PARAMS(sys, 0xC6, (uintptr_t)e[2], 1, 0, (uintptr_t)&l,
+                            kp_lookaside_alloc(sys, &l, KP_HERE));
+  assert_ptr_equal(kp_lookaside_alloc(sys, &l, KP_HERE), e[1]);
+  kp_lookaside_free(sys, &l, e[1], KP_HERE);
+  (void)good;
+
+  // Tracking switched off with a damaged link cached: kpool relinks it
+  // (nothing would check it any more) and the list stays whole.
+  cache_three(sys, &l, e);
+  good = link_of(e[1]);
+  set_link(e[1], 0x20);
+  assert_int_equal(kp_lookaside_set_options(sys, KP_LOOKASIDE_OPT_POISON),
+                   KP_LOOKASIDE_OPT_DEFAULT);
+  assert_int_equal(link_of(e[1]), good);
+  for (int i = 3; i-- > 0;)
+    assert_ptr_equal(kp_lookaside_alloc(sys, &l, KP_HERE), e[i]);
+  for (int i = 0; i < 3; i++) kp_lookaside_free(sys, &l, e[i], KP_HERE);
+  assert_int_equal(kp_lookaside_set_options(sys, KP_LOOKASIDE_OPT_DEFAULT),
+                   KP_LOOKASIDE_OPT_POISON);
+  KP_ASSERT_NO_BUGCHECK(sys, kp_lookaside_delete(sys, &l, KP_HERE));
+}
+
 /* kp_lookaside_set_options reaches lists that are already active (each
  * record keeps a copy), both ways. */
 static void test_options_change_reaches_active_lists(void **state) {
@@ -1483,6 +1592,8 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(test_handler_returning_abandons, setup, teardown),
       cmocka_unit_test_setup_teardown(test_cached_entries_are_filled, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_link_overwritten_while_cached, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_link_overwritten_found_by_walks, setup, teardown),
       cmocka_unit_test_setup_teardown(test_modified_cached_entry_is_0xC6, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_options_off_is_bare_windows, setup, teardown),
