@@ -27,8 +27,17 @@
 
 #include "bench_common.h"
 /* The SLIST operations inline (src/), as the lookaside hit has them: the
- * floor below must not pay calls the hit does not pay. */
+ * floor below must not pay calls the hit does not pay. The portable
+ * (striped-lock) SLIST reaches symbols a shared libkpool does not export:
+ * there the floor calls the public functions. */
 #include "rtl/kp_slist.h"
+#if KPI_SLIST_LOCK_FREE
+#define FLOOR_POP(h) kpi_slist_pop(h)
+#define FLOOR_PUSH(h, e) kpi_slist_push((h), (e))
+#else
+#define FLOOR_POP(h) kp_slist_pop(h)
+#define FLOOR_PUSH(h, e) kp_slist_push((h), (e))
+#endif
 
 #define ENTRY 64
 #define RUNS 3
@@ -123,7 +132,7 @@ static _Atomic uint64_t *floor_node(floor_list_t *f, const void *e) {
 }
 
 static void *floor_alloc(floor_list_t *f) {
-  uint8_t *e = (uint8_t *)kpi_slist_pop(&f->head);
+  uint8_t *e = (uint8_t *)FLOOR_POP(&f->head);
   atomic_store_explicit(&f->allocs,
                         atomic_load_explicit(&f->allocs, memory_order_relaxed) + 1,
                         memory_order_relaxed);
@@ -143,7 +152,7 @@ static void floor_free(floor_list_t *f, void *entry) {
                                                memory_order_relaxed))
     abort(); /* a double free: cannot happen here */
   floor_fill(e);
-  kpi_slist_push(&f->head, (kp_slist_entry_t *)(void *)e);
+  FLOOR_PUSH(&f->head, (kp_slist_entry_t *)(void *)e);
   atomic_store_explicit(&f->frees,
                         atomic_load_explicit(&f->frees, memory_order_relaxed) + 1,
                         memory_order_relaxed);

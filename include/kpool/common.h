@@ -52,7 +52,10 @@
  * their _at function: same arguments, results and recorded sites (inlined
  * also at -O0, so a return address the library records is still the
  * caller's). The exported functions remain for function pointers and other
- * compilers. Define KPOOL_NO_SITE_FORWARDERS to call the functions. */
+ * compilers. Being macros, they take a C compound literal as the site only
+ * in parentheses, `kp_free(s, p, t, ((kp_site_t){...}))`, and no C++ braced
+ * list; KP_HERE, KP_NOSITE and kp_site() are fine. Define
+ * KPOOL_NO_SITE_FORWARDERS to call the functions. */
 #if (defined(__GNUC__) || defined(__clang__)) && !defined(KPOOL_NO_SITE_FORWARDERS)
 #define KP_SITE_FORWARDERS 1
 #define KP_FORWARDER static inline __attribute__((always_inline))
