@@ -361,7 +361,14 @@ struct kp_system {
   kp_config_t cfg;
   kpi_pool_t *pools;               /* [0] paged, [1 + n] non-paged node n */
   uint32_t pool_count;
-  atomic_uint_fast64_t sequence;   /* allocation sequence numbers */
+  /* Allocation sequence numbers, taken in batches (POOL_SEQ_BATCH) by every
+   * allocating thread: alone on its cache line (64 bytes of padding on
+   * either side, whatever the system's alignment), so that a batch taken
+   * on one processor does not evict the configuration and pool fields
+   * around it, which every allocation and free reads on every processor. */
+  char pad_sequence_[64];
+  atomic_uint_fast64_t sequence;
+  char pad_sequence_after_[64];
 
   kpi_mutex_t lock;                /* handler, modules, tickers, clock */
   kp_bugcheck_fn bugcheck_fn;
