@@ -75,7 +75,7 @@
  * | Size below KP_LOOKASIDE_MINIMUM_BLOCK_SIZE (8) | 0xC4, P1 0xCD, P2 list, P3 size given, P4 8 |
  * | an entry freed to a list it did not come from, found because the sizes differ (kpool-specific subtype; Windows does not check) | 0xC4, P1 0xCE, P2 list, P3 entry, P4 the entry's size (its list's Size, or its pool block's requested size) |
  * | a paged list used above APC_LEVEL, any list above DISPATCH_LEVEL | as the pool: 0xC4 P1 0x01 (allocate, init) / 0x11 (free, flush, delete) for paged, 0x02 / 0x12 for non-paged, P2 IRQL, P3 pool type, P4 size (allocate) or address (free); retail (KP_VERIFY_AUTOMATIC clear): 0xC2 P1 0x08 / 0x09 |
- * | a cached entry written to while it sat in the list (found when it leaves the list: allocate, flush, delete, kp_lookaside_verify) | 0xC6 DRIVER_CAUGHT_MODIFYING_FREED_POOL, P1 address of the first changed byte, P2 1 (write), P3 0 (kernel mode), P4 the list |
+ * | a cached entry written to while it sat in the list (found when it leaves the list: allocate, flush, delete, kp_lookaside_verify): its fill, or, with entry tracking, its first 8 bytes (the link to the next cached entry, which kpool then does not follow but replaces by the link it wrote) | 0xC6 DRIVER_CAUGHT_MODIFYING_FREED_POOL, P1 address of the first changed byte (the entry itself for its link), P2 1 (write), P3 0 (kernel mode), P4 the list |
  * | a cached entry freed to pool with ExFreePool while it is still in the list | the pool's double free: 0xC4 P1 0x13 (verifier) or 0xC2 P1 0x07 (retail), P2 0, P3 the list, P4 the entry |
  * | lists still active at kp_driver_unload() | 0xC7 TIMER_OR_DPC_INVALID once, P1 3 (kpool's value for "lookaside list"; Windows documents 0 timer, 1 DPC, 2 DPC routine), P2 the first undeleted list, P3 its tag, P4 the number of undeleted lists; the report lists them all with their init sites |
  *
@@ -337,7 +337,9 @@ KP_API kp_status_t kp_lookaside_init_ex(kp_system_t *sys, kp_lookaside_t *list,
  * @return the entry, or NULL (the routine failed, or a bug check handler
  *         returned).
  * @bugcheck 0xC4/0xCB (not an active list), the IRQL rule, 0xC6 (the
- *           cached entry was modified while in the list).
+ *           cached entry was modified while in the list: its fill, or, with
+ *           entry tracking, its first 8 bytes, the link to the next cached
+ *           entry, which kpool then does not follow).
  */
 KP_API void *kp_lookaside_alloc(kp_system_t *sys, kp_lookaside_t *list,
                                 kp_site_t site);
@@ -404,7 +406,9 @@ KP_API void kp_lookaside_free_site(kp_lookaside_t *list, void *entry,
  * routine. The counters do not move (as ReactOS; Windows' exact behaviour
  * is UNVERIFIED).
  * @bugcheck 0xC4/0xCB, the IRQL rule, 0xC6 for an entry modified while
- *           cached (the remaining entries are still freed).
+ *           cached, its fill or (with entry tracking) its link word (the
+ *           remaining entries are still freed: a written link is not
+ *           followed).
  */
 KP_API void kp_lookaside_flush(kp_system_t *sys, kp_lookaside_t *list,
                                kp_site_t site);
@@ -530,9 +534,9 @@ KP_API void kp_report_lookaside(kp_system_t *sys, const kp_lookaside_t *list,
                                 kp_output_fn out, void *arg);
 
 /**
- * Checks the fill of every cached entry of every list of @p sys, as a
- * departure from the list would. Not thread-safe with other use of the
- * lists. @return STATUS_SUCCESS, or STATUS_HEAP_CORRUPTION after raising
+ * Checks the fill (and, with entry tracking, the link word) of every cached
+ * entry of every list of @p sys, as a departure from the list would. Not
+ * thread-safe with other use of the lists. @return STATUS_SUCCESS, or STATUS_HEAP_CORRUPTION after raising
  * 0xC6 for the first modified entry (if the handler returns).
  */
 KP_API kp_status_t kp_lookaside_verify(kp_system_t *sys);

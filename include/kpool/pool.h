@@ -152,6 +152,11 @@ typedef enum kp_alloc_api {
  * @bugcheck 0xC2/0x08 (retail) or 0xC4/0x01 (verifier): paged pool at
  *           IRQL > APC_LEVEL; 0xC4/0x02: IRQL > DISPATCH_LEVEL.
  * @bugcheck 0xC4/0x00 under the verifier for a zero size (retail: 1 byte).
+ * @bugcheck 0x19/0x03 (BAD_POOL_HEADER, free list corrupt) when the header
+ *           of the free block that would serve the request was overwritten
+ *           after that block was freed (usually an overrun of the block in
+ *           front, which the report names): P2 the free block, P3 and P4 its
+ *           two header words as found. The list of that size is dropped.
  */
 KP_API void *kp_alloc2(kp_system_t *sys, kp_pool_flags_t flags, size_t size,
                        kp_tag_t tag, kp_site_t site);
