@@ -192,6 +192,19 @@ void kpi_la_raise_freed_while_cached(kp_system_t *sys, const void *entry,
       (unsigned)seen->free_thread);
 }
 
+/* The context and the free site's text of a 0xC6 for a cached entry. */
+static void modified_ctx(const la_seen_t *seen, kp_site_t site,
+                         kpi_bugcheck_ctx_t *ctx, char *where, size_t len) {
+  snprintf(where, len, "an unknown site");
+  if (seen->known) kpi_site_text(seen->free_site, where, len);
+  memset(ctx, 0, sizeof *ctx);
+  ctx->site = site;
+  if (seen->known) {
+    ctx->free_site = &seen->free_site;
+    ctx->free_thread = seen->free_thread;
+  }
+}
+
 /* @p value is the byte found at @p bad (read before the entry was
  * released: the report may come after the free routine ran). */
 void kpi_la_raise_modified(kp_system_t *sys, const kp_lookaside_t *list,
@@ -199,14 +212,9 @@ void kpi_la_raise_modified(kp_system_t *sys, const kp_lookaside_t *list,
                            const uint8_t *bad, uint8_t value,
                            const la_seen_t *seen, kp_site_t site) {
   char tag[5];
-  char where[160] = "an unknown site";
-  if (seen->known) kpi_site_text(seen->free_site, where, sizeof where);
-  kpi_bugcheck_ctx_t ctx = {0};
-  ctx.site = site;
-  if (seen->known) {
-    ctx.free_site = &seen->free_site;
-    ctx.free_thread = seen->free_thread;
-  }
+  char where[160];
+  kpi_bugcheck_ctx_t ctx;
+  modified_ctx(seen, site, &ctx, where, sizeof where);
   kpi_bugcheck_raise(
       sys, KP_BUGCHECK_DRIVER_CAUGHT_MODIFYING_FREED_POOL,
       (uint64_t)(uintptr_t)bad, 1, 0, (uint64_t)(uintptr_t)list, &ctx,
@@ -225,14 +233,9 @@ void kpi_la_raise_link_modified(kp_system_t *sys, const kp_lookaside_t *list,
                                 uint64_t expected, const la_seen_t *seen,
                                 kp_site_t site) {
   char tag[5];
-  char where[160] = "an unknown site";
-  if (seen->known) kpi_site_text(seen->free_site, where, sizeof where);
-  kpi_bugcheck_ctx_t ctx = {0};
-  ctx.site = site;
-  if (seen->known) {
-    ctx.free_site = &seen->free_site;
-    ctx.free_thread = seen->free_thread;
-  }
+  char where[160];
+  kpi_bugcheck_ctx_t ctx;
+  modified_ctx(seen, site, &ctx, where, sizeof where);
   kpi_bugcheck_raise(
       sys, KP_BUGCHECK_DRIVER_CAUGHT_MODIFYING_FREED_POOL,
       (uint64_t)(uintptr_t)entry, 1, 0, (uint64_t)(uintptr_t)list, &ctx,

@@ -5,6 +5,7 @@
  * served outside the arenas, the pools' figures and tag tables, and
  * kp_verify.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,32 +35,29 @@ void kpi_poison_raise(kp_system_t *sys, const poison_report_t *rep) {
 
 void kpi_free_list_raise(kp_system_t *sys, const free_list_report_t *rep) {
   kpi_bugcheck_ctx_t ctx = {0};
-  if (rep->has_front) ctx.block = &rep->front;
-  uint32_t id = (uint32_t)rep->words[1], check = (uint32_t)(rep->words[1] >> 32);
-  if (rep->has_front)
-    kpi_bugcheck_raise(
-        sys, KP_BUGCHECK_BAD_POOL_HEADER, 0x3, rep->block, rep->words[0],
-        rep->words[1], &ctx,
-        "The header of the free pool block at %p (%u bytes) was overwritten "
-        "after the block was freed: its free-list entry reads next %p, "
-        "record %u, check 0x%08X, not what kpool wrote. The block in front of "
-        "it, %p (%zu bytes requested), ends right there: most likely it was "
-        "written past its end (its canary is checked when it is freed). The "
-        "list of this size is dropped: its blocks are not reused.",
-        (void *)rep->block, rep->granules * (unsigned)KPI_GRANULE,
-        (void *)(uintptr_t)rep->words[0], id, check, rep->front.address,
-        rep->front.size);
-  else
-    kpi_bugcheck_raise(
-        sys, KP_BUGCHECK_BAD_POOL_HEADER, 0x3, rep->block, rep->words[0],
-        rep->words[1], &ctx,
-        "The header of the free pool block at %p (%u bytes) was overwritten "
-        "after the block was freed: its free-list entry reads next %p, "
-        "record %u, check 0x%08X, not what kpool wrote. No block in use ends "
-        "right in front of it: a write through a stale or wild pointer. The "
-        "list of this size is dropped: its blocks are not reused.",
-        (void *)rep->block, rep->granules * (unsigned)KPI_GRANULE,
-        (void *)(uintptr_t)rep->words[0], id, check);
+  char cause[200];
+  if (rep->has_front) {
+    ctx.block = &rep->front;
+    snprintf(cause, sizeof cause,
+             "The block in front of it, %p (%zu bytes requested), ends right "
+             "there: most likely it was written past its end (its canary is "
+             "checked when it is freed).",
+             rep->front.address, rep->front.size);
+  } else {
+    snprintf(cause, sizeof cause,
+             "No block in use ends right in front of it: a write through a "
+             "stale or wild pointer.");
+  }
+  kpi_bugcheck_raise(
+      sys, KP_BUGCHECK_BAD_POOL_HEADER, 0x3, rep->block, rep->words[0],
+      rep->words[1], &ctx,
+      "The header of the free pool block at %p (%u bytes) was overwritten "
+      "after the block was freed: its free-list entry reads next %p, record "
+      "%u, check 0x%08X, not what kpool wrote. %s The list of this size is "
+      "dropped: its blocks are not reused.",
+      (void *)rep->block, rep->granules * (unsigned)KPI_GRANULE,
+      (void *)(uintptr_t)rep->words[0], (unsigned)(uint32_t)rep->words[1],
+      (unsigned)(uint32_t)(rep->words[1] >> 32), cause);
 }
 
 /* First byte in [p, end) that is not @fill, or NULL. Compares a word at a
