@@ -406,17 +406,30 @@ static inline bool track_free_hit(kpi_thread_t *t, const la_rec_t *r,
  * is then popped with the recorded link instead, the list stays whole, and
  * the caller reports the entry as modified (0xC6).
  * ------------------------------------------------------------------------- */
-/* The node of @first when it is CACHED (the thread's last entry, else the
- * hint table), or NULL. */
-static inline la_node_t *la_first_node(const la_rec_t *r, const la_last_t *last,
-                                       uint64_t first) {
-  uint64_t cached = st_word((uintptr_t)first, LA_ST_CACHED);
-  if (last->entry == (uintptr_t)first && last->node != NULL &&
-      node_state(last->node) == cached)
-    return last->node;
+/* The node of @a when it is CACHED, found under its stripe lock (and put
+ * back into the hint table), or NULL (lookaside_track.c). */
+la_node_t *kpi_la_node_cached(la_state_t *st, uintptr_t a);
+
+/* The node of @first when it is CACHED: the thread's last entry, else the
+ * hint table, else (the table is a cache: it misses after it grows or when
+ * two entries share its slots) the entry's stripe, under its lock. NULL
+ * only for an entry kpool does not track. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
+static la_node_t *la_first_node_slow(const la_rec_t *r, uint64_t first) {
   uint64_t s;
   la_node_t *h = hint_find(r->st, (uintptr_t)first, &s);
-  return h != NULL && s == cached ? h : NULL;
+  if (h != NULL && s == st_word((uintptr_t)first, LA_ST_CACHED)) return h;
+  return kpi_la_node_cached(r->st, (uintptr_t)first);
+}
+
+static inline la_node_t *la_first_node(const la_rec_t *r, const la_last_t *last,
+                                       uint64_t first) {
+  if (last->entry == (uintptr_t)first && last->node != NULL &&
+      node_state(last->node) == st_word((uintptr_t)first, LA_ST_CACHED))
+    return last->node;
+  return la_first_node_slow(r, first);
 }
 
 /* The link to unlink @n's entry with: the one its push recorded, else the

@@ -223,6 +223,18 @@ void kpi_la_track_origin(la_state_t *st, void *entry,
 }
 
 /* Stripe locked. */
+la_node_t *kpi_la_node_cached(la_state_t *st, uintptr_t a) {
+  la_stripe_t *s = stripe_of(st, a);
+  spin_lock(&s->held);
+  la_node_t *n = kpi_la_node_find(s, a);
+  if (n != NULL && (kpi_la_node_settled(n) & LA_ST_MASK) == LA_ST_CACHED)
+    hint_put(st, a, n);
+  else
+    n = NULL;
+  spin_unlock(&s->held);
+  return n;
+}
+
 kp_slist_entry_t *kpi_la_next_checked(la_state_t *st,
                                       const kp_slist_entry_t *e,
                                       uint64_t *found, uint64_t *recorded) {

@@ -1323,6 +1323,34 @@ static void test_link_overwritten_while_cached(void **state) {
   KP_ASSERT_NO_BUGCHECK(sys, kp_lookaside_delete(sys, &l, KP_HERE));
 }
 
+/* The entry's node is found even when the lock-free hint table has lost
+ * it (the table is replaced by an empty, larger one as tracked entries
+ * grow) and the thread's last entry is another one: the written link is
+ * still reported, not followed (review: it used to be). */
+static void test_link_overwritten_after_hint_table_grew(void **state) {
+  kp_system_t *sys = *state;
+  _Alignas(16) kp_lookaside_t l, l2;
+  init_ex_list(sys, &l, 64);
+  init_ex_list(sys, &l2, 96);
+  uint8_t *a = kp_lookaside_alloc(sys, &l, KP_HERE);
+  uint8_t *b = kp_lookaside_alloc(sys, &l, KP_HERE);
+  kp_lookaside_free(sys, &l, b, KP_HERE);
+  kp_lookaside_free(sys, &l, a, KP_HERE); // the list: a, then b
+  static void *other[200];
+  for (int i = 0; i < 200; i++) other[i] = kp_lookaside_alloc(sys, &l2, KP_HERE);
+  for (int i = 0; i < 200; i++) kp_lookaside_free(sys, &l2, other[i], KP_HERE);
+  void *c = kp_lookaside_alloc(sys, &l2, KP_HERE); // the thread's last entry
+  kp_lookaside_free(sys, &l2, c, KP_HERE);
+  static _Alignas(16) uint8_t fake[128];
+  set_link(a, (uint64_t)(uintptr_t)fake);
+  KP_ASSERT_BUGCHECK_PARAMS(sys, 0xC6, (uintptr_t)a, 1, 0, (uintptr_t)&l,
+                            kp_lookaside_alloc(sys, &l, KP_HERE));
+  assert_ptr_equal(kp_lookaside_alloc(sys, &l, KP_HERE), b);
+  kp_lookaside_free(sys, &l, b, KP_HERE);
+  KP_ASSERT_NO_BUGCHECK(sys, kp_lookaside_delete(sys, &l, KP_HERE));
+  KP_ASSERT_NO_BUGCHECK(sys, kp_lookaside_delete(sys, &l2, KP_HERE));
+}
+
 /* The same damage found by a flush (every entry still goes to the free
  * routine, the one behind the damaged link too), by kp_lookaside_verify
  * (the list left as it is), and not followed by an options change, whose
@@ -1594,6 +1622,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_cached_entries_are_filled, setup, teardown),
       cmocka_unit_test_setup_teardown(test_link_overwritten_while_cached, setup, teardown),
       cmocka_unit_test_setup_teardown(test_link_overwritten_found_by_walks, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_link_overwritten_after_hint_table_grew, setup, teardown),
       cmocka_unit_test_setup_teardown(test_modified_cached_entry_is_0xC6, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_options_off_is_bare_windows, setup, teardown),
