@@ -192,17 +192,30 @@ void kpi_la_raise_freed_while_cached(kp_system_t *sys, const void *entry,
       (unsigned)seen->free_thread);
 }
 
-/* The context and the free site's text of a 0xC6 for a cached entry. */
-static void modified_ctx(const la_seen_t *seen, kp_site_t site,
-                         kpi_bugcheck_ctx_t *ctx, char *where, size_t len) {
-  snprintf(where, len, "an unknown site");
-  if (seen->known) kpi_site_text(seen->free_site, where, len);
-  memset(ctx, 0, sizeof *ctx);
-  ctx->site = site;
+/* 0xC6 for a cached entry: P1 @p where (the first changed byte), @p what
+ * says what changed, @p after what kpool did about it. */
+static void raise_cached_modified(kp_system_t *sys, const kp_lookaside_t *list,
+                                  kp_tag_t list_tag, uint32_t size,
+                                  const void *entry, const void *where,
+                                  const char *what, const char *after,
+                                  const la_seen_t *seen, kp_site_t site) {
+  char tag[5];
+  char freed[160] = "an unknown site";
+  if (seen->known) kpi_site_text(seen->free_site, freed, sizeof freed);
+  kpi_bugcheck_ctx_t ctx = {0};
+  ctx.site = site;
   if (seen->known) {
-    ctx->free_site = &seen->free_site;
-    ctx->free_thread = seen->free_thread;
+    ctx.free_site = &seen->free_site;
+    ctx.free_thread = seen->free_thread;
   }
+  kpi_bugcheck_raise(
+      sys, KP_BUGCHECK_DRIVER_CAUGHT_MODIFYING_FREED_POOL,
+      (uint64_t)(uintptr_t)where, 1, 0, (uint64_t)(uintptr_t)list, &ctx,
+      "The entry %p was written to while it was cached in the lookaside list "
+      "at %p (tag \"%s\", Size %u): %s. It had been freed to the list at %s "
+      "by thread %u; the driver kept using it afterwards.%s",
+      entry, (const void *)list, kp_tag_text(list_tag, tag), (unsigned)size,
+      what, freed, (unsigned)seen->free_thread, after);
 }
 
 /* @p value is the byte found at @p bad (read before the entry was
@@ -211,20 +224,12 @@ void kpi_la_raise_modified(kp_system_t *sys, const kp_lookaside_t *list,
                            kp_tag_t list_tag, uint32_t size, const void *entry,
                            const uint8_t *bad, uint8_t value,
                            const la_seen_t *seen, kp_site_t site) {
-  char tag[5];
-  char where[160];
-  kpi_bugcheck_ctx_t ctx;
-  modified_ctx(seen, site, &ctx, where, sizeof where);
-  kpi_bugcheck_raise(
-      sys, KP_BUGCHECK_DRIVER_CAUGHT_MODIFYING_FREED_POOL,
-      (uint64_t)(uintptr_t)bad, 1, 0, (uint64_t)(uintptr_t)list, &ctx,
-      "The entry %p was written to while it was cached in the lookaside list "
-      "at %p (tag \"%s\", Size %u): byte %zu holds 0x%02X instead of the fill "
-      "0x%02X. It had been freed to the list at %s by thread %u; the driver "
-      "kept using it afterwards.",
-      entry, (const void *)list, kp_tag_text(list_tag, tag), (unsigned)size,
-      (size_t)(bad - (const uint8_t *)entry), (unsigned)value,
-      KP_LOOKASIDE_FILL, where, (unsigned)seen->free_thread);
+  char what[96];
+  snprintf(what, sizeof what, "byte %zu holds 0x%02X instead of the fill 0x%02X",
+           (size_t)(bad - (const uint8_t *)entry), (unsigned)value,
+           KP_LOOKASIDE_FILL);
+  raise_cached_modified(sys, list, list_tag, size, entry, bad, what, "", seen,
+                        site);
 }
 
 void kpi_la_raise_link_modified(kp_system_t *sys, const kp_lookaside_t *list,
@@ -232,22 +237,15 @@ void kpi_la_raise_link_modified(kp_system_t *sys, const kp_lookaside_t *list,
                                 const void *entry, uint64_t found,
                                 uint64_t expected, const la_seen_t *seen,
                                 kp_site_t site) {
-  char tag[5];
-  char where[160];
-  kpi_bugcheck_ctx_t ctx;
-  modified_ctx(seen, site, &ctx, where, sizeof where);
-  kpi_bugcheck_raise(
-      sys, KP_BUGCHECK_DRIVER_CAUGHT_MODIFYING_FREED_POOL,
-      (uint64_t)(uintptr_t)entry, 1, 0, (uint64_t)(uintptr_t)list, &ctx,
-      "The entry %p was written to while it was cached in the lookaside list "
-      "at %p (tag \"%s\", Size %u): its first 8 bytes, the list's link to the "
-      "next cached entry, hold 0x%016llX instead of 0x%016llX. It had been "
-      "freed to the list at %s by thread %u; the driver kept using it "
-      "afterwards. The list was relinked past it, and the entry went to the "
-      "list's free routine.",
-      entry, (const void *)list, kp_tag_text(list_tag, tag), (unsigned)size,
-      (unsigned long long)found, (unsigned long long)expected, where,
-      (unsigned)seen->free_thread);
+  char what[160];
+  snprintf(what, sizeof what,
+           "its first 8 bytes, the list's link to the next cached entry, hold "
+           "0x%016llX instead of 0x%016llX",
+           (unsigned long long)found, (unsigned long long)expected);
+  raise_cached_modified(sys, list, list_tag, size, entry, entry, what,
+                        " The list was relinked past it, and the entry went "
+                        "to the list's free routine.",
+                        seen, site);
 }
 
 /* ---------------------------------------------------------------------------
